@@ -1,0 +1,5 @@
+"""``python -m osirix_tasks``."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,55 @@
+"""Where osirix-tasks keeps its files: registry, per-user data, the plugin's support folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+__all__ = [
+    "APP_NAME",
+    "registry_path",
+    "user_config_dir",
+    "user_data_dir",
+    "plugin_support_dir",
+]
+
+APP_NAME = "osirix-tasks"
+REGISTRY_ENV = "OSIRIX_TASKS_REGISTRY"
+HOME_ENV = "OSIRIX_TASKS_HOME"
+
+
+def user_config_dir() -> Path:
+    """Per-user configuration folder (the registry's last fallback)."""
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def user_data_dir() -> Path:
+    """Per-user data folder: the embedded OsiriX database, the run store."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def registry_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The tasks.toml in use: ``--registry``, then $OSIRIX_TASKS_REGISTRY, then ./tasks.toml,
+    then the per-user config folder."""
+    if explicit:
+        return Path(explicit).expanduser().absolute()
+    env = os.environ.get(REGISTRY_ENV)
+    if env:
+        return Path(env).expanduser().absolute()
+    local = Path.cwd() / "tasks.toml"
+    if local.exists():
+        return local
+    return user_config_dir() / "tasks.toml"
+
+
+def plugin_support_dir() -> Path:
+    """The OsiriXgrpc plugin's folder, where server_configs.json lives.
+
+    It is ``~/Library/Application Support/OsirixGRPC`` as pyosirix spells it and looks for it
+    on every platform (so unmodified pyosirix scripts find our servers on Linux too), under
+    $OSIRIX_TASKS_HOME instead of the user's home when that is set.
+    """
+    home = os.environ.get(HOME_ENV) or os.path.expanduser("~")
+    return Path(home) / "Library" / "Application Support" / "OsirixGRPC"

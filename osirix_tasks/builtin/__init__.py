@@ -1,0 +1,1 @@
+"""Tasks that ship with osirix-tasks: one real task per OsiriX task type."""

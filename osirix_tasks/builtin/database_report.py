@@ -1,0 +1,36 @@
+"""Database task: report the studies and series selected in the database browser."""
+
+from __future__ import annotations
+
+from ..client import check
+from ..context import TaskContext
+from ..decorators import osirix_task
+
+
+@osirix_task(type="Database", name="Selection report")
+def selection_report(context: TaskContext) -> None:
+    """Print patient, study, date and image counts of the selected studies and series."""
+    stub = context.stub
+    if not context.studies and not context.series:
+        print("Nothing is selected in the database browser.")
+        return
+    for study in context.studies:
+        name = check(stub.DicomStudyName(study), "DicomStudyName").name
+        title = check(stub.DicomStudyStudyName(study), "DicomStudyStudyName").study_name
+        images = check(stub.DicomStudyNumberOfImages(study), "DicomStudyNumberOfImages").no_images
+        series = check(stub.DicomStudySeries(study), "DicomStudySeries").series
+        print(f"Study: {title!r} - patient {name!r} - {len(series)} series, {images} images")
+        for item in series:
+            _print_series(stub, item, indent="  ")
+    for item in context.series:
+        _print_series(stub, item, indent="")
+
+
+def _print_series(stub: object, series: object, indent: str) -> None:
+    describe = check(stub.DicomSeriesSeriesDescription(series), "DicomSeriesSeriesDescription")  # type: ignore[attr-defined]
+    modality = check(stub.DicomSeriesModality(series), "DicomSeriesModality")  # type: ignore[attr-defined]
+    count = check(stub.DicomSeriesNumberOfImages(series), "DicomSeriesNumberOfImages")  # type: ignore[attr-defined]
+    print(
+        f"{indent}Series: {describe.series_description!r} ({modality.modality}), "
+        f"{count.number_of_images} images"
+    )

@@ -1,0 +1,33 @@
+"""The ``osirix-tasks`` command line: parsing only; the work is done by the modules it calls."""
+
+from __future__ import annotations
+
+import click
+
+from . import menu_cmd, tasks_cmd
+from ._common import AppState
+
+__all__ = ["main", "cli"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--registry",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="tasks.toml to use (default: $OSIRIX_TASKS_REGISTRY, ./tasks.toml, the user config dir).",
+)
+@click.version_option(package_name="osirix-tasks")
+@click.pass_context
+def cli(ctx: click.Context, registry: str | None) -> None:
+    """Write, share, run and test scripts for the OsiriX DICOM viewer."""
+    ctx.obj = AppState(registry)
+
+
+cli.add_command(tasks_cmd.tasks)
+cli.add_command(menu_cmd.menu)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="osirix-tasks")

@@ -1,0 +1,154 @@
+"""``osirix-tasks tasks ...``: list, show, add, remove, validate, import/export the plugin file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+
+from ..model import TaskSpec, TaskType, default_interpreter
+from ..plugin_json import export_script_configs, read_script_configs
+from ..registry import RegistryError, add_tasks, describe_error, remove_task
+from ._common import TASK_TYPE, AppState, emit_json, fail, fail_problems, pass_state, warning
+
+
+@click.group()
+def tasks() -> None:
+    """Manage the task registry (tasks.toml)."""
+
+
+@tasks.command("list")
+@click.option("--type", "kind", type=TASK_TYPE, default=None, help="Only tasks of this type.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def list_tasks(state: AppState, kind: TaskType | None, as_json: bool) -> None:
+    """List every task: registry entries, builtins, modules, local plugins and packs."""
+    catalog = state.catalog()
+    entries = catalog.of_type(kind) if kind else catalog.entries
+    if as_json:
+        emit_json([e.to_json() for e in entries])
+        return
+    if not entries:
+        click.echo("No tasks.")
+        return
+    width = max(len(e.spec.name) for e in entries)
+    for entry in entries:
+        flag = " [blocking]" if entry.spec.blocking else ""
+        click.echo(f"{entry.spec.name:<{width}}  {entry.spec.type.value:<12}  {entry.origin}{flag}")
+
+
+@tasks.command("show")
+@click.argument("name")
+@click.option("--type", "kind", type=TASK_TYPE, default=None, help="The task's type, if the name is ambiguous.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def show(state: AppState, name: str, kind: TaskType | None, as_json: bool) -> None:
+    """Show every field of one task."""
+    found = state.catalog(warn=False).find(name, kind)
+    if not found:
+        fail(f"no task named {name!r}" + (f" of type {kind.value}" if kind else "")
+             + " - see 'osirix-tasks tasks list'")
+    if len(found) > 1 and not as_json:
+        fail(f"{len(found)} tasks are named {name!r} ("
+             + ", ".join(e.spec.type.value for e in found) + ") - add --type")
+    if as_json:
+        emit_json([e.to_json() for e in found])
+        return
+    for key, value in found[0].to_json().items():
+        click.echo(f"{key:<12} {value}")
+
+
+@tasks.command("add")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--type", "kind", type=TASK_TYPE, required=True, help="Database, Image, VRController or ROI.")
+@click.option("--name", default=None, help="Menu name (default: the file name without extension).")
+@click.option("--interpreter", default=None, help="Absolute path of the Python to run it with.")
+@click.option("--blocking/--no-blocking", default=False, help="OsiriX waits for it to finish.")
+@click.option("--description", default="", help="One line shown with the task.")
+@click.option("--timeout", type=float, default=None, help="Seconds after which a run is stopped.")
+@pass_state
+def add(state: AppState, path: str, kind: TaskType, name: str | None, interpreter: str | None,
+        blocking: bool, description: str, timeout: float | None) -> None:
+    """Register the script PATH."""
+    location = os.path.abspath(os.path.expanduser(path))
+    fields = {"location": location, "type": kind, "blocking": blocking, "description": description,
+              "interpreter": interpreter or default_interpreter(), "timeout": timeout}
+    if name:
+        fields["name"] = name
+    try:
+        spec = TaskSpec.model_validate(fields)
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "task"
+            click.echo(click.style("error: ", fg="red")
+                       + f"{path}: field '{field}': {describe_error(error, known=TaskSpec.model_fields)}",
+                       err=True)
+        raise SystemExit(1) from None
+    clash = [e for e in state.catalog(warn=False).find(spec.name, spec.type)
+             if not e.origin.startswith(state.registry_path.name)]
+    if clash:
+        fail(f"task '{spec.name}' ({spec.type.value}) is already provided by {clash[0].origin} - "
+             "choose another --name")
+    try:
+        add_tasks(state.registry_path, [spec])
+    except RegistryError as exc:
+        fail_problems(exc)
+    click.echo(f"Added '{spec.name}' ({spec.type.value}) to {state.registry_path}")
+
+
+@tasks.command("remove")
+@click.argument("name")
+@click.option("--type", "kind", type=TASK_TYPE, default=None, help="The task's type, if the name is ambiguous.")
+@pass_state
+def remove(state: AppState, name: str, kind: TaskType | None) -> None:
+    """Remove a task from the registry (the file keeps its other entries and comments)."""
+    try:
+        removed = remove_task(state.registry_path, name, kind)
+    except RegistryError as exc:
+        fail_problems(exc)
+    click.echo(f"Removed '{name}' ({removed.get('type')}) from {state.registry_path}")
+
+
+@tasks.command("validate")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def validate(state: AppState, as_json: bool) -> None:
+    """Check the registry and every task source; exit 1 if anything is wrong."""
+    catalog = state.catalog(warn=False)
+    if as_json:
+        emit_json({"registry": str(state.registry_path), "tasks": len(catalog.entries),
+                   "problems": catalog.problems})
+    else:
+        for problem in catalog.problems:
+            click.echo(click.style("error: ", fg="red") + problem, err=True)
+        if not catalog.problems:
+            click.echo(f"{state.registry_path}: OK, {len(catalog.entries)} tasks")
+    if catalog.problems:
+        raise SystemExit(1)
+
+
+@tasks.command("import-plugin")
+@click.argument("file", type=click.Path(dir_okay=False))
+@pass_state
+def import_plugin(state: AppState, file: str) -> None:
+    """Add the scripts of the plugin's script_configs.json FILE to the registry."""
+    try:
+        specs = read_script_configs(file)
+        add_tasks(state.registry_path, specs)
+    except RegistryError as exc:
+        fail_problems(exc)
+    click.echo(f"Imported {len(specs)} task(s) from {file} into {state.registry_path}")
+
+
+@tasks.command("export-plugin")
+@click.argument("file", type=click.Path(dir_okay=False))
+@pass_state
+def export_plugin(state: AppState, file: str) -> None:
+    """Write the registry's script tasks to FILE in the plugin's script_configs.json format."""
+    registry = state.registry()
+    for problem in registry.problems:
+        warning(f"{problem} (entry not exported)")
+    count = export_script_configs(registry, Path(file))
+    click.echo(f"Exported {count} task(s) to {file}")

@@ -1,0 +1,84 @@
+"""``@osirix_task``: declare a Python function as an OsiriX task."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any, TypeVar
+
+from .model import MODULE_LOCATION, TaskSpec, TaskType
+
+__all__ = ["osirix_task", "task_of", "tasks_in_module", "load_task_function"]
+
+TASK_ATTRIBUTE = "__osirix_task__"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def osirix_task(
+    type: TaskType | str,
+    *,
+    name: str | None = None,
+    blocking: bool = False,
+    description: str | None = None,
+    timeout: float | None = None,
+) -> Callable[[F], F]:
+    """Declare ``func(context)`` as a task of ``type`` (Database, Image, VRController, ROI).
+
+    The function must live at module level; it receives a :class:`osirix_tasks.TaskContext`.
+    ``name`` defaults to the function's name, ``description`` to its docstring's first line.
+    """
+    kind = TaskType.parse(type)
+
+    def decorate(func: F) -> F:
+        location = f"{func.__module__}:{func.__qualname__}"
+        if not MODULE_LOCATION.match(location):
+            raise TypeError(
+                f"@osirix_task on {func.__qualname__!r}: only module-level functions can be tasks "
+                "- move it to the top level of its module"
+            )
+        doc = inspect.getdoc(func) or ""
+        spec = TaskSpec(
+            name=name or func.__name__,
+            type=kind,
+            location=location,
+            blocking=blocking,
+            description=description if description is not None else doc.split("\n", 1)[0],
+            timeout=timeout,
+        )
+        setattr(func, TASK_ATTRIBUTE, spec)
+        return func
+
+    return decorate
+
+
+def task_of(obj: object) -> TaskSpec | None:
+    """The TaskSpec a decorated function carries, or None."""
+    spec = getattr(obj, TASK_ATTRIBUTE, None)
+    return spec if isinstance(spec, TaskSpec) else None
+
+
+def tasks_in_module(module: ModuleType | str) -> list[TaskSpec]:
+    """Every task decorated at the top level of ``module`` (imported when given by name)."""
+    if isinstance(module, str):
+        module = importlib.import_module(module)
+    found = []
+    for value in vars(module).values():
+        spec = task_of(value)
+        if spec is not None and spec.location.startswith(module.__name__ + ":"):
+            found.append(spec)
+    return found
+
+
+def load_task_function(location: str) -> Callable[..., Any]:
+    """Import the function behind ``module:function``."""
+    module_name, _, attribute = location.partition(":")
+    module = importlib.import_module(module_name)
+    func = getattr(module, attribute, None)
+    if func is None or task_of(func) is None:
+        raise LookupError(
+            f"{location}: no @osirix_task function {attribute!r} in module {module_name!r} - "
+            "check the name, or reinstall the pack that provides it"
+        )
+    return func

@@ -1,0 +1,325 @@
+"""The one definition of every record osirix-tasks keeps: tasks, settings, servers.
+
+TOML, JSON export, the CLI and the runner all derive from these pydantic models. Validation
+messages follow one shape, ``what is wrong - what to do``, so that the registry loader can
+prefix them with file, line, task and field.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import enum
+import functools
+import os
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "TaskType",
+    "TaskSpec",
+    "RegistrySettings",
+    "ServerSpec",
+    "MODULE_LOCATION",
+]
+
+#: ``package.module:function`` - the location of a decorated task.
+MODULE_LOCATION = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+class TaskType(enum.StrEnum):
+    """The four kinds of OsiriXgrpc scripts, named as OsiriX's menus name them."""
+
+    DATABASE = "Database"
+    IMAGE = "Image"
+    VR_CONTROLLER = "VRController"
+    ROI = "ROI"
+
+    @classmethod
+    def parse(cls, value: object) -> TaskType:
+        """Accept our names, the plugin's names, pyosirix's tool names and codes 1-4.
+
+        Raises ValueError with the accepted spellings when ``value`` is none of them.
+        """
+        if isinstance(value, TaskType):
+            return value
+        key = str(value).strip()
+        found = _TYPE_ALIASES.get(key.lower())
+        if found is None:
+            accepted = ", ".join(t.value for t in cls)
+            raise ValueError(
+                f"unknown task type {value!r} - use one of {accepted} "
+                "(the plugin's VR, codes 1-4 and pyosirix's gRPC*Tool names are accepted too)"
+            )
+        return found
+
+    @property
+    def plugin_name(self) -> str:
+        """The spelling the OsiriXgrpc plugin writes in script_configs.json."""
+        return _PLUGIN_NAMES[self]
+
+    @property
+    def plugin_code(self) -> int:
+        """pyosirix's numeric code: 1 Image, 2 ROI, 3 VR, 4 Database."""
+        return _PLUGIN_CODES[self]
+
+
+_PLUGIN_NAMES = {
+    TaskType.IMAGE: "Image",
+    TaskType.ROI: "ROI",
+    TaskType.VR_CONTROLLER: "VR",
+    TaskType.DATABASE: "Database",
+}
+_PLUGIN_CODES = {TaskType.IMAGE: 1, TaskType.ROI: 2, TaskType.VR_CONTROLLER: 3, TaskType.DATABASE: 4}
+_PYOSIRIX_NAMES = {
+    TaskType.IMAGE: "gRPCImageRenderTool",
+    TaskType.ROI: "gRPCROITool",
+    TaskType.VR_CONTROLLER: "gRPCVolumeRenderTool",
+    TaskType.DATABASE: "gRPCDatabaseTool",
+}
+_TYPE_ALIASES: dict[str, TaskType] = {}
+for _t in TaskType:
+    for _alias in (_t.value, _PLUGIN_NAMES[_t], _PYOSIRIX_NAMES[_t], str(_PLUGIN_CODES[_t])):
+        _TYPE_ALIASES[_alias.lower()] = _t
+_TYPE_ALIASES["vr"] = TaskType.VR_CONTROLLER
+_TYPE_ALIASES["3d"] = TaskType.VR_CONTROLLER
+
+#: File suffix -> language. Only Python is run today; the table is where a new one goes.
+LANGUAGES = {".py": "python"}
+
+
+def detect_language(location: str) -> str:
+    """The language of a task from its location (a script path or ``module:function``)."""
+    if location.endswith(".py") or MODULE_LOCATION.match(location):
+        return "python"
+    suffix = os.path.splitext(location)[1].lower()
+    if suffix in LANGUAGES:
+        return LANGUAGES[suffix]
+    shown = suffix or "no extension"
+    raise ValueError(
+        f"cannot run {os.path.basename(location)!r} ({shown}): only Python scripts (.py) are"
+        " supported"
+        " - point 'location' at a .py file"
+    )
+
+
+def default_interpreter() -> str:
+    """The interpreter running osirix-tasks: the default for every task."""
+    return sys.executable
+
+
+@functools.lru_cache(maxsize=64)
+def _check_executable(path: str) -> str:
+    """Raise a ValueError saying what to do unless ``path`` is an absolute executable file.
+
+    Successes are cached (a registry names few interpreters, ten thousand times); failures are
+    not, so a fixed path is seen at once. The runner checks again when it starts a process.
+    """
+    if not os.path.isabs(path):
+        raise ValueError(
+            f"interpreter {path!r} is not an absolute path - give the full path, e.g. "
+            f"{default_interpreter()}"
+        )
+    if not os.path.exists(path):
+        raise ValueError(
+            f"interpreter {path!r} does not exist - install it or point 'interpreter' at an "
+            "existing Python"
+        )
+    if os.path.isdir(path) or not os.access(path, os.X_OK):
+        raise ValueError(f"interpreter {path!r} is not an executable file - chmod +x it or fix the path")
+    return path
+
+
+class TaskSpec(BaseModel):
+    """One runnable task: a script file or a decorated function, identified by (name, type)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+    name: str = Field(min_length=1)
+    type: TaskType
+    location: str
+    blocking: bool = False
+    language: str = Field(default="", validate_default=True)
+    interpreter: str = Field(default_factory=default_interpreter)
+    description: str = ""
+    timeout: Annotated[float, Field(gt=0)] | None = None
+    args: list[str] = Field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[str, TaskType]:
+        """(name, type): how OsiriX tells tasks apart."""
+        return (self.name, self.type)
+
+    @property
+    def is_script(self) -> bool:
+        """True for a script file, False for a decorated ``module:function``."""
+        return not MODULE_LOCATION.match(self.location)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_defaults(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "location" in data and isinstance(data["location"], str):
+            loc = data["location"]
+            if not data.get("name") and "name" not in data:
+                data = {**data, "name": _default_name(loc)}
+        return data
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _parse_type(cls, value: object) -> TaskType:
+        return TaskType.parse(value)
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        if value != value.strip() or "\n" in value:
+            raise ValueError(
+                f"name {value!r} has leading/trailing spaces or a newline - write it on one line"
+                " without surrounding spaces"
+            )
+        return value
+
+    @field_validator("location")
+    @classmethod
+    def _check_location(cls, value: str) -> str:
+        if MODULE_LOCATION.match(value):
+            return value
+        if not os.path.isabs(value):
+            raise ValueError(
+                f"script path {value!r} is not absolute - give the full path (relative paths in "
+                "tasks.toml are read from the file's folder)"
+            )
+        if not _is_file(value):
+            raise ValueError(f"script {value!r} does not exist - create it or fix the path")
+        detect_language(value)
+        return value
+
+    @field_validator("interpreter")
+    @classmethod
+    def _check_interpreter(cls, value: str) -> str:
+        return _check_executable(value)
+
+    @field_validator("language")
+    @classmethod
+    def _detect_language(cls, value: str, info: ValidationInfo) -> str:
+        location = info.data.get("location")
+        if location is None:  # the location itself was invalid and is reported already
+            return value
+        detected = detect_language(location)
+        if value and value.lower() != detected:
+            raise ValueError(
+                f"language {value!r} does not match the file ({detected}) - remove "
+                "'language' and let it be detected"
+            )
+        return detected
+
+    def to_toml_table(self) -> dict[str, Any]:
+        """The entry as written to tasks.toml: defaults left out, so files stay short."""
+        table: dict[str, Any] = {"name": self.name, "type": self.type.value, "location": self.location}
+        if self.blocking:
+            table["blocking"] = True
+        if self.interpreter != default_interpreter():
+            table["interpreter"] = self.interpreter
+        if self.description:
+            table["description"] = self.description
+        if self.timeout is not None:
+            table["timeout"] = self.timeout
+        if self.args:
+            table["args"] = list(self.args)
+        return table
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field."""
+        return self.model_dump(mode="json")
+
+
+#: While a registry is validated, the files already seen (a file named by 10,000 tasks is
+#: looked up once); None outside :func:`batch_validation`.
+_SEEN_FILES: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar(
+    "osirix_tasks_seen_files", default=None
+)
+
+
+def _is_file(path: str) -> bool:
+    seen = _SEEN_FILES.get()
+    if seen is None:
+        return os.path.isfile(path)
+    if path in seen:
+        return True
+    if os.path.isfile(path):
+        seen.add(path)
+        return True
+    return False
+
+
+@contextlib.contextmanager
+def batch_validation() -> Iterator[None]:
+    """Within the block, each script file is checked on disk once, however many tasks name it."""
+    token = _SEEN_FILES.set(set())
+    try:
+        yield
+    finally:
+        _SEEN_FILES.reset(token)
+
+
+def _default_name(location: str) -> str:
+    if MODULE_LOCATION.match(location):
+        return location.rsplit(":", 1)[1]
+    return Path(location).stem
+
+
+class RegistrySettings(BaseModel):
+    """The ``[settings]`` table of tasks.toml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    disabled_packs: list[str] = Field(default_factory=list)
+    modules: list[str] = Field(default_factory=list)
+    plugins_dir: str | None = None
+
+
+class ServerSpec(BaseModel):
+    """One entry of the plugin's server_configs.json."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ipaddress: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)]
+    active: bool = False
+
+    @field_validator("ipaddress")
+    @classmethod
+    def _local_only(cls, value: str) -> str:
+        if value != "127.0.0.1":
+            raise ValueError(
+                f"address {value!r} is refused: OsiriXgrpc servers listen on 127.0.0.1 only, so "
+                "that no other machine can drive OsiriX - use 127.0.0.1"
+            )
+        return value
+
+    @field_validator("active", mode="before")
+    @classmethod
+    def _yes_no(cls, value: object) -> object:
+        if isinstance(value, str) and value.upper() in ("YES", "NO"):
+            return value.upper() == "YES"
+        return value
+
+    def to_plugin_json(self) -> dict[str, str]:
+        """The entry exactly as the plugin writes it: strings, YES/NO."""
+        return {
+            "ipaddress": self.ipaddress,
+            "port": str(self.port),
+            "active": "YES" if self.active else "NO",
+        }

@@ -1,0 +1,1 @@
+"""An example task pack for osirix-tasks."""
