@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import menu_cmd, tasks_cmd
+from . import menu_cmd, serve_cmd, servers_cmd, tasks_cmd
 from ._common import AppState
 
 __all__ = ["main", "cli"]
@@ -26,6 +26,10 @@ def cli(ctx: click.Context, registry: str | None) -> None:
 
 cli.add_command(tasks_cmd.tasks)
 cli.add_command(menu_cmd.menu)
+cli.add_command(serve_cmd.serve)
+cli.add_command(serve_cmd.import_)
+cli.add_command(servers_cmd.servers)
+cli.add_command(servers_cmd.select)
 
 
 def main() -> None:

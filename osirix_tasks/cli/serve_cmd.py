@@ -1,0 +1,109 @@
+"""``osirix-tasks serve`` and ``osirix-tasks import``: the embedded OsiriX host and its database."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from types import FrameType
+
+import click
+
+from .. import __version__
+from .._paths import user_data_dir
+from ..server.database import Database
+from ..server.demo import demo_folder
+from ..server.host import Host, PortUnavailable, database_folder
+from ..server.importer import ImportSummary, import_paths
+from ..server.state import OsirixState
+from ..server_configs import ServerConfigError, read_servers
+from ._common import fail, warning
+
+DEFAULT_PORT = 50051
+
+
+def import_with_progress(db: Database, paths: list[str], copy: bool, label: str) -> ImportSummary:
+    """Import with a progress bar on the terminal."""
+    with click.progressbar(length=1, label=label, file=sys.stderr) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        try:
+            return import_paths(db, paths, copy=copy, progress=progress)
+        except FileNotFoundError as exc:
+            fail(str(exc))
+
+
+def default_ports() -> list[int]:
+    """Every server listed in server_configs.json, else 50051."""
+    try:
+        listed = [s.port for s in read_servers(check_liveness=False)]
+    except ServerConfigError as exc:
+        warning(f"{exc}\nserving on {DEFAULT_PORT} instead")
+        return [DEFAULT_PORT]
+    return listed or [DEFAULT_PORT]
+
+
+@click.command()
+@click.option("--port", "ports", type=int, multiple=True,
+              help="Port on 127.0.0.1 (repeatable). Default: every server in server_configs.json, else 50051.")
+@click.option("--database", default=None, help="Database folder (default: the per-user data folder).")
+@click.option("--empty", is_flag=True, help="Start with an empty database (clears the one in the folder).")
+@click.option("--demo", is_flag=True, help="Import the bundled demo data if the database is empty (the default "
+                                           "when neither --empty nor --import is given).")
+@click.option("--import", "imports", multiple=True, type=click.Path(exists=True),
+              help="Import this DICOM file or folder first (repeatable).")
+@click.option("-v", "--verbose", is_flag=True, help="Log every server event.")
+def serve(ports: tuple[int, ...], database: str | None, empty: bool, demo: bool, imports: tuple[str, ...],
+          verbose: bool) -> None:
+    """Run an embedded OsiriX: the OsiriXgrpc protocol over a DICOM database."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    data_dir = user_data_dir()
+    db = Database(database_folder(database, data_dir))
+    if empty:
+        db.clear()
+    if imports:
+        summary = import_with_progress(db, list(imports), True, "Importing")
+        click.echo(f"Import: {summary}", err=True)
+    if (demo or not (empty or imports)) and db.counts()[0] == 0:
+        summary = import_paths(db, [str(demo_folder(data_dir))], copy=True)
+        click.echo(f"Demo data: {summary}", err=True)
+    host = Host(OsirixState(db))
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    for port in ports or default_ports():
+        try:
+            host.start_server(port)
+        except PortUnavailable as exc:
+            host.shutdown()
+            fail(str(exc))
+    host.open_control_channel()
+    studies, series, images = db.counts()
+    click.echo(f"Embedded OsiriX (osirix-tasks {__version__}): database {db.folder} "
+               f"({studies} studies, {series} series, {images} images)")
+    for port in host.ports():
+        click.echo(f"Listening on 127.0.0.1:{port}")
+    click.echo("Press Ctrl-C to stop.", err=True)
+    while not stop.is_set() and not host.stopped.is_set():
+        stop.wait(0.5)
+    host.shutdown()
+    click.echo("Stopped.", err=True)
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--database", default=None, help="Database folder (default: the per-user data folder).")
+@click.option("--link", is_flag=True, help="Index the files where they are instead of copying them in.")
+def import_(paths: tuple[str, ...], database: str | None, link: bool) -> None:
+    """Import DICOM files and folders into the database."""
+    db = Database(database_folder(database, user_data_dir()))
+    summary = import_with_progress(db, list(paths), not link, "Importing")
+    click.echo(f"{summary}")

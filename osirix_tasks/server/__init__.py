@@ -1,0 +1,1 @@
+"""The embedded OsiriX: a gRPC host speaking the OsiriXgrpc protocol over a real DICOM database."""

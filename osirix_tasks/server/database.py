@@ -1,0 +1,252 @@
+"""The embedded OsiriX's DICOM database: headers indexed in SQLite, files in the database folder.
+
+Layout of a database folder (like OsiriX's ``OsiriX Data``)::
+
+    index.sqlite            studies, series, images (WAL mode)
+    DATABASE.noindex/N/     copied DICOM files, 1000 per sub-folder
+
+Rows follow OsiriX's Core Data model: a study per StudyInstanceUID, a series per OsiriX series
+identifier (SeriesInstanceUID, plus `` TE-<echo time>`` for MR images with an echo time, since
+OsiriX splits multi-echo series), an image per SOP instance.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Database", "StudyRow", "SeriesRow", "ImageRow"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS studies (
+    id INTEGER PRIMARY KEY,
+    study_instance_uid TEXT NOT NULL UNIQUE,
+    patient_name TEXT NOT NULL DEFAULT '',
+    patient_id TEXT NOT NULL DEFAULT '',
+    patient_birth_date TEXT,
+    patient_sex TEXT NOT NULL DEFAULT '',
+    study_description TEXT NOT NULL DEFAULT '',
+    institution_name TEXT,
+    referring_physician TEXT,
+    performing_physician TEXT,
+    modality TEXT NOT NULL DEFAULT '',
+    date_added REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS series (
+    id INTEGER PRIMARY KEY,
+    study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE,
+    series_key TEXT NOT NULL UNIQUE,
+    series_instance_uid TEXT NOT NULL,
+    sop_class_uid TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    modality TEXT NOT NULL DEFAULT '',
+    series_number INTEGER
+);
+CREATE TABLE IF NOT EXISTS images (
+    id INTEGER PRIMARY KEY,
+    series_id INTEGER NOT NULL REFERENCES series(id) ON DELETE CASCADE,
+    sop_instance_uid TEXT NOT NULL,
+    path TEXT NOT NULL UNIQUE,
+    instance_number INTEGER,
+    rows INTEGER NOT NULL,
+    columns INTEGER NOT NULL,
+    number_of_frames INTEGER NOT NULL DEFAULT 1,
+    modality TEXT NOT NULL DEFAULT '',
+    acquired TEXT,
+    position TEXT,
+    orientation TEXT,
+    slice_location_tag REAL,
+    header TEXT NOT NULL DEFAULT '{}',
+    UNIQUE (series_id, sop_instance_uid)
+);
+CREATE INDEX IF NOT EXISTS images_series ON images(series_id);
+CREATE INDEX IF NOT EXISTS series_study ON series(study_id);
+"""
+
+
+@dataclass(frozen=True)
+class StudyRow:
+    """One study row."""
+
+    id: int
+    study_instance_uid: str
+    patient_name: str
+    patient_id: str
+    patient_birth_date: str | None
+    patient_sex: str
+    study_description: str
+    institution_name: str | None
+    referring_physician: str | None
+    performing_physician: str | None
+    modality: str
+    date_added: float
+
+
+@dataclass(frozen=True)
+class SeriesRow:
+    """One series row (``series_key`` is OsiriX's series identifier)."""
+
+    id: int
+    study_id: int
+    series_key: str
+    series_instance_uid: str
+    sop_class_uid: str
+    description: str
+    modality: str
+    series_number: int | None
+
+
+@dataclass(frozen=True)
+class ImageRow:
+    """One image row; ``header`` holds the extra tags the viewers need (JSON)."""
+
+    id: int
+    series_id: int
+    sop_instance_uid: str
+    path: str
+    instance_number: int | None
+    rows: int
+    columns: int
+    number_of_frames: int
+    modality: str
+    acquired: str | None
+    position: str | None
+    orientation: str | None
+    slice_location_tag: float | None
+    header: str
+
+    @property
+    def position_xyz(self) -> list[float] | None:
+        """ImagePositionPatient, or None."""
+        return json.loads(self.position) if self.position else None
+
+    @property
+    def orientation_6(self) -> list[float] | None:
+        """ImageOrientationPatient (row then column direction), or None."""
+        return json.loads(self.orientation) if self.orientation else None
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """The other header values kept at import (spacing, window, rescale ...)."""
+        return json.loads(self.header)
+
+
+class Database:
+    """A database folder; one SQLite connection per thread, writes serialised by a lock."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.files_folder = self.folder / "DATABASE.noindex"
+        self.index_path = self.folder / "index.sqlite"
+        self._local = threading.local()
+        self.write_lock = threading.RLock()
+        with self.connection() as conn:
+            conn.executescript(SCHEMA)
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.index_path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: all of it lands, or none of it."""
+        with self.write_lock:
+            conn = self.connection()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def clear(self) -> None:
+        """Remove every row and every copied file."""
+        import shutil
+
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM images")
+            conn.execute("DELETE FROM series")
+            conn.execute("DELETE FROM studies")
+        shutil.rmtree(self.files_folder, ignore_errors=True)
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def _rows(self, cls: type, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
+        return [cls(*row) for row in self.connection().execute(sql, args)]
+
+    def study(self, study_id: int) -> StudyRow | None:
+        """One study by id."""
+        found = self._rows(StudyRow, "SELECT * FROM studies WHERE id = ?", (study_id,))
+        return found[0] if found else None
+
+    def series_row(self, series_id: int) -> SeriesRow | None:
+        """One series by id."""
+        found = self._rows(SeriesRow, "SELECT * FROM series WHERE id = ?", (series_id,))
+        return found[0] if found else None
+
+    def image(self, image_id: int) -> ImageRow | None:
+        """One image by id."""
+        found = self._rows(ImageRow, "SELECT * FROM images WHERE id = ?", (image_id,))
+        return found[0] if found else None
+
+    def studies(self) -> list[StudyRow]:
+        """All studies, by id."""
+        return self._rows(StudyRow, "SELECT * FROM studies ORDER BY id")
+
+    def series_of(self, study_id: int) -> list[SeriesRow]:
+        """The series of a study, by id (callers apply OsiriX's order)."""
+        return self._rows(SeriesRow, "SELECT * FROM series WHERE study_id = ? ORDER BY id", (study_id,))
+
+    def images_of(self, series_id: int) -> list[ImageRow]:
+        """The images of a series, by id."""
+        return self._rows(ImageRow, "SELECT * FROM images WHERE series_id = ? ORDER BY id", (series_id,))
+
+    def images_of_study(self, study_id: int) -> list[ImageRow]:
+        """Every image of a study."""
+        return self._rows(
+            ImageRow,
+            "SELECT images.* FROM images JOIN series ON images.series_id = series.id "
+            "WHERE series.study_id = ? ORDER BY images.id",
+            (study_id,),
+        )
+
+    def find_study(self, study_instance_uid: str) -> StudyRow | None:
+        """A study by StudyInstanceUID."""
+        found = self._rows(StudyRow, "SELECT * FROM studies WHERE study_instance_uid = ?", (study_instance_uid,))
+        return found[0] if found else None
+
+    def find_series(self, uid: str) -> list[SeriesRow]:
+        """Series whose OsiriX identifier or DICOM SeriesInstanceUID is ``uid``."""
+        return self._rows(
+            SeriesRow, "SELECT * FROM series WHERE series_key = ? OR series_instance_uid = ? ORDER BY id", (uid, uid)
+        )
+
+    def has_image(self, sop_instance_uid: str) -> bool:
+        """Whether an image with this SOPInstanceUID is indexed."""
+        row = self.connection().execute(
+            "SELECT 1 FROM images WHERE sop_instance_uid = ? LIMIT 1", (sop_instance_uid,)
+        ).fetchone()
+        return row is not None
+
+    def counts(self) -> tuple[int, int, int]:
+        """(studies, series, images)."""
+        conn = self.connection()
+        return tuple(
+            conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            for table in ("studies", "series", "images")
+        )

@@ -1,0 +1,64 @@
+"""The gRPC handler of the whole ``osirixgrpc.OsiriXService``.
+
+Every RPC the stubs define gets a handler. Implementations raise :class:`RpcFailure` for the
+status-0 answers OsiriX gives; any other exception is logged and answered as status 0 too, so a
+bad request never takes the host down and never surfaces as a gRPC error. An RPC without an
+implementation answers status 0 naming itself (never UNIMPLEMENTED).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+
+from . import rpc_browser, rpc_dicom, rpc_osirix  # noqa: F401  (they fill IMPLEMENTATIONS)
+from .protocol import (
+    IMPLEMENTATIONS,
+    RPC_NAMES,
+    SERVICE_NAME,
+    RpcFailure,
+    failure,
+    request_class,
+    response_class,
+)
+from .state import OsirixState
+
+__all__ = ["build_handler", "MAX_MESSAGE_BYTES"]
+
+log = logging.getLogger(__name__)
+
+#: Clients open channels with 512 MiB limits; the server allows the same.
+MAX_MESSAGE_BYTES = 512 * 1024 * 1024
+
+
+def _guarded(name: str, state: OsirixState) -> Callable[[Any, grpc.ServicerContext], Any]:
+    implementation = IMPLEMENTATIONS.get(name)
+
+    def call(request: Any, context: grpc.ServicerContext) -> Any:
+        if implementation is None:
+            return failure(name, f"{name} is not implemented yet by the embedded OsiriX")
+        try:
+            return implementation(state, request)
+        except RpcFailure as exc:
+            return failure(name, exc.message)
+        except Exception as exc:
+            log.exception("%s failed", name)
+            return failure(name, f"{name} failed: {type(exc).__name__}: {exc}")
+
+    return call
+
+
+def build_handler(state: OsirixState) -> grpc.GenericRpcHandler:
+    """A generic handler serving every RPC of OsiriXService on ``state``."""
+    handlers = {
+        name: grpc.unary_unary_rpc_method_handler(
+            _guarded(name, state),
+            request_deserializer=request_class(name).FromString,
+            response_serializer=response_class(name).SerializeToString,
+        )
+        for name in RPC_NAMES
+    }
+    return grpc.method_handlers_generic_handler(SERVICE_NAME, handlers)

@@ -1,0 +1,101 @@
+"""The OsiriX state every server of a host shares: database, object cache, browser selection."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Hashable, Iterable
+from typing import Any
+
+from osirixgrpc import types_pb2
+
+from .cache import ObjectCache
+from .database import Database, ImageRow, SeriesRow, StudyRow
+from .importer import ImportSummary, import_paths
+from .protocol import RpcFailure
+
+__all__ = ["OsirixState", "BROWSER_KEY"]
+
+log = logging.getLogger(__name__)
+BROWSER_KEY = 0
+
+
+class OsirixState:
+    """What OsiriX holds while it runs. Thread-safe: every gRPC server thread calls into it."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self.cache = ObjectCache()
+        self.lock = threading.RLock()
+        self.selected_studies: list[int] = []
+        self.selected_series: list[int] = []
+        self.background_imports: list[threading.Thread] = []
+        self.last_import: ImportSummary | None = None
+
+    # --- references --------------------------------------------------------------------
+
+    def ref(self, kind: str, key: Hashable) -> Any:
+        """The ``osirixgrpc`` reference message of an object (its cached uid)."""
+        return getattr(types_pb2, kind)(osirixrpc_uid=self.cache.uid(kind, key))
+
+    def key_of(self, ref: Any, kind: str) -> Hashable:
+        """The key behind a reference of ``kind``; status 0 ``No <kind> cached`` otherwise."""
+        uid = getattr(ref, "osirixrpc_uid", "")
+        entry = self.cache.lookup(uid) if uid else None
+        if entry is None or entry[0] != kind:
+            raise RpcFailure(f"No {kind} cached")
+        return entry[1]
+
+    def browser(self, ref: Any) -> None:
+        """Check a BrowserController reference."""
+        self.key_of(ref, "BrowserController")
+
+    def study(self, ref: Any) -> StudyRow:
+        """The study behind a DicomStudy reference."""
+        key = self.key_of(ref, "DicomStudy")
+        row = self.db.study(int(key))  # type: ignore[call-overload]
+        if row is None:
+            self.cache.forget("DicomStudy", key)
+            raise RpcFailure("No DicomStudy cached")
+        return row
+
+    def series(self, ref: Any) -> SeriesRow:
+        """The series behind a DicomSeries reference."""
+        key = self.key_of(ref, "DicomSeries")
+        row = self.db.series_row(int(key))  # type: ignore[call-overload]
+        if row is None:
+            self.cache.forget("DicomSeries", key)
+            raise RpcFailure("No DicomSeries cached")
+        return row
+
+    def image(self, ref: Any) -> ImageRow:
+        """The image behind a DicomImage reference."""
+        key = self.key_of(ref, "DicomImage")
+        row = self.db.image(int(key))  # type: ignore[call-overload]
+        if row is None:
+            self.cache.forget("DicomImage", key)
+            raise RpcFailure("No DicomImage cached")
+        return row
+
+    # --- the user's side: selection, imports ------------------------------------------------
+
+    def select(self, studies: Iterable[int] = (), series: Iterable[int] = ()) -> None:
+        """Set the browser selection (what the user clicked in the database window)."""
+        with self.lock:
+            self.selected_studies = list(dict.fromkeys(studies))
+            self.selected_series = list(dict.fromkeys(series))
+
+    def import_in_background(self, paths: list[str]) -> threading.Thread:
+        """Copy files into the database on a thread, as OsiriX does for CopyFilesIfNeeded."""
+
+        def work() -> None:
+            try:
+                self.last_import = import_paths(self.db, paths, copy=True)
+                log.info("import of %d path(s): %s", len(paths), self.last_import)
+            except Exception:  # a background import must never take the host down
+                log.exception("background import failed")
+
+        thread = threading.Thread(target=work, name="osirix-import", daemon=True)
+        thread.start()
+        self.background_imports.append(thread)
+        return thread

@@ -1,0 +1,113 @@
+"""The plugin's ``server_configs.json``: the servers OsiriX (or our host) offers, in preference order.
+
+Kept exactly in the plugin's format - a JSON array of ``{"ipaddress": "127.0.0.1", "port": "50051",
+"active": "YES"}`` with the port as a string - in the folder pyosirix reads, so unmodified pyosirix
+scripts connect to our servers on their own. The ``active`` flags are checked against reality
+each time we read the file: an active entry whose port accepts no connection is marked "NO".
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ._atomic import write_atomic, writer_lock
+from ._paths import plugin_support_dir
+from .model import ServerSpec
+
+__all__ = ["ServerConfigError", "config_path", "read_servers", "write_servers", "update_servers",
+           "port_is_listening"]
+
+FILE_NAME = "server_configs.json"
+
+
+class ServerConfigError(ValueError):
+    """server_configs.json cannot be read; the message names file, line and what to do."""
+
+
+def config_path() -> Path:
+    """Where server_configs.json lives (the plugin's support folder)."""
+    return plugin_support_dir() / FILE_NAME
+
+
+def port_is_listening(port: int, timeout: float = 0.3) -> bool:
+    """Whether something accepts TCP connections on 127.0.0.1:port."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _parse(path: Path) -> list[ServerSpec]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    try:
+        data = json.loads(text) if text.strip() else []
+    except json.JSONDecodeError as exc:
+        raise ServerConfigError(
+            f"{path}:{exc.lineno}:{exc.colno}: JSON syntax error: {exc.msg} - fix it, or restore "
+            f"{path.name}.bak"
+        ) from None
+    if not isinstance(data, list):
+        raise ServerConfigError(f"{path}: must be a JSON array of servers - restore {path.name}.bak")
+    servers, problems, seen = [], [], set()
+    for number, entry in enumerate(data, start=1):
+        try:
+            server = ServerSpec.model_validate(entry)
+        except ValidationError as exc:
+            for error in exc.errors():
+                field = error["loc"][0] if error["loc"] else "entry"
+                message = error["ctx"]["error"] if error["type"] == "value_error" else error["msg"]
+                problems.append(f"{path}: server {number}: field '{field}': {message}")
+            continue
+        if server.port in seen:
+            problems.append(f"{path}: server {number}: port {server.port} is listed twice - remove one")
+            continue
+        seen.add(server.port)
+        servers.append(server)
+    if problems:
+        raise ServerConfigError("\n".join(problems))
+    return servers
+
+
+def write_servers(servers: list[ServerSpec], path: Path | None = None) -> None:
+    """Write the list in the plugin's format (atomically, previous file kept as .bak)."""
+    path = path or config_path()
+    data = [s.to_plugin_json() for s in servers]
+    write_atomic(path, json.dumps(data, indent=4).encode("utf-8"))
+
+
+def update_servers(
+    change: Callable[[list[ServerSpec]], list[ServerSpec]], path: Path | None = None
+) -> list[ServerSpec]:
+    """Read, change and write the list under the writer lock; returns the new list."""
+    path = path or config_path()
+    with writer_lock(path):
+        servers = _parse(path)
+        changed = change([s.model_copy() for s in servers])
+        if [s.to_plugin_json() for s in changed] != [s.to_plugin_json() for s in servers] or not path.exists():
+            write_servers(changed, path)
+        return changed
+
+
+def read_servers(path: Path | None = None, *, check_liveness: bool = True) -> list[ServerSpec]:
+    """The servers in preference order; active flags of dead servers are corrected on disk."""
+    path = path or config_path()
+    servers = _parse(path)
+    if not check_liveness or not any(s.active and not port_is_listening(s.port) for s in servers):
+        return servers
+
+    def correct(current: list[ServerSpec]) -> list[ServerSpec]:
+        for server in current:
+            if server.active and not port_is_listening(server.port):
+                server.active = False
+        return current
+
+    return update_servers(correct, path)

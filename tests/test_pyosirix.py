@@ -1,0 +1,80 @@
+"""Unmodified pyosirix (the published client) against the embedded OsiriX."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+
+import pytest
+
+from tests.hosts import RunningHost, running_host
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
+    with running_host(tmp_path_factory.mktemp("home")) as running:  # nothing said: the demo data
+        yield running
+
+
+def run_pyosirix(host: RunningHost, code: str) -> dict:  # type: ignore[type-arg]
+    """Run ``code`` with pyosirix in a fresh process whose HOME is the host's (so pyosirix finds
+    the server on its own through server_configs.json); it prints one JSON object."""
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                          env=host.env(), timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_pyosirix_finds_our_port_and_reads_the_database(host: RunningHost) -> None:
+    assert host.cli("select", "--study", demo_study_uid()).returncode == 0
+    result = run_pyosirix(host, """
+        import json, osirix
+        port = osirix.osirixgrpc_port_preference()
+        version = osirix.osirix_version()
+        studies, series = osirix.current_browser().database_selection()
+        study = studies[0]
+        s = study.series[0]
+        images = s.sorted_images()
+        print(json.dumps({
+            "port": int(port), "version": version[0],
+            "patient": study.patient_name, "study_name": study.study_name, "modalities": study.modalities,
+            "images": study.number_of_images, "uid": study.patient_uid,
+            "birth": study.date_of_birth.isoformat(), "date": study.date.isoformat(),
+            "series": s.series_description, "series_uid": s.series_instance_uid, "n": len(images),
+            "first_location": images[0].slice_location, "last_location": images[-1].slice_location,
+            "width": images[0].width, "path": images[0].complete_path,
+        }))
+    """)
+    assert result["port"] == host.ports[0]
+    assert result["version"].startswith("osirix-tasks")
+    assert result["patient"] == "Demo Phantom"  # PN 'Demo^Phantom' as OsiriX shows it
+    assert result["study_name"] == "Demo Brain Phantom"
+    assert result["uid"] == "DEMO PHANTOM-DEMO-0001-19800101"
+    assert result["modalities"] == "MR" and result["images"] == 24 and result["n"] == 24
+    assert result["birth"] == "1980-01-01T00:00:00"
+    assert result["date"] == "2024-01-15T09:35:12"
+    assert result["series"] == "t1 axial demo" and result["series_uid"].endswith(" TE-12")
+    assert result["first_location"] < result["last_location"]
+    assert result["width"] == 128 and result["path"].startswith(str(host.database))
+
+
+def test_pyosirix_sees_status_0_as_its_exception(host: RunningHost) -> None:
+    result = run_pyosirix(host, """
+        import json, osirix
+        from osirix.exceptions import GrpcException
+        try:
+            osirix.frontmost_viewer()
+            print(json.dumps({"raised": None}))
+        except GrpcException as exc:
+            print(json.dumps({"raised": str(exc)}))
+    """)
+    assert result["raised"] == "No ViewerController active"
+
+
+def demo_study_uid() -> str:
+    from osirix_tasks.server.demo import _uid
+
+    return _uid("study")

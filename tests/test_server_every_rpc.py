@@ -1,0 +1,72 @@
+"""Every RPC of osirixgrpc.OsiriXService answers: with a status, never UNIMPLEMENTED, never a crash."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import osirixgrpc  # noqa: F401
+import pytest
+from osirixgrpc import osirix_pb2_grpc
+
+from osirix_tasks.server.protocol import RPC_NAMES, request_class
+from tests.hosts import RunningHost, empty, running_host
+
+REF_TYPES = {"BrowserController", "ViewerController", "VRController", "DCMPix", "ROI", "ROIVolume",
+             "DicomImage", "DicomSeries", "DicomStudy"}
+PART_ONE = tuple(n for n in RPC_NAMES if n.startswith(("Osirix", "BrowserController", "Dicom"))
+                 and n != "BrowserControllerOpenViewerFromImages")
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
+    with running_host(tmp_path_factory.mktemp("home"), "--demo") as running:
+        yield running
+
+
+def test_the_servicer_covers_the_stubs_contract() -> None:
+    contract = {n for n in dir(osirix_pb2_grpc.OsiriXServiceServicer) if not n.startswith("_")}
+    assert set(RPC_NAMES) == contract and len(contract) == 141
+
+
+def with_unknown_uids(rpc: str):  # type: ignore[no-untyped-def]
+    """The RPC's request with every object reference set to an unknown uid; the type it names."""
+    request = request_class(rpc)()
+    descriptor = request.DESCRIPTOR
+    if descriptor.name in REF_TYPES:
+        request.osirixrpc_uid = "11111111-2222-3333-4444-555555555555"
+        return request, descriptor.name
+    first = None
+    for field in descriptor.fields:
+        if field.message_type is not None and field.message_type.name in REF_TYPES and not field.is_repeated:
+            getattr(request, field.name).osirixrpc_uid = "11111111-2222-3333-4444-555555555555"
+            first = first or field.message_type.name
+    return request, first
+
+
+@pytest.mark.parametrize("rpc", RPC_NAMES)
+def test_empty_request_gets_a_status_answer(host: RunningHost, rpc: str) -> None:
+    answer = getattr(host.stub(), rpc)(request_class(rpc)())
+    assert answer.status.status in (0, 1)
+    if answer.status.status == 0:
+        assert answer.status.message
+
+
+@pytest.mark.parametrize("rpc", [r for r in RPC_NAMES if with_unknown_uids(r)[1] is not None])
+def test_unknown_uid_is_status_0_naming_the_type(host: RunningHost, rpc: str) -> None:
+    request, kind = with_unknown_uids(rpc)
+    answer = getattr(host.stub(), rpc)(request)
+    assert answer.status.status == 0
+    if rpc in PART_ONE:
+        assert answer.status.message == f"No {kind} cached"
+    # the host is still serving afterwards
+    assert host.stub().OsirixVersion(empty()).status.status == 1
+
+
+def test_rpcs_of_later_parts_name_themselves(host: RunningHost) -> None:
+    stub = host.stub()
+    for rpc in RPC_NAMES:
+        if rpc in PART_ONE:
+            continue
+        answer = getattr(stub, rpc)(request_class(rpc)())
+        assert answer.status.status == 0
+        assert rpc in answer.status.message or "cached" in answer.status.message
