@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import menu_cmd, serve_cmd, servers_cmd, tasks_cmd
+from . import demo_cmd, menu_cmd, serve_cmd, servers_cmd, tasks_cmd
 from ._common import AppState
 
 __all__ = ["main", "cli"]
@@ -30,6 +30,7 @@ cli.add_command(serve_cmd.serve)
 cli.add_command(serve_cmd.import_)
 cli.add_command(servers_cmd.servers)
 cli.add_command(servers_cmd.select)
+cli.add_command(demo_cmd.demo)
 
 
 def main() -> None:

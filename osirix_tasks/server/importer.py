@@ -34,6 +34,17 @@ _EXTRA_TAGS = (
 )
 
 
+#: Every tag read_header looks at: pydicom then parses only these.
+_READ_TAGS = [
+    "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID", "Rows", "Columns", "Modality", "EchoTime",
+    "AcquisitionDate", "ContentDate", "SeriesDate", "StudyDate", "AcquisitionTime", "ContentTime", "SeriesTime",
+    "StudyTime", "InstanceNumber", "SeriesNumber", "ImagePositionPatient", "ImageOrientationPatient",
+    "SliceLocation", "PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDescription",
+    "InstitutionName", "ReferringPhysicianName", "PerformingPhysicianName", "SOPClassUID", "NumberOfFrames",
+    *_EXTRA_TAGS,
+]
+
+
 class NotAnImage(ValueError):
     """A DICOM file that OsiriX would not list as an image (no rows/columns, no UIDs)."""
 
@@ -122,7 +133,7 @@ def read_header(path: Path) -> dict[str, Any]:
 
     Raises InvalidDicomError for a file that is not DICOM, NotAnImage when it holds no image.
     """
-    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=_READ_TAGS)
     missing = [k for k in ("SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID", "Rows", "Columns")
                if k not in ds]
     if missing:
@@ -136,7 +147,7 @@ def read_header(path: Path) -> dict[str, Any]:
         ds, "StudyDate")
     time_of_day = _text(ds, "AcquisitionTime") or _text(ds, "ContentTime") or _text(ds, "SeriesTime") or _text(
         ds, "StudyTime")
-    extra = {k: _jsonable(ds.get(k)) for k in _EXTRA_TAGS if ds.get(k) not in (None, "")}
+    extra = {k: _jsonable(v) for k in _EXTRA_TAGS if (v := ds.get(k)) not in (None, "")}
     extra["AcquisitionDate"], extra["AcquisitionTime"] = date, time_of_day
     try:
         number = int(ds.get("InstanceNumber")) if ds.get("InstanceNumber") not in (None, "") else None

@@ -1,0 +1,21 @@
+"""``osirix-tasks demo`` on a fresh HOME: the embedded OsiriX with its demo data and a builtin task."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.hosts import host_env
+
+
+def test_demo_runs_on_a_fresh_machine(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "osirix_tasks", "demo"], capture_output=True, text=True,
+                          env=host_env(tmp_path), timeout=180, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Started an embedded OsiriX with the demo data" in done.stdout
+    assert "Study: 'Demo Brain Phantom' - patient 'Demo Phantom' - 1 series, 24 images" in done.stdout
+    assert "Series: 't1 axial demo' (MR), 24 images" in done.stdout
+    configs = tmp_path / "Library" / "Application Support" / "OsirixGRPC" / "server_configs.json"
+    assert [e["active"] for e in json.loads(configs.read_text())] == ["NO"]  # the host was stopped
