@@ -30,6 +30,7 @@ cli.add_command(serve_cmd.serve)
 cli.add_command(serve_cmd.import_)
 cli.add_command(servers_cmd.servers)
 cli.add_command(servers_cmd.select)
+cli.add_command(servers_cmd.open_)
 cli.add_command(demo_cmd.demo)
 
 

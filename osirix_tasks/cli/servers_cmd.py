@@ -160,20 +160,36 @@ def stop_server(port: int) -> None:
     click.echo(f"Stopped 127.0.0.1:{port}")
 
 
-@click.command()
-@click.option("--study", "studies", multiple=True, help="StudyInstanceUID to select (repeatable).")
-@click.option("--series", "series", multiple=True,
-              help="SeriesInstanceUID (or OsiriX's 'UID TE-x' identifier) to select (repeatable).")
-@click.option("--clear", is_flag=True, help="Select nothing.")
-def select(studies: tuple[str, ...], series: tuple[str, ...], clear: bool) -> None:
-    """Set the database browser's selection in the running embedded OsiriX."""
-    if not (studies or series or clear):
-        fail("say what to select: --study UID, --series UID, or --clear", code=2)
+def _send_to_host(command: dict[str, object]) -> None:
     hosts = live_hosts()
     if not hosts:
         fail("no embedded OsiriX is running - start one with 'osirix-tasks serve'")
-    command = {"op": "select", "studies": [] if clear else list(studies), "series": [] if clear else list(series)}
     try:
         click.echo(send(hosts[0], command)["message"])
     except ControlError as exc:
         fail(str(exc))
+
+
+@click.command("open")
+@click.argument("series_uid")
+@click.option("--frames", type=int, default=1, help="Open as a 4D viewer repeating the series this many times.")
+def open_(series_uid: str, frames: int) -> None:
+    """Open a 2D viewer on a series in the running embedded OsiriX (it becomes frontmost)."""
+    _send_to_host({"op": "open", "series": series_uid, "frames": frames})
+
+
+@click.command()
+@click.option("--study", "studies", multiple=True, help="StudyInstanceUID to select (repeatable).")
+@click.option("--series", "series", multiple=True,
+              help="SeriesInstanceUID (or OsiriX's 'UID TE-x' identifier) to select (repeatable).")
+@click.option("--roi", "roi_name", default=None, help="Select the frontmost viewer's ROIs with this name.")
+@click.option("--clear", is_flag=True, help="Select nothing in the browser.")
+def select(studies: tuple[str, ...], series: tuple[str, ...], roi_name: str | None, clear: bool) -> None:
+    """Set the browser selection, or the selected ROIs, in the running embedded OsiriX."""
+    if not (studies or series or clear or roi_name):
+        fail("say what to select: --study UID, --series UID, --roi NAME, or --clear", code=2)
+    if roi_name is not None:
+        _send_to_host({"op": "select_rois", "name": roi_name})
+    if studies or series or clear:
+        _send_to_host({"op": "select", "studies": [] if clear else list(studies),
+                       "series": [] if clear else list(series)})

@@ -23,9 +23,11 @@ import grpc
 from ..model import ServerSpec
 from ..server_configs import update_servers
 from .control import HostInfo, hosts_folder, new_authkey, publish, who_holds_port
+from .conventions import sorted_images
 from .importer import import_paths
 from .servicer import MAX_MESSAGE_BYTES, build_handler
 from .state import OsirixState
+from .workspace import open_viewer
 
 __all__ = ["Host", "PortUnavailable", "LOCALHOST"]
 
@@ -188,6 +190,10 @@ class Host:
                 return {"ok": True, "message": f"stopped {LOCALHOST}:{command['port']}"}
             if op == "select":
                 return self._select(command)
+            if op == "open":
+                return self._open(command)
+            if op == "select_rois":
+                return self._select_rois(command)
             if op == "import":
                 summary = import_paths(self.state.db, command["paths"], copy=bool(command.get("copy", True)))
                 return {"ok": True, "message": str(summary)}
@@ -197,6 +203,31 @@ class Host:
         except (PortUnavailable, FileNotFoundError, KeyError, ValueError) as exc:
             return {"ok": False, "message": str(exc)}
         return {"ok": False, "message": f"unknown command {op!r}"}
+
+    def _open(self, command: dict[str, Any]) -> dict[str, Any]:
+        """Open a viewer on a series, as a double-click in the browser does (frames: a 4D copy)."""
+        db = self.state.db
+        rows = db.find_series(command["series"])
+        if not rows:
+            return {"ok": False, "message": f"no series with SeriesInstanceUID {command['series']} in the database"}
+        ids = [i.id for i in sorted_images(db.images_of(rows[0].id))]
+        frames = max(1, int(command.get("frames", 1)))
+        viewer = self.state.viewers.add(open_viewer(db, [ids] * frames))
+        return {"ok": True, "message": f"opened a viewer of {len(ids)} slice(s) x {frames} frame(s): {viewer.title()}"}
+
+    def _select_rois(self, command: dict[str, Any]) -> dict[str, Any]:
+        """Select the frontmost viewer's ROIs named ``name`` (all others are deselected)."""
+        viewer = self.state.viewers.frontmost()
+        if viewer is None:
+            return {"ok": False, "message": "no viewer is open - open one first ('osirix-tasks open SERIES_UID')"}
+        with self.state.lock:
+            chosen = 0
+            for roi in viewer.all_rois():
+                roi.selected = roi.name == command["name"]
+                chosen += roi.selected
+        if not chosen:
+            return {"ok": False, "message": f"no ROI named {command['name']!r} in the frontmost viewer"}
+        return {"ok": True, "message": f"selected {chosen} ROI(s) named {command['name']!r}"}
 
     def _select(self, command: dict[str, Any]) -> dict[str, Any]:
         db = self.state.db

@@ -41,7 +41,7 @@ def OsirixCacheObjectForUid(state: OsirixState, request: Any) -> Any:
 @implements
 def OsirixFrontmostViewer(state: OsirixState, request: Any) -> Any:
     """The active 2D viewer."""
-    viewer = state.viewers.frontmost() if hasattr(state, "viewers") else None
+    viewer = state.viewers.frontmost()
     if viewer is None:
         raise RpcFailure("No ViewerController active")
     return ok("OsirixFrontmostViewer", viewer_controller=state.ref("ViewerController", viewer))
@@ -50,7 +50,7 @@ def OsirixFrontmostViewer(state: OsirixState, request: Any) -> Any:
 @implements
 def OsirixDisplayed2DViewers(state: OsirixState, request: Any) -> Any:
     """All open 2D viewers (possibly none)."""
-    viewers = state.viewers.displayed() if hasattr(state, "viewers") else []
+    viewers = state.viewers.displayed()
     return ok("OsirixDisplayed2DViewers",
               viewer_controllers=[state.ref("ViewerController", v) for v in viewers])
 
@@ -58,7 +58,7 @@ def OsirixDisplayed2DViewers(state: OsirixState, request: Any) -> Any:
 @implements
 def OsirixFrontmostVRController(state: OsirixState, request: Any) -> Any:
     """The active 3D window."""
-    vr = state.viewers.frontmost_vr() if hasattr(state, "viewers") else None
+    vr = state.viewers.frontmost_vr()
     if vr is None:
         raise RpcFailure("No VRController active")
     return ok("OsirixFrontmostVRController", vr_controller=state.ref("VRController", vr))
@@ -67,6 +67,6 @@ def OsirixFrontmostVRController(state: OsirixState, request: Any) -> Any:
 @implements
 def OsirixDisplayedVRControllers(state: OsirixState, request: Any) -> Any:
     """All open 3D windows."""
-    controllers = state.viewers.displayed_vr() if hasattr(state, "viewers") else []
+    controllers = state.viewers.displayed_vr()
     return ok("OsirixDisplayedVRControllers",
               vr_controllers=[state.ref("VRController", v) for v in controllers])

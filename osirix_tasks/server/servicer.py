@@ -14,7 +14,8 @@ from typing import Any
 
 import grpc
 
-from . import rpc_browser, rpc_dicom, rpc_osirix  # noqa: F401  (they fill IMPLEMENTATIONS)
+from . import rpc_browser, rpc_dicom, rpc_osirix, rpc_pix, rpc_roi, rpc_viewer, rpc_vr  # noqa: F401
+from .fastpix import parse_set_image_request, serialize_image_response
 from .protocol import (
     IMPLEMENTATIONS,
     RPC_NAMES,
@@ -51,13 +52,18 @@ def _guarded(name: str, state: OsirixState) -> Callable[[Any, grpc.ServicerConte
     return call
 
 
+#: The heavy calls get their own (de)serialisers: see fastpix.
+_DESERIALIZERS: dict[str, Callable[[bytes], Any]] = {"DCMPixSetImage": parse_set_image_request}
+_SERIALIZERS: dict[str, Callable[[Any], bytes]] = {"DCMPixImage": serialize_image_response}
+
+
 def build_handler(state: OsirixState) -> grpc.GenericRpcHandler:
     """A generic handler serving every RPC of OsiriXService on ``state``."""
     handlers = {
         name: grpc.unary_unary_rpc_method_handler(
             _guarded(name, state),
-            request_deserializer=request_class(name).FromString,
-            response_serializer=response_class(name).SerializeToString,
+            request_deserializer=_DESERIALIZERS.get(name, request_class(name).FromString),
+            response_serializer=_SERIALIZERS.get(name, response_class(name).SerializeToString),
         )
         for name in RPC_NAMES
     }

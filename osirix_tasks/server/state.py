@@ -13,11 +13,16 @@ from .cache import ObjectCache
 from .database import Database, ImageRow, SeriesRow, StudyRow
 from .importer import ImportSummary, import_paths
 from .protocol import RpcFailure
+from .workspace import Pix, Roi, RoiVolume, Viewer, VRController, Workspace
 
 __all__ = ["OsirixState", "BROWSER_KEY"]
 
 log = logging.getLogger(__name__)
 BROWSER_KEY = 0
+
+#: The plugin's type name of each in-memory object class.
+KIND_OF: dict[type, str] = {Viewer: "ViewerController", Pix: "DCMPix", Roi: "ROI", VRController: "VRController",
+                            RoiVolume: "ROIVolume"}
 
 
 class OsirixState:
@@ -31,6 +36,7 @@ class OsirixState:
         self.selected_series: list[int] = []
         self.background_imports: list[threading.Thread] = []
         self.last_import: ImportSummary | None = None
+        self.viewers = Workspace()
 
     # --- references --------------------------------------------------------------------
 
@@ -45,6 +51,20 @@ class OsirixState:
         if entry is None or entry[0] != kind:
             raise RpcFailure(f"No {kind} cached")
         return entry[1]
+
+    def live(self, ref: Any, kind: str) -> Any:
+        """The in-memory object (viewer, pix, ROI, 3D window, ROI volume) behind a reference."""
+        obj = self.key_of(ref, kind)
+        if getattr(obj, "closed", False) or getattr(obj, "deleted", False) or (
+                isinstance(obj, RoiVolume) and obj.vr.closed):
+            self.cache.forget(kind, obj)
+            raise RpcFailure(f"No {kind} cached")
+        return obj
+
+    def forget(self, objects: Iterable[Any]) -> None:
+        """Drop objects that are gone (closed viewer, deleted ROI ...) from the cache."""
+        for obj in objects:
+            self.cache.forget(KIND_OF[type(obj)], obj)
 
     def browser(self, ref: Any) -> None:
         """Check a BrowserController reference."""
