@@ -78,3 +78,47 @@ def demo_study_uid() -> str:
     from osirix_tasks.server.demo import _uid
 
     return _uid("study")
+
+
+def test_pyosirix_drives_viewers_pixels_rois_and_3d(host: RunningHost) -> None:
+    assert host.cli("select", "--study", demo_study_uid()).returncode == 0
+    result = run_pyosirix(host, """
+        import json
+        import numpy as np
+        import osirix
+        browser = osirix.current_browser()
+        studies, _ = browser.database_selection()
+        images = studies[0].series[0].sorted_images()
+        viewer = browser.open_viewer_2d(images)
+        front = osirix.frontmost_viewer()
+        pix = viewer.pix_list()[12]
+        image = pix.image
+        mask = np.zeros((20, 30), bool); mask[2:18, 3:27] = True
+        roi = viewer.new_mask_roi(mask, buffer_position_column=40, buffer_position_row=50, idx=12, name="m")
+        stats = pix.compute_roi(roi)
+        inside = image[52:68, 43:67]
+        rows, columns, values = pix.get_roi_values(roi)
+        pix.image = image + 1
+        after = pix.image
+        ovals = [viewer.new_oval_roi((64, 64), 20, 10, idx=i, name="tumour") for i in (10, 11, 12)]
+        vr = viewer.open_vr_viewer("MIP")
+        volumes = vr.roi_volumes()
+        result = {
+            "same_front": front.pb2_object.osirixrpc_uid == viewer.pb2_object.osirixrpc_uid,
+            "shape": list(image.shape), "mean_ok": bool(np.isclose(stats["mean"], inside.mean())),
+            "std_ok": bool(np.isclose(stats["std_dev"], inside.std(), rtol=1e-5)),
+            "count": int(len(values)), "values_ok": bool(np.array_equal(values, image[rows, columns])),
+            "set_ok": bool(np.array_equal(after, image + 1)), "roi_type": roi.itype,
+            "oval_area": ovals[0].roi_area(), "mode": vr.rendering_mode, "title": vr.title,
+            "volumes": [v.name for v in volumes],
+        }
+        viewer.close()
+        result["after_close"] = len(osirix.displayed_2d_viewers())
+        print(json.dumps(result))
+    """)
+    assert result["same_front"] and result["shape"] == [128, 128]
+    assert result["mean_ok"] and result["std_ok"] and result["values_ok"] and result["set_ok"]
+    assert result["count"] == 16 * 24 and result["roi_type"] == 20
+    assert abs(result["oval_area"] - 3.14159 * 10 * 5 * 1.5 * 1.5 / 100) < 0.02
+    assert result["mode"] == "MIP" and result["title"].startswith("3D Reconstruction: t1 axial demo")
+    assert result["volumes"] == ["tumour"] and result["after_close"] == 0

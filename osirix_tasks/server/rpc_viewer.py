@@ -194,9 +194,16 @@ def resample_frame(moving: list[Pix], fixed: list[Pix]) -> list[Pix]:
     return out
 
 
+def _snap(index: np.ndarray) -> np.ndarray:
+    """Indices within 1e-4 of a whole number are that number (positions carry float noise)."""
+    nearest = np.rint(index)
+    return np.where(np.abs(index - nearest) < 1e-4, nearest, index)
+
+
 def _trilinear(volume: np.ndarray, s: np.ndarray, r: np.ndarray, c: np.ndarray, padding: float) -> np.ndarray:
     depth, rows, columns = volume.shape
-    inside = (s >= -1e-6) & (s <= depth - 1 + 1e-6) & (r >= 0) & (r <= rows - 1) & (c >= 0) & (c <= columns - 1)
+    s, r, c = _snap(s), _snap(r), _snap(c)
+    inside = (s >= 0) & (s <= depth - 1) & (r >= 0) & (r <= rows - 1) & (c >= 0) & (c <= columns - 1)
     s, r, c = np.clip(s, 0, depth - 1), np.clip(r, 0, rows - 1), np.clip(c, 0, columns - 1)
     s0, r0, c0 = np.floor(s).astype(int), np.floor(r).astype(int), np.floor(c).astype(int)
     s1, r1, c1 = np.minimum(s0 + 1, depth - 1), np.minimum(r0 + 1, rows - 1), np.minimum(c0 + 1, columns - 1)
