@@ -1,0 +1,82 @@
+"""The osirix-tasks client: server discovery, typed errors, fast pixels bit-exact with protobuf."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from osirixgrpc import browsercontroller_pb2, types_pb2, viewercontroller_pb2
+
+from osirix_tasks.client import Connection, NoServer, OsirixError, server_address
+from tests.hosts import RunningHost, empty, host_env, running_host
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
+    with running_host(tmp_path_factory.mktemp("home"), "--demo") as running:
+        yield running
+
+
+def open_demo_viewer(connection: Connection):  # type: ignore[no-untyped-def]
+    browser = connection.call("OsirixCurrentBrowser", empty()).browser_controller
+    [study] = connection.call("BrowserControllerDatabaseStudies", browser).studies
+    [series] = connection.call("DicomStudySeries", study).series
+    images = connection.call("DicomSeriesSortedImages", series).sorted_images
+    frames = [browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest.FrameImages(images=images)]
+    viewer = connection.call("BrowserControllerOpenViewerFromImages",
+                             browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest(
+                                 browser=browser, frames=frames)).viewer
+    pix = connection.call("ViewerControllerPixList", viewercontroller_pb2.ViewerControllerPixListRequest(
+        viewer_controller=viewer)).pix
+    return viewer, list(pix)
+
+
+def test_fast_pixels_equal_the_standard_decoding(host: RunningHost) -> None:
+    with Connection(host.ports[0]) as connection:
+        _, pix = open_demo_viewer(connection)
+        standard = connection.stub.DCMPixImage(pix[7])
+        expected = np.asarray(standard.image_data_float, dtype=np.float32).reshape(standard.rows, standard.columns)
+        assert connection.pixels(pix[7]).tobytes() == expected.tobytes()
+        volume = connection.volume(pix)
+        assert volume.shape == (24, 128, 128)
+        assert volume[7].tobytes() == expected.tobytes()
+
+
+def test_set_pixels_round_trip(host: RunningHost) -> None:
+    with Connection(host.ports[0]) as connection:
+        _, pix = open_demo_viewer(connection)
+        image = np.random.default_rng(3).normal(size=(128, 128)).astype(np.float32)
+        connection.set_pixels(pix[3], image)
+        assert connection.pixels(pix[3]).tobytes() == image.tobytes()
+        with pytest.raises(OsirixError, match="DCMPixSetImage: Incompatible image shape"):
+            connection.set_pixels(pix[3], np.zeros((2, 2), np.float32))
+
+
+def test_status_0_is_a_typed_error(host: RunningHost) -> None:
+    with Connection(host.ports[0]) as connection:
+        with pytest.raises(OsirixError) as info:
+            connection.call("DicomStudyName", types_pb2.DicomStudy(osirixrpc_uid="gone"))
+        assert (info.value.rpc, info.value.message) == ("DicomStudyName", "No DicomStudy cached")
+        with pytest.raises(OsirixError, match="No DCMPix cached"):
+            connection.pixels(types_pb2.DCMPix(osirixrpc_uid="gone"))
+
+
+def test_server_discovery(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OSIRIX_TASKS_SERVER", raising=False)
+    with pytest.raises(NoServer, match="osirix-tasks serve"):
+        server_address()
+    assert server_address(50055) == "127.0.0.1:50055"
+    monkeypatch.setenv("OSIRIX_TASKS_SERVER", "127.0.0.1:6000")
+    assert server_address() == "127.0.0.1:6000"
+
+
+def test_discovery_takes_the_first_active_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OSIRIX_TASKS_SERVER", raising=False)
+    with running_host(tmp_path, "--empty") as host:
+        for key, value in host_env(tmp_path).items():
+            monkeypatch.setenv(key, value)
+        assert server_address() == f"127.0.0.1:{host.ports[0]}"
+        with Connection() as connection:
+            assert connection.call("OsirixVersion", empty()).version.startswith("osirix-tasks")
