@@ -3,11 +3,23 @@
 The public API is what this module exports; everything else is internal.
 """
 
-from .context import TaskContext
 from .decorators import osirix_task
 from .hookspecs import hookimpl
 from .model import TaskSpec, TaskType
+from .taskcontext import ContextUnavailable, TaskContext
 
-__all__ = ["osirix_task", "hookimpl", "TaskType", "TaskSpec", "TaskContext", "__version__"]
+__all__ = ["osirix_task", "hookimpl", "context", "TaskType", "TaskSpec", "TaskContext", "ContextUnavailable",
+           "__version__"]
+
+
+def context(type: str | None = None) -> TaskContext:
+    """The connected context of the running script task, built by the same hooks as for decorated tasks.
+
+    ``type`` defaults to the type the runner started the script as (Database otherwise). Raises
+    :class:`ContextUnavailable` saying what to open or select in OsiriX.
+    """
+    from ._context_build import script_context
+
+    return script_context(type)
 
 __version__ = "0.1.0"

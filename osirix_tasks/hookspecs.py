@@ -7,12 +7,13 @@ built in (``osirix_tasks._builtin_plugin``: the builtins use these same hooks).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pluggy
 
-from .context import TaskContext
 from .model import TaskSpec
+from .taskcontext import TaskContext
 
 hookspec = pluggy.HookspecMarker("osirix_tasks")
 hookimpl = pluggy.HookimplMarker("osirix_tasks")
@@ -28,6 +29,32 @@ def osirix_tasks_register_tasks() -> list[Any]:
     reported, so that one broken pack cannot change what another one provides.
     """
     raise NotImplementedError
+
+
+@hookspec
+def osirix_tasks_environment(task: TaskSpec, env: dict[str, str]) -> None:
+    """Add variables to ``env``, the environment a run of ``task`` starts with (runner side).
+
+    The runner starts tasks with a minimal environment, as the plugin does: HOME, PATH (the
+    interpreter's folder first), OSIRIX_TASKS_SERVER, OSIRIX_TASKS_RUN_ID, OSIRIX_TASKS_TASK_NAME
+    and OSIRIX_TASKS_TASK_TYPE. Change ``env`` in place.
+    """
+
+
+@hookspec(firstresult=True)
+def osirix_tasks_run_task(context: TaskContext, task: TaskSpec, function: Callable[..., Any]) -> Any:
+    """Call the task body ``function(context)`` (in the task's own process).
+
+    The builtin implementation calls it last; implement it with ``@hookimpl(wrapper=True)`` to
+    run code before and after every task (timing, error reporting, cleanup)::
+
+        @hookimpl(wrapper=True)
+        def osirix_tasks_run_task(context, task, function):
+            started = time.perf_counter()
+            result = yield
+            print(f"{task.name} took {time.perf_counter() - started:.2f} s")
+            return result
+    """
 
 
 @hookspec

@@ -34,12 +34,14 @@ def _new_manager() -> pluggy.PluginManager:
 
 
 def load_plugins(
-    *, disabled: list[str] | tuple[str, ...] = (), plugins_dir: Path | None = None
+    *, disabled: list[str] | tuple[str, ...] = (), plugins_dir: Path | None = None, with_context: bool = False
 ) -> PluginSet:
     """Register the builtin plugin, every ``*.py`` of ``plugins_dir`` and every installed pack.
 
     A plugin whose name (entry-point name or distribution name) is in ``disabled`` is not
-    loaded. A plugin that fails to import is reported with its name and skipped.
+    loaded. A plugin that fails to import is reported with its name and skipped. The builtin
+    context plugin (connection, objects by task type) is registered when ``with_context``: the
+    task's own process needs it, listing tasks does not.
     """
     plugins = PluginSet(_new_manager())
     blocked = set(disabled)
@@ -48,6 +50,10 @@ def load_plugins(
 
         plugins.manager.register(_builtin_plugin, name=BUILTIN)
         plugins.origins[BUILTIN] = "builtin"
+    if with_context:
+        from . import _builtin_context
+
+        plugins.manager.register(_builtin_context, name="builtin-context")
     if plugins_dir is not None and plugins_dir.is_dir():
         for path in sorted(plugins_dir.glob("*.py")):
             name = f"plugins/{path.name}"

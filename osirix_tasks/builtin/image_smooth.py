@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from osirixgrpc import dcmpix_pb2
 
-from ..client import check
-from ..context import TaskContext
 from ..decorators import osirix_task
+from ..taskcontext import TaskContext
 
 
 def gaussian_kernel(sigma: float) -> np.ndarray:
@@ -34,19 +32,12 @@ def smooth(context: TaskContext) -> None:
     sigma = float(context.args[0]) if context.args else 1.5
     if not sigma > 0:
         raise ValueError(f"sigma must be > 0, got {sigma}")
-    stub = context.stub
-    response = check(stub.DCMPixImage(context.pix), "DCMPixImage")
-    if response.is_argb:
+    connection = context.connection
+    image = connection.pixels(context.pix)
+    if image.ndim == 3:
         raise ValueError("the displayed image is RGB; Gaussian smooth works on greyscale images")
-    image = np.asarray(response.image_data_float, dtype=np.float32).reshape(
-        response.rows, response.columns
-    )
     smoothed = gaussian_smooth(image, sigma)
-    request = dcmpix_pb2.DCMPixSetImageRequest(pix=context.pix)
-    request.image_data_float.extend(smoothed.ravel().tolist())
-    check(stub.DCMPixSetImage(request), "DCMPixSetImage")
-    check(stub.ViewerControllerNeedsDisplayUpdate(context.viewer), "ViewerControllerNeedsDisplayUpdate")
-    print(
-        f"Smoothed a {response.rows}x{response.columns} slice with sigma {sigma:g} px: "
-        f"std {image.std():.3f} -> {smoothed.std():.3f}"
-    )
+    connection.set_pixels(context.pix, smoothed)
+    connection.call("ViewerControllerNeedsDisplayUpdate", context.viewer)
+    rows, columns = image.shape
+    print(f"Smoothed a {rows}x{columns} slice with sigma {sigma:g} px: std {image.std():.3f} -> {smoothed.std():.3f}")

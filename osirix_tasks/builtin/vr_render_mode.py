@@ -5,8 +5,8 @@ from __future__ import annotations
 from osirixgrpc import vrcontroller_pb2
 
 from ..client import check
-from ..context import TaskContext
 from ..decorators import osirix_task
+from ..taskcontext import TaskContext
 
 
 @osirix_task(type="VRController", name="Toggle VR/MIP")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import demo_cmd, menu_cmd, serve_cmd, servers_cmd, tasks_cmd
+from . import console_cmd, demo_cmd, menu_cmd, run_cmd, serve_cmd, servers_cmd, tasks_cmd
 from ._common import AppState
 
 __all__ = ["main", "cli"]
@@ -32,6 +32,10 @@ cli.add_command(servers_cmd.servers)
 cli.add_command(servers_cmd.select)
 cli.add_command(servers_cmd.open_)
 cli.add_command(demo_cmd.demo)
+cli.add_command(run_cmd.run)
+cli.add_command(run_cmd.cancel)
+cli.add_command(console_cmd.runs)
+cli.add_command(console_cmd.console)
 
 
 def main() -> None:

@@ -1,92 +1,117 @@
-"""``osirix-tasks demo``: the embedded OsiriX with its demo data, driven by a builtin task.
+"""``osirix-tasks demo``: the project's main job in one command on a fresh machine.
 
-This first version runs the builtin Database task in this process against a host it starts
-(or one already running); the runner, with one task of each type in its own process, replaces
-it when the runner lands.
+It starts the embedded OsiriX with the demo data (or uses the one running), does what a user
+would do in OsiriX - select the demo study, open it in a 2D viewer, draw an ROI and select it,
+open a 3D window - then runs one builtin task of each type through the real runner and says what
+each did, how long it took and where its output is kept.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 
 import click
-import grpc
-from osirixgrpc import osirix_pb2_grpc, utilities_pb2
+from osirixgrpc import utilities_pb2, viewercontroller_pb2
 
-from ..catalog import build_catalog
-from ..client import check
-from ..context import TaskContext
-from ..decorators import load_task_function
+from ..catalog import Catalog
+from ..client import Connection
+from ..console import RunStore
 from ..model import TaskType
-from ..server.control import live_hosts, send
+from ..runner import plan_run, start_run
+from ..server.control import HostInfo, live_hosts, send
+from ..server.demo import SLICES
 from ..server.demo import _uid as demo_uid
-from ..server.servicer import MAX_MESSAGE_BYTES
 from ._common import AppState, fail, pass_state
+from .run_cmd import echo_output, open_store
+
+VC = viewercontroller_pb2
 
 
 @contextlib.contextmanager
-def _host(keep: bool) -> Iterator[int]:
-    hosts = live_hosts()
-    for info in hosts:
+def _host(keep: bool) -> Iterator[tuple[int, HostInfo]]:
+    for info in live_hosts():
         ports = send(info, {"op": "status"})["ports"]
         if ports:
-            click.echo(f"Using the embedded OsiriX already running (pid {info.pid}) on port {ports[0]}")
-            yield ports[0]
+            click.echo(f"Using the embedded OsiriX already running (pid {info.pid}) on 127.0.0.1:{ports[0]}")
+            yield ports[0], info
             return
-    import socket
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen([sys.executable, "-m", "osirix_tasks", "serve", "--demo", "--port", str(port)],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                               start_new_session=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
     assert process.stdout is not None
     line = process.stdout.readline()
     while line and not line.startswith("Listening on"):
         line = process.stdout.readline()
     if not line:
         fail(f"the embedded OsiriX did not start (exit code {process.wait()}) - run 'osirix-tasks serve' to see why")
+    info = next(h for h in live_hosts() if h.pid == process.pid)
     click.echo(f"Started an embedded OsiriX with the demo data (pid {process.pid}) on 127.0.0.1:{port}")
     try:
-        yield port
+        yield port, info
     finally:
         if keep:
-            click.echo(f"Left it running: stop it with 'kill {process.pid}' or 'osirix-tasks servers stop {port}'")
+            click.echo(f"Left it running: stop it with 'osirix-tasks servers stop {port}'")
         else:
             process.terminate()
             process.wait(timeout=30)
+
+
+def _prepare(connection: Connection, host: HostInfo) -> None:
+    """What a user does in OsiriX before running tasks of each type."""
+    send(host, {"op": "select", "studies": [demo_uid("study")], "series": []})
+    send(host, {"op": "open", "series": demo_uid("series")})
+    viewer = connection.call("OsirixFrontmostViewer", utilities_pb2.Empty()).viewer_controller
+    middle = SLICES // 2
+    connection.call("ViewerControllerSetIdx", VC.ViewerControllerSetIdxRequest(viewer_controller=viewer, idx=middle))
+    for index in (middle - 1, middle, middle + 1):  # the bright sphere, on three slices: an ROI volume too
+        connection.call("ViewerControllerNewROI", VC.ViewerControllerNewROIRequest(
+            viewer_controller=viewer, itype=9, name="demo lesion", idx=index, thickness=2, opacity=1,
+            color=VC.ViewerControllerNewROIRequest.Color(r=255, g=64, b=0),
+            rectangle=VC.ViewerControllerNewROIRequest.Rect(origin_x=40, origin_y=64, width=14, height=14)))
+    send(host, {"op": "select_rois", "name": "demo lesion"})
+    connection.call("ViewerControllerOpenVRViewerForMode",
+                    VC.ViewerControllerOpenVRViewerForModeRequest(viewer_controller=viewer, mode="VR"))
+    click.echo("Selected the demo study, opened it in a 2D viewer, drew and selected an ROI 'demo lesion' on three "
+               "slices, opened a 3D window.")
+
+
+def _builtin(catalog: Catalog, kind: TaskType) -> object:
+    for entry in catalog.of_type(kind):
+        if entry.origin == "builtin":
+            return entry.spec
+    fail(f"no builtin {kind.value} task (is the builtin plugin disabled in tasks.toml?)")
 
 
 @click.command()
 @click.option("--keep", is_flag=True, help="Leave the embedded OsiriX running afterwards.")
 @pass_state
 def demo(state: AppState, keep: bool) -> None:
-    """Start the embedded OsiriX with demo data and run a builtin task against it."""
-    catalog = build_catalog(state.registry())
-    [entry] = [e for e in catalog.of_type(TaskType.DATABASE) if e.origin == "builtin"][:1]
-    with _host(keep) as port:
-        channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[
-            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)])
-        stub = osirix_pb2_grpc.OsiriXServiceStub(channel)
-        for info in live_hosts():
-            if port in send(info, {"op": "status"})["ports"]:
-                send(info, {"op": "select", "studies": [demo_uid("study")], "series": []})
-        browser = check(stub.OsirixCurrentBrowser(utilities_pb2.Empty()), "OsirixCurrentBrowser").browser_controller
-        selection = check(stub.BrowserControllerDatabaseSelection(browser), "BrowserControllerDatabaseSelection")
-        context = TaskContext(task=entry.spec, server=f"127.0.0.1:{port}", stub=stub, browser=browser,
-                              studies=list(selection.studies), series=list(selection.series))
-        output = io.StringIO()
-        started = time.perf_counter()
-        with contextlib.redirect_stdout(output):
-            load_task_function(entry.spec.location)(context)
-        elapsed = time.perf_counter() - started
-        click.secho(f"\n{entry.spec.type.value} task '{entry.spec.name}' ({entry.origin}) "
-                    f"took {elapsed * 1000:.0f} ms and printed:", bold=True)
-        click.echo(output.getvalue().rstrip())
-        channel.close()
+    """Start the embedded OsiriX with demo data and run one builtin task of each type on it."""
+    catalog = state.catalog(warn=False)
+    store: RunStore = open_store()
+    results = []
+    with _host(keep) as (port, host), Connection(port) as connection:
+        _prepare(connection, host)
+        for kind in (TaskType.DATABASE, TaskType.IMAGE, TaskType.ROI, TaskType.VR_CONTROLLER):
+            spec = _builtin(catalog, kind)
+            click.secho(f"\n== {kind.value} task '{spec.name}' ==", bold=True)  # type: ignore[attr-defined]
+            plan = plan_run(spec, server=f"127.0.0.1:{port}", args=[], registry=state.registry_path,  # type: ignore[arg-type]
+                            plugins=catalog.plugins)
+            started = time.perf_counter()
+            record = start_run(plan, store, echo=echo_output)
+            results.append((kind.value, record, time.perf_counter() - started))
+    click.secho("\nSummary", bold=True)
+    for kind_name, record, seconds in results:
+        colour = "green" if record.status == "succeeded" else "red"
+        click.echo(f"  {kind_name:<12} {record.task_name:<18} " + click.style(f"{record.status:<10}", fg=colour)
+                   + f" {seconds:6.2f} s   run {record.id}")
+    click.echo(f"Output of every run is kept in {store.path}: 'osirix-tasks runs', 'osirix-tasks console RUN'.")
+    if any(r.status != "succeeded" for _, r, _ in results):
+        sys.exit(1)

@@ -7,7 +7,11 @@ from typing import Any
 
 from .model import TaskSpec
 
-__all__ = ["TaskContext"]
+__all__ = ["TaskContext", "ContextUnavailable"]
+
+
+class ContextUnavailable(RuntimeError):
+    """What the task's type needs is not there in OsiriX; the message says what to open or select."""
 
 
 @dataclass
@@ -23,6 +27,7 @@ class TaskContext:
 
     task: TaskSpec
     server: str | None = None
+    connection: Any = None
     run_id: str | None = None
     args: list[str] = field(default_factory=list)
     stub: Any = None
@@ -34,3 +39,21 @@ class TaskContext:
     rois: list[Any] = field(default_factory=list)
     vr_controller: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def pyosirix(self) -> Any:
+        """A pyosirix ``Osirix`` object bound to the same server (pyosirix must be installed)."""
+        try:
+            from osirix import osirix_utilities
+        except ImportError as exc:
+            raise ContextUnavailable("pyosirix is not installed for this interpreter - pip install pyosirix") from exc
+        if not self.server:
+            raise ContextUnavailable("no OsiriX server is known to this task")
+        host, _, port = self.server.rpartition(":")
+        service = osirix_utilities.OsirixService(domain=host or "127.0.0.1", port=int(port))
+        service.start_service()
+        return osirix_utilities.Osirix(service)
+
+    def close(self) -> None:
+        """Close the connection."""
+        if self.connection is not None:
+            self.connection.close()

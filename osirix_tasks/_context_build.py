@@ -1,0 +1,46 @@
+"""Build a task's context through the hooks: shared by the launcher and ``osirix_tasks.context()``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from ._paths import registry_path
+from .model import TaskSpec
+from .plugins import PluginSet, load_plugins
+from .registry import load_registry
+from .taskcontext import TaskContext
+
+__all__ = ["task_plugins", "build_context"]
+
+
+def task_plugins(registry: str | os.PathLike[str] | None = None) -> PluginSet:
+    """The plugins a running task sees: the registry's settings, its folder on sys.path, the builtin
+    context plugin."""
+    path = registry_path(registry)
+    loaded = load_registry(path)
+    folder = str(path.parent)
+    if folder not in sys.path:
+        sys.path.append(folder)
+    return load_plugins(disabled=loaded.settings.disabled_packs, plugins_dir=loaded.plugins_dir, with_context=True)
+
+
+def build_context(task: TaskSpec, plugins: PluginSet, args: list[str] | None = None) -> TaskContext:
+    """A connected context for ``task``; raises ContextUnavailable saying what to open or select."""
+    context = TaskContext(task=task, server=os.environ.get("OSIRIX_TASKS_SERVER"),
+                          run_id=os.environ.get("OSIRIX_TASKS_RUN_ID"), args=list(args or []))
+    plugins.manager.hook.osirix_tasks_context(context=context, task=task)
+    return context
+
+
+def script_context(kind: str | None = None) -> TaskContext:
+    """The context of the running script task (see :func:`osirix_tasks.context`)."""
+    from .model import TaskType
+
+    script = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    type_name = kind or os.environ.get("OSIRIX_TASKS_TASK_TYPE") or "Database"
+    name = os.environ.get("OSIRIX_TASKS_TASK_NAME") or Path(script).stem or "script"
+    location = script if script.endswith(".py") and os.path.isfile(script) else "__main__:script"
+    task = TaskSpec(name=name, type=TaskType.parse(type_name), location=location)
+    return build_context(task, task_plugins(os.environ.get("OSIRIX_TASKS_REGISTRY")), sys.argv[1:])

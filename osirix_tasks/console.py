@@ -1,0 +1,284 @@
+"""The task console's store: every run's record and output, in SQLite (WAL) in the per-user folder.
+
+Several runs write at once (each supervisor has its own connection; WAL lets readers go on while
+one writes, and a busy timeout serialises writers). Output is stored as it arrives, chunk by
+chunk with its stream and time, so memory stays bounded whatever a task prints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ._paths import user_data_dir
+
+__all__ = ["RunStore", "RunRecord", "OutputChunk", "STDOUT", "STDERR", "SYSTEM", "store_path", "StoreError",
+           "RunBlocked", "pid_alive"]
+
+STDOUT, STDERR, SYSTEM = 1, 2, 0
+STREAM_NAMES = {STDOUT: "stdout", STDERR: "stderr", SYSTEM: "system"}
+FINAL = ("succeeded", "failed", "cancelled", "timed out", "error", "lost")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    task_name TEXT NOT NULL,
+    task_type TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    command TEXT NOT NULL,
+    cwd TEXT NOT NULL,
+    env TEXT NOT NULL DEFAULT '{}',
+    server TEXT,
+    blocking INTEGER NOT NULL DEFAULT 0,
+    background INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL,
+    pid INTEGER,
+    supervisor_pid INTEGER,
+    started REAL NOT NULL,
+    ended REAL,
+    exit_code INTEGER,
+    signal INTEGER,
+    cancelled INTEGER NOT NULL DEFAULT 0,
+    timed_out INTEGER NOT NULL DEFAULT 0,
+    timeout REAL,
+    message TEXT
+);
+CREATE TABLE IF NOT EXISTS output (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    stream INTEGER NOT NULL,
+    at REAL NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq)
+);
+CREATE INDEX IF NOT EXISTS runs_started ON runs(started);
+"""
+
+
+class RunBlocked(RuntimeError):
+    """A blocking task is running: OsiriX waits for it, and no other task starts meanwhile."""
+
+    def __init__(self, task_name: str, run_id: str):
+        self.task_name, self.run_id = task_name, run_id
+        super().__init__(f"the blocking task '{task_name}' (run {run_id}) is running: no other task starts until it "
+                         f"ends - wait for it, or stop it with 'osirix-tasks cancel {run_id}'")
+
+
+class StoreError(RuntimeError):
+    """The run store cannot be written (disk full, read-only ...); the message says what to do."""
+
+
+def store_path() -> Path:
+    """The console store in the per-user data folder."""
+    return user_data_dir() / "runs.sqlite"
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run, as recorded."""
+
+    id: str
+    task_name: str
+    task_type: str
+    spec: dict[str, Any]
+    command: list[str]
+    cwd: str
+    env: dict[str, str]
+    server: str | None
+    blocking: bool
+    background: bool
+    status: str
+    pid: int | None
+    supervisor_pid: int | None
+    started: float
+    ended: float | None
+    exit_code: int | None
+    signal: int | None
+    cancelled: bool
+    timed_out: bool
+    timeout: float | None
+    message: str | None
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to end (None while running)."""
+        return None if self.ended is None else self.ended - self.started
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINAL
+
+    def to_json(self) -> dict[str, Any]:
+        """Every field plus the duration."""
+        data = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        data["duration"] = self.duration
+        return data
+
+
+@dataclass(frozen=True)
+class OutputChunk:
+    """Some output of a run: stream (1 stdout, 2 stderr, 0 the runner's own lines), time, text."""
+
+    seq: int
+    stream: int
+    at: float
+    text: str
+
+
+def _record(row: sqlite3.Row) -> RunRecord:
+    data = dict(row)
+    data["spec"] = json.loads(data["spec"])
+    data["command"] = json.loads(data["command"])
+    data["env"] = json.loads(data["env"])
+    for key in ("blocking", "background", "cancelled", "timed_out"):
+        data[key] = bool(data[key])
+    return RunRecord(**data)
+
+
+class RunStore:
+    """Access to the console store; open one per process (or thread)."""
+
+    def __init__(self, path: Path | None = None):
+        self.path = Path(path) if path else store_path()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.conn.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the run store {self.path}: {exc} - free some disk space or check "
+                             "the folder's permissions") from None
+
+    def _write(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        try:
+            return self.conn.execute(sql, args)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write the run store {self.path}: {exc} - free some disk space "
+                             "(runs go on; their output is not kept until then)") from None
+
+    # --- runs ------------------------------------------------------------------------------
+
+    @staticmethod
+    def new_id() -> str:
+        """A short unique run id, sortable by time."""
+        return time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
+
+    def create(self, run_id: str, *, spec: dict[str, Any], command: list[str], cwd: str, env: dict[str, str],
+               server: str | None, blocking: bool, background: bool, timeout: float | None) -> None:
+        """Record a run about to start, unless a blocking run is going on (then RunBlocked).
+
+        The check and the insert are one IMMEDIATE transaction, so two starts cannot both pass.
+        """
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write the run store {self.path}: {exc}") from None
+        try:
+            placeholders = ", ".join("?" for _ in FINAL)
+            for row in self.conn.execute(
+                    f"SELECT id, task_name, supervisor_pid FROM runs WHERE blocking = 1 AND status NOT IN "
+                    f"({placeholders})", FINAL).fetchall():
+                if pid_alive(row["supervisor_pid"]):
+                    raise RunBlocked(row["task_name"], row["id"])
+                self.conn.execute("UPDATE runs SET status = 'lost', ended = ?, message = ? WHERE id = ?",
+                                  (time.time(), "its supervisor stopped before the task ended", row["id"]))
+            self.conn.execute(
+                "INSERT INTO runs (id, task_name, task_type, spec, command, cwd, env, server, blocking, background, "
+                "status, supervisor_pid, started, timeout) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'starting', ?, ?, ?)",
+                (run_id, spec["name"], spec["type"], json.dumps(spec), json.dumps(command), cwd, json.dumps(env),
+                 server, int(blocking), int(background), os.getpid(), time.time(), timeout),
+            )
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def update(self, run_id: str, **fields: Any) -> None:
+        """Set fields of a run."""
+        columns = ", ".join(f"{key} = ?" for key in fields)
+        self._write(f"UPDATE runs SET {columns} WHERE id = ?", (*fields.values(), run_id))
+
+    def get(self, run_id: str) -> RunRecord | None:
+        """One run, by id or unique id prefix."""
+        rows = self.conn.execute("SELECT * FROM runs WHERE id = ? OR id LIKE ? ORDER BY started DESC LIMIT 2",
+                                 (run_id, run_id + "%")).fetchall()
+        exact = [r for r in rows if r["id"] == run_id]
+        if exact or len(rows) == 1:
+            return _record((exact or rows)[0])
+        return None
+
+    def latest(self) -> RunRecord | None:
+        """The most recent run."""
+        row = self.conn.execute("SELECT * FROM runs ORDER BY started DESC LIMIT 1").fetchone()
+        return _record(row) if row else None
+
+    def runs(self, limit: int = 50) -> list[RunRecord]:
+        """Most recent first."""
+        return [_record(r) for r in self.conn.execute("SELECT * FROM runs ORDER BY started DESC LIMIT ?", (limit,))]
+
+    def running(self) -> list[RunRecord]:
+        """Runs not finished yet."""
+        placeholders = ", ".join("?" for _ in FINAL)
+        return [_record(r) for r in self.conn.execute(
+            f"SELECT * FROM runs WHERE status NOT IN ({placeholders}) ORDER BY started", FINAL)]
+
+    # --- output ----------------------------------------------------------------------------
+
+    def append(self, run_id: str, chunks: list[tuple[int, float, str]], first_seq: int) -> int:
+        """Store chunks (stream, time, text) in one transaction; returns the next sequence number."""
+        rows = [(run_id, first_seq + i, stream, at, text) for i, (stream, at, text) in enumerate(chunks)]
+        try:
+            with self.conn:
+                self.conn.execute("BEGIN")
+                self.conn.executemany("INSERT INTO output (run_id, seq, stream, at, text) VALUES (?, ?, ?, ?, ?)",
+                                      rows)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write the run store {self.path}: {exc} - free some disk space") from None
+        return first_seq + len(rows)
+
+    def output(self, run_id: str, after_seq: int = -1) -> Iterator[OutputChunk]:
+        """A run's output in arrival order (from ``after_seq`` on), read lazily."""
+        cursor = self.conn.execute("SELECT seq, stream, at, text FROM output WHERE run_id = ? AND seq > ? ORDER BY seq",
+                                   (run_id, after_seq))
+        for row in cursor:
+            yield OutputChunk(row["seq"], row["stream"], row["at"], row["text"])
+
+    def clear(self) -> int:
+        """Forget finished runs and their output (running runs are kept); returns how many."""
+        placeholders = ", ".join("?" for _ in FINAL)
+        with self.conn:
+            self.conn.execute("BEGIN")
+            ids = [r[0] for r in self.conn.execute(f"SELECT id FROM runs WHERE status IN ({placeholders})", FINAL)]
+            self.conn.executemany("DELETE FROM output WHERE run_id = ?", [(i,) for i in ids])
+            self.conn.executemany("DELETE FROM runs WHERE id = ?", [(i,) for i in ids])
+        return len(ids)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def pid_alive(pid: int | None) -> bool:
+    """Whether a process exists (zombies count as gone)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
