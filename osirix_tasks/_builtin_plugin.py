@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .builtin import database_report, image_smooth, roi_statistics, vr_render_mode
 from .hookspecs import hookimpl
 
 
 @hookimpl
 def osirix_tasks_register_tasks() -> list[Any]:
-    """The modules of ``osirix_tasks.builtin``."""
+    """The modules of ``osirix_tasks.builtin`` (imported when asked: a running task does not need them)."""
+    from .builtin import database_report, image_smooth, roi_statistics, vr_render_mode
+
     return [database_report, image_smooth, roi_statistics, vr_render_mode]

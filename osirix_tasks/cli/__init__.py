@@ -1,16 +1,54 @@
-"""The ``osirix-tasks`` command line: parsing only; the work is done by the modules it calls."""
+"""The ``osirix-tasks`` command line: parsing only; the work is done by the modules it calls.
+
+Subcommands are imported when used, so ``osirix-tasks run`` does not pay for the server's or
+the client's imports (task start-up time is measured in benchmarks/bench_runner.py).
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 import click
 
-from . import console_cmd, demo_cmd, menu_cmd, run_cmd, serve_cmd, servers_cmd, tasks_cmd
 from ._common import AppState
 
 __all__ = ["main", "cli"]
 
+#: command name -> "module:attribute" under osirix_tasks.cli
+COMMANDS = {
+    "tasks": "tasks_cmd:tasks",
+    "menu": "menu_cmd:menu",
+    "run": "run_cmd:run",
+    "cancel": "run_cmd:cancel",
+    "runs": "console_cmd:runs",
+    "console": "console_cmd:console",
+    "demo": "demo_cmd:demo",
+    "serve": "serve_cmd:serve",
+    "import": "serve_cmd:import_",
+    "servers": "servers_cmd:servers",
+    "select": "servers_cmd:select",
+    "open": "servers_cmd:open_",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        module = importlib.import_module(f"{__name__}.{module_name}")
+        command: Any = getattr(module, attribute)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--registry",
     type=click.Path(dir_okay=False),
@@ -22,20 +60,6 @@ __all__ = ["main", "cli"]
 def cli(ctx: click.Context, registry: str | None) -> None:
     """Write, share, run and test scripts for the OsiriX DICOM viewer."""
     ctx.obj = AppState(registry)
-
-
-cli.add_command(tasks_cmd.tasks)
-cli.add_command(menu_cmd.menu)
-cli.add_command(serve_cmd.serve)
-cli.add_command(serve_cmd.import_)
-cli.add_command(servers_cmd.servers)
-cli.add_command(servers_cmd.select)
-cli.add_command(servers_cmd.open_)
-cli.add_command(demo_cmd.demo)
-cli.add_command(run_cmd.run)
-cli.add_command(run_cmd.cancel)
-cli.add_command(console_cmd.runs)
-cli.add_command(console_cmd.console)
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ..client import NoServer, server_address
+from .._discovery import NoServer, server_address
 from ..console import STDERR, SYSTEM, RunBlocked, RunStore, StoreError
 from ..model import TaskType
 from ..runner import RunRefused, cancel_run, plan_run, start_run

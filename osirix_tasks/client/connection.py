@@ -2,46 +2,27 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
-import numpy as np
 import osirixgrpc  # noqa: F401
 from osirixgrpc import osirix_pb2_grpc, types_pb2, utilities_pb2
 
-from ..server_configs import read_servers
-from ._codec import PixelAnswer, decode_pix_image, encode_set_image_request
+from .._discovery import SERVER_ENV, NoServer, server_address
 from ._status import OsirixError, check
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ._codec import PixelAnswer
 
 __all__ = ["Connection", "server_address", "SERVER_ENV", "NoServer"]
 
-SERVER_ENV = "OSIRIX_TASKS_SERVER"
 MAX_MESSAGE_BYTES = 512 * 1024 * 1024
 _OPTIONS = [("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)]
-
-
-class NoServer(RuntimeError):
-    """No OsiriX server is known; the message says how to start or name one."""
-
-
-def server_address(explicit: str | int | None = None) -> str:
-    """``explicit`` (host:port or port), else $OSIRIX_TASKS_SERVER, else the first active server of
-    server_configs.json."""
-    if explicit:
-        text = str(explicit)
-        return text if ":" in text else f"127.0.0.1:{text}"
-    env = os.environ.get(SERVER_ENV)
-    if env:
-        return env
-    active = [s for s in read_servers() if s.active]
-    if not active:
-        raise NoServer("no active OsiriX server: start OsiriX with the OsiriXgrpc plugin, or the embedded one "
-                       "with 'osirix-tasks serve', or set OSIRIX_TASKS_SERVER=127.0.0.1:PORT")
-    return f"127.0.0.1:{active[0].port}"
 
 
 class Connection:
@@ -51,18 +32,21 @@ class Connection:
         self.address = server_address(address)
         self.channel = grpc.insecure_channel(self.address, options=_OPTIONS)
         self.stub = osirix_pb2_grpc.OsiriXServiceStub(self.channel)
-        self._set_image = self.channel.unary_unary(
-            "/osirixgrpc.OsiriXService/DCMPixSetImage",
-            request_serializer=bytes,
-            response_deserializer=utilities_pb2.Response.FromString,
-            _registered_method=True,
-        )
-        self._pix_image = self.channel.unary_unary(
-            "/osirixgrpc.OsiriXService/DCMPixImage",
-            request_serializer=types_pb2.DCMPix.SerializeToString,
-            response_deserializer=decode_pix_image,
-            _registered_method=True,
-        )
+        self._pixel_calls: tuple[Any, Any] | None = None
+
+    def _pixel_rpcs(self) -> tuple[Any, Any]:
+        """DCMPixImage / DCMPixSetImage with our codec (made on first use: numpy loads only then)."""
+        if self._pixel_calls is None:
+            from ._codec import decode_pix_image
+
+            get = self.channel.unary_unary("/osirixgrpc.OsiriXService/DCMPixImage",
+                                           request_serializer=types_pb2.DCMPix.SerializeToString,
+                                           response_deserializer=decode_pix_image, _registered_method=True)
+            put = self.channel.unary_unary("/osirixgrpc.OsiriXService/DCMPixSetImage", request_serializer=bytes,
+                                           response_deserializer=utilities_pb2.Response.FromString,
+                                           _registered_method=True)
+            self._pixel_calls = (get, put)
+        return self._pixel_calls
 
     def call(self, rpc: str, request: Any) -> Any:
         """Call ``rpc``; status 0 raises :class:`OsirixError` with OsiriX's message."""
@@ -74,18 +58,23 @@ class Connection:
 
     def pixels(self, pix: Any) -> np.ndarray:
         """The image of one DCMPix (float32, or ARGB uint8 with a last axis of 4)."""
-        return self._answer(self._pix_image(pix)).image()
+        return self._answer(self._pixel_rpcs()[0](pix)).image()
 
     def volume(self, pixes: Sequence[Any]) -> np.ndarray:
         """The images of several DCMPix stacked (slices, rows, columns), all requests in flight at once."""
-        futures: list[Future[PixelAnswer]] = [self._pix_image.future(p) for p in pixes]
+        import numpy as np
+
+        get = self._pixel_rpcs()[0]
+        futures: list[Future[PixelAnswer]] = [get.future(p) for p in pixes]
         images = [self._answer(f.result()).image() for f in futures]
         return np.stack(images) if images else np.empty((0, 0, 0), np.float32)
 
     def set_pixels(self, pix: Any, image: np.ndarray) -> None:
         """Replace a DCMPix's pixels (float32 greyscale)."""
+        from ._codec import encode_set_image_request
+
         try:
-            response = self._set_image(encode_set_image_request(pix, image))
+            response = self._pixel_rpcs()[1](encode_set_image_request(pix, image))
         except grpc.RpcError as exc:
             raise OsirixError("DCMPixSetImage", f"cannot reach OsiriX at {self.address}: {exc.code().name}") from None
         check(response, "DCMPixSetImage")
