@@ -16,7 +16,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-__all__ = ["write_atomic", "writer_lock", "LockBusy"]
+__all__ = ["write_atomic", "writer_lock", "LockBusy", "restore_backup"]
 
 
 class LockBusy(RuntimeError):
@@ -73,3 +73,20 @@ def writer_lock(path: Path, timeout: float = 30.0) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def restore_backup(path: Path) -> Path:
+    """Put ``path.bak`` back in place of ``path``; the replaced file is kept as ``path.broken``.
+
+    Raises FileNotFoundError when there is no backup. Callers check the backup is good first.
+    """
+    path = Path(path)
+    backup = path.with_name(path.name + ".bak")
+    if not backup.exists():
+        raise FileNotFoundError(f"{backup}: no backup to restore - it is written on each change")
+    broken = path.with_name(path.name + ".broken")
+    with writer_lock(path):
+        if path.exists():
+            shutil.copy2(path, broken)
+        write_atomic(path, backup.read_bytes(), backup=False)
+    return broken

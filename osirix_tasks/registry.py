@@ -139,7 +139,8 @@ class _Source:
                         None,
                         "",
                         None,
-                        f"TOML syntax error: {message} - fix the syntax there",
+                        f"TOML syntax error: {message} - fix the syntax there, or put the previous version "
+                        "back with 'osirix-tasks tasks restore'",
                     )
                 ]
             ) from None

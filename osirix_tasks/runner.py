@@ -24,11 +24,12 @@ import functools
 import os
 import selectors
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -211,7 +212,11 @@ def supervise(store: RunStore, run_id: str, *, echo: Echo | None = None, forward
         final = store.get(run_id)
         assert final is not None
         return final
-    store.update(run_id, pid=child.pid, status="running")
+    try:
+        store.update(run_id, pid=child.pid, status="running")
+    except StoreError as exc:
+        capture.store_failed = str(exc)
+        print(f"osirix-tasks: {exc}", file=sys.stderr)
     capture.add(SYSTEM, f"Task started: {record.spec['location']} at {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
     state: dict[str, Any] = {"cancelled": False, "timed_out": False, "kill_at": None}
 
@@ -250,8 +255,13 @@ def supervise(store: RunStore, run_id: str, *, echo: Echo | None = None, forward
     capture.add(SYSTEM, f"Task finished: {time.strftime('%Y-%m-%d %H:%M:%S')} ({how})\n")
     capture.flush()
     message = capture.store_failed or (f"timed out after {record.timeout:g} s" if state["timed_out"] else None)
-    store.update(run_id, status=status, ended=ended, exit_code=exit_code, signal=signal_number,
-                 cancelled=int(cancelled), timed_out=int(bool(state["timed_out"])), message=message)
+    try:
+        store.update(run_id, status=status, ended=ended, exit_code=exit_code, signal=signal_number,
+                     cancelled=int(cancelled), timed_out=int(bool(state["timed_out"])), message=message)
+    except StoreError as exc:  # the run happened; say so even though the store cannot keep it
+        print(f"osirix-tasks: the end of run {run_id} could not be recorded: {exc}", file=sys.stderr)
+        return replace(record, status=status, ended=ended, exit_code=exit_code, signal=signal_number,
+                       cancelled=cancelled, timed_out=bool(state["timed_out"]), message=message)
     final = store.get(run_id)
     assert final is not None
     return final
@@ -289,9 +299,10 @@ def _pump(child: subprocess.Popen[bytes], capture: _Capture, store: RunStore, ru
             deadline = None
         if now >= next_poll:
             next_poll = now + 0.5
-            current = store.get(run_id)
-            if current is not None and current.cancelled:
-                stop("cancelled")
+            with contextlib.suppress(sqlite3.Error):
+                current = store.get(run_id)
+                if current is not None and current.cancelled:
+                    stop("cancelled")
         if state["kill_at"] is not None and now >= state["kill_at"] and child.poll() is None:
             _signal_group(child.pid, signal.SIGKILL)
         if child.poll() is not None:
@@ -308,7 +319,7 @@ def cancel_run(store: RunStore, run_id: str, *, grace: float = GRACE_SECONDS) ->
     record = store.get(run_id)
     if record is None:
         raise RunRefused(f"no run {run_id!r} - see 'osirix-tasks runs'")
-    if record.finished:
+    if record.finished and not (record.status == "lost" and pid_alive(record.pid)):
         raise RunRefused(f"run {record.id} has already finished ({record.status})")
     store.update(record.id, cancelled=1)
     if record.pid:
@@ -324,7 +335,7 @@ def cancel_run(store: RunStore, run_id: str, *, grace: float = GRACE_SECONDS) ->
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         current = store.get(record.id)
-        if current is not None and current.finished:
+        if current is not None and current.finished and current.status != "lost":
             return current
         if not pid_alive(record.supervisor_pid):  # nobody will record the end: we do
             store.update(record.id, status="cancelled", ended=time.time(), cancelled=1,

@@ -52,11 +52,12 @@ def _parse(path: Path) -> list[ServerSpec]:
         data = json.loads(text) if text.strip() else []
     except json.JSONDecodeError as exc:
         raise ServerConfigError(
-            f"{path}:{exc.lineno}:{exc.colno}: JSON syntax error: {exc.msg} - fix it, or restore "
-            f"{path.name}.bak"
+            f"{path}:{exc.lineno}:{exc.colno}: JSON syntax error: {exc.msg} - fix it, or put the previous "
+            "version back with 'osirix-tasks servers restore'"
         ) from None
     if not isinstance(data, list):
-        raise ServerConfigError(f"{path}: must be a JSON array of servers - restore {path.name}.bak")
+        raise ServerConfigError(f"{path}: must be a JSON array of servers - put the previous version back with "
+                                "'osirix-tasks servers restore'")
     servers, problems, seen = [], [], set()
     for number, entry in enumerate(data, start=1):
         try:

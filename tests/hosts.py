@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,6 +80,13 @@ def running_host(home: Path, *args: str, ports: list[int] | None = None,
             process.kill()
             raise RuntimeError("serve did not start:\n" + "".join(output))
     host = RunningHost(process, ports, home, database, output)
+
+    def drain() -> None:  # an unread pipe would fill and block the host
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+
+    threading.Thread(target=drain, daemon=True).start()
     try:
         yield host
     finally:
@@ -89,8 +97,7 @@ def running_host(home: Path, *args: str, ports: list[int] | None = None,
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        if process.stdout:
-            process.stdout.close()
+
 
 
 def empty() -> utilities_pb2.Empty:

@@ -61,6 +61,8 @@ def serve(ports: tuple[int, ...], database: str | None, empty: bool, demo: bool,
     """Run an embedded OsiriX: the OsiriXgrpc protocol over a DICOM database."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:  # gRPC logs a traceback for every undecodable request; the client gets the error anyway
+        logging.getLogger("grpc._common").setLevel(logging.CRITICAL)
     data_dir = user_data_dir()
     db = Database(database_folder(database, data_dir))
     if empty:
@@ -106,4 +108,5 @@ def import_(paths: tuple[str, ...], database: str | None, link: bool) -> None:
     """Import DICOM files and folders into the database."""
     db = Database(database_folder(database, user_data_dir()))
     summary = import_with_progress(db, list(paths), not link, "Importing")
+    db.close()
     click.echo(f"{summary}")

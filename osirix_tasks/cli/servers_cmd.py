@@ -193,3 +193,19 @@ def select(studies: tuple[str, ...], series: tuple[str, ...], roi_name: str | No
     if studies or series or clear:
         _send_to_host({"op": "select", "studies": [] if clear else list(studies),
                        "series": [] if clear else list(series)})
+
+
+@servers.command("restore")
+def restore_servers() -> None:
+    """Put server_configs.json.bak back in place of a damaged server_configs.json."""
+    from .._atomic import restore_backup
+    from ..server_configs import read_servers as parse
+
+    path = config_path()
+    backup = path.with_name(path.name + ".bak")
+    try:
+        parse(backup, check_liveness=False)
+        broken = restore_backup(path)
+    except (ServerConfigError, FileNotFoundError) as exc:
+        fail(str(exc))
+    click.echo(f"Restored {path} from {backup.name}; the replaced file is kept as {broken.name}")

@@ -152,3 +152,21 @@ def export_plugin(state: AppState, file: str) -> None:
         warning(f"{problem} (entry not exported)")
     count = export_script_configs(registry, Path(file))
     click.echo(f"Exported {count} task(s) to {file}")
+
+
+@tasks.command("restore")
+@pass_state
+def restore(state: AppState) -> None:
+    """Put tasks.toml.bak (the version before the last change) back in place of tasks.toml."""
+    from .._atomic import restore_backup
+    from ..registry import load_registry
+
+    backup = state.registry_path.with_name(state.registry_path.name + ".bak")
+    try:
+        load_registry(backup)
+        broken = restore_backup(state.registry_path)
+    except RegistryError as exc:
+        fail_problems(exc)
+    except FileNotFoundError as exc:
+        fail(str(exc))
+    click.echo(f"Restored {state.registry_path} from {backup.name}; the replaced file is kept as {broken.name}")

@@ -13,6 +13,7 @@ OsiriX splits multi-echo series), an image per SOP instance.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -137,6 +138,16 @@ class ImageRow:
         return json.loads(self.header)
 
 
+def _pid_alive(text: str) -> bool:
+    try:
+        os.kill(int(text), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class Database:
     """A database folder; one SQLite connection per thread, writes serialised by a lock."""
 
@@ -149,6 +160,27 @@ class Database:
         self.write_lock = threading.RLock()
         with self.connection() as conn:
             conn.executescript(SCHEMA)
+        self._recover_after_crash()
+        self._marker = self.folder / f".in-use-{os.getpid()}"
+        self._marker.touch()
+
+    def _recover_after_crash(self) -> None:
+        """After a process using this folder died (its marker is left), remove the copies its
+        unfinished import transaction left behind: partial files and files no row refers to."""
+        dead = [m for m in self.folder.glob(".in-use-*") if not _pid_alive(m.name.rsplit("-", 1)[-1])]
+        if not dead:
+            return
+        with self.write_lock:
+            known = {row[0] for row in self.connection().execute("SELECT path FROM images")}
+            for path in self.files_folder.rglob("*") if self.files_folder.is_dir() else []:
+                if path.is_file() and (path.suffix == ".part" or str(path) not in known):
+                    path.unlink(missing_ok=True)
+            for marker in dead:
+                marker.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Mark the folder as no longer used by this process (a clean exit)."""
+        self._marker.unlink(missing_ok=True)
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection."""

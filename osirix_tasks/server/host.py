@@ -136,6 +136,7 @@ class Host:
             self._listener.close()
         if self.info is not None:
             self.info.path.unlink(missing_ok=True)
+        self.state.db.close()
         self.stopped.set()
 
     # --- control channel -------------------------------------------------------------------

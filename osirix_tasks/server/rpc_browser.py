@@ -52,8 +52,10 @@ def BrowserControllerCopyFilesIfNeeded(state: OsirixState, request: Any) -> Any:
     paths = list(request.paths)
     if not paths:
         raise RpcFailure("No paths provided")
-    missing = [p for p in paths if not os.path.exists(p)]
-    if missing:
-        raise RpcFailure(f"No such file or folder: {missing[0]}")
+    for path in paths:
+        if not os.path.exists(path):
+            raise RpcFailure(f"No such file: {path}")
+        if not os.path.isfile(path):  # a folder ('/' ...) would start an unbounded import
+            raise RpcFailure(f"Not a file: {path} - give the paths of DICOM files")
     state.import_in_background(paths)
     return ok("BrowserControllerCopyFilesIfNeeded")
