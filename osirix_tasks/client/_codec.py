@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 from osirixgrpc import dcmpix_pb2, utilities_pb2
 
+from .._wire import encode_varint, read_varint
+
 __all__ = ["PixelAnswer", "decode_pix_image", "encode_set_image_request"]
 
 
@@ -31,17 +33,6 @@ class PixelAnswer:
         return self.pixels.reshape(self.rows, self.columns)
 
 
-def _varint(data: memoryview, position: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[position]
-        position += 1
-        value |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return value, position
-        shift += 7
-
-
 def decode_pix_image(data: bytes) -> PixelAnswer:
     """The gRPC response deserialiser of DCMPixImage for our client."""
     view = memoryview(data)
@@ -51,10 +42,10 @@ def decode_pix_image(data: bytes) -> PixelAnswer:
     argb_runs: list[bytes] = []
     try:
         while position < len(view):
-            key, position = _varint(view, position)
+            key, position = read_varint(view, position)
             field, wire = key >> 3, key & 7
             if wire == 0:
-                value, position = _varint(view, position)
+                value, position = read_varint(view, position)
                 if field == 2:
                     rows = value
                 elif field == 3:
@@ -62,7 +53,7 @@ def decode_pix_image(data: bytes) -> PixelAnswer:
                 elif field == 4:
                     is_argb = bool(value)
             elif wire == 2:
-                length, position = _varint(view, position)
+                length, position = read_varint(view, position)
                 chunk = view[position : position + length]
                 position += length
                 if field == 1:
@@ -93,22 +84,12 @@ def _standard(data: bytes) -> PixelAnswer:
                        response.is_argb, pixels)
 
 
-def _varint_bytes(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        out.append(byte | 0x80 if value else byte)
-        if not value:
-            return bytes(out)
-
-
 def encode_set_image_request(pix: Any, image: np.ndarray) -> bytes:
     """DCMPixSetImageRequest bytes for float32 pixels, the block written with ``tobytes`` (the same
     bytes protobuf writes for that message)."""
     pix_bytes = pix.SerializeToString()
     block = np.ascontiguousarray(image, dtype="<f4").tobytes()
-    parts = [b"\x0a", _varint_bytes(len(pix_bytes)), pix_bytes]
+    parts = [b"\x0a", encode_varint(len(pix_bytes)), pix_bytes]
     if block:
-        parts += [b"\x12", _varint_bytes(len(block)), block]
+        parts += [b"\x12", encode_varint(len(block)), block]
     return b"".join(parts)

@@ -13,24 +13,12 @@ from typing import Any
 import numpy as np
 from osirixgrpc import dcmpix_pb2, types_pb2
 
+from .._wire import encode_varint, read_varint
 from .workspace import Pix
 
-__all__ = ["PixImage", "serialize_image_response", "SetImageRequest", "parse_set_image_request", "encode_varint"]
+__all__ = ["PixImage", "serialize_image_response", "SetImageRequest", "parse_set_image_request"]
 
 _STATUS_OK = b"\x0a\x02\x08\x01"  # field 1 (status), length 2, Status{status: 1}
-
-
-def encode_varint(value: int) -> bytes:
-    """Protobuf base-128 varint of a non-negative int."""
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
 
 
 def _packed_small_varints(values: np.ndarray) -> bytes:
@@ -85,21 +73,6 @@ def serialize_image_response(response: Any) -> bytes:
     return bytes(response.SerializeToString())
 
 
-def _read_varint(data: memoryview, position: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        if position >= len(data):
-            raise ValueError("truncated varint")
-        byte = data[position]
-        position += 1
-        value |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return value, position
-        shift += 7
-        if shift > 63:
-            raise ValueError("varint too long")
-
-
 class SetImageRequest:
     """A parsed DCMPixSetImage request with its pixels as numpy arrays."""
 
@@ -127,10 +100,10 @@ def parse_set_image_request(data: bytes) -> SetImageRequest:
     floats: list[np.ndarray] = []
     argb_runs: list[bytes] = []
     while position < len(view):
-        key, position = _read_varint(view, position)
+        key, position = read_varint(view, position)
         field, wire = key >> 3, key & 7
         if wire == 2:
-            length, position = _read_varint(view, position)
+            length, position = read_varint(view, position)
             end = position + length
             if end > len(view):
                 raise ValueError("truncated field")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 from osirixgrpc import types_pb2
@@ -70,32 +70,25 @@ class OsirixState:
         """Check a BrowserController reference."""
         self.key_of(ref, "BrowserController")
 
+    def _row(self, ref: Any, kind: str, fetch: Callable[[int], Any]) -> Any:
+        key = self.key_of(ref, kind)
+        row = fetch(int(key))  # type: ignore[call-overload]
+        if row is None:  # removed from the database since it was handed out
+            self.cache.forget(kind, key)
+            raise RpcFailure(f"No {kind} cached")
+        return row
+
     def study(self, ref: Any) -> StudyRow:
         """The study behind a DicomStudy reference."""
-        key = self.key_of(ref, "DicomStudy")
-        row = self.db.study(int(key))  # type: ignore[call-overload]
-        if row is None:
-            self.cache.forget("DicomStudy", key)
-            raise RpcFailure("No DicomStudy cached")
-        return row
+        return self._row(ref, "DicomStudy", self.db.study)
 
     def series(self, ref: Any) -> SeriesRow:
         """The series behind a DicomSeries reference."""
-        key = self.key_of(ref, "DicomSeries")
-        row = self.db.series_row(int(key))  # type: ignore[call-overload]
-        if row is None:
-            self.cache.forget("DicomSeries", key)
-            raise RpcFailure("No DicomSeries cached")
-        return row
+        return self._row(ref, "DicomSeries", self.db.series_row)
 
     def image(self, ref: Any) -> ImageRow:
         """The image behind a DicomImage reference."""
-        key = self.key_of(ref, "DicomImage")
-        row = self.db.image(int(key))  # type: ignore[call-overload]
-        if row is None:
-            self.cache.forget("DicomImage", key)
-            raise RpcFailure("No DicomImage cached")
-        return row
+        return self._row(ref, "DicomImage", self.db.image)
 
     # --- the user's side: selection, imports ------------------------------------------------
 
