@@ -170,10 +170,8 @@ class TaskSpec(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _fill_defaults(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "location" in data and isinstance(data["location"], str):
-            loc = data["location"]
-            if not data.get("name") and "name" not in data:
-                data = {**data, "name": _default_name(loc)}
+        if isinstance(data, dict) and "name" not in data and isinstance(data.get("location"), str):
+            data = {**data, "name": _default_name(data["location"])}
         return data
 
     @field_validator("type", mode="before")

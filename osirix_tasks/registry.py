@@ -265,8 +265,9 @@ def _load_tasks(source: _Source, registry: Registry) -> None:
     for index, spec in zip(indexes, specs, strict=True):
         if spec is None:
             continue
-        if spec.key in seen:
-            first = source.task_line(seen[spec.key])
+        key = (spec.name, spec.type)
+        if key in seen:
+            first = source.task_line(seen[key])
             registry.problems.append(
                 Problem(
                     source.label,
@@ -279,9 +280,9 @@ def _load_tasks(source: _Source, registry: Registry) -> None:
                 )
             )
             continue
-        seen[spec.key] = index
+        seen[key] = index
         registry.tasks.append(spec)
-        registry.task_index[spec.key] = index
+        registry.task_index[key] = index
 
 
 def _absolute(location: str, base: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..client import check
 from ..decorators import osirix_task
 from ..taskcontext import TaskContext
@@ -26,10 +28,10 @@ def selection_report(context: TaskContext) -> None:
         _print_series(stub, item, indent="")
 
 
-def _print_series(stub: object, series: object, indent: str) -> None:
-    describe = check(stub.DicomSeriesSeriesDescription(series), "DicomSeriesSeriesDescription")  # type: ignore[attr-defined]
-    modality = check(stub.DicomSeriesModality(series), "DicomSeriesModality")  # type: ignore[attr-defined]
-    count = check(stub.DicomSeriesNumberOfImages(series), "DicomSeriesNumberOfImages")  # type: ignore[attr-defined]
+def _print_series(stub: Any, series: Any, indent: str) -> None:
+    describe = check(stub.DicomSeriesSeriesDescription(series), "DicomSeriesSeriesDescription")
+    modality = check(stub.DicomSeriesModality(series), "DicomSeriesModality")
+    count = check(stub.DicomSeriesNumberOfImages(series), "DicomSeriesNumberOfImages")
     print(
         f"{indent}Series: {describe.series_description!r} ({modality.modality}), "
         f"{count.number_of_images} images"
