@@ -74,8 +74,9 @@ def worker(port: int, calls: int, seed: int, viewer_uid: str, queue: Any) -> Non
             index = rng.randrange(len(pix))
             answer = timed("ViewerControllerNewROI", VC.ViewerControllerNewROIRequest(
                 viewer_controller=viewer, itype=rng.choice([6, 9, 11]), idx=index, name=f"load-{seed}",
-                rectangle=VC.ViewerControllerNewROIRequest.Rect(origin_x=rng.uniform(0, 80), origin_y=rng.uniform(0, 80),
-                                                                width=rng.uniform(2, 30), height=rng.uniform(2, 30)),
+                rectangle=VC.ViewerControllerNewROIRequest.Rect(
+                    origin_x=rng.uniform(0, 80), origin_y=rng.uniform(0, 80), width=rng.uniform(2, 30),
+                    height=rng.uniform(2, 30)),
                 points=[VC.ViewerControllerNewROIRequest.Point2D(x=rng.uniform(0, 120), y=rng.uniform(0, 120))
                         for _ in range(5)]))
             if answer is not None and answer.status.status == 1:
