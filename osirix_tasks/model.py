@@ -70,11 +70,6 @@ class TaskType(enum.StrEnum):
         """The spelling the OsiriXgrpc plugin writes in script_configs.json."""
         return _PLUGIN_NAMES[self]
 
-    @property
-    def plugin_code(self) -> int:
-        """pyosirix's numeric code: 1 Image, 2 ROI, 3 VR, 4 Database."""
-        return _PLUGIN_CODES[self]
-
 
 _PLUGIN_NAMES = {
     TaskType.IMAGE: "Image",

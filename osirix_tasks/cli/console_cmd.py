@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from .._atomic import write_atomic
-from ..console import STDERR, STDOUT, SYSTEM, RunRecord, RunStore, pid_alive
+from ..console import STDERR, STREAM_NAMES, RunRecord, RunStore, pid_alive
 from ._common import emit_json, fail
 from .run_cmd import echo_output, open_store
 
@@ -70,7 +70,7 @@ def console(run_id: str | None, follow: bool, save_path: str | None, clear: bool
     record = _pick(store, run_id)
     if as_json:
         emit_json({"run": record.to_json(), "output": [
-            {"stream": {STDOUT: "stdout", STDERR: "stderr", SYSTEM: "system"}[c.stream], "at": c.at, "text": c.text}
+            {"stream": STREAM_NAMES[c.stream], "at": c.at, "text": c.text}
             for c in store.output(record.id)]})
         return
     if save_path:

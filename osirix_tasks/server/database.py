@@ -268,13 +268,6 @@ class Database:
             SeriesRow, "SELECT * FROM series WHERE series_key = ? OR series_instance_uid = ? ORDER BY id", (uid, uid)
         )
 
-    def has_image(self, sop_instance_uid: str) -> bool:
-        """Whether an image with this SOPInstanceUID is indexed."""
-        row = self.connection().execute(
-            "SELECT 1 FROM images WHERE sop_instance_uid = ? LIMIT 1", (sop_instance_uid,)
-        ).fetchone()
-        return row is not None
-
     def counts(self) -> tuple[int, int, int]:
         """(studies, series, images)."""
         conn = self.connection()

@@ -59,11 +59,6 @@ class ImportSummary:
     broken: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
-    @property
-    def skipped(self) -> int:
-        """Files left out: not DICOM or broken."""
-        return len(self.not_dicom) + len(self.broken)
-
     def __str__(self) -> str:
         parts = [f"{self.imported} imported", f"{self.already_present} already in the database",
                  f"{len(self.not_dicom)} not DICOM", f"{len(self.broken)} broken"]

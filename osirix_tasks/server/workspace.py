@@ -357,10 +357,6 @@ class Workspace:
     def frontmost(self) -> Viewer | None:
         return self._front
 
-    def bring_to_front(self, viewer: Viewer) -> None:
-        with self.lock:
-            self._front = viewer
-
     def displayed(self) -> list[Viewer]:
         return list(self.viewers)
 
