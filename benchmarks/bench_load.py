@@ -14,7 +14,6 @@ import argparse
 import multiprocessing
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,8 @@ import grpc
 import numpy as np
 import psutil
 from osirixgrpc import dcmpix_pb2, osirix_pb2_grpc, types_pb2, utilities_pb2, viewercontroller_pb2
+
+from osirix_tasks.server_configs import free_port
 
 VC = viewercontroller_pb2
 EMPTY = utilities_pb2.Empty()
@@ -100,9 +101,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         env = {**os.environ, "HOME": str(root), "OSIRIX_TASKS_HOME": str(root), "XDG_DATA_HOME": str(root / "data")}
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = free_port()
         host = subprocess.Popen([sys.executable, "-m", "osirix_tasks", "serve", "--demo", "--port", str(port)],
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
         try:

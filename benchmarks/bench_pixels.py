@@ -32,6 +32,7 @@ from pydicom.uid import ExplicitVRLittleEndian, MRImageStorage, generate_uid
 from osirix_tasks.client import Connection
 from osirix_tasks.server.fastpix import PixImage
 from osirix_tasks.server.workspace import Pix
+from osirix_tasks.server_configs import free_port
 
 SIZE = 512
 
@@ -132,9 +133,7 @@ def end_to_end(slice_counts: list[int]) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
             write_series(root / "series", slices)
-            with socket.socket() as probe:
-                probe.bind(("127.0.0.1", 0))
-                port = probe.getsockname()[1]
+            port = free_port()
             env = {**os.environ, "HOME": str(root), "OSIRIX_TASKS_HOME": str(root)}
             host = subprocess.Popen([sys.executable, "-m", "osirix_tasks", "serve", "--empty", "--port", str(port),
                                      "--database", str(root / "db"), "--import", str(root / "series")],

@@ -26,6 +26,7 @@ from pathlib import Path
 from osirixgrpc import utilities_pb2
 
 from osirix_tasks.client import Connection
+from osirix_tasks.server_configs import free_port
 
 OSIRIX_TASKS = str(Path(sys.executable).with_name("osirix-tasks"))
 
@@ -146,11 +147,7 @@ def main() -> None:
         env = {**os.environ, "HOME": str(root), "OSIRIX_TASKS_HOME": str(root), "XDG_DATA_HOME": str(root / "data"),
                "XDG_CONFIG_HOME": str(root / "config")}
         env.pop("OSIRIX_TASKS_REGISTRY", None)
-        import socket
-
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = free_port()
         host = subprocess.Popen([OSIRIX_TASKS, "serve", "--demo", "--port", str(port)], stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, text=True, env=env)
         try:

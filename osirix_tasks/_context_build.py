@@ -9,7 +9,7 @@ from pathlib import Path
 from ._paths import registry_path
 from .model import TaskSpec
 from .plugins import PluginSet, load_plugins
-from .registry import load_registry
+from .registry import load_settings
 from .taskcontext import TaskContext
 
 __all__ = ["task_plugins", "build_context"]
@@ -19,7 +19,7 @@ def task_plugins(registry: str | os.PathLike[str] | None = None) -> PluginSet:
     """The plugins a running task sees: the registry's settings, its folder on sys.path, the builtin
     context plugin."""
     path = registry_path(registry)
-    loaded = load_registry(path)
+    loaded = load_settings(path)
     folder = str(path.parent)
     if folder not in sys.path:
         sys.path.append(folder)

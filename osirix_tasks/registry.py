@@ -28,6 +28,7 @@ __all__ = [
     "Registry",
     "ModuleSource",
     "load_registry",
+    "load_settings",
     "add_tasks",
     "remove_task",
 ]
@@ -205,6 +206,15 @@ def load_registry(path: str | os.PathLike[str], *, strict: bool = False) -> Regi
             )
     if strict and registry.problems:
         raise RegistryError(registry.problems)
+    return registry
+
+
+def load_settings(path: str | os.PathLike[str]) -> Registry:
+    """Only the ``[settings]`` of a registry (its tasks are not read or validated): what a running
+    task's process needs to load the same plugins, without the cost of checking every task."""
+    source = _read_source(Path(path))
+    registry = Registry(path=Path(path), _source=source)
+    _load_settings(source, registry)
     return registry
 
 

@@ -20,7 +20,7 @@ from ._paths import plugin_support_dir
 from .model import ServerSpec
 
 __all__ = ["ServerConfigError", "config_path", "read_servers", "write_servers", "update_servers",
-           "port_is_listening"]
+           "port_is_listening", "free_port"]
 
 FILE_NAME = "server_configs.json"
 
@@ -32,6 +32,13 @@ class ServerConfigError(ValueError):
 def config_path() -> Path:
     """Where server_configs.json lives (the plugin's support folder)."""
     return plugin_support_dir() / FILE_NAME
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def port_is_listening(port: int, timeout: float = 0.3) -> bool:

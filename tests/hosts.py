@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -18,13 +17,9 @@ import grpc
 import osirixgrpc  # noqa: F401
 from osirixgrpc import osirix_pb2_grpc, utilities_pb2
 
+from osirix_tasks.server_configs import free_port
+
 MAX = 512 * 1024 * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

@@ -282,3 +282,22 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path, script: Path) -> None:
     assert [w.wait(timeout=120) for w in writers] == [0, 0, 0, 0]
     names = {t.name for t in load_registry(reg, strict=True).tasks}
     assert names == {f"w{n}-{i}" for n in range(4) for i in range(15)}
+
+
+def test_load_settings_reads_only_the_settings(tmp_path: Path) -> None:
+    reg = write(tmp_path / "tasks.toml", """
+        [settings]
+        disabled_packs = ["noisy"]
+        plugins_dir = "my-plugins"
+
+        [[task]]
+        type = "Nope"
+        location = "/nowhere.py"
+    """)
+    from osirix_tasks.registry import load_settings
+
+    settings_only = load_settings(reg)
+    assert settings_only.settings.disabled_packs == ["noisy"]
+    assert settings_only.plugins_dir == (tmp_path / "my-plugins").resolve()
+    assert settings_only.tasks == [] and settings_only.problems == []  # the broken task was not looked at
+    assert len(load_registry(reg).problems) == 2

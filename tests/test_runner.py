@@ -342,3 +342,29 @@ def test_plugins_add_environment_and_wrap_runs(project: Project) -> None:
     project.script("show", "import os; print(os.environ.get('EXTRA_FROM_PLUGIN'))\n")
     done = project.cli("run", "show")
     assert done.returncode == 0 and "for show" in done.stdout
+
+
+def test_a_run_without_any_known_server_warns_and_still_runs_the_script(project: Project) -> None:
+    del project.env["OSIRIX_TASKS_SERVER"]  # and no server_configs.json in this HOME
+    project.script("offline", "import os; print('server:', os.environ.get('OSIRIX_TASKS_SERVER'))\n")
+    done = project.cli("run", "offline")
+    assert done.returncode == 0, done.stderr
+    assert "warning: no active OsiriX server" in done.stderr and "starting the task without one" in done.stderr
+    assert "server: None" in done.stdout
+    assert project.runs()[0]["server"] is None
+
+
+def test_a_decorated_task_without_a_server_says_how_to_start_one(project: Project) -> None:
+    del project.env["OSIRIX_TASKS_SERVER"]
+    (project.root / "offline_mod.py").write_text(textwrap.dedent("""
+        from osirix_tasks import osirix_task
+
+        @osirix_task(type="Database", name="Needs OsiriX")
+        def needs(context):
+            print("body ran")
+    """))
+    project.registry.write_text('[[task]]\nmodule = "offline_mod"\n')
+    done = project.cli("run", "Needs OsiriX")
+    assert done.returncode == 3
+    assert "no active OsiriX server" in done.stderr and "osirix-tasks serve" in done.stderr
+    assert "body ran" not in done.stdout

@@ -9,7 +9,6 @@ each did, how long it took and where its output is kept.
 from __future__ import annotations
 
 import contextlib
-import socket
 import subprocess
 import sys
 import time
@@ -21,11 +20,12 @@ from osirixgrpc import utilities_pb2, viewercontroller_pb2
 from ..catalog import Catalog
 from ..client import Connection
 from ..console import RunStore
-from ..model import TaskType
+from ..model import TaskSpec, TaskType
 from ..runner import plan_run, start_run
 from ..server.control import HostInfo, live_hosts, send
 from ..server.demo import SLICES
 from ..server.demo import _uid as demo_uid
+from ..server_configs import free_port
 from ._common import AppState, fail, pass_state
 from .run_cmd import echo_output, open_store
 
@@ -40,9 +40,7 @@ def _host(keep: bool) -> Iterator[tuple[int, HostInfo]]:
             click.echo(f"Using the embedded OsiriX already running (pid {info.pid}) on 127.0.0.1:{ports[0]}")
             yield ports[0], info
             return
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "osirix_tasks", "serve", "--demo", "--port", str(port)],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
     assert process.stdout is not None
@@ -82,7 +80,7 @@ def _prepare(connection: Connection, host: HostInfo) -> None:
                "slices, opened a 3D window.")
 
 
-def _builtin(catalog: Catalog, kind: TaskType) -> object:
+def _builtin(catalog: Catalog, kind: TaskType) -> TaskSpec:
     for entry in catalog.of_type(kind):
         if entry.origin == "builtin":
             return entry.spec
@@ -101,8 +99,8 @@ def demo(state: AppState, keep: bool) -> None:
         _prepare(connection, host)
         for kind in (TaskType.DATABASE, TaskType.IMAGE, TaskType.ROI, TaskType.VR_CONTROLLER):
             spec = _builtin(catalog, kind)
-            click.secho(f"\n== {kind.value} task '{spec.name}' ==", bold=True)  # type: ignore[attr-defined]
-            plan = plan_run(spec, server=f"127.0.0.1:{port}", args=[], registry=state.registry_path,  # type: ignore[arg-type]
+            click.secho(f"\n== {kind.value} task '{spec.name}' ==", bold=True)
+            plan = plan_run(spec, server=f"127.0.0.1:{port}", args=[], registry=state.registry_path,
                             plugins=catalog.plugins)
             started = time.perf_counter()
             record = start_run(plan, store, echo=echo_output)

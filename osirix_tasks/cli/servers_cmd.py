@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 import click
 from pydantic import ValidationError
@@ -79,7 +80,7 @@ def add_server(port: int, address: str) -> None:
     click.echo(f"Added 127.0.0.1:{port} (inactive) to {config_path()}")
 
 
-def _update(change):  # type: ignore[no-untyped-def]
+def _update(change: Callable[[list[ServerSpec]], list[ServerSpec]]) -> list[ServerSpec]:
     try:
         return update_servers(change)
     except ServerConfigError as exc:

@@ -18,6 +18,7 @@ __all__ = [
     "plane_position",
     "sorted_images",
     "image_datetime",
+    "study_datetime",
     "sort_series",
     "study_name",
     "patient_uid",
@@ -64,6 +65,12 @@ def image_datetime(image: ImageRow) -> dt.datetime | None:
         return None
     date, _, time_of_day = image.acquired.partition("|")
     return parse_dicom_datetime(date, time_of_day)
+
+
+def study_datetime(images: list[ImageRow]) -> dt.datetime | None:
+    """OsiriX's study date: the earliest acquisition date-time of its images (not StudyTime)."""
+    dates = [d for d in (image_datetime(i) for i in images) if d]
+    return min(dates) if dates else None
 
 
 def sort_series(series: list[SeriesRow]) -> list[SeriesRow]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .conventions import image_datetime
+from .conventions import study_datetime
 from .protocol import RpcFailure, implements, ok
 from .state import OsirixState
 
@@ -19,8 +19,8 @@ def browser_order(state: OsirixState) -> list[Any]:
     rows = state.db.studies()
 
     def key(study: Any) -> tuple[str, str, int]:
-        dates = [d for d in (image_datetime(i) for i in state.db.images_of_study(study.id)) if d]
-        return (study.patient_name.lower(), min(dates).isoformat() if dates else "", study.id)
+        date = study_datetime(state.db.images_of_study(study.id))
+        return (study.patient_name.lower(), date.isoformat() if date else "", study.id)
 
     return sorted(rows, key=key)
 

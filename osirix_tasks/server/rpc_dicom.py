@@ -11,6 +11,7 @@ from .conventions import (
     plane_position,
     sort_series,
     sorted_images,
+    study_datetime,
     study_name,
 )
 from .dates import birth_components, date_components
@@ -76,10 +77,10 @@ def DicomStudyStudyInstanceUID(state: OsirixState, request: Any) -> Any:
 def DicomStudyDate(state: OsirixState, request: Any) -> Any:
     """The earliest acquisition date-time of the study's images."""
     study = state.study(request)
-    dates = [d for d in (image_datetime(i) for i in state.db.images_of_study(study.id)) if d]
-    if not dates:
+    date = study_datetime(state.db.images_of_study(study.id))
+    if date is None:
         raise RpcFailure("Study date not available")
-    return ok("DicomStudyDate", **date_components(min(dates)))
+    return ok("DicomStudyDate", **date_components(date))
 
 
 @implements

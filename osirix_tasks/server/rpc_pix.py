@@ -9,7 +9,7 @@ import numpy as np
 from .geometry import roi_statistics
 from .protocol import RpcFailure, implements, ok
 from .state import OsirixState
-from .workspace import Pix, Roi
+from .workspace import Pix, Roi, default_window
 
 
 def _pix(state: OsirixState, ref: Any) -> Pix:
@@ -64,8 +64,6 @@ def _window(state: OsirixState, pix: Pix) -> tuple[float, float]:
     for viewer in state.viewers.displayed():
         if any(pix in frame for frame in viewer.frames):
             return viewer.wl, viewer.ww
-    from .workspace import default_window
-
     return default_window(pix)
 
 
