@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -13,7 +12,7 @@ from osirixgrpc import osirix_pb2_grpc, types_pb2, utilities_pb2
 from ..errors import NoServer, OsirixError
 from ._status import check
 from .discovery import server_address
-from .options import CHANNEL_OPTIONS
+from .options import CHANNEL_OPTIONS, IN_FLIGHT
 
 if TYPE_CHECKING:
     import numpy as np
@@ -64,14 +63,17 @@ class Connection:
         """The image of one DCMPix (float32, or ARGB uint8 with a last axis of 4)."""
         return self._answer(self._pixel_rpcs()[0](pix)).image()
 
-    def volume(self, pixes: Sequence[Any]) -> np.ndarray:
-        """The images of several DCMPix stacked (slices, rows, columns), all requests in flight at once."""
-        import numpy as np
+    def volume(self, pixes: Sequence[Any], *, out: np.ndarray | None = None, in_flight: int = IN_FLIGHT) -> np.ndarray:
+        """The images of several DCMPix stacked (slices, rows, columns[, 4]).
 
-        get = self._pixel_rpcs()[0]
-        futures: list[Future[PixelAnswer]] = [get.future(p) for p in pixes]
-        images = [self._answer(f.result()).image() for f in futures]
-        return np.stack(images) if images else np.empty((0, 0, 0), np.float32)
+        ``in_flight`` requests are kept going at once; each answer is copied into the result as it
+        arrives and released, so the memory in transit stays at ``in_flight`` planes whatever the
+        volume's size. ``out`` (optional) is a preallocated result to fill: C-contiguous, of the
+        volume's shape and dtype (float32, or uint8 for ARGB).
+        """
+        from ._volume import fetch_volume
+
+        return fetch_volume(self._pixel_rpcs()[0], pixes, self._answer, out=out, in_flight=in_flight)
 
     def set_pixels(self, pix: Any, image: np.ndarray) -> None:
         """Replace a DCMPix's pixels (float32 greyscale)."""

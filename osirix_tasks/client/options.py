@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["MAX_MESSAGE_BYTES", "CHANNEL_OPTIONS"]
+__all__ = ["MAX_MESSAGE_BYTES", "CHANNEL_OPTIONS", "IN_FLIGHT"]
 
 #: The largest message either side sends or accepts: a 4D viewer's worth of float32 planes.
 MAX_MESSAGE_BYTES = 512 * 1024 * 1024
@@ -12,3 +12,6 @@ CHANNEL_OPTIONS: list[tuple[str, int]] = [
     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
 ]
+
+#: DCMPixImage requests a volume fetch keeps going at once.
+IN_FLIGHT = 8
