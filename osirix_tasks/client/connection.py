@@ -35,6 +35,9 @@ class Connection:
         """DCMPixImage / DCMPixSetImage with our codec (made on first use: numpy loads only then)."""
         if self._pixel_calls is None:
             from ._codec import decode_pix_image
+            from ._memory import tune_allocator
+
+            tune_allocator()  # planes are megabytes each: keep their buffers for reuse (see _memory)
 
             get = self.channel.unary_unary(
                 "/osirixgrpc.OsiriXService/DCMPixImage",

@@ -14,6 +14,7 @@ from typing import Any
 
 import grpc
 
+from ..client._memory import tune_allocator
 from . import rpc_browser, rpc_dicom, rpc_osirix, rpc_pix, rpc_roi, rpc_viewer, rpc_vr  # noqa: F401
 from .fastpix import parse_set_image_request, serialize_image_response
 from .protocol import (
@@ -25,6 +26,7 @@ from .protocol import (
     request_class,
     response_class,
 )
+from .request_guard import RequestGuard
 from .state import OsirixState
 
 __all__ = ["build_handler"]
@@ -55,11 +57,14 @@ _SERIALIZERS: dict[str, Callable[[Any], bytes]] = {"DCMPixImage": serialize_imag
 
 
 def build_handler(state: OsirixState) -> grpc.GenericRpcHandler:
-    """A generic handler serving every RPC of OsiriXService on ``state``."""
+    """A generic handler serving every RPC of OsiriXService on ``state`` (with the memory guards of
+    :mod:`.request_guard`)."""
+    tune_allocator()
+    guard = RequestGuard()
     handlers = {
         name: grpc.unary_unary_rpc_method_handler(
-            _guarded(name, state),
-            request_deserializer=_DESERIALIZERS.get(name, request_class(name).FromString),
+            guard.behaviour(name, _guarded(name, state), failure),
+            request_deserializer=guard.parser(name, _DESERIALIZERS.get(name, request_class(name).FromString)),
             response_serializer=_SERIALIZERS.get(name, response_class(name).SerializeToString),
         )
         for name in RPC_NAMES
