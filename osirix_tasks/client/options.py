@@ -14,4 +14,4 @@ CHANNEL_OPTIONS: list[tuple[str, int]] = [
 ]
 
 #: DCMPixImage requests a volume fetch keeps going at once.
-IN_FLIGHT = 8
+IN_FLIGHT = 4
