@@ -108,6 +108,8 @@ def latency(port: int, calls: int) -> None:
 
 
 def capture(root: Path, env: dict[str, str], megabytes: int) -> None:
+    import resource
+
     script = root / "loud.py"
     script.write_text(
         textwrap.dedent(f"""
@@ -122,12 +124,17 @@ def capture(root: Path, env: dict[str, str], megabytes: int) -> None:
     from osirix_tasks.run.store import RunStore
 
     store = RunStore(root / "bench-runs.sqlite")
+    store.set_max_output_bytes(2 * megabytes * 1024 * 1024)  # keep it all: this measures capture
     spec = TaskSpec(name="Loud", type="Database", location=str(script))
     plan = plan_run(spec, server=None, args=[], registry=root / "tasks.toml", plugins=None)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     record = start_run(plan, store)  # the real supervisor loop, in this process, no terminal echo
-    ours = time.perf_counter() - started
-    assert record.status == "succeeded"
+    total = time.perf_counter() - started
+    rss_growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
+    assert record.status == "succeeded" and record.ended is not None
+    # From the run's record to its task's end, with every byte of output committed to the store.
+    captured = record.ended - record.started
     kept = store.conn.execute(
         "SELECT SUM(LENGTH(text)) FROM output WHERE run_id = ? AND stream = 1", (record.id,)
     ).fetchone()[0]
@@ -141,11 +148,16 @@ def capture(root: Path, env: dict[str, str], megabytes: int) -> None:
     child.wait()
     baseline = time.perf_counter() - started
     print(f"3. console capture of {megabytes} MB (runner supervise loop, output stored in SQLite):")
-    print(f"   pipe read and discarded: {baseline:6.2f} s  {megabytes / baseline:7.0f} MB/s")
+    print(f"   pipe read and discarded:            {baseline:6.2f} s  {megabytes / baseline:7.0f} MB/s")
     print(
-        f"   osirix-tasks console:    {ours:6.2f} s  {megabytes / ours:7.0f} MB/s  "
-        f"({ours / baseline:.2f}x the bare pipe time)"
+        f"   captured (task end, output stored): {captured:6.2f} s  {megabytes / captured:7.0f} MB/s  "
+        f"{baseline / captured * 100:4.0f} % of the pipe's throughput (goal >= 50 %)"
     )
+    print(
+        f"   run recorded and fsynced to disk:   {total:6.2f} s  {megabytes / total:7.0f} MB/s  "
+        f"{baseline / total * 100:4.0f} % of the pipe's throughput"
+    )
+    print(f"   peak memory growth of the supervising process: {rss_growth:.0f} MB")
 
 
 def main() -> None:

@@ -1,12 +1,16 @@
 """The run store: every run's record and output, in SQLite (WAL) in the per-user folder.
 
 Several runs write at once (each supervisor has its own connection; WAL lets readers go on while
-one writes, and a busy timeout serialises writers). Output is stored as it arrives, chunk by
-chunk with its stream and time, so memory stays bounded whatever a task prints.
+one writes). Every write takes the write lock up front (``BEGIN IMMEDIATE``) and waits for it,
+so a writer never fails because another one committed in between. Output is stored as it
+arrives, in chunks with their stream and time, so memory stays bounded whatever a task prints;
+past the store's output cap (:meth:`RunStore.max_output_bytes`) a run's output is not kept.
+Clearing runs gives their space back to the file system (VACUUM).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -20,6 +24,7 @@ from typing import Any
 from .._paths import user_data_dir
 from ..errors import RunBlocked, StoreError
 from ..model import RunStatus
+from .store_schema import BUSY_SECONDS, WAL_CHECKPOINT_PAGES, prepare
 
 __all__ = [
     "RunStore",
@@ -33,6 +38,7 @@ __all__ = [
     "StoreError",
     "RunBlocked",
     "pid_alive",
+    "DEFAULT_MAX_OUTPUT_BYTES",
 ]
 
 STDOUT, STDERR, SYSTEM = 1, 2, 0
@@ -41,40 +47,9 @@ FINAL = RunStatus.final()
 #: A run younger than this is not declared lost: its supervisor may not have recorded itself yet.
 LOST_AFTER_SECONDS = 2.0
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY,
-    task_name TEXT NOT NULL,
-    task_type TEXT NOT NULL,
-    spec TEXT NOT NULL,
-    command TEXT NOT NULL,
-    cwd TEXT NOT NULL,
-    env TEXT NOT NULL DEFAULT '{}',
-    server TEXT,
-    blocking INTEGER NOT NULL DEFAULT 0,
-    background INTEGER NOT NULL DEFAULT 0,
-    status TEXT NOT NULL,
-    pid INTEGER,
-    supervisor_pid INTEGER,
-    started REAL NOT NULL,
-    ended REAL,
-    exit_code INTEGER,
-    signal INTEGER,
-    cancelled INTEGER NOT NULL DEFAULT 0,
-    timed_out INTEGER NOT NULL DEFAULT 0,
-    timeout REAL,
-    message TEXT
-);
-CREATE TABLE IF NOT EXISTS output (
-    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    seq INTEGER NOT NULL,
-    stream INTEGER NOT NULL,
-    at REAL NOT NULL,
-    text TEXT NOT NULL,
-    PRIMARY KEY (run_id, seq)
-);
-CREATE INDEX IF NOT EXISTS runs_started ON runs(started);
-"""
+#: Output kept per run unless the store's setting says otherwise.
+DEFAULT_MAX_OUTPUT_BYTES = 128 * 1024 * 1024
+_MAX_OUTPUT_KEY = "max_output_bytes"
 
 
 def store_path() -> Path:
@@ -107,6 +82,8 @@ class RunRecord:
     timed_out: bool
     timeout: float | None
     message: str | None
+    #: Bytes of output not kept because the run went past the store's output cap.
+    output_dropped: int = 0
 
     @property
     def duration(self) -> float | None:
@@ -152,20 +129,38 @@ class RunStore:
         self.path = Path(path) if path else store_path()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            self.conn = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
             self.conn.row_factory = sqlite3.Row
-            # Large pages: output rows are up to 1 MB, and 64 KiB pages store them 3x faster than
-            # the default 4 KiB (takes effect when the store is created; WAL fixes it afterwards).
-            self.conn.execute("PRAGMA page_size=65536")
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA wal_autocheckpoint=256")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-            self.conn.execute("PRAGMA foreign_keys=ON")
-            self.conn.executescript(SCHEMA)
+            prepare(self.conn)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(
                 f"cannot open the run store {self.path}: {exc} - free some disk space or check the folder's permissions"
             ) from None
+
+    @contextlib.contextmanager
+    def _transaction(self, seconds: float = BUSY_SECONDS) -> Iterator[None]:
+        """A write transaction holding the write lock from its start (``BEGIN IMMEDIATE``), retried
+        for up to ``seconds`` while other processes hold it. Errors inside are the caller's."""
+        deadline = time.monotonic() + seconds
+        delay = 0.01
+        while True:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc) or time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"the run store {self.path} stayed busy for {seconds:g} s ({exc}) - "
+                        "other osirix-tasks processes are writing it; try again"
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
 
     def _write(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         try:
@@ -200,11 +195,7 @@ class RunStore:
 
         The check and the insert are one IMMEDIATE transaction, so two starts cannot both pass.
         """
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot write the run store {self.path}: {exc}") from None
-        try:
+        with self._transaction():
             placeholders = ", ".join("?" for _ in FINAL)
             for row in self.conn.execute(
                 f"SELECT id, task_name, supervisor_pid FROM runs WHERE blocking = 1 AND status NOT IN ({placeholders})",
@@ -236,10 +227,6 @@ class RunStore:
                     timeout,
                 ),
             )
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
 
     def mark_lost(self) -> list[str]:
         """Record as lost every unfinished run whose supervisor has died (its end was never recorded).
@@ -295,12 +282,21 @@ class RunStore:
         """Store chunks (stream, time, text) in one transaction; returns the next sequence number."""
         rows = [(run_id, first_seq + i, stream, at, text) for i, (stream, at, text) in enumerate(chunks)]
         try:
-            with self.conn:
-                self.conn.execute("BEGIN")
+            with self._transaction():
                 self.conn.executemany("INSERT INTO output (run_id, seq, stream, at, text) VALUES (?, ?, ?, ?, ?)", rows)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write the run store {self.path}: {exc} - free some disk space") from None
         return first_seq + len(rows)
+
+    def defer_checkpoints(self, defer: bool = True) -> None:
+        """While ``defer``, this connection's commits only append to the write-ahead log (no copy
+        into the store file, no fsync): a run's output is captured at the speed of the page cache.
+        Turned back off once the run's end is recorded, followed by one :meth:`checkpoint`."""
+        self.conn.execute(f"PRAGMA wal_autocheckpoint={0 if defer else WAL_CHECKPOINT_PAGES}")
+
+    def checkpoint(self) -> None:
+        """Copy what the write-ahead log holds into the store file, without waiting for others."""
+        self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def output(self, run_id: str, after_seq: int = -1) -> Iterator[OutputChunk]:
         """A run's output in arrival order (from ``after_seq`` on), read lazily."""
@@ -311,18 +307,63 @@ class RunStore:
             yield OutputChunk(row["seq"], row["stream"], row["at"], row["text"])
 
     def clear(self) -> int:
-        """Forget finished runs and their output (running runs are kept); returns how many."""
+        """Forget finished runs and their output (running runs are kept) and give the space back;
+        returns how many runs were forgotten. Waits for runs that are writing (see _transaction)."""
         placeholders = ", ".join("?" for _ in FINAL)
-        with self.conn:
-            self.conn.execute("BEGIN")
-            ids = [r[0] for r in self.conn.execute(f"SELECT id FROM runs WHERE status IN ({placeholders})", FINAL)]
-            self.conn.executemany("DELETE FROM output WHERE run_id = ?", [(i,) for i in ids])
-            self.conn.executemany("DELETE FROM runs WHERE id = ?", [(i,) for i in ids])
-        return len(ids)
+        finished = f"SELECT id FROM runs WHERE status IN ({placeholders})"
+        try:
+            with self._transaction():
+                count = self.conn.execute(f"SELECT COUNT(*) FROM ({finished})", FINAL).fetchone()[0]
+                self.conn.execute(f"DELETE FROM output WHERE run_id IN ({finished})", FINAL)
+                self.conn.execute(f"DELETE FROM runs WHERE id IN ({finished})", FINAL)
+            self.reclaim()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot clear the run store {self.path}: {exc} - try again") from None
+        return int(count)
+
+    def reclaim(self) -> None:
+        """Give the store's free pages back to the file system (VACUUM rewrites what is left: the
+        runs still going on) and cut the write-ahead log back to nothing."""
+        if self.conn.execute("PRAGMA freelist_count").fetchone()[0]:
+            self.conn.execute("VACUUM")
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+    def disk_bytes(self) -> int:
+        """Bytes the store takes on disk (the file and its write-ahead log)."""
+        return sum(
+            path.stat().st_size for path in (self.path, self.path.with_name(self.path.name + "-wal")) if path.exists()
+        )
+
+    # --- settings --------------------------------------------------------------------------
+
+    def max_output_bytes(self) -> int:
+        """Output kept per run (the rest is dropped, and the run's record counts it)."""
+        row = self.conn.execute("SELECT value FROM settings WHERE key = ?", (_MAX_OUTPUT_KEY,)).fetchone()
+        return int(row[0]) if row else DEFAULT_MAX_OUTPUT_BYTES
+
+    def set_max_output_bytes(self, value: int) -> None:
+        """Change the output cap for runs started from now on."""
+        if value < 1:
+            raise StoreError(f"the output cap must be at least 1 byte, not {value}")
+        try:
+            with self._transaction():
+                self.conn.execute(
+                    "INSERT INTO settings (key, value) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (_MAX_OUTPUT_KEY, str(int(value))),
+                )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write the run store {self.path}: {exc}") from None
 
     def close(self) -> None:
         """Close the store's connection."""
         self.conn.close()
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    """Whether an error means another connection holds a lock (worth waiting for)."""
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 def _lost_message(task_pid: int | None) -> str:

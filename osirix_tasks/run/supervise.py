@@ -12,8 +12,8 @@ A background run's supervisor is this module as a detached process:
 from __future__ import annotations
 
 import argparse
-import codecs
 import contextlib
+import fcntl
 import os
 import selectors
 import signal
@@ -28,64 +28,18 @@ from typing import Any
 
 from ..errors import RunRefused, StoreError
 from ..model import RunStatus
+from .capture import Echo, OutputCapture
 from .store import STDERR, STDOUT, SYSTEM, RunRecord, RunStore
 
 __all__ = ["supervise", "signal_group", "GRACE_SECONDS", "Echo", "main"]
 
 GRACE_SECONDS = 5.0
-_FLUSH_SECONDS = 0.2
-_FLUSH_BYTES = 1 << 20
-_READ_BYTES = 1 << 18
+_READ_BYTES = 1 << 20
+#: Pipe buffer asked of the kernel (Linux): the task writes big blocks without waiting for us.
+_PIPE_BYTES = 1 << 20
 
-#: Called with (stream, text) for each piece of output as it arrives.
-Echo = Callable[[int, str], None]
-
-
-class _Capture:
-    """Reads a child's two pipes and stores what arrives (bounded memory, incremental UTF-8).
-
-    Consecutive output of one stream is gathered as a list of pieces (joined once, when stored)
-    and written at most every 0.2 s or 1 MB, so the store sees few, large rows.
-    """
-
-    def __init__(self, store: RunStore, run_id: str, echo: Echo | None):
-        self.store, self.run_id, self.echo = store, run_id, echo
-        self.pending: list[tuple[int, float, list[str]]] = []
-        self.pending_bytes = 0
-        self.seq = 0
-        self.last_flush = time.monotonic()
-        self.store_failed: str | None = None
-
-    def add(self, stream: int, text: str) -> None:
-        if not text:
-            return
-        if self.echo is not None:
-            self.echo(stream, text)
-        if self.pending and self.pending[-1][0] == stream:
-            self.pending[-1][2].append(text)
-        else:
-            self.pending.append((stream, time.time(), [text]))
-        self.pending_bytes += len(text)
-        if self.pending_bytes >= _FLUSH_BYTES:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.pending:
-            return
-        chunks = [(stream, at, "".join(pieces)) for stream, at, pieces in self.pending]
-        self.pending, self.pending_bytes = [], 0
-        self.last_flush = time.monotonic()
-        if self.store_failed:
-            return
-        try:
-            self.seq = self.store.append(self.run_id, chunks, self.seq)
-        except StoreError as exc:  # the run goes on; its output cannot be kept
-            self.store_failed = str(exc)
-            print(f"osirix-tasks: {exc}", file=sys.stderr)
-
-    def maybe_flush(self) -> None:
-        if self.pending and time.monotonic() - self.last_flush >= _FLUSH_SECONDS:
-            self.flush()
+#: The run's output keeper (decoding, batches, cap, writer thread): see .capture.
+_Capture = OutputCapture
 
 
 def signal_group(pid: int, sig: int) -> None:
@@ -192,6 +146,7 @@ def supervise(
             timed_out=bool(state["timed_out"]),
             message=message,
         )
+    capture.done()
     final = store.get(run_id)
     assert final is not None
     return final
@@ -207,12 +162,13 @@ def _pump(
     state: dict[str, Any],
 ) -> None:
     selector = selectors.DefaultSelector()
-    decoders = {}
     for stream, pipe in ((STDOUT, child.stdout), (STDERR, child.stderr)):
         assert pipe is not None
         os.set_blocking(pipe.fileno(), False)
+        if hasattr(fcntl, "F_SETPIPE_SZ"):  # Linux: a larger pipe, fewer wake-ups on both sides
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
         selector.register(pipe, selectors.EVENT_READ, stream)
-        decoders[stream] = codecs.getincrementaldecoder("utf-8")(errors="replace")
     deadline = time.monotonic() + timeout if timeout else None
     next_poll = time.monotonic() + 0.5
     exited_at: float | None = None
@@ -224,9 +180,9 @@ def _pump(
             except BlockingIOError:
                 continue
             if data:
-                capture.add(stream, decoders[stream].decode(data))
+                capture.add_bytes(stream, data)
             else:
-                capture.add(stream, decoders[stream].decode(b"", final=True))
+                capture.end(stream)
                 selector.unregister(key.fileobj)
                 key.fileobj.close()  # type: ignore[union-attr]
         capture.maybe_flush()
@@ -247,6 +203,7 @@ def _pump(
             if now - exited_at > 1.0:  # something the task left behind holds the pipes: stop reading
                 break
     for key in list(selector.get_map().values()):
+        capture.end(key.data)
         selector.unregister(key.fileobj)
         key.fileobj.close()  # type: ignore[union-attr]
 
