@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import sys
+import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from typing import IO
 
 import click
 
-from .._atomic import write_atomic
 from ..errors import OsirixTasksError
 from ..model import RunStatus
-from ..run.store import STDERR, STREAM_NAMES, RunRecord, RunStore, pid_alive
+from ..run.store import STDERR, STREAM_NAMES, OutputChunk, RunRecord, RunStore, pid_alive
 from ._common import emit_json
 from .run_cmd import echo_output
 
@@ -69,32 +75,37 @@ def _pick(store: RunStore, run_id: str | None) -> RunRecord:
     default=None,
     help="Write the run's output to FILE (stderr lines marked).",
 )
-@click.option("--clear", is_flag=True, help="Forget every finished run (running runs are kept).")
+@click.option("--clear", is_flag=True, help="Forget every finished run (running runs are kept) and free their space.")
 @click.option("--json", "as_json", is_flag=True, help="Print the output chunks as JSON.")
-def console(run_id: str | None, follow: bool, save_path: str | None, clear: bool, as_json: bool) -> None:
+@click.option(
+    "--max-output",
+    "max_output",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="MB",
+    help="Keep at most MB megabytes of output per run from now on (the rest is dropped, and the run says so).",
+)
+def console(
+    run_id: str | None, follow: bool, save_path: str | None, clear: bool, as_json: bool, max_output: int | None
+) -> None:
     """Show a run's output (the latest run by default): stdout, stderr in red."""
     store = RunStore()
+    if max_output is not None:
+        store.set_max_output_bytes(max_output * 2**20)
+        click.echo(f"Runs keep up to {max_output} MB of output from now on.")
+        return
     if clear:
-        click.echo(f"Cleared {store.clear()} finished run(s).")
+        before = store.disk_bytes()
+        count = store.clear()
+        click.echo(f"Cleared {count} finished run(s); the store went from {_mb(before)} to {_mb(store.disk_bytes())}.")
         return
     store.mark_lost()
     record = _pick(store, run_id)
     if as_json:
-        emit_json(
-            {
-                "run": record.to_json(),
-                "output": [
-                    {"stream": STREAM_NAMES[c.stream], "at": c.at, "text": c.text} for c in store.output(record.id)
-                ],
-            }
-        )
+        stream_json(record, store.output(record.id), sys.stdout)
         return
     if save_path:
-        text = "".join(
-            c.text if c.stream != STDERR else "".join(f"[stderr] {line}" for line in c.text.splitlines(keepends=True))
-            for c in store.output(record.id)
-        )
-        write_atomic(Path(save_path), text.encode("utf-8"), backup=False)
+        save_output(store.output(record.id), Path(save_path))
         click.echo(f"Saved the output of run {record.id} to {save_path}")
         return
     last = -1
@@ -108,3 +119,49 @@ def console(run_id: str | None, follow: bool, save_path: str | None, clear: bool
         if not pid_alive(current.supervisor_pid):
             store.mark_lost()
         time.sleep(0.2)
+
+
+def _mb(count: int) -> str:
+    return f"{count / 1e6:.1f} MB"
+
+
+def stream_json(record: RunRecord, chunks: Iterable[OutputChunk], out: IO[str]) -> None:
+    """Write ``{"run": ..., "output": [...]}`` as ``json.dumps(..., indent=2)`` would, one chunk
+    at a time (a run's output is never held in memory whole)."""
+    out.write('{\n  "run": ' + _nested(json.dumps(record.to_json(), indent=2), "  ") + ',\n  "output": [')
+    empty = True
+    for chunk in chunks:
+        item = {"stream": STREAM_NAMES[chunk.stream], "at": chunk.at, "text": chunk.text}
+        out.write(("\n" if empty else ",\n") + "    " + _nested(json.dumps(item, indent=2), "    "))
+        empty = False
+    out.write("]\n}\n" if empty else "\n  ]\n}\n")
+    out.flush()
+
+
+def _nested(text: str, indent: str) -> str:
+    """Indent every line but the first (the JSON of a value nested at that depth)."""
+    return text.replace("\n", "\n" + indent)
+
+
+def save_output(chunks: Iterable[OutputChunk], path: Path) -> None:
+    """Write the output to ``path`` atomically (a temporary file renamed over it), stderr lines
+    marked ``[stderr]``, one chunk at a time."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            line_start = True
+            for chunk in chunks:
+                if chunk.stream != STDERR:
+                    handle.write(chunk.text)
+                    continue
+                for line in chunk.text.splitlines(keepends=True):
+                    handle.write(f"[stderr] {line}" if line_start else line)
+                    line_start = line.endswith(("\n", "\r"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
