@@ -13,6 +13,7 @@ the host's resident memory.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -138,6 +139,6 @@ class RequestGuard:
         while True:
             self._wake.wait()
             self._wake.clear()
-            threading.Event().wait(RELEASE_DELAY)
+            time.sleep(RELEASE_DELAY)
             release_memory()
             self.releases += 1
