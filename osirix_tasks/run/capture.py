@@ -3,10 +3,10 @@
 The supervisor's read loop hands each block read from the task's pipes to :class:`OutputCapture`.
 Bytes are decoded per stream with an incremental UTF-8 decoder (a character split between two
 reads is decoded whole; invalid bytes are replaced). Consecutive output of one stream is gathered
-as a list of pieces and joined once per batch; a batch goes out every 0.2 s or 4 MB, as one
+as a list of pieces and joined once per batch; a batch goes out every 0.2 s or 1 MB, as one
 transaction with one row per stretch of one stream, so stdout and stderr stay apart and in arrival
 order. A writer thread with its own store connection commits the batches while the read loop goes
-on reading (SQLite and the pipe reads both run without the GIL); at most two batches wait for it,
+on reading (SQLite and the pipe reads both run without the GIL); at most four batches wait for it,
 so memory stays bounded whatever the task prints. Meanwhile the connections only append to the
 store's write-ahead log: its copy into the store file, with the fsync, happens once, when the run
 has ended (:meth:`OutputCapture.done`).
@@ -36,11 +36,11 @@ Echo = Callable[[int, str], None]
 
 FLUSH_SECONDS = 0.2
 #: Output gathered before it is sent to the writer (one transaction).
-FLUSH_BYTES = 4 << 20
+FLUSH_BYTES = 1 << 20
 #: A line still being written may wait this long for its end before a timed flush.
 LINE_GRACE_SECONDS = 0.05
 #: Batches that may wait for the writer (the read loop waits beyond that).
-QUEUED_BATCHES = 2
+QUEUED_BATCHES = 4
 
 Batch = list[tuple[int, float, str]]
 
