@@ -41,6 +41,8 @@ LARGE_REQUEST_BYTES = 16 * 1024 * 1024
 LARGE_AT_ONCE = 2
 #: Seconds between the end of a large request and the memory release (lets gRPC drop its buffers).
 RELEASE_DELAY = 0.2
+#: ...and once more after this long without large requests.
+SETTLE_SECONDS = 1.0
 
 
 def limit_for(rpc: str) -> int:
@@ -142,3 +144,7 @@ class RequestGuard:
             time.sleep(RELEASE_DELAY)
             release_memory()
             self.releases += 1
+            # gRPC frees some buffers only once the answer is sent: release once more after a
+            # quiet second (a new request in between starts the cycle again instead).
+            if not self._wake.wait(SETTLE_SECONDS):
+                release_memory()
