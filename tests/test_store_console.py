@@ -80,7 +80,7 @@ def test_clear_does_not_fail_while_runs_write(project: Project) -> None:
         project.cli("run", "quick", check=True)
         done = project.cli("console", "--clear")
         assert done.returncode == 0, done.stderr
-        assert done.stdout.startswith("Cleared 1 finished run(s)"), done.stdout
+        assert done.stdout.startswith("Cleared 1 finished run(s).\n"), done.stdout
     running = {r.id for r in store.running()}
     (project.root / "stop").touch()
     assert {chatty, slow} <= running  # running runs are kept, with their output
@@ -102,7 +102,7 @@ def test_clear_gives_the_space_back(project: Project) -> None:
     done = project.cli("console", "--clear", check=True)
     after = on_disk(path)
     assert after < 2 * MiB, f"{before} -> {after} bytes"
-    assert done.stdout.startswith("Cleared 3 finished run(s); the store went from")
+    assert done.stdout.startswith("Cleared 3 finished run(s).\nThe store went from")
     assert project.runs() == []
 
 

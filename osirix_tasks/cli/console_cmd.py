@@ -97,7 +97,8 @@ def console(
     if clear:
         before = store.disk_bytes()
         count = store.clear()
-        click.echo(f"Cleared {count} finished run(s); the store went from {_mb(before)} to {_mb(store.disk_bytes())}.")
+        click.echo(f"Cleared {count} finished run(s).")
+        click.echo(f"The store went from {_mb(before)} to {_mb(store.disk_bytes())} on disk.")
         return
     store.mark_lost()
     record = _pick(store, run_id)

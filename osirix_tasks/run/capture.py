@@ -73,9 +73,10 @@ class _Writer(threading.Thread):
             if dropped != self.dropped_recorded:
                 self.store.update(self.run_id, output_dropped=dropped)
                 self.dropped_recorded = dropped
-        except (StoreError, sqlite3.Error) as exc:  # the run goes on; its output cannot be kept
-            self.failed = str(exc)
-            print(f"osirix-tasks: {exc}", file=sys.stderr)
+        except Exception as exc:  # noqa: BLE001 - the run goes on; its output cannot be kept
+            # (whatever the error: a writer that died would leave the read loop waiting on it)
+            self.failed = str(exc) if isinstance(exc, StoreError) else f"cannot store the output: {exc!r}"
+            print(f"osirix-tasks: {self.failed}", file=sys.stderr)
 
 
 class OutputCapture:

@@ -76,6 +76,7 @@ def supervise(
         store.update(run_id, status=RunStatus.ERROR.value, ended=time.time(), message=f"could not start: {exc}")
         capture.add(SYSTEM, f"Could not start the task: {exc}\n")
         capture.flush()
+        capture.done()
         final = store.get(run_id)
         assert final is not None
         return final
@@ -136,6 +137,7 @@ def supervise(
         )
     except StoreError as exc:  # the run happened; say so even though the store cannot keep it
         print(f"osirix-tasks: the end of run {run_id} could not be recorded: {exc}", file=sys.stderr)
+        capture.done()
         return replace(
             record,
             status=status.value,
