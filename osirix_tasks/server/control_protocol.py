@@ -29,6 +29,8 @@ __all__ = [
     "Select",
     "Open",
     "SelectRois",
+    "DeselectRois",
+    "Reset",
     "Import",
     "Shutdown",
     "Reply",
@@ -96,6 +98,19 @@ class SelectRois(_Message):
     name: str
 
 
+class DeselectRois(_Message):
+    """Deselect every ROI of the frontmost viewer (a click on an empty part of the image)."""
+
+    op: Literal["deselect_rois"] = "deselect_rois"
+
+
+class Reset(_Message):
+    """Back to the state after loading: every viewer and 3D window closed (their uids forgotten),
+    the browser selection as it was when the host started. The database is kept."""
+
+    op: Literal["reset"] = "reset"
+
+
 class Import(_Message):
     """Import DICOM files or folders into the host's database."""
 
@@ -111,7 +126,7 @@ class Shutdown(_Message):
 
 
 Request = Annotated[
-    Status | StartServer | StopServer | Select | Open | SelectRois | Import | Shutdown,
+    Status | StartServer | StopServer | Select | Open | SelectRois | DeselectRois | Reset | Import | Shutdown,
     Field(discriminator="op"),
 ]
 _REQUEST = TypeAdapter(Request)

@@ -27,10 +27,12 @@ from ..model import ServerSpec
 from .control import HostInfo, hosts_folder, new_authkey, publish, who_holds_port
 from .control_listener import ControlListener
 from .control_protocol import (
+    DeselectRois,
     Import,
     Open,
     Reply,
     Request,
+    Reset,
     Select,
     SelectRois,
     Shutdown,
@@ -40,6 +42,7 @@ from .control_protocol import (
 )
 from .conventions import sorted_images
 from .importer import import_paths
+from .reset import baseline_of, reset_state
 from .servicer import build_handler
 from .state import OsirixState
 from .workspace import open_viewer
@@ -96,6 +99,7 @@ class Host:
         self.stopped = threading.Event()
         self._listener: ControlListener | None = None
         self.info: HostInfo | None = None
+        self.baseline = baseline_of(state)  # what a Reset returns to: the state after loading
 
     # --- servers -------------------------------------------------------------------------
 
@@ -186,6 +190,8 @@ class Host:
             Select: self._select,
             Open: self._open,
             SelectRois: self._select_rois,
+            DeselectRois: self._deselect_rois,
+            Reset: self._reset,
             Import: self._import,
             Shutdown: self._shutdown,
         }
@@ -249,6 +255,27 @@ class Host:
             for roi in rois:
                 roi.selected = roi.name == request.name
         return Reply(ok=True, message=f"selected {chosen} ROI(s) named {request.name!r}")
+
+    def _deselect_rois(self, request: DeselectRois) -> Reply:
+        """Deselect every ROI of the frontmost viewer."""
+        viewer = self.state.viewers.frontmost()
+        if viewer is None:
+            return Reply(ok=False, message="no viewer is open - open one first ('osirix-tasks open SERIES_UID')")
+        with self.state.lock:
+            selected = [roi for roi in viewer.all_rois() if roi.selected]
+            for roi in selected:
+                roi.selected = False
+        return Reply(ok=True, message=f"deselected {len(selected)} ROI(s)")
+
+    def _reset(self, request: Reset) -> Reply:
+        """Close every viewer and 3D window and restore the selection after loading."""
+        summary = reset_state(self.state, self.baseline)
+        return Reply(
+            ok=True,
+            message=f"closed {summary.viewers} viewer(s) and {summary.vr_controllers} 3D window(s), "
+            f"deleted {summary.rois} ROI(s); selection as after loading",
+            data=summary.to_json(),
+        )
 
     def _select(self, request: Select) -> Reply:
         db = self.state.db
