@@ -32,6 +32,10 @@ COMMANDS = {
     "servers": "servers_cmd:servers",
     "select": "host_cmd:select",
     "open": "host_cmd:open_",
+    "db": "db_cmd:db",
+    "roi": "roi_cmd:roi",
+    "interpreters": "interpreters_cmd:interpreters",
+    "new-pack": "newpack_cmd:new_pack",
 }
 
 
