@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .project import Project
     from .session import DEFAULT_ROI_NAME, OsirixSession, osirix_session
     from .tasks import TaskResult, run_task
+    from .venvs import overlay_venv, pip_install_local, venv_python
 
 __all__ = [
     "isolated_env",
@@ -29,6 +30,9 @@ __all__ = [
     "DEFAULT_ROI_NAME",
     "TaskResult",
     "run_task",
+    "overlay_venv",
+    "pip_install_local",
+    "venv_python",
 ]
 
 _HOMES = {
@@ -41,6 +45,9 @@ _HOMES = {
     "DEFAULT_ROI_NAME": ".session",
     "TaskResult": ".tasks",
     "run_task": ".tasks",
+    "overlay_venv": ".venvs",
+    "pip_install_local": ".venvs",
+    "venv_python": ".venvs",
 }
 
 
