@@ -63,6 +63,18 @@ def _path_option(config: pytest.Config, name: str) -> Path | None:
     return (base / str(value)).expanduser().absolute()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse a data folder or registry that is not there before any test runs."""
+    data = _path_option(config, "osirix_data")
+    if data is not None and not data.exists():
+        raise pytest.UsageError(
+            f"--osirix-data / osirix_data: {data} does not exist - give a DICOM file or folder for the embedded OsiriX"
+        )
+    registry = _path_option(config, "osirix_registry")
+    if registry is not None and not registry.is_file():
+        raise pytest.UsageError(f"--osirix-registry / osirix_registry: {registry} is not a file - give a tasks.toml")
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     """Which data the osirix fixtures load."""
     data = _path_option(config, "osirix_data")
@@ -111,8 +123,6 @@ def _osirix_runs(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathF
     if registry is None:
         registry = folder / "tasks.toml"
         registry.write_text("")
-    elif not registry.is_file():
-        raise pytest.UsageError(f"--osirix-registry / osirix_registry: {registry} is not a file - give a tasks.toml")
     return registry, folder / "runs.sqlite"
 
 
