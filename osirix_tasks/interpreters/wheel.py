@@ -47,7 +47,7 @@ def build_wheel(destination: Path) -> Path:
             "osirix-tasks runs from a folder that is not installed (no distribution metadata) - "
             "pip install it (pip install -e CHECKOUT) before installing it elsewhere"
         ) from None
-    meta = dist.read_text("METADATA")
+    meta = dist.read_text("METADATA") or dist.read_text("PKG-INFO")  # a wheel install, or an .egg-info
     if not meta:
         raise OsirixTasksError(f"the installed {DISTRIBUTION} has no METADATA - reinstall it")
     import osirix_tasks
