@@ -283,3 +283,25 @@ def test_osirix_data_loads_the_authors_own_files(tmp_path: Path) -> None:
     assert from_option.returncode == 0, from_option.stdout + from_option.stderr
     assert missing.returncode == pytest.ExitCode.USAGE_ERROR
     assert f"osirix_data: {tmp_path / 'nowhere'} does not exist" in missing.stderr
+
+
+@pytest.mark.slow
+def test_the_readme_example_test_file_passes(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in readme.split("```python\n")[1:]]
+    [example] = [b for b in blocks if b.startswith("# tests/test_roi_statistics.py")]
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_roi_statistics.py").write_text(example)
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA", "tests"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        timeout=240,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    passed = [line for line in done.stdout.splitlines() if line.startswith("PASSED ")]
+    assert len(passed) == example.count("\ndef test_") == 2
