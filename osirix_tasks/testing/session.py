@@ -146,9 +146,10 @@ class OsirixSession:
         select: bool = False,
         viewer: Any = None,
     ) -> Any:
-        """Draw an ROI (``oval``, ``rectangle``, ``polygon``, ``point``, ``mask``) on the frontmost viewer's
-        displayed slice (see :func:`osirix_tasks.client.viewer_tools.add_roi`); with ``select``, it
-        becomes the selection. An oval or rectangle without ``box`` covers the middle half of the image."""
+        """Draw an ROI (``oval``, ``rectangle``, ``polygon``, ``point``, ``mask``) on a viewer's displayed
+        slice (the frontmost viewer by default; see :func:`osirix_tasks.client.viewer_tools.add_roi`) and
+        return its reference. An oval, rectangle or mask without ``box`` covers the middle half of the
+        image. With ``select``, the frontmost viewer's ROIs of that name become the selection."""
         from osirixgrpc import utilities_pb2
 
         from ..client.viewer_tools import add_roi
