@@ -96,6 +96,8 @@ def test_reset_closes_everything_and_forgets_every_uid_without_a_restart(osirix_
             osirix.call(rpc, ref)
     with pytest.raises(OsirixError, match="No ViewerController active"):
         osirix.call("OsirixFrontmostViewer", EMPTY)
+    with pytest.raises(OsirixError, match="No VRController active"):
+        osirix.call("OsirixFrontmostVRController", EMPTY)
     assert not IN_MEMORY & set(cached_kinds(osirix).values())
     assert selection(osirix) == loaded_selection
     # the same process, and the database's objects keep their uids

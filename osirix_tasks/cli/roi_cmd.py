@@ -67,7 +67,9 @@ def list_(server: str | None, as_json: bool) -> None:
     help="mask: a 2D 0/1 numpy array (.npy) placed with its top-left at --box's X Y (default 0 0).",
 )
 @click.option("--slice", "slice_", type=int, default=None, help="Slice index (default: the displayed one).")
-@click.option("--color", type=(int, int, int), default=(0, 255, 0), show_default=True, metavar="R G B")
+@click.option(
+    "--color", type=(int, int, int), default=(0, 255, 0), show_default=True, metavar="R G B", help="0-255 each."
+)
 @click.option("--select", "select_", is_flag=True, help="Select it afterwards (embedded OsiriX only).")
 @click.option("--server", default=None, help=SERVER_HELP)
 def add(
