@@ -98,8 +98,12 @@ def test_interpreters_list_says_which_tasks_cannot_run_where(project: Project, t
 def test_interpreters_install_refuses_what_it_cannot_install_into(project: Project, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     bare = bare_venv(tmp_path / "bare")
+    not_python = tmp_path / "not-python"
+    not_python.write_text("#!/bin/sh\necho hello\n")
+    not_python.chmod(0o755)
     for target, message in (
         (tmp_path / "nowhere", "does not exist"),
+        (not_python, "is not a Python 3 that runs the probe (exit 0: hello) - give a Python 3.11 or later"),
         (tmp_path / "empty", "is a folder without a Python in bin/"),
         (tmp_path / "bare", f"{bare} has no pip - add it with '{bare} -m ensurepip --upgrade'"),
     ):

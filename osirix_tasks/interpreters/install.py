@@ -9,10 +9,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..errors import OsirixTasksError
+from .probe import probe
 from .wheel import build_wheel
 
 __all__ = ["resolve_interpreter", "install_into"]
 
+#: The oldest Python osirix-tasks runs on (pyproject's requires-python).
+MINIMUM_PYTHON = (3, 11)
 _CANDIDATES = ("bin/python", "bin/python3", "Scripts/python.exe", "python.exe")
 
 
@@ -51,8 +54,16 @@ def install_into(
     environment; returns the interpreter. The package itself is always replaced (same version or
     not); dependencies come from that pip's index (PyPI, or the configured mirror/cache)."""
     python = resolve_interpreter(path)
-    has_pip = subprocess.run([str(python), "-m", "pip", "--version"], capture_output=True, text=True)
-    if has_pip.returncode != 0:
+    found = probe(str(python))
+    if found.problem is not None:
+        raise OsirixTasksError(f"{python} {found.problem} - give a Python 3.11 or later, or its environment folder")
+    version = tuple(int(part) for part in (found.python or "0.0").split(".")[:2])
+    if version < MINIMUM_PYTHON:
+        raise OsirixTasksError(
+            f"{python} is Python {found.python}; osirix-tasks needs Python "
+            f"{'.'.join(map(str, MINIMUM_PYTHON))} or later - create the environment with a newer Python"
+        )
+    if found.pip is None:
         raise OsirixTasksError(
             f"{python} has no pip - add it with '{python} -m ensurepip --upgrade' (or 'conda install pip'), "
             "then run this again"
