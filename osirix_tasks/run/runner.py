@@ -29,7 +29,7 @@ from ..errors import RunRefused
 from ..model import RunStatus, TaskSpec
 from ..plugins import PluginSet
 from .store import RunRecord, RunStore, pid_alive
-from .supervise import GRACE_SECONDS, Echo, signal_group, supervise
+from .supervise import GRACE_SECONDS, GROUP_KILLED, Echo, end_group, group_alive, signal_group, supervise
 
 __all__ = ["RunPlan", "RunRefused", "plan_run", "start_run", "cancel_run", "GRACE_SECONDS"]
 
@@ -165,36 +165,28 @@ def start_run(plan: RunPlan, store: RunStore, *, echo: Echo | None = None) -> Ru
 
 
 def cancel_run(store: RunStore, run_id: str, *, grace: float = GRACE_SECONDS) -> RunRecord:
-    """Stop a run's whole process group: SIGTERM, then SIGKILL after ``grace`` seconds."""
+    """Stop a run's whole process group: SIGTERM, then SIGKILL after ``grace`` seconds to whatever is
+    left of the group, whatever its leader did."""
     record = store.get(run_id)
     if record is None:
         raise RunRefused(f"no run {run_id!r} - see 'osirix-tasks runs'")
-    if record.finished and not (record.status == RunStatus.LOST and pid_alive(record.pid)):
+    if record.finished and not (record.status == RunStatus.LOST and record.pid and group_alive(record.pid)):
         raise RunRefused(f"run {record.id} has already finished ({record.status})")
     store.update(record.id, cancelled=1)
+    killed = False
     if record.pid:
         signal_group(record.pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        current = store.get(record.id)
-        if current is None or current.finished or not pid_alive(record.pid):
-            break
-        time.sleep(0.05)
-    if record.pid and pid_alive(record.pid):
-        signal_group(record.pid, signal.SIGKILL)
+        killed = end_group(record.pid, time.monotonic() + grace)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         current = store.get(record.id)
         if current is not None and current.finished and current.status != RunStatus.LOST:
             return current
         if not pid_alive(record.supervisor_pid):  # nobody will record the end: we do
-            store.update(
-                record.id,
-                status=RunStatus.CANCELLED.value,
-                ended=time.time(),
-                cancelled=1,
-                message="cancelled; its supervisor had stopped",
-            )
+            message = "cancelled; its supervisor had stopped"
+            if killed:
+                message += "; " + GROUP_KILLED.format(grace=grace)
+            store.update(record.id, status=RunStatus.CANCELLED.value, ended=time.time(), cancelled=1, message=message)
             break
         time.sleep(0.05)
     final = store.get(record.id)

@@ -30,7 +30,7 @@ from ..errors import RunRefused, StoreError
 from ..model import RunStatus
 from .store import STDERR, STDOUT, SYSTEM, RunRecord, RunStore
 
-__all__ = ["supervise", "signal_group", "GRACE_SECONDS", "Echo", "main"]
+__all__ = ["supervise", "signal_group", "group_alive", "end_group", "GRACE_SECONDS", "Echo", "main"]
 
 GRACE_SECONDS = 5.0
 _FLUSH_SECONDS = 0.2
@@ -86,6 +86,35 @@ class _Capture:
     def maybe_flush(self) -> None:
         if self.pending and time.monotonic() - self.last_flush >= _FLUSH_SECONDS:
             self.flush()
+
+
+#: What a run's record says when processes of its group outlived SIGTERM and were killed.
+GROUP_KILLED = "processes of its process group still ran {grace:g} s after SIGTERM and were killed (SIGKILL)"
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether any process of the group ``pgid`` still exists (zombies included)."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def end_group(pgid: int, kill_at: float) -> bool:
+    """After SIGTERM: wait until the group is gone or ``kill_at`` (monotonic) passes, then SIGKILL
+    whatever is left, whatever the leader did. Returns True when SIGKILL was needed.
+
+    A process that called ``setsid`` has left the group and is out of reach.
+    """
+    while group_alive(pgid):
+        if time.monotonic() >= kill_at:
+            signal_group(pgid, signal.SIGKILL)
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def signal_group(pid: int, sig: int) -> None:
@@ -153,6 +182,7 @@ def supervise(
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
     code = child.wait()
+    group_killed = state["kill_at"] is not None and end_group(child.pid, state["kill_at"])
     current = store.get(run_id)
     cancelled = state["cancelled"] or bool(current and current.cancelled)
     if state["timed_out"]:
@@ -166,9 +196,14 @@ def supervise(
     how = f"exit code {code}" if code >= 0 else f"signal {signal.Signals(-code).name}"
     if state["timed_out"]:
         how += f", stopped after its {record.timeout:g} s timeout"
+    if group_killed:
+        how += f"; {GROUP_KILLED.format(grace=grace)}"
     capture.add(SYSTEM, f"Task finished: {time.strftime('%Y-%m-%d %H:%M:%S')} ({how})\n")
     capture.flush()
-    message = capture.store_failed or (f"timed out after {record.timeout:g} s" if state["timed_out"] else None)
+    reasons = [f"timed out after {record.timeout:g} s"] if state["timed_out"] else []
+    if group_killed:
+        reasons.append(GROUP_KILLED.format(grace=grace))
+    message = capture.store_failed or ("; ".join(reasons) or None)
     try:
         store.update(
             run_id,
