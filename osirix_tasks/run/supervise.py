@@ -30,7 +30,7 @@ from ..errors import RunRefused, StoreError
 from ..model import RunStatus
 from .store import STDERR, STDOUT, SYSTEM, RunRecord, RunStore
 
-__all__ = ["supervise", "signal_group", "group_alive", "end_group", "GRACE_SECONDS", "Echo", "main"]
+__all__ = ["supervise", "start_process", "signal_group", "group_alive", "end_group", "GRACE_SECONDS", "Echo", "main"]
 
 GRACE_SECONDS = 5.0
 _FLUSH_SECONDS = 0.2
@@ -123,6 +123,36 @@ def signal_group(pid: int, sig: int) -> None:
         os.killpg(pid, sig)
 
 
+def start_process(record: RunRecord) -> subprocess.Popen[bytes]:
+    """Start the recorded command as its own process group, stdout and stderr piped."""
+    return subprocess.Popen(
+        record.command,
+        cwd=record.cwd,
+        env=record.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def _tolerant(echo: Echo | None) -> Echo | None:
+    """``echo`` that stops echoing, instead of failing the run, once its reader is gone
+    (``osirix-tasks run ... | head``): the output still goes to the store."""
+    if echo is None:
+        return None
+    alive = [True]
+
+    def call(stream: int, text: str) -> None:
+        if alive[0]:
+            try:
+                echo(stream, text)
+            except OSError:  # BrokenPipeError and friends
+                alive[0] = False
+
+    return call
+
+
 def supervise(
     store: RunStore,
     run_id: str,
@@ -130,23 +160,16 @@ def supervise(
     echo: Echo | None = None,
     forward_interrupt: bool = False,
     grace: float = GRACE_SECONDS,
+    spawn: Callable[[RunRecord], subprocess.Popen[bytes]] | None = None,
 ) -> RunRecord:
     """Start the recorded run's process and capture it until it ends; returns the final record."""
     record = store.get(run_id)
     if record is None:
         raise RunRefused(f"no run {run_id} in {store.path}")
-    capture = _Capture(store, run_id, echo)
+    capture = _Capture(store, run_id, _tolerant(echo))
     store.update(run_id, supervisor_pid=os.getpid())
     try:
-        child = subprocess.Popen(
-            record.command,
-            cwd=record.cwd,
-            env=record.env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        child = (spawn or start_process)(record)
     except OSError as exc:
         store.update(run_id, status=RunStatus.ERROR.value, ended=time.time(), message=f"could not start: {exc}")
         capture.add(SYSTEM, f"Could not start the task: {exc}\n")
