@@ -363,3 +363,15 @@ def test_a_decorated_task_without_a_server_says_how_to_start_one(project: Projec
     assert done.returncode == 3
     assert "no active OsiriX server" in done.stderr and "osirix-tasks serve" in done.stderr
     assert "body ran" not in done.stdout
+
+
+def test_a_script_without_its_context_exits_3_with_one_line(project: Project) -> None:
+    project.script("needs_a_viewer", "import osirix_tasks\ncontext = osirix_tasks.context('Image')\nprint('body')\n")
+    done = project.cli("run", "needs_a_viewer")
+    assert done.returncode == 3, done.stderr
+    [record] = project.runs()
+    stderr = text_of(project.output(record["id"]), "stderr")
+    assert "Traceback" not in stderr and "body" not in text_of(project.output(record["id"]), "stdout")
+
+    [line] = stderr.strip().splitlines()
+    assert line.startswith("osirix-tasks: ") and "127.0.0.1:1" in line

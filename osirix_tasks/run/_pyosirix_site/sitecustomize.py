@@ -7,7 +7,6 @@ whose server_configs.json lists the run's server alone. HOME, and every other us
 left as they are. The interpreter's own sitecustomize, if any, still runs.
 """
 
-import contextlib
 import os
 import sys
 
@@ -24,6 +23,18 @@ if _HOME:
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
-del sys.modules["sitecustomize"]
-with contextlib.suppress(ImportError):  # the interpreter's own sitecustomize
-    import sitecustomize  # noqa: F401
+
+
+def _chain() -> None:
+    """Run the interpreter's own sitecustomize, if there is one, as Python would have."""
+    import importlib.machinery
+    import importlib.util
+
+    spec = importlib.machinery.PathFinder.find_spec("sitecustomize", sys.path)
+    if spec is None or spec.loader is None:
+        return
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+
+_chain()
