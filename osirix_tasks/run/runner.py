@@ -148,6 +148,7 @@ def plan_run(
     env[Env.TASK_TYPE] = spec.type.value
     if server:
         env[Env.SERVER] = server
+    env.update(spec.env)
     if plugins is not None:
         plugins.manager.hook.osirix_tasks_environment(task=spec, env=env)
     if server and spec.is_script:
