@@ -80,29 +80,29 @@ def DCMPixSetImage(state: OsirixState, request: Any) -> Any:
     return ok("DCMPixSetImage")
 
 
+def _convert(state: OsirixState, request: Any, rgb: bool) -> None:
+    """The plugin's order: the pix, then that it is not already in the target form, then the channel 0-3."""
+    pix = _pix(state, request.pix)
+    name, channel = ("RGB", request.rgb_channel) if rgb else ("BW", request.bw_channel)
+    if pix.is_rgb == rgb:
+        raise RpcFailure(f"Data already {name}")
+    if channel not in (0, 1, 2, 3):
+        raise RpcFailure(f"Requested {name} type not understood")
+    with state.lock:
+        pix.data = to_rgb(pix.data, channel) if rgb else to_bw(pix.data, channel)
+
+
 @implements
 def DCMPixConvertToRGB(state: OsirixState, request: Any) -> Any:
-    """Greyscale -> ARGB (``Data already RGB`` first, then the channel 0-3)."""
-    pix = _pix(state, request.pix)
-    if pix.is_rgb:
-        raise RpcFailure("Data already RGB")
-    if request.rgb_channel not in (0, 1, 2, 3):
-        raise RpcFailure("Requested RGB type not understood")
-    with state.lock:
-        pix.data = to_rgb(pix.data, request.rgb_channel)
+    """Greyscale -> ARGB through the plane's own value range (see pix_convert)."""
+    _convert(state, request, rgb=True)
     return ok("DCMPixConvertToRGB")
 
 
 @implements
 def DCMPixConvertToBW(state: OsirixState, request: Any) -> Any:
-    """ARGB -> greyscale (``Data already BW`` first, then the channel 0-3)."""
-    pix = _pix(state, request.pix)
-    if not pix.is_rgb:
-        raise RpcFailure("Data already BW")
-    if request.bw_channel not in (0, 1, 2, 3):
-        raise RpcFailure("Requested BW type not understood")
-    with state.lock:
-        pix.data = to_bw(pix.data, request.bw_channel)
+    """ARGB -> greyscale from one channel or their mean."""
+    _convert(state, request, rgb=False)
     return ok("DCMPixConvertToBW")
 
 

@@ -101,22 +101,14 @@ setters(
 )
 
 
-@implements
-def ROIFlipHorizontally(state: OsirixState, request: Any) -> Any:
-    """``flipVertically:NO``: mirror left-right about the mean of the points."""
-    roi = _roi(state, request)
-    with state.lock:
-        roi.flip(vertically=False)
-    return ok("ROIFlipHorizontally")
-
-
-@implements
-def ROIFlipVertically(state: OsirixState, request: Any) -> Any:
-    """``flipVertically:YES``: mirror top-bottom about the mean of the points."""
-    roi = _roi(state, request)
-    with state.lock:
-        roi.flip(vertically=True)
-    return ok("ROIFlipVertically")
+setters(
+    _roi,
+    "",
+    {
+        "ROIFlipHorizontally": lambda roi, request: roi.flip(vertically=False),  # the plugin's flipVertically:NO
+        "ROIFlipVertically": lambda roi, request: roi.flip(vertically=True),
+    },
+)
 
 
 @implements

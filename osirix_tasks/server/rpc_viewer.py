@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from osirixgrpc import viewercontroller_pb2
@@ -12,7 +11,7 @@ from .propagation import propagate_settings
 from .protocol import RpcFailure, implements, ok
 from .resample import check_resamplable, resample_planes
 from .roi_factory import new_roi
-from .simple_rpc import field, fields, getters, ref, refs, setters
+from .simple_rpc import field, fields, finite, getters, ref, refs, setters
 from .state import OsirixState
 from .viewer_geometry import compute_interval, is_volumic
 from .workspace import Pix, Viewer, VRController, open_viewer
@@ -25,13 +24,6 @@ NIL_IMAGE = "*** -[__NSArrayM insertObject:atIndex:]: object cannot be nil"
 def _viewer(state: OsirixState, ref_: Any) -> Viewer:
     viewer: Viewer = state.live(ref_, "ViewerController")
     return viewer
-
-
-def _finite(value: float, what: str) -> float:
-    """Our own refusal (the plugin passes NaN and infinities on to OsiriX)."""
-    if not math.isfinite(value):
-        raise RpcFailure(f"{what} must be a finite number, got {value}")
-    return value
 
 
 def _displayed_index(viewer: Viewer) -> int:
@@ -65,7 +57,7 @@ def _set_displayed_idx(viewer: Viewer, request: Any) -> None:
 
 
 def _set_wlww(viewer: Viewer, request: Any) -> None:
-    viewer.wl, viewer.ww = _finite(request.wl, "wl"), _finite(request.ww, "ww")
+    viewer.wl, viewer.ww = finite(request.wl, "wl"), finite(request.ww, "ww")
 
 
 def _selected_rois(state: OsirixState, viewer: Viewer) -> list[Any]:

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from .protocol import RpcFailure, implements, ok
-from .simple_rpc import field, fields, getters, ref, refs, setters
+from .simple_rpc import field, fields, finite, getters, ref, refs, setters
 from .state import OsirixState
 from .workspace import RoiVolume, VRController
 
@@ -25,10 +24,8 @@ def _volume(state: OsirixState, ref_: Any) -> RoiVolume:
 
 
 def _float(value: float, what: str) -> float:
-    """A value stored as OsiriX's float; NaN and infinities are refused (ours: OsiriX would keep them)."""
-    if not math.isfinite(value):
-        raise RpcFailure(f"{what} must be a finite number, got {value}")
-    return float(np.float32(value))
+    """A value OsiriX keeps as a float."""
+    return float(np.float32(finite(value, what)))
 
 
 def _blending(state: OsirixState, vr: VRController) -> dict[str, Any]:

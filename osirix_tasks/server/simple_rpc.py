@@ -10,13 +10,14 @@ A *reader* is ``(state, obj) -> response fields``; :func:`field`, :func:`fields`
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .protocol import IMPLEMENTATIONS, RPC_NAMES, RpcFailure, ok
 from .state import OsirixState
 
-__all__ = ["Reader", "Resolver", "field", "fields", "ref", "refs", "available", "getters", "setters"]
+__all__ = ["Reader", "Resolver", "field", "fields", "ref", "refs", "available", "getters", "setters", "finite"]
 
 #: ``(state, obj) -> fields of the response``.
 Reader = Callable[[OsirixState, Any], dict[str, Any]]
@@ -56,6 +57,13 @@ def available(name: str, read: Callable[[Any], Any], missing: str) -> Reader:
     return reader
 
 
+def finite(value: float, what: str) -> float:
+    """``value`` when it is a finite number. Our own refusal: the plugin passes NaN and infinities on."""
+    if not math.isfinite(value):
+        raise RpcFailure(f"{what} must be a finite number, got {value}")
+    return value
+
+
 def getters(resolve: Resolver, table: Mapping[str, Reader]) -> None:
     """Register each ``rpc: reader`` of ``table``: resolve the request's object, answer the reader's fields."""
     for rpc, reader in table.items():
@@ -63,8 +71,8 @@ def getters(resolve: Resolver, table: Mapping[str, Reader]) -> None:
 
 
 def setters(resolve: Resolver, target: str, table: Mapping[str, Callable[[Any, Any], None]]) -> None:
-    """Register each ``rpc: apply`` of ``table``: resolve ``request.<target>``, then ``apply(obj, request)``
-    under the state lock, and answer status 1."""
+    """Register each ``rpc: apply`` of ``table``: resolve ``request.<target>`` (the request itself when
+    ``target`` is empty), then ``apply(obj, request)`` under the state lock, and answer status 1."""
     for rpc, apply in table.items():
         _register(rpc, _setter(rpc, resolve, target, apply))
 
@@ -78,7 +86,7 @@ def _getter(rpc: str, resolve: Resolver, reader: Reader) -> Callable[[OsirixStat
 
 def _setter(rpc: str, resolve: Resolver, target: str, apply: Callable[[Any, Any], None]) -> Callable[..., Any]:
     def implementation(state: OsirixState, request: Any) -> Any:
-        obj = resolve(state, getattr(request, target))
+        obj = resolve(state, getattr(request, target) if target else request)
         with state.lock:
             apply(obj, request)
         return ok(rpc)
