@@ -29,12 +29,13 @@ from osirixgrpc import (
     viewercontroller_pb2,
     vrcontroller_pb2,
 )
+from osirixgrpc.utilities_pb2 import Empty
 
 from osirix_tasks.server.protocol import RPC_NAMES, request_class
-from tests.conftest import REPO
-from tests.hosts import RunningHost, empty, running_host
+from osirix_tasks.testing import RunningHost, running_host
 
 VC = viewercontroller_pb2
+REPO = Path(__file__).resolve().parent.parent
 PLUGIN = REPO.parent / "shared" / "reference" / "osirixgrpc-plugin"
 UNKNOWN = "00000000-0000-0000-0000-000000000000"
 REF_TYPES = (
@@ -147,8 +148,8 @@ TRIANGLE = [(10, 10), (30, 10), (20, 30)]
 ROWS: list[Row] = [
     *_unknown_rows(),
     # --- Osirix ------------------------------------------------------------------------------
-    Row("OsirixFrontmostViewer", "no 2D viewer open", "No ViewerController active", lambda w: empty(), host="empty"),
-    Row("OsirixFrontmostVRController", "no 3D window open", "No VRController active", lambda w: empty(), host="empty"),
+    Row("OsirixFrontmostViewer", "no 2D viewer open", "No ViewerController active", lambda w: Empty(), host="empty"),
+    Row("OsirixFrontmostVRController", "no 3D window open", "No VRController active", lambda w: Empty(), host="empty"),
     # --- BrowserController ---------------------------------------------------------------------
     Row(
         "BrowserControllerOpenViewerFromImages",
@@ -614,7 +615,7 @@ def ok(response: Any) -> Any:
 
 def _demo_world(host: RunningHost) -> World:
     stub = host.stub()
-    browser = ok(stub.OsirixCurrentBrowser(empty())).browser_controller
+    browser = ok(stub.OsirixCurrentBrowser(Empty())).browser_controller
     [study] = ok(stub.BrowserControllerDatabaseStudies(browser)).studies
     [series] = ok(stub.DicomStudySeries(study)).series
     images = list(ok(stub.DicomSeriesSortedImages(series)).sorted_images)
@@ -662,7 +663,7 @@ def worlds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, World
         stub = bare.stub()
         yield {
             "demo": _demo_world(demo),
-            "empty": World(stub, ok(stub.OsirixCurrentBrowser(empty())).browser_controller),
+            "empty": World(stub, ok(stub.OsirixCurrentBrowser(Empty())).browser_controller),
         }
 
 

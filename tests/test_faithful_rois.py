@@ -9,30 +9,29 @@ positions read with pydicom.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pydicom
 import pytest
 from osirixgrpc import browsercontroller_pb2, roi_pb2, viewercontroller_pb2
+from osirixgrpc.utilities_pb2 import Empty
 
-from tests.conftest import SHARED_PHANTOM
-from tests.hosts import RunningHost, empty, running_host
+from osirix_tasks.testing import RunningHost
 
-pytestmark = pytest.mark.skipif(not SHARED_PHANTOM.is_dir(), reason="../shared/data/mr-phantom is absent")
 VC = viewercontroller_pb2
 
 
 @pytest.fixture(scope="module")
-def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
-    with running_host(tmp_path_factory.mktemp("home"), "--empty", "--import", str(SHARED_PHANTOM)) as running:
-        yield running
+def host(phantom_host: RunningHost) -> RunningHost:
+    """This module's tests run on the host that imported the MR phantom."""
+    return phantom_host
 
 
 @pytest.fixture(scope="module")
-def planes() -> list[pydicom.Dataset]:
+def planes(phantom_dir: Path) -> list[pydicom.Dataset]:
     """The phantom in OsiriX's plane order (ascending along the normal -x)."""
-    files = [pydicom.dcmread(p, stop_before_pixels=True) for p in SHARED_PHANTOM.glob("*.dcm")]
+    files = [pydicom.dcmread(p, stop_before_pixels=True) for p in phantom_dir.glob("*.dcm")]
     return sorted(files, key=lambda d: -float(d.ImagePositionPatient[0]))
 
 
@@ -49,7 +48,7 @@ def ok(response):  # type: ignore[no-untyped-def]
 
 def open_viewer(host: RunningHost):  # type: ignore[no-untyped-def]
     stub = host.stub()
-    browser = ok(stub.OsirixCurrentBrowser(empty())).browser_controller
+    browser = ok(stub.OsirixCurrentBrowser(Empty())).browser_controller
     [study] = ok(stub.BrowserControllerDatabaseStudies(browser)).studies
     [series] = ok(stub.DicomStudySeries(study)).series
     images = ok(stub.DicomSeriesSortedImages(series)).sorted_images

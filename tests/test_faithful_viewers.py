@@ -6,31 +6,32 @@ values come from pydicom and numpy."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pydicom
 import pytest
 from osirixgrpc import browsercontroller_pb2, dcmpix_pb2, viewercontroller_pb2
+from osirixgrpc.utilities_pb2 import Empty
 
-from tests.conftest import SHARED_PHANTOM
-from tests.hosts import RunningHost, empty, running_host
+from osirix_tasks.testing import RunningHost
 
-pytestmark = pytest.mark.skipif(not SHARED_PHANTOM.is_dir(), reason="../shared/data/mr-phantom is absent")
 VC = viewercontroller_pb2
 BC = browsercontroller_pb2
 
 
 @pytest.fixture(scope="module")
-def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
-    with running_host(tmp_path_factory.mktemp("home"), "--empty", "--import", str(SHARED_PHANTOM)) as running:
-        yield running
+def host(phantom_host: RunningHost) -> RunningHost:
+    """This module's tests run on the host that imported the MR phantom."""
+    return phantom_host
 
 
 @pytest.fixture(scope="module")
-def planes() -> list[pydicom.Dataset]:
+def planes(phantom_dir: Path) -> list[pydicom.Dataset]:
     """The phantom in OsiriX's plane order (ascending along the normal -x)."""
-    files = [pydicom.dcmread(p) for p in SHARED_PHANTOM.glob("*.dcm")]
+    files = [pydicom.dcmread(p) for p in phantom_dir.glob("*.dcm")]
     return sorted(files, key=lambda d: -float(d.ImagePositionPatient[0]))
 
 
@@ -41,7 +42,7 @@ def ok(response):  # type: ignore[no-untyped-def]
 
 def sorted_images(host: RunningHost):  # type: ignore[no-untyped-def]
     stub = host.stub()
-    browser = ok(stub.OsirixCurrentBrowser(empty())).browser_controller
+    browser = ok(stub.OsirixCurrentBrowser(Empty())).browser_controller
     [study] = ok(stub.BrowserControllerDatabaseStudies(browser)).studies
     [series] = ok(stub.DicomStudySeries(study)).series
     return stub, browser, list(ok(stub.DicomSeriesSortedImages(series)).sorted_images)
@@ -122,9 +123,9 @@ def test_resampling_replaces_the_moving_viewer(host: RunningHost, planes: list[p
     ).resampled_viewer
     # The moving viewer is closed and the resampled one takes its place in front.
     assert stub.ViewerControllerTitle(moving).status.message == "No ViewerController cached"
-    displayed = [v.osirixrpc_uid for v in ok(stub.OsirixDisplayed2DViewers(empty())).viewer_controllers]
+    displayed = [v.osirixrpc_uid for v in ok(stub.OsirixDisplayed2DViewers(Empty())).viewer_controllers]
     assert moving.osirixrpc_uid not in displayed and resampled.osirixrpc_uid in displayed
-    assert ok(stub.OsirixFrontmostViewer(empty())).viewer_controller.osirixrpc_uid == resampled.osirixrpc_uid
+    assert ok(stub.OsirixFrontmostViewer(Empty())).viewer_controller.osirixrpc_uid == resampled.osirixrpc_uid
     # On the fixed geometry: planes the moving series has are kept, the others are linear in between.
     volume = np.stack([d.pixel_array.astype(np.float64) for d in planes])
     new_planes = pixels(stub, resampled)
@@ -193,13 +194,15 @@ def test_map_of_a_polygon_leaves_out_its_lowest_row_and_column(host: RunningHost
     assert (rows.min(), columns.min()) == (21, 11) and (rows.max(), columns.max()) == (39, 29)
 
 
-def test_the_browser_selects_the_first_study_when_studies_arrive(tmp_path_factory: pytest.TempPathFactory) -> None:
-    with running_host(tmp_path_factory.mktemp("home"), "--empty") as host:
+def test_the_browser_selects_the_first_study_when_studies_arrive(
+    start_host: Callable[..., Any], phantom_dir: Path
+) -> None:
+    with start_host("--empty") as host:
         stub = host.stub()
-        browser = ok(stub.OsirixCurrentBrowser(empty())).browser_controller
+        browser = ok(stub.OsirixCurrentBrowser(Empty())).browser_controller
         selection = ok(stub.BrowserControllerDatabaseSelection(browser))
         assert list(selection.studies) == [] and list(selection.series) == []
-        files = [str(p) for p in sorted(SHARED_PHANTOM.glob("*.dcm"))]
+        files = [str(p) for p in sorted(phantom_dir.glob("*.dcm"))]
         ok(
             stub.BrowserControllerCopyFilesIfNeeded(
                 BC.BrowserControllerCopyFilesIfNeededRequest(browser=browser, paths=files)
