@@ -68,8 +68,10 @@ def main() -> None:
     print(f"{options.files} files ({size_mb:.0f} MB) replicated from the {source_name}")
     print(f"baseline pydicom header read only: {options.files / baseline:8.0f} files/s ({baseline:.2f} s)")
     for label, seconds in results.items():
-        print(f"import, {label:31s}: {options.files / seconds:8.0f} files/s ({seconds:.2f} s), "
-              f"{seconds / baseline:.2f}x the header-read time")
+        print(
+            f"import, {label:31s}: {options.files / seconds:8.0f} files/s ({seconds:.2f} s), "
+            f"{seconds / baseline:.2f}x the header-read time"
+        )
 
 
 if __name__ == "__main__":

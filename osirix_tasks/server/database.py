@@ -272,6 +272,5 @@ class Database:
         """(studies, series, images)."""
         conn = self.connection()
         return tuple(
-            conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-            for table in ("studies", "series", "images")
+            conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in ("studies", "series", "images")
         )

@@ -28,19 +28,54 @@ BATCH = 64
 
 #: Extra tags kept with each image for viewers and DCMPix (JSON in images.header).
 _EXTRA_TAGS = (
-    "PixelSpacing", "SliceThickness", "SpacingBetweenSlices", "WindowCenter", "WindowWidth",
-    "RescaleSlope", "RescaleIntercept", "PhotometricInterpretation", "SamplesPerPixel",
-    "BitsAllocated", "EchoTime", "SeriesDescription", "ImageType",
+    "PixelSpacing",
+    "SliceThickness",
+    "SpacingBetweenSlices",
+    "WindowCenter",
+    "WindowWidth",
+    "RescaleSlope",
+    "RescaleIntercept",
+    "PhotometricInterpretation",
+    "SamplesPerPixel",
+    "BitsAllocated",
+    "EchoTime",
+    "SeriesDescription",
+    "ImageType",
 )
 
 
 #: Every tag read_header looks at: pydicom then parses only these.
 _READ_TAGS = [
-    "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID", "Rows", "Columns", "Modality", "EchoTime",
-    "AcquisitionDate", "ContentDate", "SeriesDate", "StudyDate", "AcquisitionTime", "ContentTime", "SeriesTime",
-    "StudyTime", "InstanceNumber", "SeriesNumber", "ImagePositionPatient", "ImageOrientationPatient",
-    "SliceLocation", "PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDescription",
-    "InstitutionName", "ReferringPhysicianName", "PerformingPhysicianName", "SOPClassUID", "NumberOfFrames",
+    "SOPInstanceUID",
+    "StudyInstanceUID",
+    "SeriesInstanceUID",
+    "Rows",
+    "Columns",
+    "Modality",
+    "EchoTime",
+    "AcquisitionDate",
+    "ContentDate",
+    "SeriesDate",
+    "StudyDate",
+    "AcquisitionTime",
+    "ContentTime",
+    "SeriesTime",
+    "StudyTime",
+    "InstanceNumber",
+    "SeriesNumber",
+    "ImagePositionPatient",
+    "ImageOrientationPatient",
+    "SliceLocation",
+    "PatientName",
+    "PatientID",
+    "PatientBirthDate",
+    "PatientSex",
+    "StudyDescription",
+    "InstitutionName",
+    "ReferringPhysicianName",
+    "PerformingPhysicianName",
+    "SOPClassUID",
+    "NumberOfFrames",
     *_EXTRA_TAGS,
 ]
 
@@ -60,8 +95,12 @@ class ImportSummary:
     seconds: float = 0.0
 
     def __str__(self) -> str:
-        parts = [f"{self.imported} imported", f"{self.already_present} already in the database",
-                 f"{len(self.not_dicom)} not DICOM", f"{len(self.broken)} broken"]
+        parts = [
+            f"{self.imported} imported",
+            f"{self.already_present} already in the database",
+            f"{len(self.not_dicom)} not DICOM",
+            f"{len(self.broken)} broken",
+        ]
         text = ", ".join(parts) + f" ({self.seconds:.1f} s)"
         for label, items in (("not DICOM", self.not_dicom), ("broken", self.broken)):
             for item in items[:5]:
@@ -129,8 +168,7 @@ def read_header(path: Path) -> dict[str, Any]:
     Raises InvalidDicomError for a file that is not DICOM, NotAnImage when it holds no image.
     """
     ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=_READ_TAGS)
-    missing = [k for k in ("SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID", "Rows", "Columns")
-               if k not in ds]
+    missing = [k for k in ("SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID", "Rows", "Columns") if k not in ds]
     if missing:
         raise NotAnImage(f"no {', '.join(missing)}")
     modality = _text(ds, "Modality") or "OT"
@@ -138,10 +176,10 @@ def read_header(path: Path) -> dict[str, Any]:
     series_uid = str(ds.SeriesInstanceUID).strip()
     # OsiriX splits multi-echo MR series: its series identifier carries the echo time.
     series_key = f"{series_uid} TE-{echo}" if modality == "MR" and echo else series_uid
-    date = _text(ds, "AcquisitionDate") or _text(ds, "ContentDate") or _text(ds, "SeriesDate") or _text(
-        ds, "StudyDate")
-    time_of_day = _text(ds, "AcquisitionTime") or _text(ds, "ContentTime") or _text(ds, "SeriesTime") or _text(
-        ds, "StudyTime")
+    date = _text(ds, "AcquisitionDate") or _text(ds, "ContentDate") or _text(ds, "SeriesDate") or _text(ds, "StudyDate")
+    time_of_day = (
+        _text(ds, "AcquisitionTime") or _text(ds, "ContentTime") or _text(ds, "SeriesTime") or _text(ds, "StudyTime")
+    )
     extra = {k: _jsonable(v) for k in _EXTRA_TAGS if (v := ds.get(k)) not in (None, "")}
     extra["AcquisitionDate"], extra["AcquisitionTime"] = date, time_of_day
     try:
@@ -206,8 +244,9 @@ def _store(db: Database, conn: sqlite3.Connection, source: Path, header: dict[st
     study_id = _row_id(conn, "studies", "study_instance_uid", {**header["study"], "date_added": time.time()})
     series_id = _row_id(conn, "series", "series_key", {**header["series"], "study_id": study_id})
     image = header["image"]
-    if conn.execute("SELECT 1 FROM images WHERE series_id = ? AND sop_instance_uid = ?",
-                    (series_id, image["sop_instance_uid"])).fetchone():
+    if conn.execute(
+        "SELECT 1 FROM images WHERE series_id = ? AND sop_instance_uid = ?", (series_id, image["sop_instance_uid"])
+    ).fetchone():
         return False
     values = {**image, "series_id": series_id, "path": f"pending:{image['sop_instance_uid']}:{series_id}"}
     cursor = conn.execute(

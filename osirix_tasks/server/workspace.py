@@ -57,8 +57,19 @@ class Pix:
 
     def copy(self) -> Pix:
         """An independent copy (for duplicated and resampled viewers)."""
-        return Pix(self.data.copy(), self.spacing, self.origin, self.orientation, self.slice_location,
-                   self.source_file, self.image_id, self.series_id, self.study_id, self.window, self.slice_thickness)
+        return Pix(
+            self.data.copy(),
+            self.spacing,
+            self.origin,
+            self.orientation,
+            self.slice_location,
+            self.source_file,
+            self.image_id,
+            self.series_id,
+            self.study_id,
+            self.window,
+            self.slice_thickness,
+        )
 
     def greyscale(self) -> np.ndarray:
         """The float32 values (a greyscale view of ARGB data: the mean of R, G, B)."""
@@ -109,9 +120,18 @@ def load_pix(image: ImageRow, study_id: int | None) -> Pix:
         location = plane_position(image) or 0.0
     center, width = _first(image.extra.get("WindowCenter")), _first(image.extra.get("WindowWidth"))
     window = (center, width) if center is not None and width else None
-    return Pix(np.ascontiguousarray(data), (float(spacing[0]), float(spacing[1])),
-               (float(origin[0]), float(origin[1]), float(origin[2])), orientation, float(location),
-               image.path, image.id, image.series_id, study_id, window)
+    return Pix(
+        np.ascontiguousarray(data),
+        (float(spacing[0]), float(spacing[1])),
+        (float(origin[0]), float(origin[1]), float(origin[2])),
+        orientation,
+        float(location),
+        image.path,
+        image.id,
+        image.series_id,
+        study_id,
+        window,
+    )
 
 
 @dataclass(eq=False)
@@ -349,6 +369,10 @@ def open_viewer(db: Database, frames_of_image_ids: list[list[int]]) -> Viewer:
     assert first is not None
     series = db.series_row(first.series_id)
     study = db.study(series.study_id) if series else None
-    return Viewer(frames, series.description if series else "", study.patient_name if study else "",
-                  series.modality if series else first.modality,
-                  study_instance_uid=study.study_instance_uid if study else "")
+    return Viewer(
+        frames,
+        series.description if series else "",
+        study.patient_name if study else "",
+        series.modality if series else first.modality,
+        study_instance_uid=study.study_instance_uid if study else "",
+    )
