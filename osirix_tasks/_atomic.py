@@ -19,7 +19,16 @@ from filelock import FileLock, Timeout
 
 from .errors import LockBusy, NoBackup, OsirixTasksError
 
-__all__ = ["write_atomic", "writer_lock", "target_of", "LockBusy", "NoBackup", "FileNotWritable", "restore_backup"]
+__all__ = [
+    "write_atomic",
+    "writer_lock",
+    "target_of",
+    "LockBusy",
+    "NoBackup",
+    "FileNotWritable",
+    "restore_backup",
+    "restore_hint",
+]
 
 
 class FileNotWritable(OsirixTasksError):
@@ -131,6 +140,13 @@ def writer_lock(path: Path, timeout: float = 30.0) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def restore_hint(path: Path, command: str) -> str:
+    """``, or put the previous version back with 'COMMAND'`` when ``path`` has a backup to restore, else ''."""
+    if Path(path).with_name(Path(path).name + ".bak").exists():
+        return f", or put the previous version back with '{command}'"
+    return ""
 
 
 def restore_backup(path: Path) -> Path:

@@ -52,6 +52,7 @@ def load_plugins(
     """
     plugins = PluginSet(_new_manager())
     blocked = set(disabled)
+    known = {BUILTIN}
     if BUILTIN not in blocked:
         from .builtin import default_tasks
 
@@ -64,11 +65,13 @@ def load_plugins(
     if plugins_dir is not None and plugins_dir.is_dir():
         for path in sorted(plugins_dir.glob("*.py")):
             name = f"plugins/{path.name}"
+            known.update((name, path.stem))
             if name in blocked or path.stem in blocked:
                 continue
             _register_file(plugins, name, path)
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         dist = entry.dist.name if entry.dist is not None else entry.name
+        known.update((entry.name, dist))
         if entry.name in blocked or dist in blocked:
             continue
         origin = f"pack {dist}"
@@ -82,6 +85,13 @@ def load_plugins(
             continue
         if _check_hooks(plugins, f"pack:{entry.name}", label, fix):
             plugins.origins[f"pack:{entry.name}"] = origin
+    for name in sorted(blocked - known):
+        close = difflib.get_close_matches(name, sorted(known), n=1)
+        plugins.problems.append(
+            f"settings: disabled_packs names {name!r}, which is neither an installed pack nor a local plugin"
+            + (f" (did you mean {close[0]!r}?)" if close else "")
+            + " - remove it or fix its spelling"
+        )
     return plugins
 
 

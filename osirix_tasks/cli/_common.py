@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from .._paths import registry_path
+from ..contract import Env
 from ..errors import OsirixTasksError
 
 if TYPE_CHECKING:
@@ -23,6 +25,8 @@ class AppState:
 
     def __init__(self, registry: str | None):
         self.registry_path: Path = registry_path(registry)
+        #: Whether the user named the registry (--registry or $OSIRIX_TASKS_REGISTRY), rather than the default.
+        self.registry_named = bool(registry or os.environ.get(Env.REGISTRY))
 
     def registry(self) -> Registry:
         """The registry, with its problems collected (a syntax error raises RegistryError)."""

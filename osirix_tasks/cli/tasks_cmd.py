@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from ..model import TaskSpec, TaskType, default_interpreter
 from ..registry import RegistryError, add_tasks, problems_of, remove_task
 from ..registry.script_configs import export_script_configs, read_script_configs
+from ..registry.source import read_source
 from ._common import TASK_TYPE, AppState, emit_json, fail, pass_state, warning
 
 
@@ -124,6 +125,12 @@ def remove(state: AppState, name: str, kind: TaskType | None) -> None:
 def validate(state: AppState, as_json: bool) -> None:
     """Check the registry and every task source; exit 1 if anything is wrong."""
     catalog = state.catalog(warn=False)
+    if state.registry_named and not state.registry_path.exists():
+        catalog.problems.insert(
+            0,
+            f"{state.registry_path}: no such file - the registry you named does not exist (an empty one was used); "
+            "fix the path, or create it with 'osirix-tasks tasks add'",
+        )
     if as_json:
         emit_json({"registry": str(state.registry_path), "tasks": len(catalog.entries), "problems": catalog.problems})
     else:
@@ -150,9 +157,18 @@ def import_scripts(state: AppState, file: str) -> None:
 @pass_state
 def export_scripts(state: AppState, file: str) -> None:
     """Write the registry's script tasks to FILE in OsiriXgrpc's script_configs.json format."""
-    registry = state.registry()
+    from ..registry import load_registry
+
+    registry = load_registry(state.registry_path, strict=False)
+    read_source(state.registry_path)  # a registry that cannot be parsed exports nothing: the error says why
     for problem in registry.problems:
         warning(f"{problem} (entry not exported)")
+    for spec in registry.tasks:
+        if not spec.is_script:
+            warning(
+                f"task '{spec.name}' ({spec.type.value}) not exported: it is a decorated function ({spec.location}), "
+                "and OsiriXgrpc's script_configs.json lists script files only - run it with osirix-tasks"
+            )
     count = export_script_configs(registry, Path(file))
     click.echo(f"Exported {count} task(s) to {file}")
 
@@ -162,10 +178,9 @@ def export_scripts(state: AppState, file: str) -> None:
 def restore(state: AppState) -> None:
     """Put tasks.toml.bak (the version before the last change) back in place of tasks.toml."""
     from .._atomic import restore_backup
-    from ..registry import load_registry
 
     backup = state.registry_path.with_name(state.registry_path.name + ".bak")
-    load_registry(backup)
+    read_source(backup)  # the backup must at least parse
     broken = restore_backup(state.registry_path)
     click.echo(f"Restored {state.registry_path} from {backup.name}; the replaced file is kept as {broken.name}")
 
