@@ -15,8 +15,6 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
 from .errors import LockBusy, NoBackup, OsirixTasksError
 
 __all__ = [
@@ -120,6 +118,8 @@ def _fsync_dir(folder: Path) -> None:
 def writer_lock(path: Path, timeout: float = 30.0) -> Iterator[None]:
     """Hold the writer lock of ``path`` (a ``.lock`` file beside the file a write changes: the target of
     a symbolic link) for the block. A read-only file or folder raises FileNotWritable at once."""
+    from filelock import FileLock, Timeout
+
     path = target_of(Path(path))
     _refuse_read_only(path)
     lock = FileLock(str(path.with_name(path.name + ".lock")))

@@ -9,9 +9,6 @@ import click
 from pydantic import ValidationError
 
 from ..model import TaskSpec, TaskType, default_interpreter
-from ..registry import RegistryError, add_tasks, problems_of, remove_task
-from ..registry.script_configs import export_script_configs, read_script_configs
-from ..registry.source import read_source
 from ._common import TASK_TYPE, AppState, emit_json, fail, pass_state, warning
 
 
@@ -83,6 +80,8 @@ def add(
     timeout: float | None,
 ) -> None:
     """Register the script PATH."""
+    from ..registry import RegistryError, add_tasks, problems_of
+
     location = os.path.abspath(os.path.expanduser(path))
     fields = {
         "location": location,
@@ -115,6 +114,8 @@ def add(
 @pass_state
 def remove(state: AppState, name: str, kind: TaskType | None) -> None:
     """Remove a task from the registry (the file keeps its other entries and comments)."""
+    from ..registry import remove_task
+
     removed = remove_task(state.registry_path, name, kind)
     click.echo(f"Removed '{name}' ({removed.get('type')}) from {state.registry_path}")
 
@@ -147,6 +148,9 @@ def validate(state: AppState, as_json: bool) -> None:
 @pass_state
 def import_scripts(state: AppState, file: str) -> None:
     """Add the scripts of OsiriXgrpc's script_configs.json FILE to the registry."""
+    from ..registry import add_tasks
+    from ..registry.script_configs import read_script_configs
+
     specs = read_script_configs(file)
     add_tasks(state.registry_path, specs)
     click.echo(f"Imported {len(specs)} task(s) from {file} into {state.registry_path}")
@@ -158,6 +162,8 @@ def import_scripts(state: AppState, file: str) -> None:
 def export_scripts(state: AppState, file: str) -> None:
     """Write the registry's script tasks to FILE in OsiriXgrpc's script_configs.json format."""
     from ..registry import load_registry
+    from ..registry.script_configs import export_script_configs
+    from ..registry.source import read_source
 
     registry = load_registry(state.registry_path, strict=False)
     read_source(state.registry_path)  # a registry that cannot be parsed exports nothing: the error says why
@@ -178,6 +184,7 @@ def export_scripts(state: AppState, file: str) -> None:
 def restore(state: AppState) -> None:
     """Put tasks.toml.bak (the version before the last change) back in place of tasks.toml."""
     from .._atomic import restore_backup
+    from ..registry.source import read_source
 
     backup = state.registry_path.with_name(state.registry_path.name + ".bak")
     read_source(backup)  # the backup must at least parse
