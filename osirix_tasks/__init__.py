@@ -14,8 +14,7 @@ if TYPE_CHECKING:
     from .decorators import osirix_task
     from .errors import ContextUnavailable, OsirixTasksError
     from .hookspecs import hookimpl
-    from .model import TaskSpec, TaskType
-    from .run.context import TaskContext
+    from .model import TaskContext, TaskSpec, TaskType
 
 __all__ = [
     "osirix_task",
@@ -36,7 +35,7 @@ _HOMES = {
     "hookimpl": ".hookspecs",
     "TaskType": ".model",
     "TaskSpec": ".model",
-    "TaskContext": ".run.context",
+    "TaskContext": ".model",
     "ContextUnavailable": ".errors",
     "OsirixTasksError": ".errors",
 }

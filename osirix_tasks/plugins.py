@@ -8,6 +8,7 @@ than silently ignored.
 from __future__ import annotations
 
 import difflib
+import importlib
 import importlib.util
 import sys
 from dataclasses import dataclass, field
@@ -23,6 +24,10 @@ __all__ = ["ENTRY_POINT_GROUP", "PluginSet", "load_plugins"]
 
 ENTRY_POINT_GROUP = "osirix_tasks"
 BUILTIN = "builtin"
+#: Our own behaviour, written as plugins of our own hooks (datasette's DEFAULT_PLUGINS): the builtin
+#: tasks, and the context every task receives. Named, not imported, so this module stays below them.
+DEFAULT_TASKS = "osirix_tasks.builtin.default_tasks"
+DEFAULT_CONTEXT = "osirix_tasks.builtin.default_context"
 
 
 @dataclass
@@ -54,14 +59,10 @@ def load_plugins(
     blocked = set(disabled)
     known = {BUILTIN}
     if BUILTIN not in blocked:
-        from .builtin import default_tasks
-
-        plugins.manager.register(default_tasks, name=BUILTIN)
+        plugins.manager.register(importlib.import_module(DEFAULT_TASKS), name=BUILTIN)
         plugins.origins[BUILTIN] = "builtin"
     if with_context:
-        from .builtin import default_context
-
-        plugins.manager.register(default_context, name="builtin-context")
+        plugins.manager.register(importlib.import_module(DEFAULT_CONTEXT), name="builtin-context")
     if plugins_dir is not None and plugins_dir.is_dir():
         for path in sorted(plugins_dir.glob("*.py")):
             name = f"plugins/{path.name}"

@@ -39,6 +39,8 @@ def test_a_script_runs_as_the_plugin_runs_it(project: Project) -> None:
     assert env["PATH"].split(":")[0] == os.path.dirname(sys.executable)
     assert env["OSIRIX_TASKS_SERVER"] == "127.0.0.1:1" and env["OSIRIX_TASKS_RUN_ID"] == record["id"]
     assert env["HOME"] == str(project.root)
+    # The plugin's minimal environment; the two pyosirix-bridge variables appear because server 127.0.0.1:1 is not
+    # the one pyosirix would pick by itself (see test_run_pyosirix_server.py).
     assert not set(env) - {
         "HOME",
         "PATH",
@@ -52,7 +54,10 @@ def test_a_script_runs_as_the_plugin_runs_it(project: Project) -> None:
         "LANG",
         "LC_ALL",
         "LC_CTYPE",
+        "PYTHONPATH",
+        "OSIRIX_TASKS_PYOSIRIX_HOME",
     }
+    assert env["PYTHONPATH"].endswith("_pyosirix_site")
     assert "to stderr" in done.stderr and '"cwd"' in done.stdout
     assert record["status"] == "succeeded" and record["exit_code"] == 0 and record["pid"] > 0
     assert record["spec"]["location"] == str(script) and record["server"] == "127.0.0.1:1"

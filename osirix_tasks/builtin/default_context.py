@@ -13,8 +13,7 @@ from osirixgrpc import utilities_pb2
 from ..client import Connection
 from ..errors import ContextUnavailable, OsirixError, OsirixTasksError, OsirixUnreachable
 from ..hookspecs import hookimpl
-from ..model import TaskSpec, TaskType
-from ..run.context import TaskContext
+from ..model import TaskContext, TaskSpec, TaskType
 
 _EMPTY = utilities_pb2.Empty()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..decorators import osirix_task
-from ..run.context import TaskContext
+from ..model import TaskContext
 
 
 @osirix_task(type="Image", name="Gaussian smooth")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..client import check
 from ..decorators import osirix_task
-from ..run.context import TaskContext
+from ..model import TaskContext
 
 
 @osirix_task(type="VRController", name="Toggle VR/MIP")

@@ -81,11 +81,15 @@ def _from_user_frame(tb: TracebackType | None, function: object) -> TracebackTyp
 def preload() -> None:
     """Import what every decorated task needs: the launcher, the plugins, the context hooks, the
     gRPC client and numpy (nothing connects yet)."""
+    import importlib
+
     import numpy  # noqa: F401
 
-    from ..builtin import default_context  # noqa: F401  (the client, gRPC, the stubs)
     from ..decorators import load_task_function  # noqa: F401
+    from ..plugins import DEFAULT_CONTEXT
     from . import context_build  # noqa: F401  (plugins, registry settings, pydantic)
+
+    importlib.import_module(DEFAULT_CONTEXT)  # the client, gRPC, the stubs
 
 
 def warm_main() -> int:
