@@ -74,15 +74,17 @@ _IMAGES_TABLE = """CREATE TABLE IF NOT EXISTS images (
     UNIQUE (series_id, sop_instance_uid, frame),
     UNIQUE (path, frame)
 )"""
-SCHEMA += _IMAGES_TABLE + """;
+SCHEMA += (
+    _IMAGES_TABLE
+    + """;
 CREATE INDEX IF NOT EXISTS images_series ON images(series_id);
 CREATE INDEX IF NOT EXISTS series_study ON series(study_id);
 """
+)
 #: Schema version in PRAGMA user_version: 2 = one image row per frame (frame, slice_location, kind).
 SCHEMA_VERSION = 2
 #: Image kinds: a plane OsiriX shows, or a non-image object (SR, PR, RT plan ...) listed in its series.
 IMAGE, OBJECT = "image", "object"
-
 
 
 @dataclass(frozen=True)
@@ -190,16 +192,19 @@ def migrate(conn: sqlite3.Connection) -> None:
             conn.execute("ALTER TABLE images RENAME TO images_v1")
             conn.execute("DROP INDEX IF EXISTS images_series")
             conn.execute(_IMAGES_TABLE)
-            conn.execute("INSERT INTO images (id, series_id, sop_instance_uid, path, instance_number, rows, columns, "
-                         "number_of_frames, modality, acquired, position, orientation, slice_location_tag, header) "
-                         "SELECT id, series_id, sop_instance_uid, path, instance_number, rows, columns, "
-                         "number_of_frames, modality, acquired, position, orientation, slice_location_tag, header "
-                         "FROM images_v1")
+            conn.execute(
+                "INSERT INTO images (id, series_id, sop_instance_uid, path, instance_number, rows, columns, "
+                "number_of_frames, modality, acquired, position, orientation, slice_location_tag, header) "
+                "SELECT id, series_id, sop_instance_uid, path, instance_number, rows, columns, "
+                "number_of_frames, modality, acquired, position, orientation, slice_location_tag, header "
+                "FROM images_v1"
+            )
             conn.execute("DROP TABLE images_v1")
             old = conn.execute("SELECT id, position, orientation FROM images").fetchall()
             for row_id, position, orientation in old:
-                location = image_slice_location(json.loads(position) if position else None,
-                                                json.loads(orientation) if orientation else None)
+                location = image_slice_location(
+                    json.loads(position) if position else None, json.loads(orientation) if orientation else None
+                )
                 conn.execute("UPDATE images SET slice_location = ? WHERE id = ?", (location, row_id))
             conn.execute("COMMIT")
         except BaseException:
@@ -244,8 +249,9 @@ class Database:
         committed row refers to (and their ``.part`` files). Nothing else is touched: copies in
         flight in a live process are in no dead journal, and the write lock is held while checking,
         so no other process is between copying and committing."""
-        dead = [m for m in self.folder.glob(".in-use-*")
-                if m != self._marker and not _pid_alive(m.name.rsplit("-", 1)[-1])]
+        dead = [
+            m for m in self.folder.glob(".in-use-*") if m != self._marker and not _pid_alive(m.name.rsplit("-", 1)[-1])
+        ]
         if not dead:
             return
         with self.write_lock:
@@ -381,6 +387,5 @@ class Database:
         """(studies, series, images)."""
         conn = self.connection()
         return tuple(
-            conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-            for table in ("studies", "series", "images")
+            conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in ("studies", "series", "images")
         )

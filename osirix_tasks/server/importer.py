@@ -42,21 +42,62 @@ BATCH = 64
 #: Extra tags kept with each image for viewers and DCMPix (JSON in images.header); the per-frame
 #: ones (spacing, window, rescale) are overridden by the frame's functional groups.
 _EXTRA_TAGS = (
-    "SliceThickness", "SpacingBetweenSlices", "PhotometricInterpretation", "SamplesPerPixel",
-    "BitsAllocated", "BitsStored", "PixelRepresentation", "EchoTime", "SeriesDescription", "ImageType",
+    "SliceThickness",
+    "SpacingBetweenSlices",
+    "PhotometricInterpretation",
+    "SamplesPerPixel",
+    "BitsAllocated",
+    "BitsStored",
+    "PixelRepresentation",
+    "EchoTime",
+    "SeriesDescription",
+    "ImageType",
     "DoseGridScaling",
 )
 
 #: Every top-level tag read_header looks at: pydicom then parses only these.
 _READ_TAGS = [
-    "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID", "Rows", "Columns", "Modality", "EchoTime",
-    "AcquisitionDate", "ContentDate", "SeriesDate", "StudyDate", "AcquisitionTime", "ContentTime", "SeriesTime",
-    "StudyTime", "InstanceNumber", "SeriesNumber", "ImagePositionPatient", "ImageOrientationPatient",
-    "SliceLocation", "PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDescription",
-    "InstitutionName", "ReferringPhysicianName", "PerformingPhysicianName", "SOPClassUID", "NumberOfFrames",
-    "PixelSpacing", "ImagerPixelSpacing", "WindowCenter", "WindowWidth", "RescaleSlope", "RescaleIntercept",
-    "SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence", "GridFrameOffsetVector",
-    "DirectoryRecordSequence", "SpecificCharacterSet",
+    "SOPInstanceUID",
+    "StudyInstanceUID",
+    "SeriesInstanceUID",
+    "Rows",
+    "Columns",
+    "Modality",
+    "EchoTime",
+    "AcquisitionDate",
+    "ContentDate",
+    "SeriesDate",
+    "StudyDate",
+    "AcquisitionTime",
+    "ContentTime",
+    "SeriesTime",
+    "StudyTime",
+    "InstanceNumber",
+    "SeriesNumber",
+    "ImagePositionPatient",
+    "ImageOrientationPatient",
+    "SliceLocation",
+    "PatientName",
+    "PatientID",
+    "PatientBirthDate",
+    "PatientSex",
+    "StudyDescription",
+    "InstitutionName",
+    "ReferringPhysicianName",
+    "PerformingPhysicianName",
+    "SOPClassUID",
+    "NumberOfFrames",
+    "PixelSpacing",
+    "ImagerPixelSpacing",
+    "WindowCenter",
+    "WindowWidth",
+    "RescaleSlope",
+    "RescaleIntercept",
+    "SharedFunctionalGroupsSequence",
+    "PerFrameFunctionalGroupsSequence",
+    "GridFrameOffsetVector",
+    "DirectoryRecordSequence",
+    "SpecificCharacterSet",
     *_EXTRA_TAGS,
 ]
 
@@ -83,19 +124,25 @@ class ImportSummary:
     @property
     def skipped(self) -> list[tuple[str, str]]:
         """Every skipped file with the reason: (label, 'path (why)')."""
-        return ([("not DICOM", item) for item in self.not_dicom] + [("broken", item) for item in self.broken]
-                + [("copy failed", item) for item in self.copy_failed])
+        return (
+            [("not DICOM", item) for item in self.not_dicom]
+            + [("broken", item) for item in self.broken]
+            + [("copy failed", item) for item in self.copy_failed]
+        )
 
     def __str__(self) -> str:
-        parts = [f"{self.imported} imported", f"{self.already_present} already in the database",
-                 f"{len(self.not_dicom)} not DICOM", f"{len(self.broken)} broken"]
+        parts = [
+            f"{self.imported} imported",
+            f"{self.already_present} already in the database",
+            f"{len(self.not_dicom)} not DICOM",
+            f"{len(self.broken)} broken",
+        ]
         if self.copy_failed:
             parts.append(f"{len(self.copy_failed)} could not be copied")
         text = ", ".join(parts) + f" ({self.seconds:.1f} s)"
         if self.cancelled:
             text += " - cancelled before the end"
-        for label, items in (("not DICOM", self.not_dicom), ("broken", self.broken),
-                             ("copy failed", self.copy_failed)):
+        for label, items in (("not DICOM", self.not_dicom), ("broken", self.broken), ("copy failed", self.copy_failed)):
             for item in items[:5]:
                 text += f"\n  skipped ({label}): {item}"
             if len(items) > 5:
@@ -190,9 +237,7 @@ def read_header(path: Path) -> dict[str, Any]:
     ds = read_dicom_header(path, specific_tags=_READ_TAGS)
     if is_dicomdir(ds):
         return {"dicomdir": dicomdir_references(path)}
-    missing = [k for k in ("SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID") if not _text(ds, k)]
-    if missing:
-        raise NotAnImage(f"no {', '.join(missing)}")
+    _fill_missing_uids(ds, path)
     sop_class = _text(ds, "SOPClassUID") or ""
     rows, columns = _int(ds, "Rows"), _int(ds, "Columns")
     if rows and columns:
@@ -204,16 +249,30 @@ def read_header(path: Path) -> dict[str, Any]:
     return _rows_for(ds, kind, sop_class)
 
 
+def _fill_missing_uids(ds: Dataset, path: Path) -> None:
+    """Missing UIDs, as OsiriX fills them: study and series take the patient name ("No name"), as in
+    Horos DicomFileDCMTKCategory; a missing SOPInstanceUID gets one derived from the file's path
+    (our choice: stable, so importing the file twice adds it once)."""
+    from pydicom.uid import generate_uid
+
+    name = person_name(_get(ds, "PatientName")) or "No name"
+    for keyword in ("StudyInstanceUID", "SeriesInstanceUID"):
+        if not _text(ds, keyword):
+            setattr(ds, keyword, name)
+    if not _text(ds, "SOPInstanceUID"):
+        ds.SOPInstanceUID = generate_uid(prefix="1.2.826.0.1.3680043.10.1458.7.", entropy_srcs=[str(path.resolve())])
+
+
 def _rows_for(ds: Dataset, kind: str, sop_class: str) -> dict[str, Any]:
     modality = _text(ds, "Modality") or "OT"
     echo = _text(ds, "EchoTime")
     series_uid = str(_text(ds, "SeriesInstanceUID"))
     # OsiriX splits multi-echo MR series: its series identifier carries the echo time.
     series_key = f"{series_uid} TE-{echo}" if modality == "MR" and echo else series_uid
-    date = _text(ds, "AcquisitionDate") or _text(ds, "ContentDate") or _text(ds, "SeriesDate") or _text(
-        ds, "StudyDate")
-    time_of_day = _text(ds, "AcquisitionTime") or _text(ds, "ContentTime") or _text(ds, "SeriesTime") or _text(
-        ds, "StudyTime")
+    date = _text(ds, "AcquisitionDate") or _text(ds, "ContentDate") or _text(ds, "SeriesDate") or _text(ds, "StudyDate")
+    time_of_day = (
+        _text(ds, "AcquisitionTime") or _text(ds, "ContentTime") or _text(ds, "SeriesTime") or _text(ds, "StudyTime")
+    )
     common = {k: _jsonable(v) for k in _EXTRA_TAGS if (v := _get(ds, k)) not in (None, "")}
     common["AcquisitionDate"], common["AcquisitionTime"] = date, time_of_day
     common["TransferSyntaxUID"] = transfer_syntax_of(ds)
@@ -224,28 +283,40 @@ def _rows_for(ds: Dataset, kind: str, sop_class: str) -> dict[str, Any]:
     for info in frames_of(ds) if kind == IMAGE else [None]:
         extra = dict(common)
         if info is not None:
-            extra.update({k: v for k, v in (
-                ("PixelSpacing", info.spacing), ("WindowCenter", info.window_center),
-                ("WindowWidth", info.window_width), ("RescaleSlope", info.slope),
-                ("RescaleIntercept", info.intercept), ("SliceThickness", info.thickness)) if v is not None})
+            extra.update(
+                {
+                    k: v
+                    for k, v in (
+                        ("PixelSpacing", info.spacing),
+                        ("WindowCenter", info.window_center),
+                        ("WindowWidth", info.window_width),
+                        ("RescaleSlope", info.slope),
+                        ("RescaleIntercept", info.intercept),
+                        ("SliceThickness", info.thickness),
+                    )
+                    if v is not None
+                }
+            )
         position = info.position if info is not None else None
         orientation = info.orientation if info is not None else None
-        images.append({
-            "sop_instance_uid": str(_text(ds, "SOPInstanceUID")),
-            "instance_number": _int(ds, "InstanceNumber"),
-            "rows": _int(ds, "Rows") or 0 if kind == IMAGE else 0,
-            "columns": _int(ds, "Columns") or 0 if kind == IMAGE else 0,
-            "number_of_frames": frames,
-            "modality": modality,
-            "acquired": f"{date or ''}|{time_of_day or ''}" if date else None,
-            "position": json.dumps(position) if position and len(position) == 3 else None,
-            "orientation": json.dumps(orientation) if orientation and len(orientation) == 6 else None,
-            "slice_location_tag": slice_location_tag[0] if slice_location_tag else None,
-            "header": json.dumps(extra),
-            "frame": info.index if info is not None else 0,
-            "slice_location": info.slice_location if info is not None else 0.0,
-            "kind": kind,
-        })
+        images.append(
+            {
+                "sop_instance_uid": str(_text(ds, "SOPInstanceUID")),
+                "instance_number": _int(ds, "InstanceNumber"),
+                "rows": _int(ds, "Rows") or 0 if kind == IMAGE else 0,
+                "columns": _int(ds, "Columns") or 0 if kind == IMAGE else 0,
+                "number_of_frames": frames,
+                "modality": modality,
+                "acquired": f"{date or ''}|{time_of_day or ''}" if date else None,
+                "position": json.dumps(position) if position and len(position) == 3 else None,
+                "orientation": json.dumps(orientation) if orientation and len(orientation) == 6 else None,
+                "slice_location_tag": slice_location_tag[0] if slice_location_tag else None,
+                "header": json.dumps(extra),
+                "frame": info.index if info is not None else 0,
+                "slice_location": info.slice_location if info is not None else 0.0,
+                "kind": kind,
+            }
+        )
     return {
         "study": {
             "study_instance_uid": str(_text(ds, "StudyInstanceUID")),
@@ -301,13 +372,18 @@ def _store(db: Database, conn: sqlite3.Connection, source: Path, header: dict[st
     study_id = _row_id(conn, "studies", "study_instance_uid", {**header["study"], "date_added": time.time()})
     series_id = _row_id(conn, "series", "series_key", {**header["series"], "study_id": study_id})
     images = header["images"]
-    if conn.execute("SELECT 1 FROM images WHERE series_id = ? AND sop_instance_uid = ? LIMIT 1",
-                    (series_id, images[0]["sop_instance_uid"])).fetchone():
+    if conn.execute(
+        "SELECT 1 FROM images WHERE series_id = ? AND sop_instance_uid = ? LIMIT 1",
+        (series_id, images[0]["sop_instance_uid"]),
+    ).fetchone():
         return False
     ids = []
     for image in images:
-        values = {**image, "series_id": series_id,
-                  "path": f"pending:{image['sop_instance_uid']}:{series_id}:{image['frame']}"}
+        values = {
+            **image,
+            "series_id": series_id,
+            "path": f"pending:{image['sop_instance_uid']}:{series_id}:{image['frame']}",
+        }
         cursor = conn.execute(
             f"INSERT INTO images ({', '.join(values)}) VALUES ({', '.join('?' for _ in values)})",
             tuple(values.values()),

@@ -97,12 +97,36 @@ def decode_plane(spec: PlaneSpec) -> np.ndarray:
     from pydicom.pixels import pixel_array
 
     index = spec.frame if spec.frames > 1 else None
-    if spec.transfer_syntax == _DEFLATED:  # inflated as a whole: there is no reading one frame of it
-        import pydicom
+    if spec.transfer_syntax != _DEFLATED:  # a deflated dataset is inflated as a whole: no reading one frame
+        try:
+            return np.asarray(pixel_array(spec.path, index=index, transfer_syntax_uid=spec.transfer_syntax))
+        except Exception as exc:
+            first: Exception | None = exc
+    else:
+        first = None
+    try:  # the whole dataset, as tolerant as pydicom reads it (mis-declared VR, malformed frame count ...)
+        return _decode_whole(spec, index)
+    except Exception:
+        if first is not None:
+            raise first from None
+        raise
 
-        ds = pydicom.dcmread(spec.path, force=True)
-        return np.asarray(pixel_array(ds, index=index))
-    return np.asarray(pixel_array(spec.path, index=index, transfer_syntax_uid=spec.transfer_syntax))
+
+def _decode_whole(spec: PlaneSpec, index: int | None) -> np.ndarray:
+    import pydicom
+    from pydicom.pixels import pixel_array
+
+    ds = pydicom.dcmread(spec.path, force=True)
+    try:
+        int(ds.get("NumberOfFrames") or 1)
+    except (TypeError, ValueError):
+        ds.NumberOfFrames = spec.frames
+    if not getattr(ds, "file_meta", None) or "TransferSyntaxUID" not in ds.file_meta:
+        from pydicom.dataset import FileMetaDataset
+
+        ds.file_meta = getattr(ds, "file_meta", None) or FileMetaDataset()
+        ds.file_meta.TransferSyntaxUID = spec.transfer_syntax
+    return np.asarray(pixel_array(ds, index=index))
 
 
 def _first(value: Any) -> float | None:

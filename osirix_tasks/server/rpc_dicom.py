@@ -8,7 +8,6 @@ from .conventions import (
     image_datetime,
     modalities,
     patient_uid,
-    plane_position,
     sort_series,
     sorted_images,
     study_datetime,
@@ -151,9 +150,9 @@ def DicomStudyPaths(state: OsirixState, request: Any) -> Any:
 
 @implements
 def DicomStudyNoFiles(state: OsirixState, request: Any) -> Any:
-    """Number of images, multi-frame files counted per frame (OsiriX's noFiles)."""
+    """Number of images, one per frame (OsiriX's noFiles: non-image objects not counted)."""
     images = state.db.images_of_study(state.study(request).id)
-    return ok("DicomStudyNoFiles", no_files=sum(max(1, i.number_of_frames) for i in images))
+    return ok("DicomStudyNoFiles", no_files=sum(1 for i in images if i.is_image))
 
 
 @implements
@@ -327,12 +326,9 @@ def DicomImageSeries(state: OsirixState, request: Any) -> Any:
 
 @implements
 def DicomImageSliceLocation(state: OsirixState, request: Any) -> Any:
-    """OsiriX's slice location: ImagePositionPatient projected on the slice normal."""
+    """OsiriX's stored slice location (the position on the axis that dominates the normal, frames.py)."""
     image = state.image(request)
-    location = plane_position(image)
-    if location is None:
-        location = image.slice_location_tag if image.slice_location_tag is not None else 0.0
-    return ok("DicomImageSliceLocation", slice_location=location)
+    return ok("DicomImageSliceLocation", slice_location=image.slice_location or 0.0)
 
 
 @implements
