@@ -63,6 +63,7 @@ class PlaneSpec:
     columns: int
     rgb: bool
     transfer_syntax: str
+    sop_instance_uid: str = ""
 
 
 # --- headers, cached per file ------------------------------------------------------------------
@@ -196,7 +197,8 @@ def read_plane(spec: PlaneSpec, extra: dict[str, Any]) -> tuple[np.ndarray, str 
         return values, None
     except Exception as exc:
         error = (
-            f"{spec.path} (frame {spec.frame + 1} of {spec.frames}): cannot decode the pixels - "
+            f"{spec.path} (SOPInstanceUID {spec.sop_instance_uid}, frame {spec.frame + 1} of {spec.frames}): "
+            "cannot decode the pixels - "
             f"{type(exc).__name__}: {exc}; the plane is shown blank"
         )
         log.warning("%s", error)
@@ -277,6 +279,7 @@ def load_pix(image: ImageRow, study_id: int | None) -> Pix:
         image.columns,
         rgb,
         str(extra.get("TransferSyntaxUID") or "1.2.840.10008.1.2.1"),
+        image.sop_instance_uid,
     )
     spacing_values = extra.get("PixelSpacing") or [1.0, 1.0]
     spacing = (float(spacing_values[0]), float(spacing_values[-1]))
