@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from .database import Database
 from .importer import ImportSummary, import_paths
+from .protocol import RpcFailure
 
 __all__ = ["ImportQueue", "ImportJob", "ImportQueueFull", "MAX_PENDING", "WORKERS"]
 
@@ -25,7 +26,7 @@ WORKERS = 1
 MAX_PENDING = 16
 
 
-class ImportQueueFull(RuntimeError):
+class ImportQueueFull(RpcFailure, RuntimeError):
     """Too many imports are waiting already."""
 
 
