@@ -237,6 +237,8 @@ class Database:
         self.write_lock = threading.RLock()
         #: Set by close(): imports running on this database stop at their next file.
         self.closing = threading.Event()
+        self._journal: Any = None
+        self._folders: set[Path] = set()
         private_file(self.index_path)
         with self.connection() as conn:
             migrate(conn)
@@ -275,18 +277,24 @@ class Database:
 
     def journal_copies(self, paths: list[Path]) -> None:
         """Record the copies this process is about to make (crash recovery removes only these)."""
-        with open(self._marker, "a", encoding="utf-8") as handle:
-            handle.write("".join(f"{p}\n" for p in paths))
-            handle.flush()
-            os.fsync(handle.fileno())
+        if self._journal is None:
+            self._journal = open(self._marker, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the batch
+        self._journal.write("".join(f"{p}\n" for p in paths))
+        self._journal.flush()
 
     def clear_journal(self) -> None:
         """The journaled copies are committed (or removed): forget them."""
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
         with open(self._marker, "w", encoding="utf-8"):
             pass
 
     def make_private_folder(self, folder: Path) -> None:
         """Create ``folder`` (and DATABASE.noindex above it) owner-only (0700)."""
+        if folder in self._folders:
+            return
+        self._folders.add(folder)
         for path in (self.files_folder, folder):
             if not path.is_dir():
                 path.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -96,7 +96,7 @@ def read_dicom_header(path: Path, specific_tags: list[Any] | None = None) -> Dat
     Raises InvalidDicomError for a file that holds no DICOM dataset, HeaderTooLarge for a runaway
     header. The dataset gets ``osirix_has_pixels`` (pixel data follows the header).
     """
-    tags = [Tag(t) for t in specific_tags] if specific_tags is not None else None
+    tags = [t if isinstance(t, BaseTag) else Tag(t) for t in specific_tags] if specific_tags is not None else None
     rule = _StopRule()
     with open(path, "rb") as raw:
         _check_first_element(raw, path)

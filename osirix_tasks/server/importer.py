@@ -29,6 +29,7 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
+from pydicom.tag import Tag
 
 from .database import IMAGE, OBJECT, Database
 from .dicomread import dicomdir_references, is_dicomdir, read_dicom_header, transfer_syntax_of, uid_name
@@ -100,6 +101,9 @@ _READ_TAGS = [
     "SpecificCharacterSet",
     *_EXTRA_TAGS,
 ]
+
+
+_READ_TAG_NUMBERS = [Tag(keyword) for keyword in _READ_TAGS]
 
 
 class NotAnImage(ValueError):
@@ -234,7 +238,7 @@ def read_header(path: Path) -> dict[str, Any]:
     A DICOMDIR answers ``{"dicomdir": [files it refers to]}``. Raises InvalidDicomError for a file
     that is not DICOM, NotAnImage when it cannot be listed.
     """
-    ds = read_dicom_header(path, specific_tags=_READ_TAGS)
+    ds = read_dicom_header(path, specific_tags=_READ_TAG_NUMBERS)
     if is_dicomdir(ds):
         return {"dicomdir": dicomdir_references(path)}
     _fill_missing_uids(ds, path)
@@ -355,14 +359,10 @@ def _row_id(conn: sqlite3.Connection, table: str, key: str, values: dict[str, An
 def _copy_private(source: Path, target: Path) -> None:
     """Copy ``source`` to ``target`` through a ``.part`` file, owner-only (0600) from the start."""
     partial = target.with_suffix(".part")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
     try:
-        with open(source, "rb") as src, os.fdopen(fd, "wb") as dst:
-            fd = -1
-            shutil.copyfileobj(src, dst, 1024 * 1024)
+        shutil.copyfile(source, partial)  # into the 0600 file (kernel copy where it can)
     except BaseException:
-        if fd >= 0:
-            os.close(fd)
         partial.unlink(missing_ok=True)
         raise
     os.replace(partial, target)
