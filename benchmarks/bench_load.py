@@ -26,7 +26,7 @@ import numpy as np
 import psutil
 from osirixgrpc import dcmpix_pb2, osirix_pb2_grpc, types_pb2, utilities_pb2, viewercontroller_pb2
 
-from osirix_tasks.server_configs import free_port
+from osirix_tasks.client.server_configs import free_port
 
 VC = viewercontroller_pb2
 EMPTY = utilities_pb2.Empty()

@@ -30,9 +30,9 @@ from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, MRImageStorage, generate_uid
 
 from osirix_tasks.client import Connection
+from osirix_tasks.client.server_configs import free_port
 from osirix_tasks.server.fastpix import PixImage
 from osirix_tasks.server.workspace import Pix
-from osirix_tasks.server_configs import free_port
 
 SIZE = 512
 

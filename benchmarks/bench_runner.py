@@ -26,7 +26,7 @@ from pathlib import Path
 from osirixgrpc import utilities_pb2
 
 from osirix_tasks.client import Connection
-from osirix_tasks.server_configs import free_port
+from osirix_tasks.client.server_configs import free_port
 
 OSIRIX_TASKS = str(Path(sys.executable).with_name("osirix-tasks"))
 
@@ -109,8 +109,8 @@ def capture(root: Path, env: dict[str, str], megabytes: int) -> None:
             sys.stdout.buffer.write(block)
     """))
     from osirix_tasks import TaskSpec
-    from osirix_tasks.console import RunStore
-    from osirix_tasks.runner import plan_run, start_run
+    from osirix_tasks.run.runner import plan_run, start_run
+    from osirix_tasks.run.store import RunStore
 
     store = RunStore(root / "bench-runs.sqlite")
     spec = TaskSpec(name="Loud", type="Database", location=str(script))

@@ -4,12 +4,22 @@ The public API is what this module exports; everything else is internal.
 """
 
 from .decorators import osirix_task
+from .errors import ContextUnavailable, OsirixTasksError
 from .hookspecs import hookimpl
 from .model import TaskSpec, TaskType
-from .taskcontext import ContextUnavailable, TaskContext
+from .run.context import TaskContext
 
-__all__ = ["osirix_task", "hookimpl", "context", "TaskType", "TaskSpec", "TaskContext", "ContextUnavailable",
-           "__version__"]
+__all__ = [
+    "osirix_task",
+    "hookimpl",
+    "context",
+    "TaskType",
+    "TaskSpec",
+    "TaskContext",
+    "ContextUnavailable",
+    "OsirixTasksError",
+    "__version__",
+]
 
 
 def context(type: str | None = None) -> TaskContext:
@@ -18,7 +28,7 @@ def context(type: str | None = None) -> TaskContext:
     ``type`` defaults to the type the runner started the script as (Database otherwise). Raises
     :class:`ContextUnavailable` saying what to open or select in OsiriX.
     """
-    from ._context_build import script_context
+    from .run.context_build import script_context
 
     return script_context(type)
 

@@ -16,11 +16,9 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-__all__ = ["write_atomic", "writer_lock", "LockBusy", "restore_backup"]
+from .errors import LockBusy, NoBackup
 
-
-class LockBusy(RuntimeError):
-    """Another process holds the writer lock for longer than we were willing to wait."""
+__all__ = ["write_atomic", "writer_lock", "LockBusy", "NoBackup", "restore_backup"]
 
 
 def write_atomic(path: Path, data: bytes, *, backup: bool = True) -> None:
@@ -78,12 +76,12 @@ def writer_lock(path: Path, timeout: float = 30.0) -> Iterator[None]:
 def restore_backup(path: Path) -> Path:
     """Put ``path.bak`` back in place of ``path``; the replaced file is kept as ``path.broken``.
 
-    Raises FileNotFoundError when there is no backup. Callers check the backup is good first.
+    Raises NoBackup when there is no backup. Callers check the backup is good first.
     """
     path = Path(path)
     backup = path.with_name(path.name + ".bak")
     if not backup.exists():
-        raise FileNotFoundError(f"{backup}: no backup to restore - it is written on each change")
+        raise NoBackup(f"{backup}: no backup to restore - it is written on each change")
     broken = path.with_name(path.name + ".broken")
     with writer_lock(path):
         if path.exists():

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import platformdirs
+
+from .contract import Env
 
 __all__ = [
     "APP_NAME",
     "registry_path",
     "user_config_dir",
     "user_data_dir",
-    "plugin_support_dir",
+    "osirixgrpc_support_dir",
 ]
 
 APP_NAME = "osirix-tasks"
-REGISTRY_ENV = "OSIRIX_TASKS_REGISTRY"
-HOME_ENV = "OSIRIX_TASKS_HOME"
 
 
 def user_config_dir() -> Path:
@@ -35,7 +36,7 @@ def registry_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     then the per-user config folder."""
     if explicit:
         return Path(explicit).expanduser().absolute()
-    env = os.environ.get(REGISTRY_ENV)
+    env = os.environ.get(Env.REGISTRY)
     if env:
         return Path(env).expanduser().absolute()
     local = Path.cwd() / "tasks.toml"
@@ -44,12 +45,16 @@ def registry_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return user_config_dir() / "tasks.toml"
 
 
-def plugin_support_dir() -> Path:
+def osirixgrpc_support_dir(environ: Mapping[str, str] | None = None) -> Path:
     """The OsiriXgrpc plugin's folder, where server_configs.json lives.
 
     It is ``~/Library/Application Support/OsirixGRPC`` as pyosirix spells it and looks for it
     on every platform (so unmodified pyosirix scripts find our servers on Linux too), under
-    $OSIRIX_TASKS_HOME instead of the user's home when that is set.
+    $OSIRIX_TASKS_HOME instead of the user's home when that is set (read from ``environ`` when given:
+    the folder another process with that environment uses).
     """
-    home = os.environ.get(HOME_ENV) or os.path.expanduser("~")
+    if environ is None:
+        home = os.environ.get(Env.HOME) or os.path.expanduser("~")
+    else:
+        home = environ.get(Env.HOME) or environ.get("HOME") or os.path.expanduser("~")
     return Path(home) / "Library" / "Application Support" / "OsirixGRPC"

@@ -2,7 +2,8 @@
 
 A plugin is any module or object with functions marked ``@osirix_tasks.hookimpl``, registered
 through the ``osirix_tasks`` entry-point group, a ``.py`` file in the local plugins folder, or
-built in (``osirix_tasks._builtin_plugin``: the builtins use these same hooks).
+built in (``osirix_tasks.builtin.default_tasks`` and ``default_context``: the builtins use these
+same hooks).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import pluggy
 
 from .model import TaskSpec
-from .taskcontext import TaskContext
+from .run.context import TaskContext
 
 hookspec = pluggy.HookspecMarker("osirix_tasks")
 hookimpl = pluggy.HookimplMarker("osirix_tasks")

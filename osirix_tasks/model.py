@@ -32,6 +32,7 @@ __all__ = [
     "TaskSpec",
     "RegistrySettings",
     "ServerSpec",
+    "RunStatus",
     "MODULE_LOCATION",
 ]
 
@@ -90,6 +91,31 @@ for _t in TaskType:
         _TYPE_ALIASES[_alias.lower()] = _t
 _TYPE_ALIASES["vr"] = TaskType.VR_CONTROLLER
 _TYPE_ALIASES["3d"] = TaskType.VR_CONTROLLER
+
+class RunStatus(enum.StrEnum):
+    """How far a run has got. The values are what the run store, ``--json`` and the web UI show."""
+
+    STARTING = "starting"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed out"
+    #: The task could not be started at all.
+    ERROR = "error"
+    #: Its supervisor died before recording the end.
+    LOST = "lost"
+
+    @property
+    def finished(self) -> bool:
+        """Whether the run has ended (no process of ours watches it any more)."""
+        return self not in (RunStatus.STARTING, RunStatus.RUNNING)
+
+    @classmethod
+    def final(cls) -> tuple[str, ...]:
+        """The values of every finished status (for SQL ``IN`` clauses)."""
+        return tuple(s.value for s in cls if s.finished)
+
 
 #: File suffix -> language. Only Python is run today; the table is where a new one goes.
 LANGUAGES = {".py": "python"}

@@ -1,12 +1,19 @@
-"""The pluggy PluginManager: builtin plugin, local plugins folder, installed packs."""
+"""The pluggy PluginManager: builtin plugins, local plugins folder, installed packs.
+
+The contract is strict: a plugin with a hook implementation that matches no hookspec (a typo such
+as ``osirix_tasks_register_task``) is reported as a problem of that plugin and not used, rather
+than silently ignored.
+"""
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import sys
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 import pluggy
 
@@ -46,14 +53,14 @@ def load_plugins(
     plugins = PluginSet(_new_manager())
     blocked = set(disabled)
     if BUILTIN not in blocked:
-        from . import _builtin_plugin
+        from .builtin import default_tasks
 
-        plugins.manager.register(_builtin_plugin, name=BUILTIN)
+        plugins.manager.register(default_tasks, name=BUILTIN)
         plugins.origins[BUILTIN] = "builtin"
     if with_context:
-        from . import _builtin_context
+        from .builtin import default_context
 
-        plugins.manager.register(_builtin_context, name="builtin-context")
+        plugins.manager.register(default_context, name="builtin-context")
     if plugins_dir is not None and plugins_dir.is_dir():
         for path in sorted(plugins_dir.glob("*.py")):
             name = f"plugins/{path.name}"
@@ -65,18 +72,65 @@ def load_plugins(
         if entry.name in blocked or dist in blocked:
             continue
         origin = f"pack {dist}"
+        label = f"pack '{dist}' (entry point {entry.name} = {entry.value})"
+        fix = f'fix or uninstall it, or disable it in tasks.toml with [settings] disabled_packs = ["{dist}"]'
         try:
             plugin = entry.load()
             plugins.manager.register(plugin, name=f"pack:{entry.name}")
         except Exception as exc:  # a broken pack must not break the others
-            plugins.problems.append(
-                f"pack '{dist}' (entry point {entry.name} = {entry.value}): cannot be loaded: "
-                f"{type(exc).__name__}: {exc} - skipped; fix or uninstall it, or disable it in "
-                f"tasks.toml with [settings] disabled_packs = [\"{dist}\"]"
-            )
+            plugins.problems.append(f"{label}: cannot be loaded: {type(exc).__name__}: {exc} - skipped; {fix}")
             continue
-        plugins.origins[f"pack:{entry.name}"] = origin
+        if _check_hooks(plugins, f"pack:{entry.name}", label, fix):
+            plugins.origins[f"pack:{entry.name}"] = origin
     return plugins
+
+
+def _unknown_hooks(manager: pluggy.PluginManager, plugin: Any) -> list[str]:
+    """Names of ``plugin``'s hook implementations that match no hookspec."""
+    return sorted(
+        caller.name
+        for caller in manager.get_hookcallers(plugin) or []
+        if caller.spec is None and not any(impl.optionalhook for impl in caller.get_hookimpls())
+    )
+
+
+def _unmarked_hooks(manager: pluggy.PluginManager, plugin: Any) -> list[str]:
+    """Names of hook functions the plugin defines without ``@hookimpl`` (pluggy would ignore them)."""
+    return sorted(
+        name
+        for name in getattr(plugin, "__dict__", {})
+        if name.startswith("osirix_tasks_")
+        and callable(getattr(plugin, name))
+        and manager.parse_hookimpl_opts(plugin, name) is None
+    )
+
+
+def _check_hooks(plugins: PluginSet, name: str, label: str, fix: str) -> bool:
+    """Unregister and report the plugin ``name`` when it implements a hook that does not exist, or
+    defines a hook function without marking it."""
+    plugin = plugins.manager.get_plugin(name)
+    unknown = _unknown_hooks(plugins.manager, plugin)
+    unmarked = _unmarked_hooks(plugins.manager, plugin)
+    if not unknown and not unmarked:
+        return True
+    plugins.manager.unregister(name=name)
+    known = [n for n in dir(hookspecs) if n.startswith("osirix_tasks_")]
+    reasons = []
+    if unknown:
+        details = []
+        for hook in unknown:
+            close = difflib.get_close_matches(hook, known, n=1)
+            details.append(f"'{hook}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+        reasons.append(
+            f"implements {', '.join(details)}, which is not an osirix-tasks hook (known: {', '.join(known)})"
+        )
+    if unmarked:
+        reasons.append(
+            f"defines {', '.join(repr(n) for n in unmarked)} without @osirix_tasks.hookimpl, so it would never be "
+            "called"
+        )
+    plugins.problems.append(f"{label}: {'; '.join(reasons)} - skipped; {fix}")
+    return False
 
 
 def _register_file(plugins: PluginSet, name: str, path: Path) -> None:
@@ -95,4 +149,5 @@ def _register_file(plugins: PluginSet, name: str, path: Path) -> None:
             "fix the file or move it out of the plugins folder"
         )
         return
-    plugins.origins[name] = f"local plugin {path.name}"
+    if _check_hooks(plugins, name, f"local plugin '{path}'", "fix the file or move it out of the plugins folder"):
+        plugins.origins[name] = f"local plugin {path.name}"

@@ -1,15 +1,21 @@
-"""Shared fixtures: an isolated HOME and config, a script file, the CLI runner."""
+"""Shared fixtures: an isolated HOME, the CLI in-process, temporary projects, real embedded hosts.
+
+Helpers live in :mod:`osirix_tasks.testing` (the kit pack authors use too); test modules never
+import from each other.
+"""
 
 from __future__ import annotations
 
-import os
-import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from osirix_tasks.cli import cli
+from osirix_tasks.client.server_configs import free_port
+from osirix_tasks.testing import Project, RunningHost, running_host
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_PHANTOM = REPO.parent / "shared" / "data" / "mr-phantom"
@@ -24,7 +30,22 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("OSIRIX_TASKS_HOME", str(home))
     monkeypatch.delenv("OSIRIX_TASKS_REGISTRY", raising=False)
+    monkeypatch.delenv("OSIRIX_TASKS_SERVER", raising=False)
     return home
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    """The checkout's root folder."""
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def phantom_dir() -> Path:
+    """The real MR phantom (40 sagittal slices) beside the checkout; the test is skipped without it."""
+    if not SHARED_PHANTOM.is_dir():
+        pytest.skip(f"the MR phantom is not at {SHARED_PHANTOM}")
+    return SHARED_PHANTOM
 
 
 @pytest.fixture
@@ -38,18 +59,50 @@ def script(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def runner() -> CliRunner:
+    """Click's runner for the CLI in this process."""
     return CliRunner()
 
 
-def invoke(runner: CliRunner, registry: Path, *args: str):  # type: ignore[no-untyped-def]
-    """Run the real CLI in-process against ``registry``."""
-    return runner.invoke(cli, ["--registry", str(registry), *args], catch_exceptions=False)
+@pytest.fixture
+def invoke(runner: CliRunner) -> Callable[..., Result]:
+    """``invoke(registry, *args)``: the real CLI in-process against ``registry``."""
+
+    def call(registry: Path, *args: str) -> Result:
+        return runner.invoke(cli, ["--registry", str(registry), *args], catch_exceptions=False)
+
+    return call
 
 
-def subprocess_env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(extra)
-    return env
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """A temporary registry of script tasks with the CLI run against it (server: an unused port)."""
+    return Project(tmp_path)
 
 
-PYTHON = sys.executable
+@pytest.fixture
+def start_host(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Any]:
+    """``with start_host(*serve_args, ports=..., home=...) as host``: a real host for one test."""
+
+    def start(
+        *args: str, ports: list[int] | None = None, home: Path | None = None, database: Path | None = None
+    ) -> Any:
+        return running_host(home or tmp_path_factory.mktemp("home"), *args, ports=ports, database=database)
+
+    return start
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
+    """A real embedded OsiriX on the bundled demo data, shared by the tests of one module."""
+    with running_host(tmp_path_factory.mktemp("home"), "--demo") as host:
+        yield host
+
+
+@pytest.fixture(scope="module")
+def phantom_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
+    """A real embedded OsiriX that imported the MR phantom, on two ports, shared by one module."""
+    if not SHARED_PHANTOM.is_dir():
+        pytest.skip(f"the MR phantom is not at {SHARED_PHANTOM}")
+    home = tmp_path_factory.mktemp("home")
+    with running_host(home, "--empty", "--import", str(SHARED_PHANTOM), ports=[free_port(), free_port()]) as host:
+        yield host

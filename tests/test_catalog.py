@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -122,3 +123,44 @@ def test_menus_follow_osirix_toolbars(project: Path) -> None:
     assert [(m["submenu"], m["type"]) for m in viewer] == [("Image Filter", "Image"), ("ROI Filter", "ROI")]
     assert [e["name"] for e in viewer[1]["entries"]] == ["ROI statistics", "Module ROI task"]
     assert [e["name"] for e in layout[2]["menus"][0]["entries"]] == ["Toggle VR/MIP"]
+
+
+def test_a_misspelled_hook_is_a_problem_of_its_plugin(project: Path) -> None:
+    plugins = project / "plugins"
+    plugins.mkdir()
+    (plugins / "typo.py").write_text(textwrap.dedent("""
+        from osirix_tasks import hookimpl, osirix_task
+
+        @osirix_task(type="ROI", name="Never listed")
+        def measure(context):
+            pass
+
+        @hookimpl
+        def osirix_tasks_register_task():
+            return [measure]
+    """))
+    (plugins / "unmarked.py").write_text(textwrap.dedent("""
+        def osirix_tasks_register_tasks():
+            return []
+    """))
+    (project / "tasks.toml").write_text("")
+    catalog = build_catalog(load_registry(project / "tasks.toml"))
+    [typo] = [p for p in catalog.problems if "typo.py" in p]
+    assert "'osirix_tasks_register_task'" in typo and "did you mean 'osirix_tasks_register_tasks'" in typo
+    assert "skipped" in typo
+    [unmarked] = [p for p in catalog.problems if "unmarked.py" in p]
+    assert "without @osirix_tasks.hookimpl" in unmarked
+    assert catalog.find("Never listed") == []
+
+
+def test_validate_reports_a_misspelled_hook(project: Path) -> None:
+    plugins = project / "plugins"
+    plugins.mkdir()
+    (plugins / "typo.py").write_text(
+        "from osirix_tasks import hookimpl\n\n@hookimpl\ndef osirix_tasks_enviroment(task, env):\n    pass\n"
+    )
+    (project / "tasks.toml").write_text("")
+    done = subprocess.run([sys.executable, "-m", "osirix_tasks", "--registry", str(project / "tasks.toml"), "tasks",
+                           "validate"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "osirix_tasks_enviroment" in done.stderr and "did you mean 'osirix_tasks_environment'" in done.stderr

@@ -6,56 +6,57 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from click.testing import CliRunner
+from click.testing import Result
 
-from tests.conftest import invoke
+Invoke = Callable[..., Result]
 
 
-def test_add_detects_name_and_language_and_lists_it(tmp_path: Path, script: Path, runner: CliRunner) -> None:
+def test_add_detects_name_and_language_and_lists_it(tmp_path: Path, script: Path, invoke: Invoke) -> None:
     registry = tmp_path / "tasks.toml"
-    done = invoke(runner, registry, "tasks", "add", str(script), "--type", "ROI", "--blocking")
+    done = invoke(registry, "tasks", "add", str(script), "--type", "ROI", "--blocking")
     assert done.exit_code == 0, done.output
-    listing = json.loads(invoke(runner, registry, "tasks", "list", "--json").output)
+    listing = json.loads(invoke(registry, "tasks", "list", "--json").output)
     [mine] = [e for e in listing if e["origin"].startswith("tasks.toml")]
     assert mine["name"] == "measure_it" and mine["language"] == "python" and mine["blocking"] is True
     assert mine["origin"] == "tasks.toml:1" and mine["location"] == str(script)
-    shown = json.loads(invoke(runner, registry, "tasks", "show", "measure_it", "--json").output)
+    shown = json.loads(invoke(registry, "tasks", "show", "measure_it", "--json").output)
     assert shown[0]["type"] == "ROI"
 
 
 def test_add_refuses_duplicates_missing_paths_and_interpreters(
-        tmp_path: Path, script: Path, runner: CliRunner) -> None:
+        tmp_path: Path, script: Path, invoke: Invoke) -> None:
     registry = tmp_path / "tasks.toml"
-    assert invoke(runner, registry, "tasks", "add", str(script), "--type", "ROI").exit_code == 0
+    assert invoke(registry, "tasks", "add", str(script), "--type", "ROI").exit_code == 0
     before = registry.read_text()
-    dup = invoke(runner, registry, "tasks", "add", str(script), "--type", "gRPCROITool")
+    dup = invoke(registry, "tasks", "add", str(script), "--type", "gRPCROITool")
     assert dup.exit_code == 1 and "already registered at line 1" in dup.output
-    missing = invoke(runner, registry, "tasks", "add", str(tmp_path / "nope.py"), "--type", "Image")
+    missing = invoke(registry, "tasks", "add", str(tmp_path / "nope.py"), "--type", "Image")
     assert missing.exit_code == 1 and "field 'location'" in missing.output and "does not exist" in missing.output
-    no_python = invoke(runner, registry, "tasks", "add", str(script), "--type", "Image",
+    no_python = invoke(registry, "tasks", "add", str(script), "--type", "Image",
                        "--interpreter", "/nowhere/python3")
     assert no_python.exit_code == 1
     assert "field 'interpreter': interpreter '/nowhere/python3' does not exist" in no_python.output
-    builtin = invoke(runner, registry, "tasks", "add", str(script), "--type", "ROI", "--name", "ROI statistics")
+    builtin = invoke(registry, "tasks", "add", str(script), "--type", "ROI", "--name", "ROI statistics")
     assert builtin.exit_code == 1 and "already provided by builtin" in builtin.output
-    bad_type = invoke(runner, registry, "tasks", "add", str(script), "--type", "Viewer")
+    bad_type = invoke(registry, "tasks", "add", str(script), "--type", "Viewer")
     assert bad_type.exit_code == 2 and "unknown task type 'Viewer'" in bad_type.output
     assert registry.read_text() == before
 
 
-def test_remove_and_validate(tmp_path: Path, script: Path, runner: CliRunner) -> None:
+def test_remove_and_validate(tmp_path: Path, script: Path, invoke: Invoke) -> None:
     registry = tmp_path / "tasks.toml"
-    invoke(runner, registry, "tasks", "add", str(script), "--type", "ROI")
-    invoke(runner, registry, "tasks", "add", str(script), "--type", "Image")
-    ambiguous = invoke(runner, registry, "tasks", "remove", "measure_it")
+    invoke(registry, "tasks", "add", str(script), "--type", "ROI")
+    invoke(registry, "tasks", "add", str(script), "--type", "Image")
+    ambiguous = invoke(registry, "tasks", "remove", "measure_it")
     assert ambiguous.exit_code == 1 and "add --type" in ambiguous.output
-    assert invoke(runner, registry, "tasks", "remove", "measure_it", "--type", "Image").exit_code == 0
-    ok = invoke(runner, registry, "tasks", "validate")
+    assert invoke(registry, "tasks", "remove", "measure_it", "--type", "Image").exit_code == 0
+    ok = invoke(registry, "tasks", "validate")
     assert ok.exit_code == 0 and "OK, 5 tasks" in ok.output
     script.unlink()
-    broken = invoke(runner, registry, "tasks", "validate", "--json")
+    broken = invoke(registry, "tasks", "validate", "--json")
     assert broken.exit_code == 1
     report = json.loads(broken.output)
     assert report["problems"][0].startswith("tasks.toml:4: task 'measure_it' (ROI): field 'location'")
@@ -71,7 +72,7 @@ def test_console_script_and_module_entry_points(tmp_path: Path) -> None:
         assert layout[0]["menus"][0]["entries"][0]["name"] == "Selection report"
 
 
-def test_registry_path_precedence(tmp_path: Path, runner: CliRunner, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_registry_path_precedence(tmp_path: Path, invoke: Invoke, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from osirix_tasks._paths import registry_path, user_config_dir
 
     monkeypatch.chdir(tmp_path)

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from osirixgrpc import browsercontroller_pb2, types_pb2, viewercontroller_pb2
+from osirixgrpc.utilities_pb2 import Empty
 
 from osirix_tasks.client import Connection, NoServer, OsirixError, server_address
-from tests.hosts import RunningHost, empty, host_env, running_host
-
-
-@pytest.fixture(scope="module")
-def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
-    with running_host(tmp_path_factory.mktemp("home"), "--demo") as running:
-        yield running
+from osirix_tasks.testing import RunningHost, isolated_env, running_host
 
 
 def open_demo_viewer(connection: Connection):  # type: ignore[no-untyped-def]
-    browser = connection.call("OsirixCurrentBrowser", empty()).browser_controller
+    browser = connection.call("OsirixCurrentBrowser", Empty()).browser_controller
     [study] = connection.call("BrowserControllerDatabaseStudies", browser).studies
     [series] = connection.call("DicomStudySeries", study).series
     images = connection.call("DicomSeriesSortedImages", series).sorted_images
@@ -75,8 +69,8 @@ def test_server_discovery(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 def test_discovery_takes_the_first_active_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OSIRIX_TASKS_SERVER", raising=False)
     with running_host(tmp_path, "--empty") as host:
-        for key, value in host_env(tmp_path).items():
+        for key, value in isolated_env(tmp_path).items():
             monkeypatch.setenv(key, value)
         assert server_address() == f"127.0.0.1:{host.ports[0]}"
         with Connection() as connection:
-            assert connection.call("OsirixVersion", empty()).version.startswith("osirix-tasks")
+            assert connection.call("OsirixVersion", Empty()).version.startswith("osirix-tasks")

@@ -7,12 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.hosts import host_env
+from osirix_tasks.testing import isolated_env
 
 
 def test_demo_runs_on_a_fresh_machine(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "osirix_tasks", "demo"], capture_output=True, text=True,
-                          env=host_env(tmp_path), timeout=180, cwd=tmp_path)
+                          env=isolated_env(tmp_path), timeout=180, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Started an embedded OsiriX with the demo data" in done.stdout
     assert "Study: 'Demo Brain Phantom' - patient 'Demo Phantom' - 1 series, 24 images" in done.stdout
@@ -22,7 +22,7 @@ def test_demo_runs_on_a_fresh_machine(tmp_path: Path) -> None:
     summary = done.stdout.split("Summary")[1]
     assert summary.count("succeeded") == 4
     runs = subprocess.run([sys.executable, "-m", "osirix_tasks", "runs", "--json"], capture_output=True, text=True,
-                          env=host_env(tmp_path), timeout=60)
+                          env=isolated_env(tmp_path), timeout=60)
     assert sorted(r["task_type"] for r in json.loads(runs.stdout)) == ["Database", "Image", "ROI", "VRController"]
     configs = tmp_path / "Library" / "Application Support" / "OsirixGRPC" / "server_configs.json"
     assert [e["active"] for e in json.loads(configs.read_text())] == ["NO"]  # the host was stopped

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from osirixgrpc import dcmpix_pb2, types_pb2
 
-from osirix_tasks._wire import encode_varint
+from osirix_tasks.client._wire import encode_varint
 from osirix_tasks.server.fastpix import PixImage, parse_set_image_request, serialize_image_response
 from osirix_tasks.server.protocol import failure
 from osirix_tasks.server.workspace import Pix

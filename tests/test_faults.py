@@ -12,16 +12,15 @@ import subprocess
 import sys
 import textwrap
 import time
-from multiprocessing.connection import Client
 from pathlib import Path
 
 import psutil
 import pydicom
-import pytest
+from osirixgrpc.utilities_pb2 import Empty
 
 from osirix_tasks.server.demo import generate_demo_series
-from tests.hosts import empty, host_env, running_host
-from tests.test_runner import Project, text_of
+from osirix_tasks.testing import Project, isolated_env, running_host
+from osirix_tasks.testing.project import output_text as text_of
 
 
 def replicate_demo(folder: Path, count: int) -> None:
@@ -40,7 +39,7 @@ def test_host_killed_in_the_middle_of_an_import_leaves_a_consistent_database(tmp
     source = tmp_path / "files"
     replicate_demo(source, 600)
     database = tmp_path / "db"
-    env = host_env(tmp_path)
+    env = isolated_env(tmp_path)
     importer = subprocess.Popen([sys.executable, "-m", "osirix_tasks", "import", str(source), "--database",
                                  str(database)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     index = database / "index.sqlite"
@@ -62,7 +61,7 @@ def test_host_killed_in_the_middle_of_an_import_leaves_a_consistent_database(tmp
     # the restarted host cleans what the killed one left half done, then everything imports once
     with running_host(tmp_path, "--import", str(source), database=database) as host:
         stub = host.stub()
-        [study] = stub.BrowserControllerDatabaseStudies(stub.OsirixCurrentBrowser(empty()).browser_controller).studies
+        [study] = stub.BrowserControllerDatabaseStudies(stub.OsirixCurrentBrowser(Empty()).browser_controller).studies
         assert stub.DicomStudyNumberOfImages(study).no_images == 600
     files = [p for p in (database / "DATABASE.noindex").rglob("*") if p.is_file()]
     indexed = {row[0] for row in sqlite3.connect(index).execute("SELECT path FROM images")}
@@ -140,7 +139,7 @@ def test_a_corrupt_registry_names_file_and_line_and_the_backup_restores_it(tmp_p
 
 
 def test_a_corrupt_server_configs_names_file_and_line_and_the_backup_restores_it(tmp_path: Path) -> None:
-    env = host_env(tmp_path)
+    env = isolated_env(tmp_path)
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "osirix_tasks", *args], capture_output=True, text=True, env=env,
@@ -171,24 +170,13 @@ def test_the_host_listens_on_localhost_only(tmp_path: Path) -> None:
             assert (mapped or address) == ipaddress.ip_address("127.0.0.1"), ip
 
 
-def test_the_control_channel_needs_the_key(tmp_path: Path) -> None:
-    with running_host(tmp_path, "--empty") as host:
-        hosts = tmp_path / "Library" / "Application Support" / "OsirixGRPC" / "osirix-tasks-hosts"
-        [info] = list(hosts.glob("*.json"))
-        assert oct(info.stat().st_mode & 0o777) == "0o600"
-        address = json.loads(info.read_text())["address"]
-        with pytest.raises(Exception, match="digest|authentication|Authentication"):
-            Client(tuple(address), authkey=b"wrong key").close()
-        assert host.cli("select", "--clear").returncode == 0  # the real key still works
-
-
 def test_only_registered_tasks_ever_run(tmp_path: Path) -> None:
     project = Project(tmp_path)
     stray = tmp_path / "stray.py"
     stray.write_text("open('ran', 'w').write('x')\n")
     refused = project.cli("run", str(stray))
     assert refused.returncode == 1 and "no task named" in refused.stderr
-    launched = subprocess.run([sys.executable, "-m", "osirix_tasks.launch", "--location", "os:system", "--type",
+    launched = subprocess.run([sys.executable, "-m", "osirix_tasks.run.launch", "--location", "os:system", "--type",
                                "Database", "--name", "x", "--", "touch ran"], capture_output=True, text=True,
                               cwd=tmp_path, env=project.env, timeout=60)
     assert launched.returncode == 2 and "no @osirix_task function 'system' in module 'os'" in launched.stderr

@@ -17,9 +17,10 @@ from google.protobuf.descriptor import FieldDescriptor
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from osirixgrpc import browsercontroller_pb2, types_pb2, viewercontroller_pb2
+from osirixgrpc.utilities_pb2 import Empty
 
 from osirix_tasks.server.protocol import RPC_NAMES, request_class, response_class
-from tests.hosts import RunningHost, empty, running_host
+from osirix_tasks.testing import RunningHost
 
 VC = viewercontroller_pb2
 REF_TYPES = ("BrowserController", "ViewerController", "VRController", "DCMPix", "ROI", "ROIVolume", "DicomImage",
@@ -28,13 +29,12 @@ EXAMPLES = int(os.environ.get("OSIRIX_TASKS_FUZZ_EXAMPLES", "8"))
 UNKNOWN = "00000000-0000-0000-0000-000000000000"
 
 
-@pytest.fixture(scope="module")
-def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
-    with running_host(tmp_path_factory.mktemp("home"), "--demo") as running:
-        yield running
-        # Every refusal must be a deliberate one: no implementation may have crashed and been caught.
-        crashes = [line for line in running.output if " failed: " in line or "Traceback" in line]
-        assert crashes == [], "".join(running.output)
+@pytest.fixture(scope="module", autouse=True)
+def no_crash_was_caught(host: RunningHost) -> Iterator[None]:
+    """Every refusal must be a deliberate one: no implementation may have crashed and been caught."""
+    yield
+    crashes = [line for line in host.output if " failed: " in line or "Traceback" in line]
+    assert crashes == [], "".join(host.output)
 
 
 @dataclass
@@ -55,7 +55,7 @@ def ok(answer: Any) -> Any:
 
 
 def open_world_viewer(stub: Any) -> tuple[Any, Any, Any]:
-    browser = ok(stub.OsirixCurrentBrowser(empty())).browser_controller
+    browser = ok(stub.OsirixCurrentBrowser(Empty())).browser_controller
     [study] = ok(stub.BrowserControllerDatabaseStudies(browser)).studies
     [series] = ok(stub.DicomStudySeries(study)).series
     images = ok(stub.DicomSeriesSortedImages(series)).sorted_images
@@ -74,7 +74,7 @@ def rect_roi(stub: Any, viewer: Any, idx: int, name: str) -> Any:
 @pytest.fixture
 def world(host: RunningHost) -> World:
     stub = host.stub()
-    for viewer in ok(stub.OsirixDisplayed2DViewers(empty())).viewer_controllers:
+    for viewer in ok(stub.OsirixDisplayed2DViewers(Empty())).viewer_controllers:
         ok(stub.ViewerControllerCloseViewer(viewer))
     browser, viewer, (study, series, images) = open_world_viewer(stub)
     rois = [rect_roi(stub, viewer, idx, "organ") for idx in (3, 4, 5)]
@@ -141,10 +141,10 @@ def message_strategy(descriptor: Any, world: World, depth: int = 0) -> st.Search
 def check_consistent(world: World) -> None:
     """Valid calls on whatever is still open all work, and answer sensible values."""
     stub = world.stub
-    assert ok(stub.OsirixVersion(empty())).version
+    assert ok(stub.OsirixVersion(Empty())).version
     for study in world.live["DicomStudy"]:
         assert ok(stub.DicomStudyName(types_pb2.DicomStudy(osirixrpc_uid=study))).name == "Demo Phantom"
-    for viewer in ok(stub.OsirixDisplayed2DViewers(empty())).viewer_controllers:
+    for viewer in ok(stub.OsirixDisplayed2DViewers(Empty())).viewer_controllers:
         frames = ok(stub.ViewerControllerMaxMovieIdx(viewer)).max_movie_idx
         assert 0 <= ok(stub.ViewerControllerMovieIdx(viewer)).movie_idx < frames
         pix = ok(stub.ViewerControllerPixList(VC.ViewerControllerPixListRequest(viewer_controller=viewer))).pix
@@ -172,7 +172,7 @@ def test_fuzz_rpc(host: RunningHost, world: World, rpc: str) -> None:
         assert answer.status.status in (0, 1)
         if answer.status.status == 0:
             assert answer.status.message
-        assert stub.OsirixVersion(empty()).status.status == 1
+        assert stub.OsirixVersion(Empty()).status.status == 1
 
     call()
     check_consistent(world)
@@ -191,5 +191,5 @@ def test_undecodable_bytes_get_grpc_errors_and_the_host_survives(host: RunningHo
         else:
             response_class(rpc).FromString(answer)  # what came back is a valid response
     stub = host.stub()
-    assert stub.OsirixVersion(empty()).status.status == 1
+    assert stub.OsirixVersion(Empty()).status.status == 1
     channel.close()

@@ -6,17 +6,8 @@ import json
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 
-import pytest
-
-from tests.hosts import RunningHost, running_host
-
-
-@pytest.fixture(scope="module")
-def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
-    with running_host(tmp_path_factory.mktemp("home")) as running:  # nothing said: the demo data
-        yield running
+from osirix_tasks.testing import RunningHost
 
 
 def run_pyosirix(host: RunningHost, code: str) -> dict:  # type: ignore[type-arg]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import subprocess
 import sys
 import textwrap
 import time
@@ -15,63 +14,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.hosts import host_env
-
-
-class Project:
-    """A registry of script tasks in a temporary folder and the CLI run against it."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.registry = root / "tasks.toml"
-        self.registry.write_text("")
-        self.env = {**host_env(root), "OSIRIX_TASKS_REGISTRY": str(self.registry),
-                    "OSIRIX_TASKS_SERVER": "127.0.0.1:1"}
-
-    def script(self, name: str, body: str, *, kind: str = "Database", blocking: bool = False,
-               timeout: float | None = None, interpreter: str | None = None) -> Path:
-        path = self.root / "scripts" / f"{name}.py"
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(textwrap.dedent(body))
-        lines = [f'[[task]]\nname = "{name}"\ntype = "{kind}"\nlocation = "{path}"\nblocking = {str(blocking).lower()}']
-        if timeout:
-            lines.append(f"timeout = {timeout}")
-        if interpreter:
-            lines.append(f'interpreter = "{interpreter}"')
-        with self.registry.open("a") as handle:
-            handle.write("\n".join(lines) + "\n\n")
-        return path
-
-    def cli(self, *args: str, timeout: float = 120, check: bool = False) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([sys.executable, "-m", "osirix_tasks", *args], capture_output=True, text=True,
-                              env=self.env, timeout=timeout, cwd=self.root)
-        if check:
-            assert done.returncode == 0, done.stderr
-        return done
-
-    def runs(self) -> list[dict]:  # type: ignore[type-arg]
-        return json.loads(self.cli("runs", "--json", check=True).stdout)  # type: ignore[no-any-return]
-
-    def output(self, run_id: str) -> dict:  # type: ignore[type-arg]
-        return json.loads(self.cli("console", run_id, "--json", check=True).stdout)  # type: ignore[no-any-return]
-
-    def wait(self, run_id: str, seconds: float = 60) -> dict:  # type: ignore[type-arg]
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            [record] = [r for r in self.runs() if r["id"] == run_id]
-            if record["status"] not in ("starting", "running"):
-                return record  # type: ignore[no-any-return]
-            time.sleep(0.2)
-        raise AssertionError(f"run {run_id} did not finish")
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Project:
-    return Project(tmp_path)
-
-
-def text_of(output: dict, stream: str) -> str:  # type: ignore[type-arg]
-    return "".join(c["text"] for c in output["output"] if c["stream"] == stream)
+from osirix_tasks.testing import Project
+from osirix_tasks.testing.project import output_text as text_of
 
 
 def test_a_script_runs_as_the_plugin_runs_it(project: Project) -> None:
@@ -262,7 +206,7 @@ def test_missing_interpreter_and_one_without_osirix_tasks(project: Project, tmp_
     tasks = json.loads(project.cli("tasks", "list", "--json", check=True).stdout)
     assert any(t["name"] == "Decorated" for t in tasks)
     from osirix_tasks import TaskSpec
-    from osirix_tasks.runner import RunRefused, plan_run
+    from osirix_tasks.run.runner import RunRefused, plan_run
 
     spec = TaskSpec(name="Decorated", type="Database", location="decorated_mod:decorated",
                     interpreter=str(env_python))

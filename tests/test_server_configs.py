@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 from osirixgrpc import types_pb2
+from osirixgrpc.utilities_pb2 import Empty
 
-from tests.hosts import empty, free_port, host_env, running_host
+from osirix_tasks.client.server_configs import free_port
+from osirix_tasks.testing import isolated_env, running_host
 
 
 def configs(home: Path) -> list[dict[str, str]]:
@@ -26,13 +28,13 @@ def configs(home: Path) -> list[dict[str, str]]:
 
 def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "osirix_tasks", *args], capture_output=True, text=True,
-                          env=host_env(home), timeout=120)
+                          env=isolated_env(home), timeout=120)
 
 
 def pyosirix_port(home: Path) -> str | None:
     code = "import json, osirix; print(json.dumps(osirix.osirixgrpc_port_preference()))"
     done = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True,
-                          env=host_env(home), timeout=60)
+                          env=isolated_env(home), timeout=60)
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
@@ -69,7 +71,7 @@ def test_serve_defaults_to_the_configured_servers(tmp_path: Path) -> None:
     port = free_port()
     cli(tmp_path, "servers", "add", str(port))
     process = subprocess.Popen([sys.executable, "-m", "osirix_tasks", "serve", "--empty", "--database",
-                                str(tmp_path / "db")], stdout=subprocess.PIPE, text=True, env=host_env(tmp_path))
+                                str(tmp_path / "db")], stdout=subprocess.PIPE, text=True, env=isolated_env(tmp_path))
     try:
         assert process.stdout is not None
         lines = [process.stdout.readline() for _ in range(2)]
@@ -97,7 +99,7 @@ def test_port_in_use_names_who_holds_it(tmp_path: Path) -> None:
         port = squatter.getsockname()[1]
         done = subprocess.run([sys.executable, "-m", "osirix_tasks", "serve", "--empty", "--database",
                                str(tmp_path / "db"), "--port", str(port)],
-                              capture_output=True, text=True, env=host_env(tmp_path), timeout=60)
+                              capture_output=True, text=True, env=isolated_env(tmp_path), timeout=60)
         assert done.returncode == 1
         assert f"port {port} on 127.0.0.1 is held by pid {os.getpid()}" in done.stderr
         started = cli(tmp_path, "servers", "start", str(port))
@@ -109,7 +111,7 @@ def test_start_and_stop_act_on_the_running_host(tmp_path: Path) -> None:
     with running_host(tmp_path, "--demo", ports=[first]) as host:
         started = cli(tmp_path, "servers", "start", str(extra))
         assert started.returncode == 0, started.stderr
-        browser = host.stub(first).OsirixCurrentBrowser(empty()).browser_controller
+        browser = host.stub(first).OsirixCurrentBrowser(Empty()).browser_controller
         studies = host.stub(extra).BrowserControllerDatabaseStudies(browser)  # same state, other port
         assert studies.status.status == 1 and len(studies.studies) == 1
         assert {(e["port"], e["active"]) for e in configs(tmp_path)} == {(str(first), "YES"), (str(extra), "YES")}
@@ -118,7 +120,7 @@ def test_start_and_stop_act_on_the_running_host(tmp_path: Path) -> None:
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", extra), timeout=1).close()
         assert {(e["port"], e["active"]) for e in configs(tmp_path)} == {(str(first), "YES"), (str(extra), "NO")}
-        assert host.stub(first).OsirixVersion(empty()).status.status == 1
+        assert host.stub(first).OsirixVersion(Empty()).status.status == 1
         not_served = cli(tmp_path, "servers", "stop", str(extra))
         assert not_served.returncode == 1 and "is not being served" in not_served.stderr
 
@@ -160,6 +162,6 @@ def test_corrupt_server_configs_is_a_clear_error(tmp_path: Path) -> None:
 def test_stale_uid_types_do_not_mix(tmp_path: Path) -> None:
     with running_host(tmp_path, "--demo") as host:
         stub = host.stub()
-        browser = stub.OsirixCurrentBrowser(empty()).browser_controller
+        browser = stub.OsirixCurrentBrowser(Empty()).browser_controller
         as_study = stub.DicomStudyName(types_pb2.DicomStudy(osirixrpc_uid=browser.osirixrpc_uid))
         assert (as_study.status.status, as_study.status.message) == (0, "No DicomStudy cached")

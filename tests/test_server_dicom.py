@@ -5,31 +5,27 @@ from __future__ import annotations
 import datetime as dt
 import filecmp
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pydicom
 import pytest
 from osirixgrpc import browsercontroller_pb2, osirix_pb2, types_pb2
+from osirixgrpc.utilities_pb2 import Empty
 
 from osirix_tasks.server.dates import date_components
-from tests.conftest import SHARED_PHANTOM
-from tests.hosts import RunningHost, empty, free_port, running_host
-
-pytestmark = pytest.mark.skipif(not SHARED_PHANTOM.is_dir(), reason="../shared/data/mr-phantom is absent")
+from osirix_tasks.testing import RunningHost, running_host
 
 
 @pytest.fixture(scope="module")
-def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
-    home = tmp_path_factory.mktemp("home")
-    with running_host(home, "--empty", "--import", str(SHARED_PHANTOM), ports=[free_port(), free_port()]) as running:
-        yield running
+def host(phantom_host: RunningHost) -> RunningHost:
+    """This module's tests run on the host that imported the MR phantom."""
+    return phantom_host
 
 
 @pytest.fixture(scope="module")
-def phantom() -> list[pydicom.Dataset]:
-    return [pydicom.dcmread(p, stop_before_pixels=True) for p in sorted(SHARED_PHANTOM.glob("*.dcm"))]
+def phantom(phantom_dir: Path) -> list[pydicom.Dataset]:
+    return [pydicom.dcmread(p, stop_before_pixels=True) for p in sorted(phantom_dir.glob("*.dcm"))]
 
 
 def acquired(ds: pydicom.Dataset) -> dt.datetime:
@@ -44,7 +40,7 @@ def ok(response):  # type: ignore[no-untyped-def]
 
 def the_study(host: RunningHost):  # type: ignore[no-untyped-def]
     stub = host.stub()
-    browser = ok(stub.OsirixCurrentBrowser(empty())).browser_controller
+    browser = ok(stub.OsirixCurrentBrowser(Empty())).browser_controller
     [study] = ok(stub.BrowserControllerDatabaseStudies(browser)).studies
     return stub, browser, study
 
@@ -118,11 +114,11 @@ def test_series_attributes_and_osirix_order(host: RunningHost, phantom: list[pyd
     assert len(ok(stub.DicomSeriesPaths(series)).paths) == 40
 
 
-def test_image_attributes(host: RunningHost, phantom: list[pydicom.Dataset]) -> None:
+def test_image_attributes(host: RunningHost, phantom: list[pydicom.Dataset], phantom_dir: Path) -> None:
     stub, _, study = the_study(host)
     [series] = ok(stub.DicomStudySeries(study)).series
     by_uid = {d.SOPInstanceUID: d for d in phantom}
-    sources = {pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID: p for p in SHARED_PHANTOM.glob("*.dcm")}
+    sources = {pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID: p for p in phantom_dir.glob("*.dcm")}
     for image in ok(stub.DicomSeriesImages(series)).images[:5]:
         uid = ok(stub.DicomImageSOPInstanceUID(image)).sop_instance_uid
         ds = by_uid[uid]
@@ -147,10 +143,10 @@ def test_image_attributes(host: RunningHost, phantom: list[pydicom.Dataset]) -> 
 
 def test_uids_are_stable_and_the_cache_names_their_types(host: RunningHost) -> None:
     stub, browser, study = the_study(host)
-    again = ok(stub.OsirixCurrentBrowser(empty())).browser_controller
+    again = ok(stub.OsirixCurrentBrowser(Empty())).browser_controller
     assert again.osirixrpc_uid == browser.osirixrpc_uid
     assert ok(stub.BrowserControllerDatabaseStudies(browser)).studies[0].osirixrpc_uid == study.osirixrpc_uid
-    uids = set(ok(stub.OsirixCacheUids(empty())).uids)
+    uids = set(ok(stub.OsirixCacheUids(Empty())).uids)
     assert {browser.osirixrpc_uid, study.osirixrpc_uid} <= uids
     kind = ok(stub.OsirixCacheObjectForUid(osirix_pb2.OsirixCacheObjectForUidRequest(uid=study.osirixrpc_uid)))
     assert kind.object_type == "DicomStudy"
@@ -168,13 +164,13 @@ def test_two_servers_serve_one_state(host: RunningHost) -> None:
 
 def test_osirix_application_rpcs(host: RunningHost) -> None:
     stub = host.stub()
-    version = ok(stub.OsirixVersion(empty()))
+    version = ok(stub.OsirixVersion(Empty()))
     assert version.version.startswith("osirix-tasks") and version.bundle_name
-    assert list(ok(stub.OsirixDisplayed2DViewers(empty())).viewer_controllers) == []
-    assert list(ok(stub.OsirixDisplayedVRControllers(empty())).vr_controllers) == []
+    assert list(ok(stub.OsirixDisplayed2DViewers(Empty())).viewer_controllers) == []
+    assert list(ok(stub.OsirixDisplayedVRControllers(Empty())).vr_controllers) == []
     for rpc, message in (("OsirixFrontmostViewer", "No ViewerController active"),
                          ("OsirixFrontmostVRController", "No VRController active")):
-        answer = getattr(stub, rpc)(empty())
+        answer = getattr(stub, rpc)(Empty())
         assert (answer.status.status, answer.status.message) == (0, message)
 
 
@@ -193,13 +189,14 @@ def test_selection_is_set_by_the_user(host: RunningHost, phantom: list[pydicom.D
     assert list(ok(stub.BrowserControllerDatabaseSelection(browser)).studies) == []
 
 
-def test_copy_files_if_needed_imports_in_the_background(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_copy_files_if_needed_imports_in_the_background(tmp_path_factory: pytest.TempPathFactory,
+                                                        phantom_dir: Path) -> None:
     home = tmp_path_factory.mktemp("copyhome")
     with running_host(home, "--empty") as host:
         stub = host.stub()
-        browser = ok(stub.OsirixCurrentBrowser(empty())).browser_controller
+        browser = ok(stub.OsirixCurrentBrowser(Empty())).browser_controller
         assert list(ok(stub.BrowserControllerDatabaseStudies(browser)).studies) == []
-        files = [str(p) for p in sorted(SHARED_PHANTOM.glob("*.dcm"))[:10]]
+        files = [str(p) for p in sorted(phantom_dir.glob("*.dcm"))[:10]]
         request = browsercontroller_pb2.BrowserControllerCopyFilesIfNeededRequest(browser=browser, paths=files)
         ok(stub.BrowserControllerCopyFilesIfNeeded(request))
         import time

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import osirixgrpc  # noqa: F401
 import pytest
 from osirixgrpc import osirix_pb2_grpc
+from osirixgrpc.utilities_pb2 import Empty
 
 from osirix_tasks.server.protocol import RPC_NAMES, request_class
-from tests.hosts import RunningHost, empty, running_host
+from osirix_tasks.testing import RunningHost
 
 REF_TYPES = {"BrowserController", "ViewerController", "VRController", "DCMPix", "ROI", "ROIVolume",
              "DicomImage", "DicomSeries", "DicomStudy"}
-
-
-@pytest.fixture(scope="module")
-def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
-    with running_host(tmp_path_factory.mktemp("home"), "--demo") as running:
-        yield running
 
 
 def test_the_servicer_covers_the_stubs_contract() -> None:
@@ -56,7 +49,7 @@ def test_unknown_uid_is_status_0_naming_the_type(host: RunningHost, rpc: str) ->
     assert answer.status.status == 0
     assert answer.status.message == f"No {kind} cached"
     # the host is still serving afterwards
-    assert host.stub().OsirixVersion(empty()).status.status == 1
+    assert host.stub().OsirixVersion(Empty()).status.status == 1
 
 
 def test_every_rpc_has_an_implementation() -> None:

@@ -4,33 +4,32 @@ checked against pixels and tags read independently with pydicom and numpy."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pydicom
 import pytest
 from osirixgrpc import browsercontroller_pb2, dcmpix_pb2, roi_pb2, roivolume_pb2, viewercontroller_pb2
 from osirixgrpc import vrcontroller_pb2 as vr_pb2
+from osirixgrpc.utilities_pb2 import Empty
 
 from osirix_tasks.server.workspace import ROI_TYPES as ROI_CODES
-from tests.conftest import SHARED_PHANTOM
-from tests.hosts import RunningHost, empty, running_host
+from osirix_tasks.testing import RunningHost
 
-pytestmark = pytest.mark.skipif(not SHARED_PHANTOM.is_dir(), reason="../shared/data/mr-phantom is absent")
 VC = viewercontroller_pb2
 SPACING = 0.78125
 
 
 @pytest.fixture(scope="module")
-def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
-    with running_host(tmp_path_factory.mktemp("home"), "--empty", "--import", str(SHARED_PHANTOM)) as running:
-        yield running
+def host(phantom_host: RunningHost) -> RunningHost:
+    """This module's tests run on the host that imported the MR phantom."""
+    return phantom_host
 
 
 @pytest.fixture(scope="module")
-def planes() -> list[pydicom.Dataset]:
+def planes(phantom_dir: Path) -> list[pydicom.Dataset]:
     """The phantom's files in OsiriX's plane order (ascending along the normal = descending x)."""
-    files = [pydicom.dcmread(p) for p in SHARED_PHANTOM.glob("*.dcm")]
+    files = [pydicom.dcmread(p) for p in phantom_dir.glob("*.dcm")]
     return sorted(files, key=lambda d: -float(d.ImagePositionPatient[0]))
 
 
@@ -48,7 +47,7 @@ def failed(response, message: str | None = None) -> str:  # type: ignore[no-unty
 
 def open_viewer(host: RunningHost, frames: int = 1, reverse: bool = True):  # type: ignore[no-untyped-def]
     stub = host.stub()
-    browser = ok(stub.OsirixCurrentBrowser(empty())).browser_controller
+    browser = ok(stub.OsirixCurrentBrowser(Empty())).browser_controller
     [study] = ok(stub.BrowserControllerDatabaseStudies(browser)).studies
     [series] = ok(stub.DicomStudySeries(study)).series
     images = list(ok(stub.DicomSeriesImages(series)).images)  # instance-number order
@@ -92,8 +91,8 @@ def new_roi(stub, viewer, itype: int, *, name: str = "r", idx: int = 0, movie_id
 
 def test_viewer_orders_planes_as_osirix_and_reads_geometry(host: RunningHost, planes: list[pydicom.Dataset]) -> None:
     stub, viewer = open_viewer(host, reverse=True)
-    assert ok(stub.OsirixFrontmostViewer(empty())).viewer_controller.osirixrpc_uid == viewer.osirixrpc_uid
-    displayed = ok(stub.OsirixDisplayed2DViewers(empty())).viewer_controllers
+    assert ok(stub.OsirixFrontmostViewer(Empty())).viewer_controller.osirixrpc_uid == viewer.osirixrpc_uid
+    displayed = ok(stub.OsirixDisplayed2DViewers(Empty())).viewer_controllers
     assert viewer.osirixrpc_uid in [v.osirixrpc_uid for v in displayed]
     pix_list = ok(stub.ViewerControllerPixList(VC.ViewerControllerPixListRequest(viewer_controller=viewer))).pix
     assert len(pix_list) == 40
@@ -367,8 +366,8 @@ def test_roi_volumes_and_vr_controllers(host: RunningHost) -> None:
         viewer_controller=viewer, mode="XR")), "Unavailable mode")
     vr = ok(stub.ViewerControllerOpenVRViewerForMode(VC.ViewerControllerOpenVRViewerForModeRequest(
         viewer_controller=viewer, mode="VR"))).vr_controller
-    assert ok(stub.OsirixFrontmostVRController(empty())).vr_controller.osirixrpc_uid == vr.osirixrpc_uid
-    displayed = ok(stub.OsirixDisplayedVRControllers(empty())).vr_controllers
+    assert ok(stub.OsirixFrontmostVRController(Empty())).vr_controller.osirixrpc_uid == vr.osirixrpc_uid
+    displayed = ok(stub.OsirixDisplayedVRControllers(Empty())).vr_controllers
     assert vr.osirixrpc_uid in [v.osirixrpc_uid for v in displayed]
     owned = ok(stub.ViewerControllerVRControllers(viewer)).vr_controllers
     assert [v.osirixrpc_uid for v in owned] == [vr.osirixrpc_uid]
@@ -422,7 +421,7 @@ def test_roi_volumes_and_vr_controllers(host: RunningHost) -> None:
     ok(stub.ViewerControllerCloseViewer(viewer))
     for answer in (stub.VRControllerTitle(vr), stub.ROIVolumeName(volume), stub.ViewerControllerTitle(viewer)):
         assert failed(answer).startswith("No ")
-    displayed = ok(stub.OsirixDisplayedVRControllers(empty())).vr_controllers
+    displayed = ok(stub.OsirixDisplayedVRControllers(Empty())).vr_controllers
     assert vr.osirixrpc_uid not in [v.osirixrpc_uid for v in displayed]
 
 
@@ -431,7 +430,7 @@ def test_copy_resample_and_close(host: RunningHost) -> None:
     ok(new_roi(stub, viewer, 6, name="kept", idx=1, rect=(1, 1, 4, 4)))
     copy = ok(stub.ViewerControllerCopyViewerWindow(viewer)).viewer_controller
     assert copy.osirixrpc_uid != viewer.osirixrpc_uid
-    assert ok(stub.OsirixFrontmostViewer(empty())).viewer_controller.osirixrpc_uid == copy.osirixrpc_uid
+    assert ok(stub.OsirixFrontmostViewer(Empty())).viewer_controller.osirixrpc_uid == copy.osirixrpc_uid
     original_pix, copy_pix = pix_of(stub, viewer, 6), pix_of(stub, copy, 6)
     before = image_of(stub, original_pix)
     assert np.array_equal(image_of(stub, copy_pix), before)
@@ -452,5 +451,5 @@ def test_copy_resample_and_close(host: RunningHost) -> None:
     ok(stub.ViewerControllerCloseViewer(viewer))
     failed(stub.DCMPixImage(pix), "No DCMPix cached")
     failed(stub.ViewerControllerIdx(viewer), "No ViewerController cached")
-    displayed = [v.osirixrpc_uid for v in ok(stub.OsirixDisplayed2DViewers(empty())).viewer_controllers]
+    displayed = [v.osirixrpc_uid for v in ok(stub.OsirixDisplayed2DViewers(Empty())).viewer_controllers]
     assert viewer.osirixrpc_uid not in displayed and copy.osirixrpc_uid in displayed

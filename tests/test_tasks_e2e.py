@@ -7,26 +7,18 @@ import json
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pytest
 from osirixgrpc import dcmpix_pb2, utilities_pb2, viewercontroller_pb2
 
 from osirix_tasks.builtin.image_smooth import gaussian_smooth
 from osirix_tasks.client import Connection
 from osirix_tasks.server.demo import _uid as demo_uid
-from tests.hosts import RunningHost, running_host
+from osirix_tasks.testing import RunningHost
 
 VC = viewercontroller_pb2
 EMPTY = utilities_pb2.Empty()
-
-
-@pytest.fixture(scope="module")
-def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
-    with running_host(tmp_path_factory.mktemp("home"), "--demo") as running:
-        yield running
 
 
 def cli(host: RunningHost, *args: str, registry: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..decorators import osirix_task
-from ..taskcontext import TaskContext
+from ..run.context import TaskContext
 
 
 def gaussian_kernel(sigma: float) -> np.ndarray:

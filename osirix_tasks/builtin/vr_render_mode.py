@@ -6,7 +6,7 @@ from osirixgrpc import vrcontroller_pb2
 
 from ..client import check
 from ..decorators import osirix_task
-from ..taskcontext import TaskContext
+from ..run.context import TaskContext
 
 
 @osirix_task(type="VRController", name="Toggle VR/MIP")

@@ -1,7 +1,9 @@
 """The ``osirix-tasks`` command line: parsing only; the work is done by the modules it calls.
 
 Subcommands are imported when used, so ``osirix-tasks run`` does not pay for the server's or
-the client's imports (task start-up time is measured in benchmarks/bench_runner.py).
+the client's imports (start-up time is measured in benchmarks/bench_runner.py). Every error a
+user can cause is an :class:`~osirix_tasks.errors.OsirixTasksError`; it is caught here, in one
+place, and printed as ``error: <message>``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from typing import Any
 
 import click
 
-from ._common import AppState
+from ..errors import OsirixTasksError
+from ._common import AppState, report_error
 
 __all__ = ["main", "cli"]
 
@@ -27,13 +30,13 @@ COMMANDS = {
     "serve": "serve_cmd:serve",
     "import": "serve_cmd:import_",
     "servers": "servers_cmd:servers",
-    "select": "servers_cmd:select",
-    "open": "servers_cmd:open_",
+    "select": "host_cmd:select",
+    "open": "host_cmd:open_",
 }
 
 
 class LazyGroup(click.Group):
-    """A group whose subcommands are imported on first use."""
+    """A group whose subcommands are imported on first use, and that reports our errors."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -46,6 +49,13 @@ class LazyGroup(click.Group):
         module = importlib.import_module(f"{__name__}.{module_name}")
         command: Any = getattr(module, attribute)
         return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OsirixTasksError as exc:
+            report_error(exc)
+            ctx.exit(exc.exit_code)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

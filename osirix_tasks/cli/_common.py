@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from .._paths import registry_path
-from ..catalog import Catalog, build_catalog
+from ..errors import OsirixTasksError
 from ..model import TaskType
-from ..registry import Registry, RegistryError, load_registry
+
+if TYPE_CHECKING:
+    from ..catalog import Catalog
+    from ..registry import Registry
 
 
 class AppState:
@@ -22,14 +25,15 @@ class AppState:
         self.registry_path: Path = registry_path(registry)
 
     def registry(self) -> Registry:
-        """The registry, with its problems collected (a syntax error exits)."""
-        try:
-            return load_registry(self.registry_path)
-        except RegistryError as exc:
-            fail_problems(exc)
+        """The registry, with its problems collected (a syntax error raises RegistryError)."""
+        from ..registry import load_registry
+
+        return load_registry(self.registry_path)
 
     def catalog(self, *, warn: bool = True) -> Catalog:
         """Every known task; problems go to stderr as warnings when ``warn``."""
+        from ..catalog import build_catalog
+
         catalog = build_catalog(self.registry())
         if warn:
             for problem in catalog.problems:
@@ -50,16 +54,16 @@ def warning(message: str) -> None:
     click.echo(click.style("warning: ", fg="yellow") + message, err=True)
 
 
+def report_error(exc: OsirixTasksError) -> None:
+    """Each line of an error's message on stderr as ``error: ...``, in red on a terminal."""
+    for line in str(exc).splitlines() or [type(exc).__name__]:
+        click.echo(click.style("error: ", fg="red") + line, err=True)
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
-    """An error on stderr, in red on a terminal, and exit with ``code``."""
+    """An error on stderr, in red on a terminal, and exit with ``code`` (for usage problems the
+    CLI itself finds; errors of the modules it calls are raised and reported in one place)."""
     click.echo(click.style("error: ", fg="red") + message, err=True)
-    sys.exit(code)
-
-
-def fail_problems(exc: RegistryError, code: int = 1) -> NoReturn:
-    """Every problem of a RegistryError on stderr, then exit."""
-    for problem in exc.problems:
-        click.echo(click.style("error: ", fg="red") + str(problem), err=True)
     sys.exit(code)
 
 

@@ -8,21 +8,15 @@ from pathlib import Path
 import click
 
 from .._atomic import write_atomic
-from ..console import STDERR, STREAM_NAMES, RunRecord, RunStore, pid_alive
-from ._common import emit_json, fail
-from .run_cmd import echo_output, open_store
+from ..errors import OsirixTasksError
+from ..model import RunStatus
+from ..run.store import STDERR, STREAM_NAMES, RunRecord, RunStore, pid_alive
+from ._common import emit_json
+from .run_cmd import echo_output
 
-_COLOURS = {"succeeded": "green", "failed": "red", "error": "red", "timed out": "yellow", "cancelled": "yellow",
-            "lost": "magenta", "running": "cyan", "starting": "cyan"}
-
-
-def refresh(store: RunStore) -> None:
-    """Mark runs whose supervisor died as lost (their end was never recorded)."""
-    for record in store.running():
-        if not pid_alive(record.supervisor_pid) and time.time() - record.started > 2:
-            store.update(record.id, status="lost", ended=time.time(),
-                         message="its supervisor stopped before the task ended; the task may still be running"
-                         + (f" (pid {record.pid})" if record.pid and pid_alive(record.pid) else ""))
+_COLOURS = {RunStatus.SUCCEEDED: "green", RunStatus.FAILED: "red", RunStatus.ERROR: "red",
+            RunStatus.TIMED_OUT: "yellow", RunStatus.CANCELLED: "yellow", RunStatus.LOST: "magenta",
+            RunStatus.RUNNING: "cyan", RunStatus.STARTING: "cyan"}
 
 
 @click.command()
@@ -30,8 +24,8 @@ def refresh(store: RunStore) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def runs(limit: int, as_json: bool) -> None:
     """The run history: status, exit code, duration."""
-    store = open_store()
-    refresh(store)
+    store = RunStore()
+    store.mark_lost()
     records = store.runs(limit)
     if as_json:
         emit_json([r.to_json() for r in records])
@@ -42,14 +36,14 @@ def runs(limit: int, as_json: bool) -> None:
         exit_text = ("-" if record.exit_code is None and record.signal is None
                      else f"signal {record.signal}" if record.signal else f"exit {record.exit_code}")
         duration = f"{record.duration:.2f} s" if record.duration is not None else "..."
-        status = click.style(f"{record.status:<10}", fg=_COLOURS.get(record.status))
+        status = click.style(f"{record.status:<10}", fg=_COLOURS.get(RunStatus(record.status)))
         click.echo(f"{record.id}  {status}  {exit_text:<10} {duration:>9}  {record.task_name} ({record.task_type})")
 
 
 def _pick(store: RunStore, run_id: str | None) -> RunRecord:
     record = store.get(run_id) if run_id else store.latest()
     if record is None:
-        fail(f"no run {run_id!r} - see 'osirix-tasks runs'" if run_id else "no runs yet")
+        raise OsirixTasksError(f"no run {run_id!r} - see 'osirix-tasks runs'" if run_id else "no runs yet")
     return record
 
 
@@ -62,11 +56,11 @@ def _pick(store: RunStore, run_id: str | None) -> RunRecord:
 @click.option("--json", "as_json", is_flag=True, help="Print the output chunks as JSON.")
 def console(run_id: str | None, follow: bool, save_path: str | None, clear: bool, as_json: bool) -> None:
     """Show a run's output (the latest run by default): stdout, stderr in red."""
-    store = open_store()
+    store = RunStore()
     if clear:
         click.echo(f"Cleared {store.clear()} finished run(s).")
         return
-    refresh(store)
+    store.mark_lost()
     record = _pick(store, run_id)
     if as_json:
         emit_json({"run": record.to_json(), "output": [
@@ -89,5 +83,5 @@ def console(run_id: str | None, follow: bool, save_path: str | None, clear: bool
         if not follow or current is None or current.finished:
             break
         if not pid_alive(current.supervisor_pid):
-            refresh(store)
+            store.mark_lost()
         time.sleep(0.2)

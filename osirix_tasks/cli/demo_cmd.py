@@ -9,7 +9,6 @@ each did, how long it took and where its output is kept.
 from __future__ import annotations
 
 import contextlib
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -19,15 +18,18 @@ from osirixgrpc import utilities_pb2, viewercontroller_pb2
 
 from ..catalog import Catalog
 from ..client import Connection
-from ..console import RunStore
+from ..client.server_configs import free_port
+from ..errors import ControlError, OsirixTasksError
 from ..model import TaskSpec, TaskType
-from ..runner import plan_run, start_run
-from ..server.control import HostInfo, live_hosts, send
+from ..run.runner import plan_run, start_run
+from ..run.store import RunStore
+from ..server.control import HostInfo, ask, live_hosts
+from ..server.control_protocol import Open, Select, SelectRois, Status
 from ..server.demo import SLICES
 from ..server.demo import _uid as demo_uid
-from ..server_configs import free_port
-from ._common import AppState, fail, pass_state
-from .run_cmd import echo_output, open_store
+from ..server.spawn import spawn_host
+from ._common import AppState, pass_state
+from .run_cmd import echo_output
 
 VC = viewercontroller_pb2
 
@@ -35,36 +37,33 @@ VC = viewercontroller_pb2
 @contextlib.contextmanager
 def _host(keep: bool) -> Iterator[tuple[int, HostInfo]]:
     for info in live_hosts():
-        ports = send(info, {"op": "status"})["ports"]
+        try:
+            ports = ask(info, Status()).data["ports"]
+        except ControlError:
+            continue
         if ports:
             click.echo(f"Using the embedded OsiriX already running (pid {info.pid}) on 127.0.0.1:{ports[0]}")
             yield ports[0], info
             return
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "osirix_tasks", "serve", "--demo", "--port", str(port)],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    while line and not line.startswith("Listening on"):
-        line = process.stdout.readline()
-    if not line:
-        fail(f"the embedded OsiriX did not start (exit code {process.wait()}) - run 'osirix-tasks serve' to see why")
-    info = next(h for h in live_hosts() if h.pid == process.pid)
-    click.echo(f"Started an embedded OsiriX with the demo data (pid {process.pid}) on 127.0.0.1:{port}")
+    host = spawn_host(["--demo", "--port", str(port)])
+    if host.info is None:
+        host.stop()
+        raise OsirixTasksError(f"the embedded OsiriX (pid {host.pid}) did not publish its control channel")
+    click.echo(f"Started an embedded OsiriX with the demo data (pid {host.pid}) on 127.0.0.1:{port}")
     try:
-        yield port, info
+        yield port, host.info
     finally:
         if keep:
             click.echo(f"Left it running: stop it with 'osirix-tasks servers stop {port}'")
         else:
-            process.terminate()
-            process.wait(timeout=30)
+            host.stop()
 
 
 def _prepare(connection: Connection, host: HostInfo) -> None:
     """What a user does in OsiriX before running tasks of each type."""
-    send(host, {"op": "select", "studies": [demo_uid("study")], "series": []})
-    send(host, {"op": "open", "series": demo_uid("series")})
+    ask(host, Select(studies=[demo_uid("study")]))
+    ask(host, Open(series=demo_uid("series")))
     viewer = connection.call("OsirixFrontmostViewer", utilities_pb2.Empty()).viewer_controller
     middle = SLICES // 2
     connection.call("ViewerControllerSetIdx", VC.ViewerControllerSetIdxRequest(viewer_controller=viewer, idx=middle))
@@ -73,7 +72,7 @@ def _prepare(connection: Connection, host: HostInfo) -> None:
             viewer_controller=viewer, itype=9, name="demo lesion", idx=index, thickness=2, opacity=1,
             color=VC.ViewerControllerNewROIRequest.Color(r=255, g=64, b=0),
             rectangle=VC.ViewerControllerNewROIRequest.Rect(origin_x=40, origin_y=64, width=14, height=14)))
-    send(host, {"op": "select_rois", "name": "demo lesion"})
+    ask(host, SelectRois(name="demo lesion"))
     connection.call("ViewerControllerOpenVRViewerForMode",
                     VC.ViewerControllerOpenVRViewerForModeRequest(viewer_controller=viewer, mode="VR"))
     click.echo("Selected the demo study, opened it in a 2D viewer, drew and selected an ROI 'demo lesion' on three "
@@ -84,7 +83,7 @@ def _builtin(catalog: Catalog, kind: TaskType) -> TaskSpec:
     for entry in catalog.of_type(kind):
         if entry.origin == "builtin":
             return entry.spec
-    fail(f"no builtin {kind.value} task (is the builtin plugin disabled in tasks.toml?)")
+    raise OsirixTasksError(f"no builtin {kind.value} task (is the builtin plugin disabled in tasks.toml?)")
 
 
 @click.command()
@@ -93,7 +92,7 @@ def _builtin(catalog: Catalog, kind: TaskType) -> TaskSpec:
 def demo(state: AppState, keep: bool) -> None:
     """Start the embedded OsiriX with demo data and run one builtin task of each type on it."""
     catalog = state.catalog(warn=False)
-    store: RunStore = open_store()
+    store = RunStore()
     results = []
     with _host(keep) as (port, host), Connection(port) as connection:
         _prepare(connection, host)

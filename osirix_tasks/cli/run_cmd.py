@@ -6,14 +6,13 @@ import sys
 
 import click
 
-from .._discovery import NoServer, server_address
-from ..console import STDERR, SYSTEM, RunBlocked, RunStore, StoreError
+from ..client.discovery import server_address
+from ..contract import exit_code_of
+from ..errors import NoServer, OsirixTasksError
 from ..model import TaskType
-from ..runner import RunRefused, cancel_run, plan_run, start_run
-from ._common import TASK_TYPE, AppState, fail, pass_state, warning
-
-#: The exit code of ``osirix-tasks run`` for a run that did not end with one of its own.
-EXIT_TIMED_OUT, EXIT_CANCELLED = 124, 130
+from ..run.runner import cancel_run, plan_run, start_run
+from ..run.store import STDERR, SYSTEM, RunStore
+from ._common import TASK_TYPE, AppState, pass_state, warning
 
 
 def echo_output(stream: int, text: str) -> None:
@@ -25,14 +24,6 @@ def echo_output(stream: int, text: str) -> None:
     else:
         click.echo(text, nl=False)
     sys.stdout.flush()
-
-
-def open_store() -> RunStore:
-    """The console store, or a clear error."""
-    try:
-        return RunStore()
-    except StoreError as exc:
-        fail(str(exc))
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
@@ -52,27 +43,22 @@ def run(state: AppState, name: str, args: tuple[str, ...], kind: TaskType | None
     if not found:
         broken = [p for p in catalog.problems if f"task '{name}'" in p]
         if broken:
-            fail(f"task '{name}' cannot run: " + "; ".join(broken))
+            raise OsirixTasksError(f"task '{name}' cannot run: " + "; ".join(broken))
         of_type = f" of type {kind.value}" if kind else ""
-        fail(f"no task named {name!r}{of_type} - see 'osirix-tasks tasks list'")
+        raise OsirixTasksError(f"no task named {name!r}{of_type} - see 'osirix-tasks tasks list'")
     if len(found) > 1:
         kinds = ", ".join(e.spec.type.value for e in found)
-        fail(f"{len(found)} tasks are named {name!r} ({kinds}) - add --type")
+        raise OsirixTasksError(f"{len(found)} tasks are named {name!r} ({kinds}) - add --type")
     spec = found[0].spec
     try:
         address: str | None = server_address(server)
     except NoServer as exc:
         warning(f"{exc}; starting the task without one")
         address = None
-    except Exception as exc:
-        fail(str(exc))
-    store = open_store()
-    try:
-        plan = plan_run(spec, server=address, args=list(args), registry=state.registry_path,
-                        plugins=catalog.plugins, timeout=timeout, background=background)
-        record = start_run(plan, store, echo=None if background else echo_output)
-    except (RunRefused, RunBlocked, StoreError) as exc:
-        fail(str(exc))
+    store = RunStore()
+    plan = plan_run(spec, server=address, args=list(args), registry=state.registry_path,
+                    plugins=catalog.plugins, timeout=timeout, background=background)
+    record = start_run(plan, store, echo=None if background else echo_output)
     if background:
         click.echo(record.id)
         return
@@ -81,13 +67,8 @@ def run(state: AppState, name: str, args: tuple[str, ...], kind: TaskType | None
         summary += f" in {record.duration:.2f} s"
     click.echo(click.style(summary + f" - output kept in {store.path} ('osirix-tasks console {record.id}')",
                            dim=True), err=True)
-    if record.timed_out:
-        sys.exit(EXIT_TIMED_OUT)
-    if record.cancelled:
-        sys.exit(EXIT_CANCELLED)
-    if record.signal:
-        sys.exit(128 + record.signal)
-    sys.exit(record.exit_code if record.exit_code is not None else 1)
+    sys.exit(exit_code_of(exit_code=record.exit_code, signal=record.signal, timed_out=record.timed_out,
+                          cancelled=record.cancelled))
 
 
 @click.command()
@@ -95,9 +76,5 @@ def run(state: AppState, name: str, args: tuple[str, ...], kind: TaskType | None
 @click.option("--grace", type=float, default=5.0, help="Seconds between SIGTERM and SIGKILL.")
 def cancel(run_id: str, grace: float) -> None:
     """Stop a run and everything it started (SIGTERM, then SIGKILL after the grace period)."""
-    store = open_store()
-    try:
-        record = cancel_run(store, run_id, grace=grace)
-    except RunRefused as exc:
-        fail(str(exc))
+    record = cancel_run(RunStore(), run_id, grace=grace)
     click.echo(f"run {record.id}: {record.status}")

@@ -12,12 +12,14 @@ import click
 
 from .. import __version__
 from .._paths import user_data_dir
+from ..client.server_configs import read_servers
+from ..errors import PortUnavailable, ServerConfigError
 from ..server.database import Database
 from ..server.demo import demo_folder
-from ..server.host import Host, PortUnavailable, database_folder
+from ..server.host import Host, database_folder
 from ..server.importer import ImportSummary, import_paths
+from ..server.spawn import READY_LINE
 from ..server.state import OsirixState
-from ..server_configs import ServerConfigError, read_servers
 from ._common import fail, warning
 
 DEFAULT_PORT = 50051
@@ -84,16 +86,17 @@ def serve(ports: tuple[int, ...], database: str | None, empty: bool, demo: bool,
     for port in ports or default_ports():
         try:
             host.start_server(port)
-        except PortUnavailable as exc:
+        except PortUnavailable:
             host.shutdown()
-            fail(str(exc))
+            raise
     host.open_control_channel()
     studies, series, images = db.counts()
     click.echo(f"Embedded OsiriX (osirix-tasks {__version__}): database {db.folder} "
                f"({studies} studies, {series} series, {images} images)")
     for port in host.ports():
         click.echo(f"Listening on 127.0.0.1:{port}")
-    click.echo("Press Ctrl-C to stop.", err=True)
+    sys.stdout.flush()  # the ports before the ready line, also when stdout is a file
+    click.echo(READY_LINE, err=True)
     while not stop.is_set() and not host.stopped.is_set():
         stop.wait(0.5)
     host.shutdown()

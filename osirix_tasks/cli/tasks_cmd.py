@@ -1,4 +1,4 @@
-"""``osirix-tasks tasks ...``: list, show, add, remove, validate, import/export the plugin file."""
+"""``osirix-tasks tasks ...``: list, show, add, remove, validate, import/export OsiriXgrpc's script_configs.json."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import click
 from pydantic import ValidationError
 
 from ..model import TaskSpec, TaskType, default_interpreter
-from ..plugin_json import export_script_configs, read_script_configs
-from ..registry import RegistryError, add_tasks, describe_error, remove_task
-from ._common import TASK_TYPE, AppState, emit_json, fail, fail_problems, pass_state, warning
+from ..registry import RegistryError, add_tasks, problems_of, remove_task
+from ..registry.script_configs import export_script_configs, read_script_configs
+from ._common import TASK_TYPE, AppState, emit_json, fail, pass_state, warning
 
 
 @click.group()
@@ -80,21 +80,13 @@ def add(state: AppState, path: str, kind: TaskType, name: str | None, interprete
     try:
         spec = TaskSpec.model_validate(fields)
     except ValidationError as exc:
-        for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else "task"
-            click.echo(click.style("error: ", fg="red")
-                       + f"{path}: field '{field}': {describe_error(error, known=TaskSpec.model_fields)}",
-                       err=True)
-        raise SystemExit(1) from None
+        raise RegistryError(problems_of(exc.errors(), file=path, known=TaskSpec.model_fields)) from None
     clash = [e for e in state.catalog(warn=False).find(spec.name, spec.type)
              if not e.origin.startswith(state.registry_path.name)]
     if clash:
         fail(f"task '{spec.name}' ({spec.type.value}) is already provided by {clash[0].origin} - "
              "choose another --name")
-    try:
-        add_tasks(state.registry_path, [spec])
-    except RegistryError as exc:
-        fail_problems(exc)
+    add_tasks(state.registry_path, [spec])
     click.echo(f"Added '{spec.name}' ({spec.type.value}) to {state.registry_path}")
 
 
@@ -104,10 +96,7 @@ def add(state: AppState, path: str, kind: TaskType, name: str | None, interprete
 @pass_state
 def remove(state: AppState, name: str, kind: TaskType | None) -> None:
     """Remove a task from the registry (the file keeps its other entries and comments)."""
-    try:
-        removed = remove_task(state.registry_path, name, kind)
-    except RegistryError as exc:
-        fail_problems(exc)
+    removed = remove_task(state.registry_path, name, kind)
     click.echo(f"Removed '{name}' ({removed.get('type')}) from {state.registry_path}")
 
 
@@ -129,24 +118,21 @@ def validate(state: AppState, as_json: bool) -> None:
         raise SystemExit(1)
 
 
-@tasks.command("import-plugin")
+@tasks.command("import-scripts")
 @click.argument("file", type=click.Path(dir_okay=False))
 @pass_state
-def import_plugin(state: AppState, file: str) -> None:
-    """Add the scripts of the plugin's script_configs.json FILE to the registry."""
-    try:
-        specs = read_script_configs(file)
-        add_tasks(state.registry_path, specs)
-    except RegistryError as exc:
-        fail_problems(exc)
+def import_scripts(state: AppState, file: str) -> None:
+    """Add the scripts of OsiriXgrpc's script_configs.json FILE to the registry."""
+    specs = read_script_configs(file)
+    add_tasks(state.registry_path, specs)
     click.echo(f"Imported {len(specs)} task(s) from {file} into {state.registry_path}")
 
 
-@tasks.command("export-plugin")
+@tasks.command("export-scripts")
 @click.argument("file", type=click.Path(dir_okay=False))
 @pass_state
-def export_plugin(state: AppState, file: str) -> None:
-    """Write the registry's script tasks to FILE in the plugin's script_configs.json format."""
+def export_scripts(state: AppState, file: str) -> None:
+    """Write the registry's script tasks to FILE in OsiriXgrpc's script_configs.json format."""
     registry = state.registry()
     for problem in registry.problems:
         warning(f"{problem} (entry not exported)")
@@ -162,11 +148,13 @@ def restore(state: AppState) -> None:
     from ..registry import load_registry
 
     backup = state.registry_path.with_name(state.registry_path.name + ".bak")
-    try:
-        load_registry(backup)
-        broken = restore_backup(state.registry_path)
-    except RegistryError as exc:
-        fail_problems(exc)
-    except FileNotFoundError as exc:
-        fail(str(exc))
+    load_registry(backup)
+    broken = restore_backup(state.registry_path)
     click.echo(f"Restored {state.registry_path} from {backup.name}; the replaced file is kept as {broken.name}")
+
+
+# The names of the first release, kept working (hidden from --help).
+tasks.add_command(click.Command("import-plugin", callback=import_scripts.callback, params=import_scripts.params,
+                                help=import_scripts.help, hidden=True))
+tasks.add_command(click.Command("export-plugin", callback=export_scripts.callback, params=export_scripts.params,
+                                help=export_scripts.help, hidden=True))

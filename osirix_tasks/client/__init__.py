@@ -1,6 +1,33 @@
-"""The osirix-tasks client for OsiriX (real or embedded), over the ``osirixgrpc`` stubs."""
+"""The osirix-tasks client for OsiriX (real or embedded), over the ``osirixgrpc`` stubs.
 
-from ._status import OsirixError, check
-from .connection import Connection, NoServer, server_address
+Names are loaded on first use, so that ``osirix_tasks.client.discovery`` and
+``osirix_tasks.client.server_configs`` can be imported without gRPC (the CLI's lean paths).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..errors import NoServer, OsirixError
+    from ._status import check
+    from .connection import Connection
+    from .discovery import server_address
 
 __all__ = ["Connection", "NoServer", "OsirixError", "check", "server_address"]
+
+_HOMES = {
+    "Connection": ".connection",
+    "NoServer": "..errors",
+    "OsirixError": "..errors",
+    "check": "._status",
+    "server_address": ".discovery",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(home, __name__), name)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from osirixgrpc import dcmpix_pb2, utilities_pb2
 
-from .._wire import encode_varint, read_varint
+from ._wire import encode_varint, read_varint
 
 __all__ = ["PixelAnswer", "decode_pix_image", "encode_set_image_request"]
 

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from ..errors import OsirixError
+
 __all__ = ["OsirixError", "check"]
 
 R = TypeVar("R")
-
-
-class OsirixError(RuntimeError):
-    """OsiriX answered status 0. ``rpc`` names the call, ``message`` is OsiriX's own text."""
-
-    def __init__(self, rpc: str, message: str):
-        self.rpc = rpc
-        self.message = message
-        super().__init__(f"{rpc}: {message or 'failed without a message'}")
 
 
 def check(response: R, rpc: str = "OsiriX") -> R:

@@ -10,19 +10,17 @@ import grpc
 import osirixgrpc  # noqa: F401
 from osirixgrpc import osirix_pb2_grpc, types_pb2, utilities_pb2
 
-from .._discovery import SERVER_ENV, NoServer, server_address
-from ._status import OsirixError, check
+from ..errors import NoServer, OsirixError
+from ._status import check
+from .discovery import server_address
+from .options import CHANNEL_OPTIONS
 
 if TYPE_CHECKING:
     import numpy as np
 
     from ._codec import PixelAnswer
 
-__all__ = ["Connection", "server_address", "SERVER_ENV", "NoServer"]
-
-MAX_MESSAGE_BYTES = 512 * 1024 * 1024
-_OPTIONS = [("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)]
+__all__ = ["Connection", "server_address", "NoServer"]
 
 
 class Connection:
@@ -30,7 +28,7 @@ class Connection:
 
     def __init__(self, address: str | int | None = None):
         self.address = server_address(address)
-        self.channel = grpc.insecure_channel(self.address, options=_OPTIONS)
+        self.channel = grpc.insecure_channel(self.address, options=CHANNEL_OPTIONS)
         self.stub = osirix_pb2_grpc.OsiriXServiceStub(self.channel)
         self._pixel_calls: tuple[Any, Any] | None = None
 

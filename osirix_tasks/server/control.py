@@ -1,8 +1,9 @@
-"""The host's control channel: how the CLI reaches a running host (start/stop servers, select...).
+"""How the CLI reaches a running host: host files, and sending typed requests.
 
-A host listens on 127.0.0.1 with :mod:`multiprocessing.connection` (HMAC-authenticated with a
-random key) and describes itself in ``hosts/<pid>.json`` (mode 0600) under the plugin support
-folder. Only a process of the same user that can read that file can talk to it.
+A host listens on 127.0.0.1 (see :mod:`.control_listener`) and describes itself in
+``osirix-tasks-hosts/<pid>.json`` (mode 0600) under the OsiriXgrpc support folder, with a random
+key. Only a process of the same user that can read that file can talk to it; the wire format and
+the requests are in :mod:`.control_protocol`.
 """
 
 from __future__ import annotations
@@ -10,20 +11,19 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
-from multiprocessing.connection import Client
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-from .._paths import plugin_support_dir
+from .._paths import osirixgrpc_support_dir
+from ..errors import ControlError
+from .control_protocol import Reply, Request, prove_client, recv_frame, send_frame
 
-__all__ = ["HostInfo", "hosts_folder", "live_hosts", "send", "ControlError", "new_authkey", "who_holds_port"]
-
-
-class ControlError(RuntimeError):
-    """The host could not be reached or refused the command; the message says why."""
+__all__ = ["HostInfo", "hosts_folder", "live_hosts", "send", "ask", "ControlError", "new_authkey", "who_holds_port"]
 
 
 @dataclass(frozen=True)
@@ -38,13 +38,12 @@ class HostInfo:
 
     def to_json(self) -> dict[str, Any]:
         """The file's content."""
-        return {"pid": self.pid, "address": list(self.address), "authkey": self.authkey,
-                "database": self.database}
+        return {"pid": self.pid, "address": list(self.address), "authkey": self.authkey, "database": self.database}
 
 
-def hosts_folder() -> Path:
-    """Where running hosts describe themselves."""
-    return plugin_support_dir() / "osirix-tasks-hosts"
+def hosts_folder(environ: Mapping[str, str] | None = None) -> Path:
+    """Where running hosts describe themselves (for a process with ``environ`` when given)."""
+    return osirixgrpc_support_dir(environ) / "osirix-tasks-hosts"
 
 
 def new_authkey() -> str:
@@ -60,15 +59,21 @@ def publish(info: HostInfo) -> None:
         json.dump(info.to_json(), handle)
 
 
-def live_hosts() -> list[HostInfo]:
-    """Hosts whose process is alive; files of dead hosts are removed."""
+def live_hosts(environ: Mapping[str, str] | None = None) -> list[HostInfo]:
+    """Hosts whose process is alive (as seen by a process with ``environ`` when given); files of dead
+    hosts are removed."""
     found = []
-    folder = hosts_folder()
+    folder = hosts_folder(environ)
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         try:
             data = json.loads(path.read_text())
-            info = HostInfo(int(data["pid"]), (data["address"][0], int(data["address"][1])),
-                            data["authkey"], data.get("database", ""), path)
+            info = HostInfo(
+                int(data["pid"]),
+                (data["address"][0], int(data["address"][1])),
+                data["authkey"],
+                data.get("database", ""),
+                path,
+            )
         except (OSError, ValueError, KeyError, IndexError):
             continue
         if psutil.pid_exists(info.pid):
@@ -78,20 +83,41 @@ def live_hosts() -> list[HostInfo]:
     return found
 
 
-def send(info: HostInfo, command: dict[str, Any], timeout: float = 120.0) -> dict[str, Any]:
-    """Send one command to a host and return its answer (raises ControlError on refusal)."""
+def _connect(info: HostInfo, timeout: float) -> socket.socket:
     try:
-        with Client(info.address, authkey=bytes.fromhex(info.authkey)) as connection:
-            connection.send(command)
-            if not connection.poll(timeout):
-                raise ControlError(f"host {info.pid} did not answer within {timeout:.0f} s")
-            answer: dict[str, Any] = connection.recv()
-    except (OSError, EOFError) as exc:
-        raise ControlError(f"cannot reach the host (pid {info.pid}) at {info.address[0]}:{info.address[1]}: "
-                           f"{exc}") from exc
-    if not answer.get("ok"):
-        raise ControlError(str(answer.get("message", "the host refused the command")))
-    return answer
+        sock = socket.create_connection(info.address, timeout=timeout)
+    except OSError as exc:
+        raise ControlError(
+            f"cannot reach the host (pid {info.pid}) at {info.address[0]}:{info.address[1]}: {exc}"
+        ) from exc
+    try:
+        prove_client(sock, bytes.fromhex(info.authkey))
+    except (OSError, ControlError) as exc:
+        sock.close()
+        raise ControlError(f"cannot talk to the host (pid {info.pid}): {exc}") from exc
+    return sock
+
+
+def send(info: HostInfo, request: Request, timeout: float = 120.0) -> Reply:
+    """Send one request to a host and return its reply, whatever it says (ControlError when unreachable)."""
+    sock = _connect(info, timeout)
+    try:
+        send_frame(sock, request.model_dump(mode="json"))
+        return Reply.model_validate(recv_frame(sock))
+    except TimeoutError:
+        raise ControlError(f"host {info.pid} did not answer within {timeout:.0f} s") from None
+    except OSError as exc:
+        raise ControlError(f"the host (pid {info.pid}) dropped the control connection: {exc}") from exc
+    finally:
+        sock.close()
+
+
+def ask(info: HostInfo, request: Request, timeout: float = 120.0) -> Reply:
+    """Send one request and return the reply; ControlError with the host's message when it refuses."""
+    reply = send(info, request, timeout)
+    if not reply.ok:
+        raise ControlError(reply.message or "the host refused the request")
+    return reply
 
 
 def who_holds_port(port: int) -> str | None:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from osirixgrpc import dcmpix_pb2, types_pb2
 
-from .._wire import encode_varint, read_varint
+from ..client._wire import encode_varint, read_varint
 from .workspace import Pix
 
 __all__ = ["PixImage", "serialize_image_response", "SetImageRequest", "parse_set_image_request"]

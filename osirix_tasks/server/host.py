@@ -13,19 +13,34 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from multiprocessing.connection import Connection, Listener
 from pathlib import Path
 from typing import Any
 
 import grpc
 
+from ..client.options import CHANNEL_OPTIONS
+from ..client.server_configs import update_servers
+from ..errors import OsirixTasksError, PortUnavailable
 from ..model import ServerSpec
-from ..server_configs import update_servers
 from .control import HostInfo, hosts_folder, new_authkey, publish, who_holds_port
+from .control_listener import ControlListener
+from .control_protocol import (
+    Import,
+    Open,
+    Reply,
+    Request,
+    Select,
+    SelectRois,
+    Shutdown,
+    StartServer,
+    Status,
+    StopServer,
+)
 from .conventions import sorted_images
 from .importer import import_paths
-from .servicer import MAX_MESSAGE_BYTES, build_handler
+from .servicer import build_handler
 from .state import OsirixState
 from .workspace import open_viewer
 
@@ -34,10 +49,6 @@ __all__ = ["Host", "PortUnavailable", "LOCALHOST"]
 log = logging.getLogger(__name__)
 LOCALHOST = "127.0.0.1"
 WORKERS_PER_SERVER = 8
-
-
-class PortUnavailable(RuntimeError):
-    """The port cannot be served; the message says who holds it or why."""
 
 
 def _check_port_free(port: int) -> None:
@@ -82,7 +93,7 @@ class Host:
         self.servers: dict[int, grpc.Server] = {}
         self.lock = threading.RLock()
         self.stopped = threading.Event()
-        self._listener: Listener | None = None
+        self._listener: ControlListener | None = None
         self.info: HostInfo | None = None
 
     # --- servers -------------------------------------------------------------------------
@@ -96,11 +107,7 @@ class Host:
             server = grpc.server(
                 ThreadPoolExecutor(max_workers=WORKERS_PER_SERVER, thread_name_prefix=f"osirix-{port}"),
                 handlers=[self.handler],
-                options=[
-                    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-                    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-                    ("grpc.so_reuseport", 0),
-                ],
+                options=[*CHANNEL_OPTIONS, ("grpc.so_reuseport", 0)],
             )
             try:
                 bound = server.add_insecure_port(f"{LOCALHOST}:{port}")
@@ -142,110 +149,107 @@ class Host:
     # --- control channel -------------------------------------------------------------------
 
     def open_control_channel(self) -> HostInfo:
-        """Listen for CLI commands on 127.0.0.1 and publish how to reach us."""
+        """Listen for control requests on 127.0.0.1 and publish how to reach us."""
         authkey = new_authkey()
-        self._listener = Listener((LOCALHOST, 0), authkey=bytes.fromhex(authkey))
-        address = self._listener.address
-        self.info = HostInfo(os.getpid(), (address[0], int(address[1])), authkey,
-                             str(self.state.db.folder), hosts_folder() / f"{os.getpid()}.json")
+        self._listener = ControlListener(bytes.fromhex(authkey), self.dispatch)
+        self.info = HostInfo(os.getpid(), self._listener.address, authkey, str(self.state.db.folder),
+                             hosts_folder() / f"{os.getpid()}.json")
         publish(self.info)
-        threading.Thread(target=self._accept_loop, name="osirix-control", daemon=True).start()
+        self._listener.start()
         return self.info
 
-    def _accept_loop(self) -> None:
-        assert self._listener is not None
-        while not self.stopped.is_set():
-            try:
-                connection = self._listener.accept()
-            except (OSError, EOFError):
-                if self.stopped.is_set():
-                    return
-                continue
-            except Exception:  # a client with the wrong key: AuthenticationError
-                log.warning("refused a control connection that failed authentication")
-                continue
-            threading.Thread(target=self._serve_connection, args=(connection,), daemon=True).start()
-
-    def _serve_connection(self, connection: Connection) -> None:
-        with connection:
-            try:
-                command = connection.recv()
-                connection.send(self.handle(command))
-            except (OSError, EOFError):
-                pass
-
-    def handle(self, command: dict[str, Any]) -> dict[str, Any]:
-        """Carry out one control command; never raises."""
-        op = command.get("op") if isinstance(command, dict) else None
+    def dispatch(self, request: Request) -> Reply:
+        """Carry out one control request; never raises (errors become a refusing reply)."""
+        handler = self._handlers.get(type(request))
+        if handler is None:
+            return Reply(ok=False, message=f"this host does not handle {request.op!r} requests")
         try:
-            if op == "status":
-                studies, series, images = self.state.db.counts()
-                return {"ok": True, "pid": os.getpid(), "ports": self.ports(),
-                        "database": str(self.state.db.folder),
-                        "counts": {"studies": studies, "series": series, "images": images}}
-            if op == "start":
-                self.start_server(int(command["port"]))
-                return {"ok": True, "message": f"serving on {LOCALHOST}:{command['port']}"}
-            if op == "stop":
-                self.stop_server(int(command["port"]))
-                return {"ok": True, "message": f"stopped {LOCALHOST}:{command['port']}"}
-            if op == "select":
-                return self._select(command)
-            if op == "open":
-                return self._open(command)
-            if op == "select_rois":
-                return self._select_rois(command)
-            if op == "import":
-                summary = import_paths(self.state.db, command["paths"], copy=bool(command.get("copy", True)))
-                return {"ok": True, "message": str(summary)}
-            if op == "shutdown":
-                threading.Thread(target=self.shutdown, daemon=True).start()
-                return {"ok": True, "message": "shutting down"}
-        except (PortUnavailable, FileNotFoundError, KeyError, ValueError) as exc:
-            return {"ok": False, "message": str(exc)}
-        return {"ok": False, "message": f"unknown command {op!r}"}
+            return handler(request)
+        except OsirixTasksError as exc:
+            return Reply(ok=False, message=str(exc))
+        except Exception as exc:  # a bug must not take the host down; the client hears of it
+            log.exception("control request %r failed", request)
+            return Reply(ok=False, message=f"internal error while handling {request.op!r}: {type(exc).__name__}: {exc}")
 
-    def _open(self, command: dict[str, Any]) -> dict[str, Any]:
+    @property
+    def _handlers(self) -> dict[type, Callable[[Any], Reply]]:
+        return {
+            Status: self._status,
+            StartServer: self._start,
+            StopServer: self._stop,
+            Select: self._select,
+            Open: self._open,
+            SelectRois: self._select_rois,
+            Import: self._import,
+            Shutdown: self._shutdown,
+        }
+
+    def _status(self, request: Status) -> Reply:
+        studies, series, images = self.state.db.counts()
+        return Reply(ok=True, message=f"serving {self.ports()}", data={
+            "pid": os.getpid(), "ports": self.ports(), "database": str(self.state.db.folder),
+            "counts": {"studies": studies, "series": series, "images": images}})
+
+    def _start(self, request: StartServer) -> Reply:
+        self.start_server(request.port)
+        return Reply(ok=True, message=f"serving on {LOCALHOST}:{request.port}")
+
+    def _stop(self, request: StopServer) -> Reply:
+        self.stop_server(request.port)
+        return Reply(ok=True, message=f"stopped {LOCALHOST}:{request.port}")
+
+    def _import(self, request: Import) -> Reply:
+        summary = import_paths(self.state.db, request.paths, copy=request.copy_files)
+        return Reply(ok=True, message=str(summary))
+
+    def _shutdown(self, request: Shutdown) -> Reply:
+        threading.Thread(target=self.shutdown, daemon=True).start()
+        return Reply(ok=True, message="shutting down")
+
+    def _open(self, request: Open) -> Reply:
         """Open a viewer on a series, as a double-click in the browser does (frames: a 4D copy)."""
         db = self.state.db
-        rows = db.find_series(command["series"])
+        rows = db.find_series(request.series)
         if not rows:
-            return {"ok": False, "message": f"no series with SeriesInstanceUID {command['series']} in the database"}
+            return Reply(ok=False, message=f"no series with SeriesInstanceUID {request.series} in the database")
         ids = [i.id for i in sorted_images(db.images_of(rows[0].id))]
-        frames = max(1, int(command.get("frames", 1)))
-        viewer = self.state.viewers.add(open_viewer(db, [ids] * frames))
-        return {"ok": True, "message": f"opened a viewer of {len(ids)} slice(s) x {frames} frame(s): {viewer.title()}"}
+        viewer = self.state.viewers.add(open_viewer(db, [ids] * request.frames))
+        return Reply(ok=True, message=f"opened a viewer of {len(ids)} slice(s) x {request.frames} frame(s): "
+                                      f"{viewer.title()}")
 
-    def _select_rois(self, command: dict[str, Any]) -> dict[str, Any]:
-        """Select the frontmost viewer's ROIs named ``name`` (all others are deselected)."""
+    def _select_rois(self, request: SelectRois) -> Reply:
+        """Select the frontmost viewer's ROIs named ``name``; the others are deselected, unless none has it."""
         viewer = self.state.viewers.frontmost()
         if viewer is None:
-            return {"ok": False, "message": "no viewer is open - open one first ('osirix-tasks open SERIES_UID')"}
+            return Reply(ok=False, message="no viewer is open - open one first ('osirix-tasks open SERIES_UID')")
         with self.state.lock:
-            chosen = 0
-            for roi in viewer.all_rois():
-                roi.selected = roi.name == command["name"]
-                chosen += roi.selected
-        if not chosen:
-            return {"ok": False, "message": f"no ROI named {command['name']!r} in the frontmost viewer"}
-        return {"ok": True, "message": f"selected {chosen} ROI(s) named {command['name']!r}"}
+            rois = viewer.all_rois()
+            chosen = sum(roi.name == request.name for roi in rois)
+            if not chosen:
+                names = sorted({roi.name for roi in rois})
+                known = f" (its ROIs: {', '.join(repr(n) for n in names)})" if names else " (it has no ROIs)"
+                return Reply(ok=False, message=f"no ROI named {request.name!r} in the frontmost viewer{known}; "
+                                               "the selection is unchanged")
+            for roi in rois:
+                roi.selected = roi.name == request.name
+        return Reply(ok=True, message=f"selected {chosen} ROI(s) named {request.name!r}")
 
-    def _select(self, command: dict[str, Any]) -> dict[str, Any]:
+    def _select(self, request: Select) -> Reply:
         db = self.state.db
         studies: list[int] = []
         series: list[int] = []
-        for uid in command.get("studies", []):
+        for uid in request.studies:
             row = db.find_study(uid)
             if row is None:
-                return {"ok": False, "message": f"no study with StudyInstanceUID {uid} in the database"}
+                return Reply(ok=False, message=f"no study with StudyInstanceUID {uid} in the database")
             studies.append(row.id)
-        for uid in command.get("series", []):
+        for uid in request.series:
             rows = db.find_series(uid)
             if not rows:
-                return {"ok": False, "message": f"no series with SeriesInstanceUID {uid} in the database"}
+                return Reply(ok=False, message=f"no series with SeriesInstanceUID {uid} in the database")
             series.extend(r.id for r in rows)
         self.state.select(studies, series)
-        return {"ok": True, "message": f"selected {len(studies)} study(ies) and {len(series)} series"}
+        return Reply(ok=True, message=f"selected {len(studies)} study(ies) and {len(series)} series")
 
 
 def database_folder(explicit: str | None, data_dir: Path) -> Path:

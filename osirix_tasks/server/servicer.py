@@ -27,12 +27,9 @@ from .protocol import (
 )
 from .state import OsirixState
 
-__all__ = ["build_handler", "MAX_MESSAGE_BYTES"]
+__all__ = ["build_handler"]
 
 log = logging.getLogger(__name__)
-
-#: Clients open channels with 512 MiB limits; the server allows the same.
-MAX_MESSAGE_BYTES = 512 * 1024 * 1024
 
 
 def _guarded(name: str, state: OsirixState) -> Callable[[Any, grpc.ServicerContext], Any]:

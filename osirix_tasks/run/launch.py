@@ -1,9 +1,10 @@
-"""The task's own process: ``python -u -m osirix_tasks.launch --location mod:func ...``.
+"""The task's own process: ``python -u -m osirix_tasks.run.launch --location mod:func ...``.
 
 It loads the plugins the registry enables, imports the decorated function, builds the connected
 context through the ``osirix_tasks_context`` hooks and calls the body through the
-``osirix_tasks_run_task`` hook (so plugins can wrap every run). Exit codes: 0 done, 1 the task
-raised, 2 the task could not be loaded, 3 what the task needs is not open or selected in OsiriX.
+``osirix_tasks_run_task`` hook (so plugins can wrap every run). Exit codes are
+:class:`osirix_tasks.contract.ExitCode`: 0 done, 1 the task raised, 2 the task could not be
+loaded, 3 what the task needs is not open or selected in OsiriX.
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ import argparse
 import sys
 import traceback
 
-from .taskcontext import ContextUnavailable
-
-EXIT_OK, EXIT_TASK_FAILED, EXIT_NOT_LOADED, EXIT_CONTEXT_UNAVAILABLE = 0, 1, 2, 3
+from ..contract import ExitCode
+from ..errors import ContextUnavailable
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one decorated task; returns the process exit code."""
-    parser = argparse.ArgumentParser(prog="python -m osirix_tasks.launch")
+    parser = argparse.ArgumentParser(prog="python -m osirix_tasks.run.launch")
     parser.add_argument("--location", required=True)
     parser.add_argument("--type", required=True)
     parser.add_argument("--name", required=True)
@@ -27,8 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("args", nargs="*")
     options = parser.parse_args(argv)
 
-    from ._context_build import build_context, task_plugins
-    from .decorators import load_task_function, task_of
+    from ..decorators import load_task_function, task_of
+    from .context_build import build_context, task_plugins
 
     try:
         plugins = task_plugins(options.registry)
@@ -36,24 +36,24 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         print(f"osirix-tasks: cannot load task '{options.name}' ({options.location}): {type(exc).__name__}: {exc}",
               file=sys.stderr)
-        return EXIT_NOT_LOADED
+        return ExitCode.NOT_LOADED
     spec = task_of(function)
     assert spec is not None
     try:
         context = build_context(spec, plugins, options.args)
     except ContextUnavailable as exc:
         print(f"osirix-tasks: {exc}", file=sys.stderr)
-        return EXIT_CONTEXT_UNAVAILABLE
+        return ExitCode.CONTEXT_UNAVAILABLE
     try:
         plugins.manager.hook.osirix_tasks_run_task(context=context, task=spec, function=function)
     except Exception as exc:
         print(f"osirix-tasks: task '{spec.name}' ({spec.type.value}) failed: {type(exc).__name__}: {exc}",
               file=sys.stderr)
         traceback.print_exc()
-        return EXIT_TASK_FAILED
+        return ExitCode.TASK_FAILED
     finally:
         context.close()
-    return EXIT_OK
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

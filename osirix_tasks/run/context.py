@@ -5,13 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import TaskSpec
+from ..errors import ContextUnavailable
+from ..model import TaskSpec
 
 __all__ = ["TaskContext", "ContextUnavailable"]
-
-
-class ContextUnavailable(RuntimeError):
-    """What the task's type needs is not there in OsiriX; the message says what to open or select."""
 
 
 @dataclass

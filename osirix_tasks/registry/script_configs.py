@@ -14,15 +14,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ._atomic import write_atomic
-from .model import TaskSpec
-from .registry import Problem, Registry, RegistryError, describe_error
+from .._atomic import write_atomic
+from ..model import TaskSpec
+from .load import Registry
+from .problems import Problem, RegistryError, describe_error
 
 __all__ = ["read_script_configs", "script_configs_json", "export_script_configs"]
 
 #: plugin key -> TaskSpec field
-_FIELDS = {"name": "name", "path": "location", "interpreterPath": "interpreter",
-           "type": "type", "blocking": "blocking"}
+_FIELDS = {"name": "name", "path": "location", "interpreterPath": "interpreter", "type": "type", "blocking": "blocking"}
 _PLUGIN_KEYS = {v: k for k, v in _FIELDS.items()}
 
 
@@ -39,14 +39,21 @@ def read_script_configs(path: str | os.PathLike[str]) -> list[TaskSpec]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise RegistryError([Problem(str(path), None, "", None,
-                                     "no such file - give the path of the plugin's script_configs.json")]) from None
+        raise RegistryError(
+            [Problem(str(path), None, "", None, "no such file - give the path of the plugin's script_configs.json")]
+        ) from None
     except json.JSONDecodeError as exc:
-        raise RegistryError([Problem(f"{label}:{exc.lineno}:{exc.colno}", None, "", None,
-                                     f"JSON syntax error: {exc.msg} - fix the file")]) from None
+        raise RegistryError(
+            [
+                Problem(
+                    f"{label}:{exc.lineno}:{exc.colno}", None, "", None, f"JSON syntax error: {exc.msg} - fix the file"
+                )
+            ]
+        ) from None
     if not isinstance(data, list):
-        raise RegistryError([Problem(label, None, "", None,
-                                     "must be a JSON array of script entries, as the plugin writes it")])
+        raise RegistryError(
+            [Problem(label, None, "", None, "must be a JSON array of script entries, as the plugin writes it")]
+        )
     specs, problems = [], []
     for number, entry in enumerate(data, start=1):
         subject = f"entry {number} ('{entry.get('name', '?')}')" if isinstance(entry, dict) else f"entry {number}"
@@ -55,8 +62,15 @@ def read_script_configs(path: str | os.PathLike[str]) -> list[TaskSpec]:
             continue
         unknown = sorted(set(entry) - set(_FIELDS))
         for key in unknown:
-            problems.append(Problem(label, None, subject, key,
-                                    f"not a field of the plugin's format (known: {', '.join(_FIELDS)}) - remove it"))
+            problems.append(
+                Problem(
+                    label,
+                    None,
+                    subject,
+                    key,
+                    f"not a field of the plugin's format (known: {', '.join(_FIELDS)}) - remove it",
+                )
+            )
         fields: dict[str, Any] = {_FIELDS[k]: v for k, v in entry.items() if k in _FIELDS}
         if "blocking" in fields:
             fields["blocking"] = _blocking(fields["blocking"])
@@ -67,8 +81,11 @@ def read_script_configs(path: str | os.PathLike[str]) -> list[TaskSpec]:
         except ValidationError as exc:
             for error in exc.errors():
                 name = str(error["loc"][0]) if error["loc"] else None
-                problems.append(Problem(label, None, subject, _PLUGIN_KEYS.get(name or "", name),
-                                        describe_error(error, known=_FIELDS)))
+                problems.append(
+                    Problem(
+                        label, None, subject, _PLUGIN_KEYS.get(name or "", name), describe_error(error, known=_FIELDS)
+                    )
+                )
     if problems:
         raise RegistryError(problems)
     return specs

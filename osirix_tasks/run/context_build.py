@@ -6,13 +6,14 @@ import os
 import sys
 from pathlib import Path
 
-from ._paths import registry_path
-from .model import TaskSpec
-from .plugins import PluginSet, load_plugins
-from .registry import load_settings
-from .taskcontext import TaskContext
+from .._paths import registry_path
+from ..contract import Env
+from ..model import TaskSpec, TaskType
+from ..plugins import PluginSet, load_plugins
+from ..registry import load_settings
+from .context import TaskContext
 
-__all__ = ["task_plugins", "build_context"]
+__all__ = ["task_plugins", "build_context", "script_context"]
 
 
 def task_plugins(registry: str | os.PathLike[str] | None = None) -> PluginSet:
@@ -28,19 +29,17 @@ def task_plugins(registry: str | os.PathLike[str] | None = None) -> PluginSet:
 
 def build_context(task: TaskSpec, plugins: PluginSet, args: list[str] | None = None) -> TaskContext:
     """A connected context for ``task``; raises ContextUnavailable saying what to open or select."""
-    context = TaskContext(task=task, server=os.environ.get("OSIRIX_TASKS_SERVER"),
-                          run_id=os.environ.get("OSIRIX_TASKS_RUN_ID"), args=list(args or []))
+    context = TaskContext(task=task, server=os.environ.get(Env.SERVER), run_id=os.environ.get(Env.RUN_ID),
+                          args=list(args or []))
     plugins.manager.hook.osirix_tasks_context(context=context, task=task)
     return context
 
 
 def script_context(kind: str | None = None) -> TaskContext:
     """The context of the running script task (see :func:`osirix_tasks.context`)."""
-    from .model import TaskType
-
     script = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
-    type_name = kind or os.environ.get("OSIRIX_TASKS_TASK_TYPE") or "Database"
-    name = os.environ.get("OSIRIX_TASKS_TASK_NAME") or Path(script).stem or "script"
+    type_name = kind or os.environ.get(Env.TASK_TYPE) or "Database"
+    name = os.environ.get(Env.TASK_NAME) or Path(script).stem or "script"
     location = script if script.endswith(".py") and os.path.isfile(script) else "__main__:script"
     task = TaskSpec(name=name, type=TaskType.parse(type_name), location=location)
-    return build_context(task, task_plugins(os.environ.get("OSIRIX_TASKS_REGISTRY")), sys.argv[1:])
+    return build_context(task, task_plugins(os.environ.get(Env.REGISTRY)), sys.argv[1:])

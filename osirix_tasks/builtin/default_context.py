@@ -10,10 +10,11 @@ from typing import Any
 
 from osirixgrpc import utilities_pb2
 
-from .client import Connection, OsirixError
-from .hookspecs import hookimpl
-from .model import TaskSpec, TaskType
-from .taskcontext import ContextUnavailable, TaskContext
+from ..client import Connection
+from ..errors import ContextUnavailable, OsirixError, OsirixTasksError
+from ..hookspecs import hookimpl
+from ..model import TaskSpec, TaskType
+from ..run.context import TaskContext
 
 _EMPTY = utilities_pb2.Empty()
 
@@ -69,7 +70,7 @@ def osirix_tasks_context(context: TaskContext, task: TaskSpec) -> None:
     """Connect (server from the environment, else the first active server) and fill by task type."""
     try:
         context.connection = Connection(context.server)
-    except Exception as exc:  # NoServer or a broken server_configs.json
+    except OsirixTasksError as exc:  # NoServer or a broken server_configs.json
         raise ContextUnavailable(str(exc)) from None
     context.server = context.connection.address
     context.stub = context.connection.stub

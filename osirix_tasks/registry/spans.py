@@ -13,9 +13,7 @@ from dataclasses import dataclass
 
 __all__ = ["TableSpan", "scan_tables", "key_line"]
 
-_HEADER = re.compile(
-    r"^[ \t]*(\[\[?)[ \t]*([A-Za-z0-9_.\-\"' ]+?)[ \t]*(\]\]?)[ \t]*(?:#[^\n]*)?$", re.MULTILINE
-)
+_HEADER = re.compile(r"^[ \t]*(\[\[?)[ \t]*([A-Za-z0-9_.\-\"' ]+?)[ \t]*(\]\]?)[ \t]*(?:#[^\n]*)?$", re.MULTILINE)
 
 
 @dataclass(frozen=True)

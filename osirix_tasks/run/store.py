@@ -1,4 +1,4 @@
-"""The task console's store: every run's record and output, in SQLite (WAL) in the per-user folder.
+"""The run store: every run's record and output, in SQLite (WAL) in the per-user folder.
 
 Several runs write at once (each supervisor has its own connection; WAL lets readers go on while
 one writes, and a busy timeout serialises writers). Output is stored as it arrives, chunk by
@@ -17,14 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._paths import user_data_dir
+from .._paths import user_data_dir
+from ..errors import RunBlocked, StoreError
+from ..model import RunStatus
 
-__all__ = ["RunStore", "RunRecord", "OutputChunk", "STDOUT", "STDERR", "SYSTEM", "store_path", "StoreError",
-           "RunBlocked", "pid_alive"]
+__all__ = ["RunStore", "RunRecord", "OutputChunk", "STDOUT", "STDERR", "SYSTEM", "STREAM_NAMES", "store_path",
+           "StoreError", "RunBlocked", "pid_alive"]
 
 STDOUT, STDERR, SYSTEM = 1, 2, 0
 STREAM_NAMES = {STDOUT: "stdout", STDERR: "stderr", SYSTEM: "system"}
-FINAL = ("succeeded", "failed", "cancelled", "timed out", "error", "lost")
+FINAL = RunStatus.final()
+#: A run younger than this is not declared lost: its supervisor may not have recorded itself yet.
+LOST_AFTER_SECONDS = 2.0
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -60,19 +64,6 @@ CREATE TABLE IF NOT EXISTS output (
 );
 CREATE INDEX IF NOT EXISTS runs_started ON runs(started);
 """
-
-
-class RunBlocked(RuntimeError):
-    """A blocking task is running: OsiriX waits for it, and no other task starts meanwhile."""
-
-    def __init__(self, task_name: str, run_id: str):
-        self.task_name, self.run_id = task_name, run_id
-        super().__init__(f"the blocking task '{task_name}' (run {run_id}) is running: no other task starts until it "
-                         f"ends - wait for it, or stop it with 'osirix-tasks cancel {run_id}'")
-
-
-class StoreError(RuntimeError):
-    """The run store cannot be written (disk full, read-only ...); the message says what to do."""
 
 
 def store_path() -> Path:
@@ -113,7 +104,8 @@ class RunRecord:
 
     @property
     def finished(self) -> bool:
-        return self.status in FINAL
+        """Whether the run has ended."""
+        return RunStatus(self.status).finished
 
     def to_json(self) -> dict[str, Any]:
         """Every field plus the duration."""
@@ -194,18 +186,32 @@ class RunStore:
                     f"({placeholders})", FINAL).fetchall():
                 if pid_alive(row["supervisor_pid"]):
                     raise RunBlocked(row["task_name"], row["id"])
-                self.conn.execute("UPDATE runs SET status = 'lost', ended = ?, message = ? WHERE id = ?",
-                                  (time.time(), "its supervisor stopped before the task ended", row["id"]))
+                self.conn.execute("UPDATE runs SET status = ?, ended = ?, message = ? WHERE id = ?",
+                                  (RunStatus.LOST.value, time.time(), _lost_message(None), row["id"]))
             self.conn.execute(
                 "INSERT INTO runs (id, task_name, task_type, spec, command, cwd, env, server, blocking, background, "
-                "status, supervisor_pid, started, timeout) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'starting', ?, ?, ?)",
+                "status, supervisor_pid, started, timeout) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (run_id, spec["name"], spec["type"], json.dumps(spec), json.dumps(command), cwd, json.dumps(env),
-                 server, int(blocking), int(background), os.getpid(), time.time(), timeout),
+                 server, int(blocking), int(background), RunStatus.STARTING.value, os.getpid(), time.time(),
+                 timeout),
             )
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+
+    def mark_lost(self) -> list[str]:
+        """Record as lost every unfinished run whose supervisor has died (its end was never recorded).
+
+        The one place that decides a run is lost; returns the ids it marked.
+        """
+        marked = []
+        for record in self.running():
+            if not pid_alive(record.supervisor_pid) and time.time() - record.started > LOST_AFTER_SECONDS:
+                self.update(record.id, status=RunStatus.LOST.value, ended=time.time(),
+                            message=_lost_message(record.pid))
+                marked.append(record.id)
+        return marked
 
     def update(self, run_id: str, **fields: Any) -> None:
         """Set fields of a run."""
@@ -268,7 +274,15 @@ class RunStore:
         return len(ids)
 
     def close(self) -> None:
+        """Close the store's connection."""
         self.conn.close()
+
+
+def _lost_message(task_pid: int | None) -> str:
+    message = "its supervisor stopped before the task ended; the task may still be running"
+    if task_pid and pid_alive(task_pid):
+        message += f" (pid {task_pid})"
+    return message
 
 
 def pid_alive(pid: int | None) -> bool:

@@ -15,23 +15,26 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ._atomic import write_atomic, writer_lock
-from ._paths import plugin_support_dir
-from .model import ServerSpec
+from .._atomic import write_atomic, writer_lock
+from .._paths import osirixgrpc_support_dir
+from ..errors import ServerConfigError, describe_validation_error
+from ..model import ServerSpec
 
 __all__ = ["ServerConfigError", "config_path", "read_servers", "write_servers", "update_servers",
            "port_is_listening", "free_port"]
 
 FILE_NAME = "server_configs.json"
-
-
-class ServerConfigError(ValueError):
-    """server_configs.json cannot be read; the message names file, line and what to do."""
+#: What to write in each field of an entry, for messages about it.
+SERVER_FIELD_HINTS = {
+    "ipaddress": 'write "127.0.0.1"',
+    "port": 'give a port from 1 to 65535, e.g. "50051"',
+    "active": 'write "YES" or "NO"',
+}
 
 
 def config_path() -> Path:
     """Where server_configs.json lives (the plugin's support folder)."""
-    return plugin_support_dir() / FILE_NAME
+    return osirixgrpc_support_dir() / FILE_NAME
 
 
 def free_port() -> int:
@@ -72,7 +75,7 @@ def _parse(path: Path) -> list[ServerSpec]:
         except ValidationError as exc:
             for error in exc.errors():
                 field = error["loc"][0] if error["loc"] else "entry"
-                message = error["ctx"]["error"] if error["type"] == "value_error" else error["msg"]
+                message = describe_validation_error(error, known=ServerSpec.model_fields, hints=SERVER_FIELD_HINTS)
                 problems.append(f"{path}: server {number}: field '{field}': {message}")
             continue
         if server.port in seen:

@@ -1,0 +1,63 @@
+"""The contract between the runner and a task's process: environment variables and exit codes.
+
+A task process (a script started as ``<interpreter> -u script.py`` or a decorated task started by
+the launcher) learns everything from its environment, and tells how it ended by its exit code.
+Both sides read the names and numbers from here.
+"""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["Env", "ExitCode", "INHERITED", "SIGNAL_EXIT_BASE", "exit_code_of"]
+
+
+class Env(enum.StrEnum):
+    """Environment variables osirix-tasks reads or sets."""
+
+    #: host:port of the OsiriX server the task talks to (set by the runner).
+    SERVER = "OSIRIX_TASKS_SERVER"
+    #: The run's id in the run store (set by the runner).
+    RUN_ID = "OSIRIX_TASKS_RUN_ID"
+    #: The task's name and type, as started (set by the runner).
+    TASK_NAME = "OSIRIX_TASKS_TASK_NAME"
+    TASK_TYPE = "OSIRIX_TASKS_TASK_TYPE"
+    #: The tasks.toml to use (user setting; the runner passes it on).
+    REGISTRY = "OSIRIX_TASKS_REGISTRY"
+    #: Replaces ``~`` for the OsiriXgrpc support folder (user setting, used by tests).
+    HOME = "OSIRIX_TASKS_HOME"
+
+
+#: Variables of the caller's environment that a run inherits, beside HOME and PATH.
+INHERITED = (Env.HOME, "LANG", "LC_ALL", "XDG_CONFIG_HOME", "XDG_DATA_HOME")
+
+
+class ExitCode(enum.IntEnum):
+    """Exit codes of a task process and of ``osirix-tasks run``."""
+
+    OK = 0
+    #: The task body raised.
+    TASK_FAILED = 1
+    #: The decorated task could not be imported.
+    NOT_LOADED = 2
+    #: What the task's type needs is not open or selected in OsiriX (or no server is known).
+    CONTEXT_UNAVAILABLE = 3
+    #: ``osirix-tasks run``: the run was stopped by its timeout.
+    TIMED_OUT = 124
+    #: ``osirix-tasks run``: the run was cancelled.
+    CANCELLED = 130
+
+
+#: A run ended by signal N exits ``osirix-tasks run`` with 128 + N, as shells do.
+SIGNAL_EXIT_BASE = 128
+
+
+def exit_code_of(*, exit_code: int | None, signal: int | None, timed_out: bool, cancelled: bool) -> int:
+    """The exit code of ``osirix-tasks run`` for a finished run."""
+    if timed_out:
+        return ExitCode.TIMED_OUT
+    if cancelled:
+        return ExitCode.CANCELLED
+    if signal:
+        return SIGNAL_EXIT_BASE + signal
+    return exit_code if exit_code is not None else ExitCode.TASK_FAILED

@@ -1,0 +1,88 @@
+"""A TOML file as text, parsed data and table positions: what loading and editing both work on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import tomli
+
+from .problems import Problem, RegistryError
+from .spans import TableSpan, key_line, scan_tables
+
+__all__ = ["Source", "read_source"]
+
+
+class Source:
+    """The text of a TOML file with its parsed data and table positions."""
+
+    def __init__(self, path: Path, text: str):
+        self.path = path
+        self.label = path.name
+        self.text = text
+        self.lines = text.splitlines()
+        try:
+            self.data: dict[str, Any] = tomli.loads(text)
+        except tomli.TOMLDecodeError as exc:
+            line = getattr(exc, "lineno", None)
+            col = getattr(exc, "colno", None)
+            where = f"{line}:{col}" if line and col else None
+            message = getattr(exc, "msg", str(exc))
+            raise RegistryError(
+                [
+                    Problem(
+                        f"{self.label}:{where}" if where else self.label,
+                        None,
+                        "",
+                        None,
+                        f"TOML syntax error: {message} - fix the syntax there, or put the previous version "
+                        "back with 'osirix-tasks tasks restore'",
+                    )
+                ]
+            ) from None
+        self._spans: list[TableSpan] | None = None
+
+    @property
+    def task_spans(self) -> list[TableSpan] | None:
+        """The span of each ``[[task]]`` entry, or None when the text cannot be trusted for it."""
+        if self._spans is None:
+            self._spans = [s for s in scan_tables(self.lines) if s.is_array and s.name == "task"]
+        entries = self.data.get("task", [])
+        if not isinstance(entries, list) or len(self._spans) != len(entries):
+            return None
+        return self._spans
+
+    def task_line(self, index: int, key: str | None = None) -> int | None:
+        """The line of task entry ``index`` (of its ``key`` when given), or None when unknown."""
+        spans = self.task_spans
+        if spans is None:
+            return None
+        return key_line(self.lines, spans[index], key) if key else spans[index].start
+
+    def table_line(self, name: str, key: str | None = None) -> int | None:
+        """The line of the table ``[name]`` (of its ``key`` when given), or None when absent."""
+        for span in scan_tables(self.lines):
+            if span.name == name and not span.is_array:
+                return key_line(self.lines, span, key) if key else span.start
+        return None
+
+
+def read_source(path: Path) -> Source:
+    """Read and parse a registry file; a missing file is an empty one. Raises RegistryError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except UnicodeDecodeError as exc:
+        raise RegistryError(
+            [Problem(path.name, None, "", None, f"not UTF-8 text ({exc.reason}) - save it as UTF-8")]
+        ) from None
+    except IsADirectoryError:
+        raise RegistryError(
+            [Problem(str(path), None, "", None, "is a folder - give the path of a tasks.toml file")]
+        ) from None
+    except PermissionError:
+        raise RegistryError(
+            [Problem(str(path), None, "", None, "cannot be read (permission denied) - check its permissions")]
+        ) from None
+    return Source(path, text)

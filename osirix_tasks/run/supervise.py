@@ -1,0 +1,229 @@
+"""A run's supervisor: start the recorded command, capture its output, enforce timeout and cancel.
+
+The supervisor reads stdout and stderr as they arrive, decodes them incrementally as UTF-8 (invalid
+bytes replaced), stores them in the run store, enforces the timeout and records how the run ended.
+The task runs in its own process group, so cancel and timeout stop everything it started: SIGTERM,
+then SIGKILL after a grace period.
+
+A background run's supervisor is this module as a detached process:
+``python -m osirix_tasks.run.supervise RUN_ID --store PATH``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import contextlib
+import os
+import selectors
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from ..errors import RunRefused, StoreError
+from ..model import RunStatus
+from .store import STDERR, STDOUT, SYSTEM, RunRecord, RunStore
+
+__all__ = ["supervise", "signal_group", "GRACE_SECONDS", "Echo", "main"]
+
+GRACE_SECONDS = 5.0
+_FLUSH_SECONDS = 0.2
+_FLUSH_BYTES = 1 << 20
+_READ_BYTES = 1 << 18
+
+#: Called with (stream, text) for each piece of output as it arrives.
+Echo = Callable[[int, str], None]
+
+
+class _Capture:
+    """Reads a child's two pipes and stores what arrives (bounded memory, incremental UTF-8).
+
+    Consecutive output of one stream is gathered as a list of pieces (joined once, when stored)
+    and written at most every 0.2 s or 1 MB, so the store sees few, large rows.
+    """
+
+    def __init__(self, store: RunStore, run_id: str, echo: Echo | None):
+        self.store, self.run_id, self.echo = store, run_id, echo
+        self.pending: list[tuple[int, float, list[str]]] = []
+        self.pending_bytes = 0
+        self.seq = 0
+        self.last_flush = time.monotonic()
+        self.store_failed: str | None = None
+
+    def add(self, stream: int, text: str) -> None:
+        if not text:
+            return
+        if self.echo is not None:
+            self.echo(stream, text)
+        if self.pending and self.pending[-1][0] == stream:
+            self.pending[-1][2].append(text)
+        else:
+            self.pending.append((stream, time.time(), [text]))
+        self.pending_bytes += len(text)
+        if self.pending_bytes >= _FLUSH_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        chunks = [(stream, at, "".join(pieces)) for stream, at, pieces in self.pending]
+        self.pending, self.pending_bytes = [], 0
+        self.last_flush = time.monotonic()
+        if self.store_failed:
+            return
+        try:
+            self.seq = self.store.append(self.run_id, chunks, self.seq)
+        except StoreError as exc:  # the run goes on; its output cannot be kept
+            self.store_failed = str(exc)
+            print(f"osirix-tasks: {exc}", file=sys.stderr)
+
+    def maybe_flush(self) -> None:
+        if self.pending and time.monotonic() - self.last_flush >= _FLUSH_SECONDS:
+            self.flush()
+
+
+def signal_group(pid: int, sig: int) -> None:
+    """Send ``sig`` to the process group led by ``pid`` (gone or foreign groups are ignored)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+
+
+def supervise(store: RunStore, run_id: str, *, echo: Echo | None = None, forward_interrupt: bool = False,
+              grace: float = GRACE_SECONDS) -> RunRecord:
+    """Start the recorded run's process and capture it until it ends; returns the final record."""
+    record = store.get(run_id)
+    if record is None:
+        raise RunRefused(f"no run {run_id} in {store.path}")
+    capture = _Capture(store, run_id, echo)
+    store.update(run_id, supervisor_pid=os.getpid())
+    try:
+        child = subprocess.Popen(record.command, cwd=record.cwd, env=record.env, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    except OSError as exc:
+        store.update(run_id, status=RunStatus.ERROR.value, ended=time.time(), message=f"could not start: {exc}")
+        capture.add(SYSTEM, f"Could not start the task: {exc}\n")
+        capture.flush()
+        final = store.get(run_id)
+        assert final is not None
+        return final
+    try:
+        store.update(run_id, pid=child.pid, status=RunStatus.RUNNING.value)
+    except StoreError as exc:
+        capture.store_failed = str(exc)
+        print(f"osirix-tasks: {exc}", file=sys.stderr)
+    capture.add(SYSTEM, f"Task started: {record.spec['location']} at {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+    state: dict[str, Any] = {"cancelled": False, "timed_out": False, "kill_at": None}
+
+    def stop(reason: str) -> None:
+        if state["kill_at"] is None:
+            state[reason] = True
+            state["kill_at"] = time.monotonic() + grace
+            signal_group(child.pid, signal.SIGTERM)
+
+    previous = None
+    if forward_interrupt:
+        def on_interrupt(signum: int, frame: Any) -> None:
+            store.update(run_id, cancelled=1)
+            stop("cancelled")
+
+        previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        _pump(child, capture, store, run_id, record.timeout, stop, state)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    code = child.wait()
+    current = store.get(run_id)
+    cancelled = state["cancelled"] or bool(current and current.cancelled)
+    if state["timed_out"]:
+        status = RunStatus.TIMED_OUT
+    elif cancelled:
+        status = RunStatus.CANCELLED
+    else:
+        status = RunStatus.SUCCEEDED if code == 0 else RunStatus.FAILED
+    exit_code, signal_number = (code, None) if code >= 0 else (None, -code)
+    ended = time.time()
+    how = f"exit code {code}" if code >= 0 else f"signal {signal.Signals(-code).name}"
+    if state["timed_out"]:
+        how += f", stopped after its {record.timeout:g} s timeout"
+    capture.add(SYSTEM, f"Task finished: {time.strftime('%Y-%m-%d %H:%M:%S')} ({how})\n")
+    capture.flush()
+    message = capture.store_failed or (f"timed out after {record.timeout:g} s" if state["timed_out"] else None)
+    try:
+        store.update(run_id, status=status.value, ended=ended, exit_code=exit_code, signal=signal_number,
+                     cancelled=int(cancelled), timed_out=int(bool(state["timed_out"])), message=message)
+    except StoreError as exc:  # the run happened; say so even though the store cannot keep it
+        print(f"osirix-tasks: the end of run {run_id} could not be recorded: {exc}", file=sys.stderr)
+        return replace(record, status=status.value, ended=ended, exit_code=exit_code, signal=signal_number,
+                       cancelled=cancelled, timed_out=bool(state["timed_out"]), message=message)
+    final = store.get(run_id)
+    assert final is not None
+    return final
+
+
+def _pump(child: subprocess.Popen[bytes], capture: _Capture, store: RunStore, run_id: str, timeout: float | None,
+          stop: Callable[[str], None], state: dict[str, Any]) -> None:
+    selector = selectors.DefaultSelector()
+    decoders = {}
+    for stream, pipe in ((STDOUT, child.stdout), (STDERR, child.stderr)):
+        assert pipe is not None
+        os.set_blocking(pipe.fileno(), False)
+        selector.register(pipe, selectors.EVENT_READ, stream)
+        decoders[stream] = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    deadline = time.monotonic() + timeout if timeout else None
+    next_poll = time.monotonic() + 0.5
+    exited_at: float | None = None
+    while selector.get_map():
+        for key, _ in selector.select(timeout=0.1):
+            stream = key.data
+            try:
+                data = os.read(key.fd, _READ_BYTES)
+            except BlockingIOError:
+                continue
+            if data:
+                capture.add(stream, decoders[stream].decode(data))
+            else:
+                capture.add(stream, decoders[stream].decode(b"", final=True))
+                selector.unregister(key.fileobj)
+                key.fileobj.close()  # type: ignore[union-attr]
+        capture.maybe_flush()
+        now = time.monotonic()
+        if deadline is not None and now >= deadline:
+            stop("timed_out")
+            deadline = None
+        if now >= next_poll:
+            next_poll = now + 0.5
+            with contextlib.suppress(sqlite3.Error):
+                current = store.get(run_id)
+                if current is not None and current.cancelled:
+                    stop("cancelled")
+        if state["kill_at"] is not None and now >= state["kill_at"] and child.poll() is None:
+            signal_group(child.pid, signal.SIGKILL)
+        if child.poll() is not None:
+            exited_at = exited_at or now
+            if now - exited_at > 1.0:  # something the task left behind holds the pipes: stop reading
+                break
+    for key in list(selector.get_map().values()):
+        selector.unregister(key.fileobj)
+        key.fileobj.close()  # type: ignore[union-attr]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Supervise one recorded run until it ends."""
+    parser = argparse.ArgumentParser(prog="python -m osirix_tasks.run.supervise")
+    parser.add_argument("run_id")
+    parser.add_argument("--store", required=True)
+    options = parser.parse_args(argv)
+    store = RunStore(Path(options.store))
+    supervise(store, options.run_id)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""Start ``osirix-tasks serve`` as a separate process and wait until it serves.
+
+The one way every caller starts a host: the CLI (``servers start``, ``demo``, ``ui``), the test
+kit and the benchmarks. The host's output goes to a log file (so it never blocks on a full pipe
+and outlives the caller), which is read to learn its ports and when it is ready.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import OsirixTasksError
+from .control import HostInfo, live_hosts
+
+__all__ = ["READY_LINE", "SpawnedHost", "HostStartError", "spawn_host"]
+
+#: The last line ``serve`` prints once every port is served and the control channel is open.
+READY_LINE = "Press Ctrl-C to stop."
+_LISTENING = re.compile(r"^Listening on 127\.0\.0\.1:(\d+)\s*$")
+
+
+class HostStartError(OsirixTasksError):
+    """The host exited or did not become ready; the message carries the end of its output."""
+
+
+@dataclass
+class SpawnedHost:
+    """A running ``osirix-tasks serve`` process started by :func:`spawn_host`."""
+
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    ports: list[int] = field(default_factory=list)
+    info: HostInfo | None = None
+
+    @property
+    def pid(self) -> int:
+        """The host's process id."""
+        return self.process.pid
+
+    def output(self) -> str:
+        """Everything the host has printed so far."""
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def stop(self, timeout: float = 30.0) -> int:
+        """SIGTERM, then SIGKILL after ``timeout`` seconds; returns the exit code."""
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.send_signal(signal.SIGTERM)
+            try:
+                return self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        return self.process.wait()
+
+
+def spawn_host(
+    serve_args: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    log_path: Path | None = None,
+    timeout: float = 90.0,
+    detach: bool = True,
+) -> SpawnedHost:
+    """Run ``osirix-tasks serve SERVE_ARGS`` and return once it is ready.
+
+    ``detach`` puts the host in its own session, so it outlives the caller and a Ctrl-C in the
+    caller's terminal does not reach it. Raises HostStartError with its output when it exits or
+    is not ready within ``timeout`` seconds (it is killed then).
+    """
+    if log_path is None:
+        descriptor, name = tempfile.mkstemp(prefix="osirix-tasks-serve-", suffix=".log")
+        os.close(descriptor)
+        log_path = Path(name)
+    command = [sys.executable, "-m", "osirix_tasks", "serve", *serve_args]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env if env is not None else dict(os.environ),
+            start_new_session=detach,
+        )
+    host = SpawnedHost(process, log_path)
+    deadline = time.monotonic() + timeout
+    while True:
+        text = host.output()
+        lines = text.splitlines()
+        if READY_LINE in lines:
+            host.ports = [int(m.group(1)) for line in lines if (m := _LISTENING.match(line))]
+            host.info = _find_info(process.pid, env)
+            return host
+        if process.poll() is not None:
+            raise HostStartError(
+                f"the embedded OsiriX exited with code {process.returncode} before serving:\n{_tail(text)}"
+            )
+        if time.monotonic() > deadline:
+            host.stop(timeout=5)
+            raise HostStartError(f"the embedded OsiriX did not start within {timeout:.0f} s:\n{_tail(text)}")
+        time.sleep(0.05)
+
+
+def _find_info(pid: int, env: dict[str, str] | None) -> HostInfo | None:
+    """The host file of ``pid`` (looked up with the host's own environment, where its home is)."""
+    return next((h for h in live_hosts(env) if h.pid == pid), None)
+
+
+def _tail(text: str, lines: int = 20) -> str:
+    return "\n".join(text.splitlines()[-lines:]) or "(no output)"
