@@ -17,12 +17,13 @@ import numpy as np
 import pydicom
 import pytest
 from osirixgrpc import browsercontroller_pb2, viewercontroller_pb2
+from osirixgrpc.utilities_pb2 import Empty
 from pydicom.data import get_testdata_file
 from pydicom.pixels import pixel_array
 from pydicom.pixels.processing import apply_color_lut, apply_modality_lut, convert_color_space
 from pydicom.uid import generate_uid
 
-from tests.hosts import RunningHost, empty, running_host
+from osirix_tasks.testing import RunningHost, running_host
 
 #: kind -> test file (pydicom's test files; the ones marked * come from pydicom-data).
 KINDS = {
@@ -135,7 +136,7 @@ def ok(response: Any) -> Any:
 
 def series_by_uid(host: RunningHost) -> dict[str, tuple[Any, Any]]:
     stub = host.stub()
-    browser = ok(stub.OsirixCurrentBrowser(empty())).browser_controller
+    browser = ok(stub.OsirixCurrentBrowser(Empty())).browser_controller
     found = {}
     for study in ok(stub.BrowserControllerDatabaseStudies(browser)).studies:
         for series in ok(stub.DicomStudySeries(study)).series:
@@ -146,7 +147,7 @@ def series_by_uid(host: RunningHost) -> dict[str, tuple[Any, Any]]:
 
 def open_series(host: RunningHost, series: Any) -> tuple[Any, list[Any]]:
     stub = host.stub()
-    browser = ok(stub.OsirixCurrentBrowser(empty())).browser_controller
+    browser = ok(stub.OsirixCurrentBrowser(Empty())).browser_controller
     images = list(ok(stub.DicomSeriesSortedImages(series)).sorted_images)
     request = browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest(
         browser=browser,

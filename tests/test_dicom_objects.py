@@ -14,6 +14,7 @@ import numpy as np
 import pydicom
 import pytest
 from osirixgrpc import browsercontroller_pb2
+from osirixgrpc.utilities_pb2 import Empty
 from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.fileset import FileSet
@@ -22,7 +23,7 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 from osirix_tasks.server.database import Database
 from osirix_tasks.server.importer import import_paths
 from osirix_tasks.server.workspace import open_viewer
-from tests.hosts import RunningHost, empty, host_env, running_host
+from osirix_tasks.testing import RunningHost, isolated_env, running_host
 
 GSPS = "1.2.840.10008.5.1.4.1.1.11.1"
 KEY_OBJECT = "1.2.840.10008.5.1.4.1.1.88.59"
@@ -78,7 +79,7 @@ def objects_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Run
 
 def studies_by_modality(host: RunningHost) -> dict[str, tuple[Any, Any]]:
     stub = host.stub()
-    browser = ok(stub.OsirixCurrentBrowser(empty())).browser_controller
+    browser = ok(stub.OsirixCurrentBrowser(Empty())).browser_controller
     found = {}
     for study in ok(stub.BrowserControllerDatabaseStudies(browser)).studies:
         for series in ok(stub.DicomStudySeries(study)).series:
@@ -98,7 +99,7 @@ def test_non_image_objects_are_series_of_their_modality_and_never_open(
     [image] = ok(stub.DicomSeriesImages(series)).images
     uid = ok(stub.DicomImageSOPInstanceUID(image)).sop_instance_uid
     assert uid == pydicom.dcmread(folder / name, force=True).SOPInstanceUID
-    browser = ok(stub.OsirixCurrentBrowser(empty())).browser_controller
+    browser = ok(stub.OsirixCurrentBrowser(Empty())).browser_controller
     answer = stub.BrowserControllerOpenViewerFromImages(
         browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest(
             browser=browser,
@@ -122,7 +123,7 @@ def test_a_dicomdir_is_followed_to_its_files(tmp_path: Path) -> None:
         [sys.executable, "-m", "osirix_tasks", "import", str(media / "DICOMDIR"), "--database", str(database)],
         capture_output=True,
         text=True,
-        env=host_env(tmp_path),
+        env=isolated_env(tmp_path),
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
@@ -145,7 +146,7 @@ def test_cli_import_of_nothing_usable_exits_non_zero_and_says_why(tmp_path: Path
         ],
         capture_output=True,
         text=True,
-        env=host_env(tmp_path),
+        env=isolated_env(tmp_path),
         timeout=120,
     )
     assert done.returncode == 1
@@ -158,7 +159,7 @@ def test_grpc_import_logs_skipped_files_at_the_default_level(tmp_path: Path) -> 
     bad.write_bytes(b"\0" * 128 + b"DICM" + b"\0" * 64)
     with running_host(tmp_path, "--empty") as host:
         stub = host.stub()
-        browser = ok(stub.OsirixCurrentBrowser(empty())).browser_controller
+        browser = ok(stub.OsirixCurrentBrowser(Empty())).browser_controller
         ok(
             stub.BrowserControllerCopyFilesIfNeeded(
                 browsercontroller_pb2.BrowserControllerCopyFilesIfNeededRequest(browser=browser, paths=[str(bad)])

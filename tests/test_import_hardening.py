@@ -15,9 +15,10 @@ from pathlib import Path
 import psutil
 import pydicom
 from osirixgrpc import browsercontroller_pb2
+from osirixgrpc.utilities_pb2 import Empty
 
 from osirix_tasks.server.demo import generate_demo_series
-from tests.hosts import empty, host_env, running_host
+from osirix_tasks.testing import isolated_env, running_host
 
 
 def replicate(folder: Path, count: int, big: int = 0) -> list[Path]:
@@ -40,7 +41,7 @@ def cli_import(home: Path, *args: str, preexec=None, timeout: float = 300) -> su
         [sys.executable, "-m", "osirix_tasks", "import", *args],
         capture_output=True,
         text=True,
-        env=host_env(home),
+        env=isolated_env(home),
         timeout=timeout,
         preexec_fn=preexec,
     )
@@ -57,7 +58,7 @@ def test_a_2gb_sparse_file_with_a_dicm_header_is_refused_at_once(tmp_path: Path)
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=host_env(tmp_path),
+        env=isolated_env(tmp_path),
     )
     out, err = process.communicate(timeout=120)
     seconds = time.monotonic() - started
@@ -113,7 +114,7 @@ def test_crash_recovery_leaves_another_live_hosts_copies_alone(tmp_path: Path) -
     """),
             str(database),
         ],
-        env=host_env(tmp_path),
+        env=isolated_env(tmp_path),
         timeout=60,
     )
     assert dead.returncode == 0
@@ -141,7 +142,7 @@ def test_crash_recovery_leaves_another_live_hosts_copies_alone(tmp_path: Path) -
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
-        env=host_env(tmp_path),
+        env=isolated_env(tmp_path),
     )
     assert live.stdout is not None and live.stdin is not None
     assert live.stdout.readline().strip() == "copied"
@@ -157,7 +158,7 @@ def test_crash_recovery_leaves_another_live_hosts_copies_alone(tmp_path: Path) -
             ".close()",
             str(database),
         ],
-        env=host_env(tmp_path),
+        env=isolated_env(tmp_path),
     )
     time.sleep(1.5)
     live.stdin.write("\n")
@@ -173,7 +174,7 @@ def test_grpc_imports_share_a_bounded_pool_and_stop_with_the_host(tmp_path: Path
     files = replicate(tmp_path / "files", 1500)
     with running_host(tmp_path, "--empty") as host:
         stub = host.stub()
-        browser = stub.OsirixCurrentBrowser(empty()).browser_controller
+        browser = stub.OsirixCurrentBrowser(Empty()).browser_controller
         process = psutil.Process(host.process.pid)
         before = process.num_threads()
         answers = [
