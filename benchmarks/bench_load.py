@@ -62,8 +62,14 @@ def worker(port: int, calls: int, seed: int, viewer_uid: str, queue: Any) -> Non
     while len(latencies) < calls:
         kind = rng.random()
         if kind < 0.35:
-            rpc, ref = rng.choice([("DicomStudyName", study), ("DicomStudyDate", study), ("DicomSeriesName", series),
-                                   ("DicomSeriesNumberOfImages", series)])
+            rpc, ref = rng.choice(
+                [
+                    ("DicomStudyName", study),
+                    ("DicomStudyDate", study),
+                    ("DicomSeriesName", series),
+                    ("DicomSeriesNumberOfImages", series),
+                ]
+            )
             timed(rpc, ref)
             image = rng.choice(images)
             timed(rng.choice(["DicomImageSliceLocation", "DicomImageSOPInstanceUID", "DicomImageDate"]), image)
@@ -73,13 +79,25 @@ def worker(port: int, calls: int, seed: int, viewer_uid: str, queue: Any) -> Non
             timed("DCMPixImage", rng.choice(pix))
         else:
             index = rng.randrange(len(pix))
-            answer = timed("ViewerControllerNewROI", VC.ViewerControllerNewROIRequest(
-                viewer_controller=viewer, itype=rng.choice([6, 9, 11]), idx=index, name=f"load-{seed}",
-                rectangle=VC.ViewerControllerNewROIRequest.Rect(
-                    origin_x=rng.uniform(0, 80), origin_y=rng.uniform(0, 80), width=rng.uniform(2, 30),
-                    height=rng.uniform(2, 30)),
-                points=[VC.ViewerControllerNewROIRequest.Point2D(x=rng.uniform(0, 120), y=rng.uniform(0, 120))
-                        for _ in range(5)]))
+            answer = timed(
+                "ViewerControllerNewROI",
+                VC.ViewerControllerNewROIRequest(
+                    viewer_controller=viewer,
+                    itype=rng.choice([6, 9, 11]),
+                    idx=index,
+                    name=f"load-{seed}",
+                    rectangle=VC.ViewerControllerNewROIRequest.Rect(
+                        origin_x=rng.uniform(0, 80),
+                        origin_y=rng.uniform(0, 80),
+                        width=rng.uniform(2, 30),
+                        height=rng.uniform(2, 30),
+                    ),
+                    points=[
+                        VC.ViewerControllerNewROIRequest.Point2D(x=rng.uniform(0, 120), y=rng.uniform(0, 120))
+                        for _ in range(5)
+                    ],
+                ),
+            )
             if answer is not None and answer.status.status == 1:
                 made += 1
                 timed("DCMPixComputeROI", dcmpix_pb2.DCMPixComputeROIRequest(pix=pix[index], roi=answer.roi))
@@ -102,16 +120,22 @@ def main() -> None:
         root = Path(tmp)
         env = {**os.environ, "HOME": str(root), "OSIRIX_TASKS_HOME": str(root), "XDG_DATA_HOME": str(root / "data")}
         port = free_port()
-        host = subprocess.Popen([sys.executable, "-m", "osirix_tasks", "serve", "--demo", "--port", str(port)],
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+        host = subprocess.Popen(
+            [sys.executable, "-m", "osirix_tasks", "serve", "--demo", "--port", str(port)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
         try:
             assert host.stdout is not None
             while not host.stdout.readline().startswith("Listening"):
                 pass
             from osirix_tasks.server.demo import _uid
 
-            subprocess.run([sys.executable, "-m", "osirix_tasks", "open", _uid("series")], check=True, env=env,
-                           capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "osirix_tasks", "open", _uid("series")], check=True, env=env, capture_output=True
+            )
             stub = osirix_pb2_grpc.OsiriXServiceStub(grpc.insecure_channel(f"127.0.0.1:{port}"))
             viewer_uid = stub.OsirixFrontmostViewer(EMPTY).viewer_controller.osirixrpc_uid
             # warm-up, so that 'before' includes what any first use allocates
@@ -121,8 +145,10 @@ def main() -> None:
             time.sleep(0.5)
             before = host_memory(host.pid)
             queue: Any = multiprocessing.Queue()
-            processes = [multiprocessing.Process(target=worker, args=(port, options.calls, n, viewer_uid, queue))
-                         for n in range(options.processes)]
+            processes = [
+                multiprocessing.Process(target=worker, args=(port, options.calls, n, viewer_uid, queue))
+                for n in range(options.processes)
+            ]
             started = time.perf_counter()
             for process in processes:
                 process.start()
@@ -132,8 +158,11 @@ def main() -> None:
                 process.join()
             time.sleep(0.5)
             after = host_memory(host.pid)
-            listing = stub.ViewerControllerROIList(VC.ViewerControllerROIListRequest(
-                viewer_controller=types_pb2.ViewerController(osirixrpc_uid=viewer_uid)))
+            listing = stub.ViewerControllerROIList(
+                VC.ViewerControllerROIListRequest(
+                    viewer_controller=types_pb2.ViewerController(osirixrpc_uid=viewer_uid)
+                )
+            )
             left = sum(len(s.rois) for s in listing.roi_slices)
             cached = len(stub.OsirixCacheUids(EMPTY).uids)
         finally:
@@ -142,15 +171,21 @@ def main() -> None:
     latencies = np.array([t for r in results for t in r[0]])
     errors = sum(r[1] for r in results)
     made = sum(r[2] for r in results)
-    print(f"{options.processes} client processes x {options.calls} mixed calls = {latencies.size} calls "
-          f"in {elapsed:.1f} s on {os.cpu_count()} cores")
+    print(
+        f"{options.processes} client processes x {options.calls} mixed calls = {latencies.size} calls "
+        f"in {elapsed:.1f} s on {os.cpu_count()} cores"
+    )
     print(f"throughput: {latencies.size / elapsed:,.0f} calls/s")
-    print(f"latency: p50 {np.percentile(latencies, 50) * 1e3:.2f} ms, p99 {np.percentile(latencies, 99) * 1e3:.2f} ms, "
-          f"max {latencies.max() * 1e3:.1f} ms")
+    print(
+        f"latency: p50 {np.percentile(latencies, 50) * 1e3:.2f} ms, p99 {np.percentile(latencies, 99) * 1e3:.2f} ms, "
+        f"max {latencies.max() * 1e3:.1f} ms"
+    )
     print(f"errors: {errors}")
     print(f"ROIs created and deleted: {made}; ROIs left in the viewer: {left}; uids cached after: {cached}")
-    print(f"host memory (RSS): before {before / 1e6:.1f} MB, after {after / 1e6:.1f} MB "
-          f"({(after - before) / before * 100:+.1f} %)")
+    print(
+        f"host memory (RSS): before {before / 1e6:.1f} MB, after {after / 1e6:.1f} MB "
+        f"({(after - before) / before * 100:+.1f} %)"
+    )
 
 
 if __name__ == "__main__":

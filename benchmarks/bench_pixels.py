@@ -135,9 +135,25 @@ def end_to_end(slice_counts: list[int]) -> None:
             write_series(root / "series", slices)
             port = free_port()
             env = {**os.environ, "HOME": str(root), "OSIRIX_TASKS_HOME": str(root)}
-            host = subprocess.Popen([sys.executable, "-m", "osirix_tasks", "serve", "--empty", "--port", str(port),
-                                     "--database", str(root / "db"), "--import", str(root / "series")],
-                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+            host = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "osirix_tasks",
+                    "serve",
+                    "--empty",
+                    "--port",
+                    str(port),
+                    "--database",
+                    str(root / "db"),
+                    "--import",
+                    str(root / "series"),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                env=env,
+            )
             try:
                 assert host.stdout is not None
                 while not host.stdout.readline().startswith("Listening"):
@@ -157,9 +173,11 @@ def measure(port: int, slices: int, env: dict[str, str]) -> None:
     images = stub.DicomSeriesSortedImages(series).sorted_images
     frames = [browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest.FrameImages(images=images)]
     viewer = stub.BrowserControllerOpenViewerFromImages(
-        browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest(browser=browser, frames=frames)).viewer
-    pix = stub.ViewerControllerPixList(viewercontroller_pb2.ViewerControllerPixListRequest(
-        viewer_controller=viewer)).pix
+        browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest(browser=browser, frames=frames)
+    ).viewer
+    pix = stub.ViewerControllerPixList(
+        viewercontroller_pb2.ViewerControllerPixListRequest(viewer_controller=viewer)
+    ).pix
     megabytes = slices * SIZE * SIZE * 4 / 1e6
 
     ours = best(lambda: connection.volume(pix), 3)
@@ -181,10 +199,13 @@ def measure(port: int, slices: int, env: dict[str, str]) -> None:
 
     raw = best(lambda: socket_baseline(int(megabytes * 1e6), SIZE * SIZE * 4), 3)
     print(f"    {slices} slices ({megabytes:.0f} MB):")
-    for label, seconds in (("raw loopback socket", raw), ("osirix-tasks client, concurrent", ours),
-                           ("osirix-tasks client, one by one", sequential), ("pyosirix", pyosirix_time)):
-        print(f"      {label:33s} {seconds:7.3f} s  {megabytes / seconds:8.0f} MB/s  "
-              f"{raw / seconds:6.2f}x socket")
+    for label, seconds in (
+        ("raw loopback socket", raw),
+        ("osirix-tasks client, concurrent", ours),
+        ("osirix-tasks client, one by one", sequential),
+        ("pyosirix", pyosirix_time),
+    ):
+        print(f"      {label:33s} {seconds:7.3f} s  {megabytes / seconds:8.0f} MB/s  {raw / seconds:6.2f}x socket")
     print(f"      our client vs pyosirix: {pyosirix_time / ours:.1f}x faster")
     connection.close()
     service.stop_service()

@@ -60,8 +60,10 @@ def main() -> None:
         ours_best, ours_median = best_of(options.repeat, lambda: load_registry(path, strict=True))
         base_best, _ = best_of(options.repeat, lambda: tomllib.loads(path.read_text()))
     print(f"python {sys.version.split()[0]}, {options.tasks} tasks, best of {options.repeat}")
-    print(f"load + validate (osirix-tasks): {ours_best:.3f} s best, {ours_median:.3f} s median, "
-          f"{options.tasks / ours_best:,.0f} tasks/s")
+    print(
+        f"load + validate (osirix-tasks): {ours_best:.3f} s best, {ours_median:.3f} s median, "
+        f"{options.tasks / ours_best:,.0f} tasks/s"
+    )
     print(f"baseline tomllib parse only:     {base_best:.3f} s")
     print(f"ratio load+validate / tomllib parse: {ours_best / base_best:.2f}x")
     print(f"goal < 0.3 s: {'met' if ours_best < 0.3 else 'NOT met'}")

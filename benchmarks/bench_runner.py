@@ -36,7 +36,8 @@ def median_of(func, repeat: int) -> float:  # type: ignore[no-untyped-def]
 
 
 def startup(root: Path, port: int, env: dict[str, str], repeat: int) -> None:
-    (root / "probe_tasks.py").write_text(textwrap.dedent("""
+    (root / "probe_tasks.py").write_text(
+        textwrap.dedent("""
         import time
         from osirix_tasks import osirix_task
 
@@ -44,13 +45,19 @@ def startup(root: Path, port: int, env: dict[str, str], repeat: int) -> None:
         def probe(context):
             assert context.browser is not None  # connected, context filled
             print(f"BODY {time.time():.6f}", flush=True)
-    """))
+    """)
+    )
     (root / "tasks.toml").write_text('[settings]\nmodules = ["probe_tasks"]\n')
 
     def to_body() -> float:
         started = time.time()
-        out = subprocess.run([OSIRIX_TASKS, "run", "Latency probe", "--server", str(port)], capture_output=True,
-                             text=True, env=env, cwd=root).stdout
+        out = subprocess.run(
+            [OSIRIX_TASKS, "run", "Latency probe", "--server", str(port)],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=root,
+        ).stdout
         match = re.search(r"BODY (\S+)", out)
         assert match, out
         return float(match.group(1)) - started
@@ -102,12 +109,14 @@ def latency(port: int, calls: int) -> None:
 
 def capture(root: Path, env: dict[str, str], megabytes: int) -> None:
     script = root / "loud.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         import sys
         block = (("x" * 1023 + "\\n") * 1024).encode()
         for _ in range({megabytes}):
             sys.stdout.buffer.write(block)
-    """))
+    """)
+    )
     from osirix_tasks import TaskSpec
     from osirix_tasks.run.runner import plan_run, start_run
     from osirix_tasks.run.store import RunStore
@@ -119,8 +128,9 @@ def capture(root: Path, env: dict[str, str], megabytes: int) -> None:
     record = start_run(plan, store)  # the real supervisor loop, in this process, no terminal echo
     ours = time.perf_counter() - started
     assert record.status == "succeeded"
-    kept = store.conn.execute("SELECT SUM(LENGTH(text)) FROM output WHERE run_id = ? AND stream = 1",
-                              (record.id,)).fetchone()[0]
+    kept = store.conn.execute(
+        "SELECT SUM(LENGTH(text)) FROM output WHERE run_id = ? AND stream = 1", (record.id,)
+    ).fetchone()[0]
     assert kept == megabytes * 1024 * 1024
 
     started = time.perf_counter()
@@ -132,8 +142,10 @@ def capture(root: Path, env: dict[str, str], megabytes: int) -> None:
     baseline = time.perf_counter() - started
     print(f"3. console capture of {megabytes} MB (runner supervise loop, output stored in SQLite):")
     print(f"   pipe read and discarded: {baseline:6.2f} s  {megabytes / baseline:7.0f} MB/s")
-    print(f"   osirix-tasks console:    {ours:6.2f} s  {megabytes / ours:7.0f} MB/s  "
-          f"({ours / baseline:.2f}x the bare pipe time)")
+    print(
+        f"   osirix-tasks console:    {ours:6.2f} s  {megabytes / ours:7.0f} MB/s  "
+        f"({ours / baseline:.2f}x the bare pipe time)"
+    )
 
 
 def main() -> None:
@@ -144,12 +156,22 @@ def main() -> None:
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        env = {**os.environ, "HOME": str(root), "OSIRIX_TASKS_HOME": str(root), "XDG_DATA_HOME": str(root / "data"),
-               "XDG_CONFIG_HOME": str(root / "config")}
+        env = {
+            **os.environ,
+            "HOME": str(root),
+            "OSIRIX_TASKS_HOME": str(root),
+            "XDG_DATA_HOME": str(root / "data"),
+            "XDG_CONFIG_HOME": str(root / "config"),
+        }
         env.pop("OSIRIX_TASKS_REGISTRY", None)
         port = free_port()
-        host = subprocess.Popen([OSIRIX_TASKS, "serve", "--demo", "--port", str(port)], stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, text=True, env=env)
+        host = subprocess.Popen(
+            [OSIRIX_TASKS, "serve", "--demo", "--port", str(port)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
         try:
             assert host.stdout is not None
             while not host.stdout.readline().startswith("Listening"):

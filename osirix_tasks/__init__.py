@@ -32,4 +32,5 @@ def context(type: str | None = None) -> TaskContext:
 
     return script_context(type)
 
+
 __version__ = "0.1.0"

@@ -77,8 +77,7 @@ class _Claims:
         found, own = [], set()
         for spec in specs:
             if spec.key in self.owner:
-                found.append(f"task '{spec.name}' ({spec.type.value}) is already provided by "
-                             f"{self.owner[spec.key]}")
+                found.append(f"task '{spec.name}' ({spec.type.value}) is already provided by {self.owner[spec.key]}")
             elif spec.key in own:
                 found.append(f"task '{spec.name}' ({spec.type.value}) is defined twice")
             own.add(spec.key)
@@ -100,17 +99,12 @@ class _Claims:
 def build_catalog(registry: Registry, *, plugins: PluginSet | None = None) -> Catalog:
     """Merge the registry with the builtin tasks, named modules, local plugins and packs."""
     if plugins is None:
-        plugins = load_plugins(
-            disabled=registry.settings.disabled_packs, plugins_dir=registry.plugins_dir
-        )
+        plugins = load_plugins(disabled=registry.settings.disabled_packs, plugins_dir=registry.plugins_dir)
     catalog = Catalog(registry=registry, plugins=plugins)
     catalog.problems.extend(str(p) for p in registry.problems)
     catalog.problems.extend(plugins.problems)
     claims = _Claims(catalog)
-    hook_impls = {
-        impl.plugin_name: impl
-        for impl in plugins.manager.hook.osirix_tasks_register_tasks.get_hookimpls()
-    }
+    hook_impls = {impl.plugin_name: impl for impl in plugins.manager.hook.osirix_tasks_register_tasks.get_hookimpls()}
 
     def add_plugin(name: str) -> None:
         origin = plugins.origins[name]
@@ -120,8 +114,10 @@ def build_catalog(registry: Registry, *, plugins: PluginSet | None = None) -> Ca
         try:
             specs = list(_specs_from(impl.function()))  # type: ignore[arg-type]
         except Exception as exc:
-            catalog.problems.append(f"{origin}: osirix_tasks_register_tasks() failed: "
-                                    f"{type(exc).__name__}: {exc} - skipped; fix or disable it")
+            catalog.problems.append(
+                f"{origin}: osirix_tasks_register_tasks() failed: "
+                f"{type(exc).__name__}: {exc} - skipped; fix or disable it"
+            )
             return
         claims.add_group(specs, origin, "rename the task or disable one of the sources")
 
@@ -181,8 +177,12 @@ def menus(catalog: Catalog) -> list[dict[str, Any]]:
                 "submenu": submenu,
                 "type": kind.value,
                 "entries": [
-                    {"name": e.spec.name, "origin": e.origin, "blocking": e.spec.blocking,
-                     "description": e.spec.description}
+                    {
+                        "name": e.spec.name,
+                        "origin": e.origin,
+                        "blocking": e.spec.blocking,
+                        "description": e.spec.description,
+                    }
                     for e in catalog.of_type(kind)
                 ],
             }

@@ -92,6 +92,7 @@ for _t in TaskType:
 _TYPE_ALIASES["vr"] = TaskType.VR_CONTROLLER
 _TYPE_ALIASES["3d"] = TaskType.VR_CONTROLLER
 
+
 class RunStatus(enum.StrEnum):
     """How far a run has got. The values are what the run store, ``--json`` and the web UI show."""
 
@@ -150,13 +151,11 @@ def _check_executable(path: str) -> str:
     """
     if not os.path.isabs(path):
         raise ValueError(
-            f"interpreter {path!r} is not an absolute path - give the full path, e.g. "
-            f"{default_interpreter()}"
+            f"interpreter {path!r} is not an absolute path - give the full path, e.g. {default_interpreter()}"
         )
     if not os.path.exists(path):
         raise ValueError(
-            f"interpreter {path!r} does not exist - install it or point 'interpreter' at an "
-            "existing Python"
+            f"interpreter {path!r} does not exist - install it or point 'interpreter' at an existing Python"
         )
     if os.path.isdir(path) or not os.access(path, os.X_OK):
         raise ValueError(f"interpreter {path!r} is not an executable file - chmod +x it or fix the path")
@@ -239,8 +238,7 @@ class TaskSpec(BaseModel):
         detected = detect_language(location)
         if value and value.lower() != detected:
             raise ValueError(
-                f"language {value!r} does not match the file ({detected}) - remove "
-                "'language' and let it be detected"
+                f"language {value!r} does not match the file ({detected}) - remove 'language' and let it be detected"
             )
         return detected
 
@@ -266,9 +264,7 @@ class TaskSpec(BaseModel):
 
 #: While a registry is validated, the files already seen (a file named by 10,000 tasks is
 #: looked up once); None outside :func:`batch_validation`.
-_SEEN_FILES: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar(
-    "osirix_tasks_seen_files", default=None
-)
+_SEEN_FILES: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("osirix_tasks_seen_files", default=None)
 
 
 def _is_file(path: str) -> bool:

@@ -19,20 +19,23 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in list(sys.modules):
         if name.startswith(("mytasks", "osirix_tasks_local_plugins")):
             del sys.modules[name]
-    (tmp_path / "mytasks.py").write_text(textwrap.dedent("""
+    (tmp_path / "mytasks.py").write_text(
+        textwrap.dedent("""
         from osirix_tasks import osirix_task
 
         @osirix_task(type="ROI", name="Module ROI task", blocking=True)
         def measure(context):
             '''Measure things.'''
-    """))
+    """)
+    )
     return tmp_path
 
 
 def test_sources_are_merged_with_their_origin(project: Path) -> None:
     plugins = project / "plugins"
     plugins.mkdir()
-    (plugins / "local_one.py").write_text(textwrap.dedent("""
+    (plugins / "local_one.py").write_text(
+        textwrap.dedent("""
         from osirix_tasks import hookimpl, osirix_task
 
         @osirix_task(type="VR", name="Local VR")
@@ -42,7 +45,8 @@ def test_sources_are_merged_with_their_origin(project: Path) -> None:
         @hookimpl
         def osirix_tasks_register_tasks():
             return [spin]
-    """))
+    """)
+    )
     (project / "tasks.toml").write_text('[settings]\nmodules = ["mytasks"]\n')
     catalog = build_catalog(load_registry(project / "tasks.toml"))
     assert catalog.problems == []
@@ -67,7 +71,8 @@ def test_broken_and_clashing_local_plugins_are_skipped_whole(project: Path) -> N
     plugins = project / "plugins"
     plugins.mkdir()
     (plugins / "a_broken.py").write_text("import does_not_exist_anywhere\n")
-    (plugins / "b_clash.py").write_text(textwrap.dedent("""
+    (plugins / "b_clash.py").write_text(
+        textwrap.dedent("""
         from osirix_tasks import hookimpl, osirix_task
 
         @osirix_task(type="Image", name="Gaussian smooth")
@@ -81,14 +86,17 @@ def test_broken_and_clashing_local_plugins_are_skipped_whole(project: Path) -> N
         @hookimpl
         def osirix_tasks_register_tasks():
             return [mine, fine]
-    """))
-    (plugins / "c_bad_item.py").write_text(textwrap.dedent("""
+    """)
+    )
+    (plugins / "c_bad_item.py").write_text(
+        textwrap.dedent("""
         from osirix_tasks import hookimpl
 
         @hookimpl
         def osirix_tasks_register_tasks():
             return ["not a task"]
-    """))
+    """)
+    )
     (project / "tasks.toml").write_text("")
     catalog = build_catalog(load_registry(project / "tasks.toml"))
     names = [e.spec.name for e in catalog.entries]
@@ -96,17 +104,17 @@ def test_broken_and_clashing_local_plugins_are_skipped_whole(project: Path) -> N
     assert len(catalog.problems) == 3
     assert "a_broken.py': cannot be loaded: ModuleNotFoundError" in catalog.problems[0]
     assert catalog.problems[1].startswith(
-        "local plugin b_clash.py: task 'Gaussian smooth' (Image) is already provided by builtin - skipped")
+        "local plugin b_clash.py: task 'Gaussian smooth' (Image) is already provided by builtin - skipped"
+    )
     assert catalog.problems[2].startswith("local plugin c_bad_item.py: osirix_tasks_register_tasks() failed")
 
 
 def test_registry_entry_clashing_with_a_builtin_is_reported(project: Path, script: Path) -> None:
-    (project / "tasks.toml").write_text(
-        f'[[task]]\nname = "ROI statistics"\ntype = "ROI"\nlocation = "{script}"\n')
+    (project / "tasks.toml").write_text(f'[[task]]\nname = "ROI statistics"\ntype = "ROI"\nlocation = "{script}"\n')
     catalog = build_catalog(load_registry(project / "tasks.toml"))
     assert catalog.problems == [
-        "tasks.toml:1: task 'ROI statistics' (ROI) is already provided by builtin - rename it or "
-        "change its type"]
+        "tasks.toml:1: task 'ROI statistics' (ROI) is already provided by builtin - rename it or change its type"
+    ]
 
 
 def test_disabling_by_name(project: Path) -> None:
@@ -128,7 +136,8 @@ def test_menus_follow_osirix_toolbars(project: Path) -> None:
 def test_a_misspelled_hook_is_a_problem_of_its_plugin(project: Path) -> None:
     plugins = project / "plugins"
     plugins.mkdir()
-    (plugins / "typo.py").write_text(textwrap.dedent("""
+    (plugins / "typo.py").write_text(
+        textwrap.dedent("""
         from osirix_tasks import hookimpl, osirix_task
 
         @osirix_task(type="ROI", name="Never listed")
@@ -138,11 +147,14 @@ def test_a_misspelled_hook_is_a_problem_of_its_plugin(project: Path) -> None:
         @hookimpl
         def osirix_tasks_register_task():
             return [measure]
-    """))
-    (plugins / "unmarked.py").write_text(textwrap.dedent("""
+    """)
+    )
+    (plugins / "unmarked.py").write_text(
+        textwrap.dedent("""
         def osirix_tasks_register_tasks():
             return []
-    """))
+    """)
+    )
     (project / "tasks.toml").write_text("")
     catalog = build_catalog(load_registry(project / "tasks.toml"))
     [typo] = [p for p in catalog.problems if "typo.py" in p]
@@ -160,7 +172,11 @@ def test_validate_reports_a_misspelled_hook(project: Path) -> None:
         "from osirix_tasks import hookimpl\n\n@hookimpl\ndef osirix_tasks_enviroment(task, env):\n    pass\n"
     )
     (project / "tasks.toml").write_text("")
-    done = subprocess.run([sys.executable, "-m", "osirix_tasks", "--registry", str(project / "tasks.toml"), "tasks",
-                           "validate"], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "osirix_tasks", "--registry", str(project / "tasks.toml"), "tasks", "validate"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1
     assert "osirix_tasks_enviroment" in done.stderr and "did you mean 'osirix_tasks_environment'" in done.stderr

@@ -26,8 +26,7 @@ def test_add_detects_name_and_language_and_lists_it(tmp_path: Path, script: Path
     assert shown[0]["type"] == "ROI"
 
 
-def test_add_refuses_duplicates_missing_paths_and_interpreters(
-        tmp_path: Path, script: Path, invoke: Invoke) -> None:
+def test_add_refuses_duplicates_missing_paths_and_interpreters(tmp_path: Path, script: Path, invoke: Invoke) -> None:
     registry = tmp_path / "tasks.toml"
     assert invoke(registry, "tasks", "add", str(script), "--type", "ROI").exit_code == 0
     before = registry.read_text()
@@ -35,8 +34,7 @@ def test_add_refuses_duplicates_missing_paths_and_interpreters(
     assert dup.exit_code == 1 and "already registered at line 1" in dup.output
     missing = invoke(registry, "tasks", "add", str(tmp_path / "nope.py"), "--type", "Image")
     assert missing.exit_code == 1 and "field 'location'" in missing.output and "does not exist" in missing.output
-    no_python = invoke(registry, "tasks", "add", str(script), "--type", "Image",
-                       "--interpreter", "/nowhere/python3")
+    no_python = invoke(registry, "tasks", "add", str(script), "--type", "Image", "--interpreter", "/nowhere/python3")
     assert no_python.exit_code == 1
     assert "field 'interpreter': interpreter '/nowhere/python3' does not exist" in no_python.output
     builtin = invoke(registry, "tasks", "add", str(script), "--type", "ROI", "--name", "ROI statistics")

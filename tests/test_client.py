@@ -19,11 +19,13 @@ def open_demo_viewer(connection: Connection):  # type: ignore[no-untyped-def]
     [series] = connection.call("DicomStudySeries", study).series
     images = connection.call("DicomSeriesSortedImages", series).sorted_images
     frames = [browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest.FrameImages(images=images)]
-    viewer = connection.call("BrowserControllerOpenViewerFromImages",
-                             browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest(
-                                 browser=browser, frames=frames)).viewer
-    pix = connection.call("ViewerControllerPixList", viewercontroller_pb2.ViewerControllerPixListRequest(
-        viewer_controller=viewer)).pix
+    viewer = connection.call(
+        "BrowserControllerOpenViewerFromImages",
+        browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest(browser=browser, frames=frames),
+    ).viewer
+    pix = connection.call(
+        "ViewerControllerPixList", viewercontroller_pb2.ViewerControllerPixListRequest(viewer_controller=viewer)
+    ).pix
     return viewer, list(pix)
 
 

@@ -11,8 +11,14 @@ from osirix_tasks.testing import isolated_env
 
 
 def test_demo_runs_on_a_fresh_machine(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "osirix_tasks", "demo"], capture_output=True, text=True,
-                          env=isolated_env(tmp_path), timeout=180, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "osirix_tasks", "demo"],
+        capture_output=True,
+        text=True,
+        env=isolated_env(tmp_path),
+        timeout=180,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert "Started an embedded OsiriX with the demo data" in done.stdout
     assert "Study: 'Demo Brain Phantom' - patient 'Demo Phantom' - 1 series, 24 images" in done.stdout
@@ -21,8 +27,13 @@ def test_demo_runs_on_a_fresh_machine(tmp_path: Path) -> None:
     assert "Rendering mode: VR -> MIP" in done.stdout
     summary = done.stdout.split("Summary")[1]
     assert summary.count("succeeded") == 4
-    runs = subprocess.run([sys.executable, "-m", "osirix_tasks", "runs", "--json"], capture_output=True, text=True,
-                          env=isolated_env(tmp_path), timeout=60)
+    runs = subprocess.run(
+        [sys.executable, "-m", "osirix_tasks", "runs", "--json"],
+        capture_output=True,
+        text=True,
+        env=isolated_env(tmp_path),
+        timeout=60,
+    )
     assert sorted(r["task_type"] for r in json.loads(runs.stdout)) == ["Database", "Image", "ROI", "VRController"]
     configs = tmp_path / "Library" / "Application Support" / "OsirixGRPC" / "server_configs.json"
     assert [e["active"] for e in json.loads(configs.read_text())] == ["NO"]  # the host was stopped

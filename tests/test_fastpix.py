@@ -40,11 +40,15 @@ def test_failures_use_the_standard_serialiser() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.floats(width=32, allow_nan=False), max_size=300), st.text(max_size=40),
-       st.lists(st.integers(0, 255), max_size=50))
+@given(
+    st.lists(st.floats(width=32, allow_nan=False), max_size=300),
+    st.text(max_size=40),
+    st.lists(st.integers(0, 255), max_size=50),
+)
 def test_set_image_request_parses_like_protobuf(values: list[float], uid: str, argb: list[int]) -> None:
-    request = dcmpix_pb2.DCMPixSetImageRequest(pix=types_pb2.DCMPix(osirixrpc_uid=uid), image_data_float=values,
-                                               image_data_argb=argb)
+    request = dcmpix_pb2.DCMPixSetImageRequest(
+        pix=types_pb2.DCMPix(osirixrpc_uid=uid), image_data_float=values, image_data_argb=argb
+    )
     parsed = parse_set_image_request(request.SerializeToString())
     assert parsed.pix.osirixrpc_uid == uid
     assert parsed.float_values().tobytes() == np.asarray(values, dtype=np.float32).tobytes()

@@ -40,8 +40,12 @@ def test_host_killed_in_the_middle_of_an_import_leaves_a_consistent_database(tmp
     replicate_demo(source, 600)
     database = tmp_path / "db"
     env = isolated_env(tmp_path)
-    importer = subprocess.Popen([sys.executable, "-m", "osirix_tasks", "import", str(source), "--database",
-                                 str(database)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    importer = subprocess.Popen(
+        [sys.executable, "-m", "osirix_tasks", "import", str(source), "--database", str(database)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
     index = database / "index.sqlite"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -92,12 +96,15 @@ def test_a_killed_supervisor_is_seen_and_its_task_can_still_be_stopped(tmp_path:
 def test_a_full_disk_for_the_console_store_is_a_clear_error_and_runs_go_on(tmp_path: Path) -> None:
     project = Project(tmp_path)
     marker = tmp_path / "finished"
-    project.script("chatty", f"""
+    project.script(
+        "chatty",
+        f"""
         import sys
         for i in range(2000):
             print("x" * 2000, flush=(i % 100 == 0))
         open({str(marker)!r}, "w").write("done")
-    """)
+    """,
+    )
     project.cli("runs", check=True)  # the store exists
     store = tmp_path / ".local" / "share" / "osirix-tasks" / "runs.sqlite"
     used = sum(p.stat().st_size for p in store.parent.glob("runs.sqlite*"))
@@ -106,8 +113,15 @@ def test_a_full_disk_for_the_console_store_is_a_clear_error_and_runs_go_on(tmp_p
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (used + 600_000, used + 600_000))
 
-    done = subprocess.run([sys.executable, "-m", "osirix_tasks", "run", "chatty"], capture_output=True, text=True,
-                          env=project.env, cwd=tmp_path, timeout=120, preexec_fn=disk_nearly_full)
+    done = subprocess.run(
+        [sys.executable, "-m", "osirix_tasks", "run", "chatty"],
+        capture_output=True,
+        text=True,
+        env=project.env,
+        cwd=tmp_path,
+        timeout=120,
+        preexec_fn=disk_nearly_full,
+    )
     assert done.returncode == 0, done.stderr
     assert marker.read_text() == "done"  # the task ran to its end
     assert done.stdout.count("x" * 2000) == 2000  # and all its output reached the terminal
@@ -142,8 +156,9 @@ def test_a_corrupt_server_configs_names_file_and_line_and_the_backup_restores_it
     env = isolated_env(tmp_path)
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "osirix_tasks", *args], capture_output=True, text=True, env=env,
-                              timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "osirix_tasks", *args], capture_output=True, text=True, env=env, timeout=60
+        )
 
     assert cli("servers", "add", "50061").returncode == 0
     assert cli("servers", "add", "50062").returncode == 0
@@ -160,8 +175,9 @@ def test_a_corrupt_server_configs_names_file_and_line_and_the_backup_restores_it
 def test_the_host_listens_on_localhost_only(tmp_path: Path) -> None:
     with running_host(tmp_path, "--empty") as host:
         time.sleep(0.5)
-        sockets = [c for c in psutil.Process(host.process.pid).net_connections(kind="inet")
-                   if c.status == psutil.CONN_LISTEN]
+        sockets = [
+            c for c in psutil.Process(host.process.pid).net_connections(kind="inet") if c.status == psutil.CONN_LISTEN
+        ]
         assert {c.laddr.port for c in sockets} >= set(host.ports)
         assert len(sockets) == len(host.ports) + 1  # the gRPC servers and the control channel
         for ip in {c.laddr.ip for c in sockets}:  # 127.0.0.1, or gRPC's IPv4-mapped ::ffff:127.0.0.1
@@ -176,9 +192,26 @@ def test_only_registered_tasks_ever_run(tmp_path: Path) -> None:
     stray.write_text("open('ran', 'w').write('x')\n")
     refused = project.cli("run", str(stray))
     assert refused.returncode == 1 and "no task named" in refused.stderr
-    launched = subprocess.run([sys.executable, "-m", "osirix_tasks.run.launch", "--location", "os:system", "--type",
-                               "Database", "--name", "x", "--", "touch ran"], capture_output=True, text=True,
-                              cwd=tmp_path, env=project.env, timeout=60)
+    launched = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "osirix_tasks.run.launch",
+            "--location",
+            "os:system",
+            "--type",
+            "Database",
+            "--name",
+            "x",
+            "--",
+            "touch ran",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=project.env,
+        timeout=60,
+    )
     assert launched.returncode == 2 and "no @osirix_task function 'system' in module 'os'" in launched.stderr
     assert not (tmp_path / "ran").exists()
 

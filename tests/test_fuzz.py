@@ -23,8 +23,17 @@ from osirix_tasks.server.protocol import RPC_NAMES, request_class, response_clas
 from osirix_tasks.testing import RunningHost
 
 VC = viewercontroller_pb2
-REF_TYPES = ("BrowserController", "ViewerController", "VRController", "DCMPix", "ROI", "ROIVolume", "DicomImage",
-             "DicomSeries", "DicomStudy")
+REF_TYPES = (
+    "BrowserController",
+    "ViewerController",
+    "VRController",
+    "DCMPix",
+    "ROI",
+    "ROIVolume",
+    "DicomImage",
+    "DicomSeries",
+    "DicomStudy",
+)
 EXAMPLES = int(os.environ.get("OSIRIX_TASKS_FUZZ_EXAMPLES", "8"))
 UNKNOWN = "00000000-0000-0000-0000-000000000000"
 
@@ -60,15 +69,25 @@ def open_world_viewer(stub: Any) -> tuple[Any, Any, Any]:
     [series] = ok(stub.DicomStudySeries(study)).series
     images = ok(stub.DicomSeriesSortedImages(series)).sorted_images
     request = browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest(
-        browser=browser, movie=True,
-        frames=[browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest.FrameImages(images=images)] * 2)
+        browser=browser,
+        movie=True,
+        frames=[browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest.FrameImages(images=images)] * 2,
+    )
     return browser, ok(stub.BrowserControllerOpenViewerFromImages(request)).viewer, (study, series, images)
 
 
 def rect_roi(stub: Any, viewer: Any, idx: int, name: str) -> Any:
-    return ok(stub.ViewerControllerNewROI(VC.ViewerControllerNewROIRequest(
-        viewer_controller=viewer, itype=6, idx=idx, name=name,
-        rectangle=VC.ViewerControllerNewROIRequest.Rect(origin_x=10, origin_y=10, width=8, height=6)))).roi
+    return ok(
+        stub.ViewerControllerNewROI(
+            VC.ViewerControllerNewROIRequest(
+                viewer_controller=viewer,
+                itype=6,
+                idx=idx,
+                name=name,
+                rectangle=VC.ViewerControllerNewROIRequest.Rect(origin_x=10, origin_y=10, width=8, height=6),
+            )
+        )
+    ).roi
 
 
 @pytest.fixture
@@ -78,8 +97,11 @@ def world(host: RunningHost) -> World:
         ok(stub.ViewerControllerCloseViewer(viewer))
     browser, viewer, (study, series, images) = open_world_viewer(stub)
     rois = [rect_roi(stub, viewer, idx, "organ") for idx in (3, 4, 5)]
-    vr = ok(stub.ViewerControllerOpenVRViewerForMode(VC.ViewerControllerOpenVRViewerForModeRequest(
-        viewer_controller=viewer, mode="VR"))).vr_controller
+    vr = ok(
+        stub.ViewerControllerOpenVRViewerForMode(
+            VC.ViewerControllerOpenVRViewerForModeRequest(viewer_controller=viewer, mode="VR")
+        )
+    ).vr_controller
     volumes = ok(stub.VRControllerROIVolumes(vr)).roi_volumes
     pix = ok(stub.ViewerControllerPixList(VC.ViewerControllerPixListRequest(viewer_controller=viewer))).pix
     _, gone_viewer, _ = open_world_viewer(stub)
@@ -88,21 +110,36 @@ def world(host: RunningHost) -> World:
     deleted = rect_roi(stub, viewer, 1, "deleted")
     ok(stub.ROIDelete(deleted))
     ok(stub.ViewerControllerCloseViewer(gone_viewer))
-    return World(stub, live={
-        "BrowserController": [browser.osirixrpc_uid], "ViewerController": [viewer.osirixrpc_uid],
-        "VRController": [vr.osirixrpc_uid], "DCMPix": [p.osirixrpc_uid for p in pix[:3]],
-        "ROI": [r.osirixrpc_uid for r in rois], "ROIVolume": [v.osirixrpc_uid for v in volumes],
-        "DicomImage": [i.osirixrpc_uid for i in images[:3]], "DicomSeries": [series.osirixrpc_uid],
-        "DicomStudy": [study.osirixrpc_uid],
-    }, stale={"ViewerController": [gone_viewer.osirixrpc_uid],
-              "ROI": [gone_roi.osirixrpc_uid, deleted.osirixrpc_uid], "DCMPix": [gone_pix.osirixrpc_uid]})
+    return World(
+        stub,
+        live={
+            "BrowserController": [browser.osirixrpc_uid],
+            "ViewerController": [viewer.osirixrpc_uid],
+            "VRController": [vr.osirixrpc_uid],
+            "DCMPix": [p.osirixrpc_uid for p in pix[:3]],
+            "ROI": [r.osirixrpc_uid for r in rois],
+            "ROIVolume": [v.osirixrpc_uid for v in volumes],
+            "DicomImage": [i.osirixrpc_uid for i in images[:3]],
+            "DicomSeries": [series.osirixrpc_uid],
+            "DicomStudy": [study.osirixrpc_uid],
+        },
+        stale={
+            "ViewerController": [gone_viewer.osirixrpc_uid],
+            "ROI": [gone_roi.osirixrpc_uid, deleted.osirixrpc_uid],
+            "DCMPix": [gone_pix.osirixrpc_uid],
+        },
+    )
 
 
 INT_EDGES = [-(2**31), -1, 0, 1, 2, 23, 24, 39, 40, 1000, 2**31 - 1]
-FLOATS = st.one_of(st.sampled_from([math.nan, math.inf, -math.inf, 0.0, -0.0, 1e30, -1e30, 1e-40, 0.5, 255.0]),
-                   st.floats(width=32, allow_nan=True, allow_infinity=True))
-STRINGS = st.one_of(st.sampled_from(["", "VR", "MIP", "Surface", "organ", "gone", "/", ".", "/nonexistent.dcm",
-                                     "\x00", "é" * 50]), st.text(max_size=20))
+FLOATS = st.one_of(
+    st.sampled_from([math.nan, math.inf, -math.inf, 0.0, -0.0, 1e30, -1e30, 1e-40, 0.5, 255.0]),
+    st.floats(width=32, allow_nan=True, allow_infinity=True),
+)
+STRINGS = st.one_of(
+    st.sampled_from(["", "VR", "MIP", "Surface", "organ", "gone", "/", ".", "/nonexistent.dcm", "\x00", "é" * 50]),
+    st.text(max_size=20),
+)
 
 
 def value_strategy(fd: FieldDescriptor, world: World, depth: int) -> st.SearchStrategy[Any]:
@@ -152,8 +189,9 @@ def check_consistent(world: World) -> None:
         answer = ok(stub.DCMPixImage(pix[0]))
         values = answer.image_data_argb if answer.is_argb else answer.image_data_float
         assert len(values) == answer.rows * answer.columns * (4 if answer.is_argb else 1)
-        for plane in ok(stub.ViewerControllerROIList(VC.ViewerControllerROIListRequest(
-                viewer_controller=viewer))).roi_slices:
+        for plane in ok(
+            stub.ViewerControllerROIList(VC.ViewerControllerROIListRequest(viewer_controller=viewer))
+        ).roi_slices:
             for roi in plane.rois:
                 ok(stub.ROIArea(roi))
                 ok(stub.ROIPoints(roi))
@@ -164,8 +202,12 @@ def test_fuzz_rpc(host: RunningHost, world: World, rpc: str) -> None:
     stub = world.stub
     strategy = message_strategy(request_class(rpc).DESCRIPTOR, world)
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example])
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+    )
     @given(request=strategy)
     def call(request: Any) -> None:
         answer = getattr(stub, rpc)(request, timeout=60)
@@ -181,8 +223,9 @@ def test_fuzz_rpc(host: RunningHost, world: World, rpc: str) -> None:
 @pytest.mark.parametrize("rpc", RPC_NAMES)
 def test_undecodable_bytes_get_grpc_errors_and_the_host_survives(host: RunningHost, rpc: str) -> None:
     channel = grpc.insecure_channel(f"127.0.0.1:{host.ports[0]}")
-    method = channel.unary_unary(f"/osirixgrpc.OsiriXService/{rpc}", request_serializer=None,
-                                 response_deserializer=None)
+    method = channel.unary_unary(
+        f"/osirixgrpc.OsiriXService/{rpc}", request_serializer=None, response_deserializer=None
+    )
     for payload in (b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", b"\x0a\xff\x01", b"\x12\x05ab", b"\x07"):
         try:
             answer = method(payload, timeout=30)

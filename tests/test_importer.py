@@ -77,8 +77,9 @@ def test_database_persists_across_reopen(tmp_path: Path, demo_files: list[Path])
 def test_cli_import_prints_a_summary(tmp_path: Path, demo_files: list[Path]) -> None:
     shutil.copy(demo_files[0], tmp_path / "x.dcm")
     (tmp_path / "junk.bin").write_bytes(b"\0" * 10)
-    done = CliRunner().invoke(cli, ["import", str(tmp_path / "x.dcm"), str(tmp_path / "junk.bin"),
-                                    "--database", str(tmp_path / "db")])
+    done = CliRunner().invoke(
+        cli, ["import", str(tmp_path / "x.dcm"), str(tmp_path / "junk.bin"), "--database", str(tmp_path / "db")]
+    )
     assert done.exit_code == 0, done.output
     assert "1 imported, 0 already in the database, 1 not DICOM, 0 broken" in done.output
     missing = CliRunner().invoke(cli, ["import", str(tmp_path / "nope"), "--database", str(tmp_path / "db")])

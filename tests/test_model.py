@@ -12,11 +12,19 @@ from osirix_tasks import TaskSpec, TaskType
 @pytest.mark.parametrize(
     ("spelling", "expected"),
     [
-        ("Database", TaskType.DATABASE), ("gRPCDatabaseTool", TaskType.DATABASE), (4, TaskType.DATABASE),
-        ("Image", TaskType.IMAGE), ("gRPCImageRenderTool", TaskType.IMAGE), ("1", TaskType.IMAGE),
-        ("ROI", TaskType.ROI), ("gRPCROITool", TaskType.ROI), (2, TaskType.ROI),
-        ("VR", TaskType.VR_CONTROLLER), ("VRController", TaskType.VR_CONTROLLER),
-        ("gRPCVolumeRenderTool", TaskType.VR_CONTROLLER), (3, TaskType.VR_CONTROLLER),
+        ("Database", TaskType.DATABASE),
+        ("gRPCDatabaseTool", TaskType.DATABASE),
+        (4, TaskType.DATABASE),
+        ("Image", TaskType.IMAGE),
+        ("gRPCImageRenderTool", TaskType.IMAGE),
+        ("1", TaskType.IMAGE),
+        ("ROI", TaskType.ROI),
+        ("gRPCROITool", TaskType.ROI),
+        (2, TaskType.ROI),
+        ("VR", TaskType.VR_CONTROLLER),
+        ("VRController", TaskType.VR_CONTROLLER),
+        ("gRPCVolumeRenderTool", TaskType.VR_CONTROLLER),
+        (3, TaskType.VR_CONTROLLER),
     ],
 )
 def test_type_accepts_plugin_spellings_and_codes(spelling: object, expected: TaskType) -> None:

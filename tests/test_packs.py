@@ -31,9 +31,11 @@ def pack_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
     venv.EnvBuilder(with_pip=False).create(env_dir)
     parent_sites = [p for p in site.getsitepackages() if os.path.isdir(p)]
     (_site_packages(env_dir) / "_parent_env.pth").write_text(
-        "".join(f"import site; site.addsitedir({p!r})\n" for p in parent_sites))
+        "".join(f"import site; site.addsitedir({p!r})\n" for p in parent_sites)
+    )
     broken = tmp_path_factory.mktemp("broken-pack")
-    (broken / "pyproject.toml").write_text(textwrap.dedent("""
+    (broken / "pyproject.toml").write_text(
+        textwrap.dedent("""
         [build-system]
         requires = ["setuptools>=68"]
         build-backend = "setuptools.build_meta"
@@ -44,21 +46,38 @@ def pack_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
         broken = "osirix_tasks_broken"
         [tool.setuptools]
         py-modules = ["osirix_tasks_broken"]
-    """))
+    """)
+    )
     (broken / "osirix_tasks_broken.py").write_text("raise ImportError('this pack is broken on purpose')\n")
     python = env_dir / "bin" / "python"
     for source in (REPO / "plugins" / "example-pack", broken):
         subprocess.run(
-            [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
-             "--no-build-isolation", "--no-index", str(source)],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "--python",
+                str(python),
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--no-build-isolation",
+                "--no-index",
+                str(source),
+            ],
             check=True,
         )
     return env_dir
 
 
 def _cli(env_dir: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(env_dir / "bin" / "python"), "-m", "osirix_tasks", *args],
-                          capture_output=True, text=True, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [str(env_dir / "bin" / "python"), "-m", "osirix_tasks", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
 
 
 def test_installed_pack_tasks_are_listed_and_in_menus(pack_env: Path, tmp_path: Path) -> None:
@@ -70,8 +89,10 @@ def test_installed_pack_tasks_are_listed_and_in_menus(pack_env: Path, tmp_path: 
     assert entries["Invert window"]["location"] == "osirix_tasks_example.tasks:invert"
     assert entries["Count studies"]["type"] == "Database"
     assert "Gaussian smooth" in entries  # builtins still there
-    assert "pack 'osirix-tasks-broken' (entry point broken = osirix_tasks_broken): cannot be loaded: " \
-           "ImportError: this pack is broken on purpose - skipped" in listing.stderr
+    assert (
+        "pack 'osirix-tasks-broken' (entry point broken = osirix_tasks_broken): cannot be loaded: "
+        "ImportError: this pack is broken on purpose - skipped" in listing.stderr
+    )
 
     menu = _cli(pack_env, tmp_path, "menu")
     assert menu.returncode == 0
@@ -80,8 +101,7 @@ def test_installed_pack_tasks_are_listed_and_in_menus(pack_env: Path, tmp_path: 
 
 
 def test_a_pack_can_be_disabled(pack_env: Path, tmp_path: Path) -> None:
-    (tmp_path / "tasks.toml").write_text(
-        '[settings]\ndisabled_packs = ["osirix-tasks-example", "broken"]\n')
+    (tmp_path / "tasks.toml").write_text('[settings]\ndisabled_packs = ["osirix-tasks-example", "broken"]\n')
     listing = _cli(pack_env, tmp_path, "tasks", "list", "--json")
     names = {e["name"] for e in json.loads(listing.stdout)}
     assert "Invert window" not in names and "Gaussian smooth" in names

@@ -13,15 +13,18 @@ from osirix_tasks.testing import RunningHost
 def run_pyosirix(host: RunningHost, code: str) -> dict:  # type: ignore[type-arg]
     """Run ``code`` with pyosirix in a fresh process whose HOME is the host's (so pyosirix finds
     the server on its own through server_configs.json); it prints one JSON object."""
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          env=host.env(), timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=host.env(), timeout=120
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def test_pyosirix_finds_our_port_and_reads_the_database(host: RunningHost) -> None:
     assert host.cli("select", "--study", demo_study_uid()).returncode == 0
-    result = run_pyosirix(host, """
+    result = run_pyosirix(
+        host,
+        """
         import json, osirix
         port = osirix.osirixgrpc_port_preference()
         version = osirix.osirix_version()
@@ -38,7 +41,8 @@ def test_pyosirix_finds_our_port_and_reads_the_database(host: RunningHost) -> No
             "first_location": images[0].slice_location, "last_location": images[-1].slice_location,
             "width": images[0].width, "path": images[0].complete_path,
         }))
-    """)
+    """,
+    )
     assert result["port"] == host.ports[0]
     assert result["version"].startswith("osirix-tasks")
     assert result["patient"] == "Demo Phantom"  # PN 'Demo^Phantom' as OsiriX shows it
@@ -53,7 +57,9 @@ def test_pyosirix_finds_our_port_and_reads_the_database(host: RunningHost) -> No
 
 
 def test_pyosirix_sees_status_0_as_its_exception(host: RunningHost) -> None:
-    result = run_pyosirix(host, """
+    result = run_pyosirix(
+        host,
+        """
         import json, osirix
         from osirix.exceptions import GrpcException
         try:
@@ -61,7 +67,8 @@ def test_pyosirix_sees_status_0_as_its_exception(host: RunningHost) -> None:
             print(json.dumps({"raised": None}))
         except GrpcException as exc:
             print(json.dumps({"raised": str(exc)}))
-    """)
+    """,
+    )
     assert result["raised"] == "No ViewerController active"
 
 
@@ -73,7 +80,9 @@ def demo_study_uid() -> str:
 
 def test_pyosirix_drives_viewers_pixels_rois_and_3d(host: RunningHost) -> None:
     assert host.cli("select", "--study", demo_study_uid()).returncode == 0
-    result = run_pyosirix(host, """
+    result = run_pyosirix(
+        host,
+        """
         import json
         import numpy as np
         import osirix
@@ -106,7 +115,8 @@ def test_pyosirix_drives_viewers_pixels_rois_and_3d(host: RunningHost) -> None:
         viewer.close()
         result["after_close"] = len(osirix.displayed_2d_viewers())
         print(json.dumps(result))
-    """)
+    """,
+    )
     assert result["same_front"] and result["shape"] == [128, 128]
     assert result["mean_ok"] and result["std_ok"] and result["values_ok"] and result["set_ok"]
     assert result["count"] == 16 * 24 and result["roi_type"] == 20

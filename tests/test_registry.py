@@ -24,7 +24,9 @@ def problems_of(path: Path) -> list[str]:
 
 
 def test_valid_registry_resolves_relative_paths(tmp_path: Path, script: Path) -> None:
-    reg = write(tmp_path / "tasks.toml", """
+    reg = write(
+        tmp_path / "tasks.toml",
+        """
         [[task]]
         name = "Measure"
         type = "ROI"
@@ -32,23 +34,32 @@ def test_valid_registry_resolves_relative_paths(tmp_path: Path, script: Path) ->
         blocking = true
         args = ["--fast"]
         timeout = 2.5
-    """)
+    """,
+    )
     registry = load_registry(reg, strict=True)
     [spec] = registry.tasks
     assert spec.location == str(script)
     assert (spec.name, spec.type, spec.blocking, spec.args, spec.timeout) == (
-        "Measure", TaskType.ROI, True, ["--fast"], 2.5)
+        "Measure",
+        TaskType.ROI,
+        True,
+        ["--fast"],
+        2.5,
+    )
     assert registry.line_of(spec.key) == 1
 
 
 def test_missing_field_names_file_line_task_and_field(tmp_path: Path) -> None:
-    reg = write(tmp_path / "tasks.toml", """
+    reg = write(
+        tmp_path / "tasks.toml",
+        """
         # comment
 
         [[task]]
         name = "No location"
         type = "Image"
-    """)
+    """,
+    )
     assert problems_of(reg) == [
         "tasks.toml:3: task 'No location' (Image): field 'location': missing - add it: give the "
         "script's path as a string, or module:function for a decorated task"
@@ -56,36 +67,45 @@ def test_missing_field_names_file_line_task_and_field(tmp_path: Path) -> None:
 
 
 def test_wrong_type_points_at_the_line_of_the_field(tmp_path: Path, script: Path) -> None:
-    reg = write(tmp_path / "tasks.toml", f"""
+    reg = write(
+        tmp_path / "tasks.toml",
+        f"""
         [[task]]
         name = "A"
         type = "ROI"
         location = "{script}"
         blocking = "maybe"
-    """)
+    """,
+    )
     [problem] = problems_of(reg)
     assert problem.startswith("tasks.toml:5: task 'A' (ROI): field 'blocking': input should be a valid boolean")
     assert problem.endswith("- write true or false")
 
 
 def test_unknown_task_type(tmp_path: Path, script: Path) -> None:
-    reg = write(tmp_path / "tasks.toml", f"""
+    reg = write(
+        tmp_path / "tasks.toml",
+        f"""
         [[task]]
         name = "A"
         location = "{script}"
         type = "Viewer"
-    """)
+    """,
+    )
     [problem] = problems_of(reg)
     assert problem.startswith("tasks.toml:4: task 'A' (Viewer): field 'type': unknown task type 'Viewer'")
     assert "use one of Database, Image, VRController, ROI" in problem
 
 
 def test_missing_script(tmp_path: Path) -> None:
-    reg = write(tmp_path / "tasks.toml", """
+    reg = write(
+        tmp_path / "tasks.toml",
+        """
         [[task]]
         type = "Database"
         location = "/nowhere/gone.py"
-    """)
+    """,
+    )
     assert problems_of(reg) == [
         "tasks.toml:3: task 'gone' (Database): field 'location': script '/nowhere/gone.py' does not "
         "exist - create it or fix the path"
@@ -93,21 +113,27 @@ def test_missing_script(tmp_path: Path) -> None:
 
 
 def test_missing_interpreter(tmp_path: Path, script: Path) -> None:
-    reg = write(tmp_path / "tasks.toml", f"""
+    reg = write(
+        tmp_path / "tasks.toml",
+        f"""
         [[task]]
         name = "A"
         type = "Image"
         location = "{script}"
 
         interpreter = "/opt/nopython/bin/python3"
-    """)
+    """,
+    )
     [problem] = problems_of(reg)
-    assert problem.startswith("tasks.toml:6: task 'A' (Image): field 'interpreter': interpreter "
-                              "'/opt/nopython/bin/python3' does not exist")
+    assert problem.startswith(
+        "tasks.toml:6: task 'A' (Image): field 'interpreter': interpreter '/opt/nopython/bin/python3' does not exist"
+    )
 
 
 def test_duplicate_name_and_type(tmp_path: Path, script: Path) -> None:
-    reg = write(tmp_path / "tasks.toml", f"""
+    reg = write(
+        tmp_path / "tasks.toml",
+        f"""
         [[task]]
         name = "Twice"
         type = "ROI"
@@ -122,7 +148,8 @@ def test_duplicate_name_and_type(tmp_path: Path, script: Path) -> None:
         name = "Twice"
         type = "gRPCROITool"
         location = "{script}"
-    """)
+    """,
+    )
     registry = load_registry(reg)
     assert [t.type for t in registry.tasks] == [TaskType.ROI, TaskType.IMAGE]
     assert [str(p) for p in registry.problems] == [
@@ -132,11 +159,14 @@ def test_duplicate_name_and_type(tmp_path: Path, script: Path) -> None:
 
 
 def test_toml_syntax_error_reports_line_and_column(tmp_path: Path) -> None:
-    reg = write(tmp_path / "tasks.toml", """
+    reg = write(
+        tmp_path / "tasks.toml",
+        """
         [[task]]
         name = "A"
         type = "ROI
-    """)
+    """,
+    )
     with pytest.raises(RegistryError) as info:
         load_registry(reg)
     message = str(info.value)
@@ -145,7 +175,9 @@ def test_toml_syntax_error_reports_line_and_column(tmp_path: Path) -> None:
 
 
 def test_all_problems_are_reported_at_once(tmp_path: Path, script: Path) -> None:
-    reg = write(tmp_path / "tasks.toml", f"""
+    reg = write(
+        tmp_path / "tasks.toml",
+        f"""
         [settings]
         disabled_packs = "not-a-list"
 
@@ -161,13 +193,13 @@ def test_all_problems_are_reported_at_once(tmp_path: Path, script: Path) -> None
 
         [extras]
         x = 1
-    """)
+    """,
+    )
     found = problems_of(reg)
     assert len(found) == 4
     assert found[0].startswith("tasks.toml:2: settings: field 'disabled_packs'")
     assert any(p.startswith("tasks.toml:5: task 'measure_it' (Nope): field 'type'") for p in found)
-    assert any(p.startswith("tasks.toml:7: task 'measure_it' (Nope): field 'colour': unknown field")
-               for p in found)
+    assert any(p.startswith("tasks.toml:7: task 'measure_it' (Nope): field 'colour': unknown field") for p in found)
     assert any(p.startswith("tasks.toml:14: table 'extras': unknown table") for p in found)
     assert [t.name for t in load_registry(reg).tasks] == ["Fine"]
     with pytest.raises(RegistryError):
@@ -205,7 +237,9 @@ def test_add_keeps_comments_and_other_entries_and_a_backup(tmp_path: Path, scrip
 
 
 def test_remove_cuts_only_that_entry(tmp_path: Path, script: Path) -> None:
-    reg = write(tmp_path / "tasks.toml", f"""
+    reg = write(
+        tmp_path / "tasks.toml",
+        f"""
         # header comment
         [[task]]
         name = "A"
@@ -222,14 +256,17 @@ def test_remove_cuts_only_that_entry(tmp_path: Path, script: Path) -> None:
         name = "A"
         type = "Image"
         location = "{script}"
-    """)
+    """,
+    )
     with pytest.raises(RegistryError, match=r"several tasks have this name \(ROI, Image\) - add --type"):
         remove_task(reg, "A")
     remove_task(reg, "A", TaskType.IMAGE)
     text = reg.read_text()
     assert "# header comment" in text and "# comment about B" in text
     assert [(t.name, t.type) for t in load_registry(reg, strict=True).tasks] == [
-        ("A", TaskType.ROI), ("B", TaskType.ROI)]
+        ("A", TaskType.ROI),
+        ("B", TaskType.ROI),
+    ]
     with pytest.raises(RegistryError, match="not in this registry"):
         remove_task(reg, "Z")
 
@@ -248,12 +285,15 @@ add_tasks(sys.argv[1], [TaskSpec(name="Half", type="ROI", location=sys.argv[2])]
 
 
 def test_a_write_killed_before_the_rename_leaves_the_old_registry(tmp_path: Path, script: Path) -> None:
-    reg = write(tmp_path / "tasks.toml", f"""
+    reg = write(
+        tmp_path / "tasks.toml",
+        f"""
         [[task]]
         name = "Old"
         type = "ROI"
         location = "{script}"
-    """)
+    """,
+    )
     before = reg.read_text()
     done = subprocess.run([sys.executable, "-c", KILL_BEFORE_RENAME, str(reg), str(script)])
     assert done.returncode == -9
@@ -276,8 +316,7 @@ for i in range(15):
 def test_concurrent_writers_lose_nothing(tmp_path: Path, script: Path) -> None:
     reg = tmp_path / "tasks.toml"
     writers = [
-        subprocess.Popen([sys.executable, "-c", CONCURRENT_WRITER, str(reg), str(script), f"w{n}"])
-        for n in range(4)
+        subprocess.Popen([sys.executable, "-c", CONCURRENT_WRITER, str(reg), str(script), f"w{n}"]) for n in range(4)
     ]
     assert [w.wait(timeout=120) for w in writers] == [0, 0, 0, 0]
     names = {t.name for t in load_registry(reg, strict=True).tasks}
@@ -285,7 +324,9 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path, script: Path) -> None:
 
 
 def test_load_settings_reads_only_the_settings(tmp_path: Path) -> None:
-    reg = write(tmp_path / "tasks.toml", """
+    reg = write(
+        tmp_path / "tasks.toml",
+        """
         [settings]
         disabled_packs = ["noisy"]
         plugins_dir = "my-plugins"
@@ -293,7 +334,8 @@ def test_load_settings_reads_only_the_settings(tmp_path: Path) -> None:
         [[task]]
         type = "Nope"
         location = "/nowhere.py"
-    """)
+    """,
+    )
     from osirix_tasks.registry import load_settings
 
     settings_only = load_settings(reg)

@@ -19,12 +19,15 @@ from osirix_tasks.testing.project import output_text as text_of
 
 
 def test_a_script_runs_as_the_plugin_runs_it(project: Project) -> None:
-    script = project.script("env", """
+    script = project.script(
+        "env",
+        """
         import json, os, sys
         print(json.dumps({"cwd": os.getcwd(), "argv": sys.argv, "env": dict(os.environ),
                           "orig_argv": sys.orig_argv}))
         print("to stderr", file=sys.stderr)
-    """)
+    """,
+    )
     done = project.cli("run", "env", "--", "--flag", "value")
     assert done.returncode == 0, done.stderr
     [record] = project.runs()
@@ -36,9 +39,20 @@ def test_a_script_runs_as_the_plugin_runs_it(project: Project) -> None:
     assert env["PATH"].split(":")[0] == os.path.dirname(sys.executable)
     assert env["OSIRIX_TASKS_SERVER"] == "127.0.0.1:1" and env["OSIRIX_TASKS_RUN_ID"] == record["id"]
     assert env["HOME"] == str(project.root)
-    assert not set(env) - {"HOME", "PATH", "OSIRIX_TASKS_SERVER", "OSIRIX_TASKS_RUN_ID", "OSIRIX_TASKS_TASK_NAME",
-                           "OSIRIX_TASKS_TASK_TYPE", "OSIRIX_TASKS_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "LANG",
-                           "LC_ALL", "LC_CTYPE"}
+    assert not set(env) - {
+        "HOME",
+        "PATH",
+        "OSIRIX_TASKS_SERVER",
+        "OSIRIX_TASKS_RUN_ID",
+        "OSIRIX_TASKS_TASK_NAME",
+        "OSIRIX_TASKS_TASK_TYPE",
+        "OSIRIX_TASKS_HOME",
+        "XDG_CONFIG_HOME",
+        "XDG_DATA_HOME",
+        "LANG",
+        "LC_ALL",
+        "LC_CTYPE",
+    }
     assert "to stderr" in done.stderr and '"cwd"' in done.stdout
     assert record["status"] == "succeeded" and record["exit_code"] == 0 and record["pid"] > 0
     assert record["spec"]["location"] == str(script) and record["server"] == "127.0.0.1:1"
@@ -46,17 +60,21 @@ def test_a_script_runs_as_the_plugin_runs_it(project: Project) -> None:
 
 
 def test_stdout_and_stderr_are_kept_apart_in_arrival_order(project: Project) -> None:
-    project.script("interleave", """
+    project.script(
+        "interleave",
+        """
         import sys, time
         for i in range(3):
             print(f"out {i}", flush=True); time.sleep(0.3)
             print(f"err {i}", file=sys.stderr, flush=True); time.sleep(0.3)
-    """)
+    """,
+    )
     project.cli("run", "interleave")
     [record] = project.runs()
     chunks = [c for c in project.output(record["id"])["output"] if c["stream"] != "system"]
     assert [(c["stream"], c["text"]) for c in chunks] == [
-        (s, f"{s[3:]} {i}\n") for i in range(3) for s in ("stdout", "stderr")]
+        (s, f"{s[3:]} {i}\n") for i in range(3) for s in ("stdout", "stderr")
+    ]
     assert all(a["at"] <= b["at"] for a, b in zip(chunks, chunks[1:], strict=False))
 
 
@@ -72,7 +90,10 @@ def test_failures_are_recorded(project: Project) -> None:
     assert "RuntimeError: boom" in text_of(project.output(records["raises"]["id"]), "stderr")
     assert (records["exits"]["status"], records["exits"]["exit_code"]) == ("failed", 7)
     assert (records["killed"]["status"], records["killed"]["signal"], records["killed"]["exit_code"]) == (
-        "failed", 9, None)
+        "failed",
+        9,
+        None,
+    )
 
 
 GROUP = """
@@ -97,12 +118,15 @@ def test_timeout_stops_the_whole_process_group(project: Project) -> None:
 
 
 def test_term_ignoring_task_is_killed_after_the_grace_period(project: Project) -> None:
-    project.script("stubborn", """
+    project.script(
+        "stubborn",
+        """
         import signal, time
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("ready", flush=True)
         time.sleep(60)
-    """)
+    """,
+    )
     run_id = project.cli("run", "stubborn", "--background", check=True).stdout.strip()
     deadline = time.monotonic() + 20
     while "ready" not in text_of(project.output(run_id), "stdout") and time.monotonic() < deadline:
@@ -130,7 +154,9 @@ def test_cancel_a_background_run(project: Project) -> None:
 
 
 def test_utf8_is_decoded_incrementally_and_bad_bytes_replaced(project: Project) -> None:
-    project.script("bytes", """
+    project.script(
+        "bytes",
+        """
         import os, time
         os.write(1, b"caf\\xc3")
         time.sleep(0.5)
@@ -139,7 +165,8 @@ def test_utf8_is_decoded_incrementally_and_bad_bytes_replaced(project: Project) 
         os.write(1, "\\u6f22\\u5b57\\n".encode()[:2])
         time.sleep(0.3)
         os.write(1, "\\u6f22\\u5b57\\n".encode()[2:])
-    """)
+    """,
+    )
     assert project.cli("run", "bytes").returncode == 0
     [record] = project.runs()
     output = project.output(record["id"])
@@ -148,13 +175,16 @@ def test_utf8_is_decoded_incrementally_and_bad_bytes_replaced(project: Project) 
 
 
 def test_100_mb_of_output_is_kept_with_bounded_memory(project: Project) -> None:
-    project.script("loud", """
+    project.script(
+        "loud",
+        """
         import sys
         line = ("x" * 1023 + "\\n").encode()
         block = line * 1024
         for _ in range(100):
             sys.stdout.buffer.write(block)
-    """)
+    """,
+    )
     run_id = project.cli("run", "loud", "--background", check=True).stdout.strip()
     peak = 0
     deadline = time.monotonic() + 120
@@ -171,9 +201,13 @@ def test_100_mb_of_output_is_kept_with_bounded_memory(project: Project) -> None:
         time.sleep(0.05)
     assert record["status"] == "succeeded"
     import sqlite3
+
     store = project.root / ".local" / "share" / "osirix-tasks" / "runs.sqlite"
-    total = sqlite3.connect(store).execute(
-        "SELECT SUM(LENGTH(text)) FROM output WHERE run_id = ? AND stream = 1", (run_id,)).fetchone()[0]
+    total = (
+        sqlite3.connect(store)
+        .execute("SELECT SUM(LENGTH(text)) FROM output WHERE run_id = ? AND stream = 1", (run_id,))
+        .fetchone()[0]
+    )
     assert total == 100 * 1024 * 1024
     assert 0 < peak < 150 * 1024 * 1024  # the supervisor never held the 100 MB
 
@@ -182,25 +216,32 @@ def test_missing_interpreter_and_one_without_osirix_tasks(project: Project, tmp_
     bare = tmp_path / "bare-venv"
     venv.EnvBuilder(with_pip=False).create(bare)
     project.script("gone", "print(1)\n")
-    project.registry.write_text(project.registry.read_text().replace(
-        f'location = "{project.root / "scripts" / "gone.py"}"',
-        f'location = "{project.root / "scripts" / "gone.py"}"\ninterpreter = "{bare / "bin" / "python"}"'))
+    project.registry.write_text(
+        project.registry.read_text().replace(
+            f'location = "{project.root / "scripts" / "gone.py"}"',
+            f'location = "{project.root / "scripts" / "gone.py"}"\ninterpreter = "{bare / "bin" / "python"}"',
+        )
+    )
     (bare / "bin" / "python").unlink()
     (bare / "bin" / "python3").unlink(missing_ok=True)
     done = project.cli("run", "gone")
     assert done.returncode == 1
-    assert "task 'gone' cannot run: tasks.toml:5: task 'gone' (Database): field 'interpreter': interpreter" \
-        in done.stderr and "does not exist" in done.stderr
+    assert (
+        "task 'gone' cannot run: tasks.toml:5: task 'gone' (Database): field 'interpreter': interpreter" in done.stderr
+        and "does not exist" in done.stderr
+    )
 
     other = tmp_path / "other-venv"
     venv.EnvBuilder(with_pip=False).create(other)
-    (project.root / "decorated_mod.py").write_text(textwrap.dedent("""
+    (project.root / "decorated_mod.py").write_text(
+        textwrap.dedent("""
         from osirix_tasks import osirix_task
 
         @osirix_task(type="Database", name="Decorated")
         def decorated(context):
             print("ran")
-    """))
+    """)
+    )
     project.registry.write_text('[[task]]\nmodule = "decorated_mod"\n')
     env_python = other / "bin" / "python"
     tasks = json.loads(project.cli("tasks", "list", "--json", check=True).stdout)
@@ -208,8 +249,7 @@ def test_missing_interpreter_and_one_without_osirix_tasks(project: Project, tmp_
     from osirix_tasks import TaskSpec
     from osirix_tasks.run.runner import RunRefused, plan_run
 
-    spec = TaskSpec(name="Decorated", type="Database", location="decorated_mod:decorated",
-                    interpreter=str(env_python))
+    spec = TaskSpec(name="Decorated", type="Database", location="decorated_mod:decorated", interpreter=str(env_python))
     with pytest.raises(RunRefused, match=r"cannot import osirix_tasks - install it there: .* -m pip install"):
         plan_run(spec, server=None, args=[], registry=project.registry, plugins=None)
 
@@ -230,12 +270,15 @@ def test_a_blocking_task_refuses_a_second_start(project: Project) -> None:
 
 
 def test_ten_background_runs_at_once(project: Project) -> None:
-    project.script("worker", """
+    project.script(
+        "worker",
+        """
         import os, sys, time
         for i in range(20):
             print(f"{os.environ['OSIRIX_TASKS_RUN_ID']} line {i}", flush=True)
             time.sleep(0.01)
-    """)
+    """,
+    )
     ids = [project.cli("run", "worker", "--background", check=True).stdout.strip() for _ in range(10)]
     assert len(set(ids)) == 10
     for run_id in ids:
@@ -276,13 +319,15 @@ def test_follow_shows_output_until_the_end(project: Project) -> None:
 
 def test_plugins_add_environment_and_wrap_runs(project: Project) -> None:
     (project.root / "plugins").mkdir()
-    (project.root / "plugins" / "extras.py").write_text(textwrap.dedent("""
+    (project.root / "plugins" / "extras.py").write_text(
+        textwrap.dedent("""
         from osirix_tasks import hookimpl
 
         @hookimpl
         def osirix_tasks_environment(task, env):
             env["EXTRA_FROM_PLUGIN"] = f"for {task.name}"
-    """))
+    """)
+    )
     project.script("show", "import os; print(os.environ.get('EXTRA_FROM_PLUGIN'))\n")
     done = project.cli("run", "show")
     assert done.returncode == 0 and "for show" in done.stdout
@@ -300,13 +345,15 @@ def test_a_run_without_any_known_server_warns_and_still_runs_the_script(project:
 
 def test_a_decorated_task_without_a_server_says_how_to_start_one(project: Project) -> None:
     del project.env["OSIRIX_TASKS_SERVER"]
-    (project.root / "offline_mod.py").write_text(textwrap.dedent("""
+    (project.root / "offline_mod.py").write_text(
+        textwrap.dedent("""
         from osirix_tasks import osirix_task
 
         @osirix_task(type="Database", name="Needs OsiriX")
         def needs(context):
             print("body ran")
-    """))
+    """)
+    )
     project.registry.write_text('[[task]]\nmodule = "offline_mod"\n')
     done = project.cli("run", "Needs OsiriX")
     assert done.returncode == 3

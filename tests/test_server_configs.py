@@ -27,14 +27,20 @@ def configs(home: Path) -> list[dict[str, str]]:
 
 
 def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "osirix_tasks", *args], capture_output=True, text=True,
-                          env=isolated_env(home), timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "osirix_tasks", *args],
+        capture_output=True,
+        text=True,
+        env=isolated_env(home),
+        timeout=120,
+    )
 
 
 def pyosirix_port(home: Path) -> str | None:
     code = "import json, osirix; print(json.dumps(osirix.osirixgrpc_port_preference()))"
-    done = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True,
-                          env=isolated_env(home), timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, env=isolated_env(home), timeout=60
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
@@ -70,8 +76,12 @@ def test_serve_marks_ports_active_and_pyosirix_picks_ours(tmp_path: Path) -> Non
 def test_serve_defaults_to_the_configured_servers(tmp_path: Path) -> None:
     port = free_port()
     cli(tmp_path, "servers", "add", str(port))
-    process = subprocess.Popen([sys.executable, "-m", "osirix_tasks", "serve", "--empty", "--database",
-                                str(tmp_path / "db")], stdout=subprocess.PIPE, text=True, env=isolated_env(tmp_path))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "osirix_tasks", "serve", "--empty", "--database", str(tmp_path / "db")],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=isolated_env(tmp_path),
+    )
     try:
         assert process.stdout is not None
         lines = [process.stdout.readline() for _ in range(2)]
@@ -97,9 +107,23 @@ def test_port_in_use_names_who_holds_it(tmp_path: Path) -> None:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
         port = squatter.getsockname()[1]
-        done = subprocess.run([sys.executable, "-m", "osirix_tasks", "serve", "--empty", "--database",
-                               str(tmp_path / "db"), "--port", str(port)],
-                              capture_output=True, text=True, env=isolated_env(tmp_path), timeout=60)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "osirix_tasks",
+                "serve",
+                "--empty",
+                "--database",
+                str(tmp_path / "db"),
+                "--port",
+                str(port),
+            ],
+            capture_output=True,
+            text=True,
+            env=isolated_env(tmp_path),
+            timeout=60,
+        )
         assert done.returncode == 1
         assert f"port {port} on 127.0.0.1 is held by pid {os.getpid()}" in done.stderr
         started = cli(tmp_path, "servers", "start", str(port))

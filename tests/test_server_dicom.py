@@ -58,7 +58,8 @@ def test_study_attributes_match_the_dicom_tags(host: RunningHost, phantom: list[
     missing = stub.DicomStudyPerformingPhysician(study)
     assert missing.status.status == 0 and missing.status.message == "Performing physician not available"
     assert ok(stub.DicomStudyPatientUID(study)).patient_uid == (
-        f"{ds.PatientName}-{ds.PatientID}-{ds.PatientBirthDate}".upper())
+        f"{ds.PatientName}-{ds.PatientID}-{ds.PatientBirthDate}".upper()
+    )
     birth = ok(stub.DicomStudyDateOfBirth(study))
     assert (birth.year, birth.month, birth.day) == (1900, 1, 1)
     assert ok(stub.DicomStudyModality(study)).modality == "MR"
@@ -69,11 +70,18 @@ def test_study_attributes_match_the_dicom_tags(host: RunningHost, phantom: list[
     date = ok(stub.DicomStudyDate(study))
     earliest = min(acquired(d) for d in phantom)
     assert (date.year, date.month, date.day, date.hour, date.minute, date.second) == (
-        earliest.year, earliest.month, earliest.day, earliest.hour, earliest.minute, earliest.second)
+        earliest.year,
+        earliest.month,
+        earliest.day,
+        earliest.hour,
+        earliest.minute,
+        earliest.second,
+    )
     assert date.millisecond == date_components(earliest)["millisecond"]
     added = ok(stub.DicomStudyDateAdded(study))
-    assert abs(dt.datetime(added.year, added.month, added.day, added.hour, added.minute, added.second)
-               - dt.datetime.now()) < dt.timedelta(hours=1)
+    assert abs(
+        dt.datetime(added.year, added.month, added.day, added.hour, added.minute, added.second) - dt.datetime.now()
+    ) < dt.timedelta(hours=1)
     paths = ok(stub.DicomStudyPaths(study)).paths
     assert len(paths) == 40 and all(p.startswith(str(host.database)) for p in paths)
     assert len(ok(stub.DicomStudyImages(study)).images) == 40
@@ -95,8 +103,10 @@ def test_series_attributes_and_osirix_order(host: RunningHost, phantom: list[pyd
     assert ok(stub.DicomSeriesSeriesSOPClassUID(series)).series_sop_class_uid == ds.SOPClassUID
     assert ok(stub.DicomSeriesNumberOfImages(series)).number_of_images == 40
     assert ok(stub.DicomSeriesStudy(series)).study.osirixrpc_uid == study.osirixrpc_uid
-    for rpc, message in (("DicomSeriesNextSeries", "No next series"),
-                         ("DicomSeriesPreviousSeries", "No previous series")):
+    for rpc, message in (
+        ("DicomSeriesNextSeries", "No next series"),
+        ("DicomSeriesPreviousSeries", "No previous series"),
+    ):
         answer = getattr(stub, rpc)(series)
         assert (answer.status.status, answer.status.message) == (0, message)
 
@@ -136,7 +146,11 @@ def test_image_attributes(host: RunningHost, phantom: list[pydicom.Dataset], pha
         date = ok(stub.DicomImageDate(image))
         moment = acquired(ds)
         assert (date.hour, date.minute, date.second, date.millisecond) == (
-            moment.hour, moment.minute, moment.second, date_components(moment)["millisecond"])
+            moment.hour,
+            moment.minute,
+            moment.second,
+            date_components(moment)["millisecond"],
+        )
         path = ok(stub.DicomImageCompletePath(image)).complete_path
         assert path.startswith(str(host.database)) and filecmp.cmp(path, sources[uid], shallow=False)
 
@@ -168,8 +182,10 @@ def test_osirix_application_rpcs(host: RunningHost) -> None:
     assert version.version.startswith("osirix-tasks") and version.bundle_name
     assert list(ok(stub.OsirixDisplayed2DViewers(Empty())).viewer_controllers) == []
     assert list(ok(stub.OsirixDisplayedVRControllers(Empty())).vr_controllers) == []
-    for rpc, message in (("OsirixFrontmostViewer", "No ViewerController active"),
-                         ("OsirixFrontmostVRController", "No VRController active")):
+    for rpc, message in (
+        ("OsirixFrontmostViewer", "No ViewerController active"),
+        ("OsirixFrontmostVRController", "No VRController active"),
+    ):
         answer = getattr(stub, rpc)(Empty())
         assert (answer.status.status, answer.status.message) == (0, message)
 
@@ -189,8 +205,9 @@ def test_selection_is_set_by_the_user(host: RunningHost, phantom: list[pydicom.D
     assert list(ok(stub.BrowserControllerDatabaseSelection(browser)).studies) == []
 
 
-def test_copy_files_if_needed_imports_in_the_background(tmp_path_factory: pytest.TempPathFactory,
-                                                        phantom_dir: Path) -> None:
+def test_copy_files_if_needed_imports_in_the_background(
+    tmp_path_factory: pytest.TempPathFactory, phantom_dir: Path
+) -> None:
     home = tmp_path_factory.mktemp("copyhome")
     with running_host(home, "--empty") as host:
         stub = host.stub()
@@ -200,6 +217,7 @@ def test_copy_files_if_needed_imports_in_the_background(tmp_path_factory: pytest
         request = browsercontroller_pb2.BrowserControllerCopyFilesIfNeededRequest(browser=browser, paths=files)
         ok(stub.BrowserControllerCopyFilesIfNeeded(request))
         import time
+
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             studies = ok(stub.BrowserControllerDatabaseStudies(browser)).studies
@@ -210,9 +228,12 @@ def test_copy_files_if_needed_imports_in_the_background(tmp_path_factory: pytest
         paths = ok(stub.DicomStudyPaths(study)).paths
         assert len(paths) == 10 and all(p.startswith(str(host.database)) and Path(p).is_file() for p in paths)
         missing = stub.BrowserControllerCopyFilesIfNeeded(
-            browsercontroller_pb2.BrowserControllerCopyFilesIfNeededRequest(browser=browser, paths=["/no/file.dcm"]))
+            browsercontroller_pb2.BrowserControllerCopyFilesIfNeededRequest(browser=browser, paths=["/no/file.dcm"])
+        )
         assert missing.status.status == 0 and "/no/file.dcm" in missing.status.message
         stale = stub.BrowserControllerCopyFilesIfNeeded(
             browsercontroller_pb2.BrowserControllerCopyFilesIfNeededRequest(
-                browser=types_pb2.BrowserController(osirixrpc_uid="x"), paths=files))
+                browser=types_pb2.BrowserController(osirixrpc_uid="x"), paths=files
+            )
+        )
         assert (stale.status.status, stale.status.message) == (0, "No BrowserController cached")

@@ -10,8 +10,17 @@ from osirixgrpc.utilities_pb2 import Empty
 from osirix_tasks.server.protocol import RPC_NAMES, request_class
 from osirix_tasks.testing import RunningHost
 
-REF_TYPES = {"BrowserController", "ViewerController", "VRController", "DCMPix", "ROI", "ROIVolume",
-             "DicomImage", "DicomSeries", "DicomStudy"}
+REF_TYPES = {
+    "BrowserController",
+    "ViewerController",
+    "VRController",
+    "DCMPix",
+    "ROI",
+    "ROIVolume",
+    "DicomImage",
+    "DicomSeries",
+    "DicomStudy",
+}
 
 
 def test_the_servicer_covers_the_stubs_contract() -> None:

@@ -54,9 +54,13 @@ def open_viewer(host: RunningHost, frames: int = 1, reverse: bool = True):  # ty
     if reverse:
         images.reverse()
     request = browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest(
-        browser=browser, movie=frames > 1,
-        frames=[browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest.FrameImages(images=images)
-                for _ in range(frames)])
+        browser=browser,
+        movie=frames > 1,
+        frames=[
+            browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest.FrameImages(images=images)
+            for _ in range(frames)
+        ],
+    )
     return stub, ok(stub.BrowserControllerOpenViewerFromImages(request)).viewer
 
 
@@ -72,20 +76,44 @@ def image_of(stub, pix) -> np.ndarray:  # type: ignore[no-untyped-def]
     return np.asarray(answer.image_data_float, dtype=np.float32).reshape(answer.rows, answer.columns)
 
 
-def new_roi(stub, viewer, itype: int, *, name: str = "r", idx: int = 0, movie_idx: int = 0,  # type: ignore[no-untyped-def]
-            points=None, rect=None, buffer=None, position=(0, 0), color=(255, 0, 0)):
+def new_roi(
+    stub,
+    viewer,
+    itype: int,
+    *,
+    name: str = "r",
+    idx: int = 0,
+    movie_idx: int = 0,  # type: ignore[no-untyped-def]
+    points=None,
+    rect=None,
+    buffer=None,
+    position=(0, 0),
+    color=(255, 0, 0),
+):
     request = VC.ViewerControllerNewROIRequest(
-        viewer_controller=viewer, itype=itype, name=name, idx=idx, movie_idx=movie_idx, thickness=2.0, opacity=0.5,
+        viewer_controller=viewer,
+        itype=itype,
+        name=name,
+        idx=idx,
+        movie_idx=movie_idx,
+        thickness=2.0,
+        opacity=0.5,
         color=VC.ViewerControllerNewROIRequest.Color(r=color[0], g=color[1], b=color[2]),
-        buffer_position_x=position[0], buffer_position_y=position[1])
+        buffer_position_x=position[0],
+        buffer_position_y=position[1],
+    )
     if points is not None:
         request.points.extend([VC.ViewerControllerNewROIRequest.Point2D(x=x, y=y) for x, y in points])
     if rect is not None:
-        request.rectangle.CopyFrom(VC.ViewerControllerNewROIRequest.Rect(
-            origin_x=rect[0], origin_y=rect[1], width=rect[2], height=rect[3]))
+        request.rectangle.CopyFrom(
+            VC.ViewerControllerNewROIRequest.Rect(origin_x=rect[0], origin_y=rect[1], width=rect[2], height=rect[3])
+        )
     if buffer is not None:
-        request.buffer.CopyFrom(VC.ViewerControllerNewROIRequest.Buffer(
-            buffer=buffer.ravel().tolist(), rows=buffer.shape[0], columns=buffer.shape[1]))
+        request.buffer.CopyFrom(
+            VC.ViewerControllerNewROIRequest.Buffer(
+                buffer=buffer.ravel().tolist(), rows=buffer.shape[0], columns=buffer.shape[1]
+            )
+        )
     return stub.ViewerControllerNewROI(request)
 
 
@@ -110,8 +138,11 @@ def test_viewer_orders_planes_as_osirix_and_reads_geometry(host: RunningHost, pl
         iop = np.array(ds.ImageOrientationPatient, float)
         assert np.allclose(orientation, [*iop, *np.cross(iop[:3], iop[3:])])
         # DCMPix: the plane centre's coordinate on the dominant normal axis (Horos DCMPix computeSliceLocation)
-        centre = (np.array(ds.ImagePositionPatient, float) + (ds.Rows // 2 - 0.5) * iop[3:] * float(ds.PixelSpacing[0])
-                  + (ds.Columns // 2 - 0.5) * iop[:3] * float(ds.PixelSpacing[1]))
+        centre = (
+            np.array(ds.ImagePositionPatient, float)
+            + (ds.Rows // 2 - 0.5) * iop[3:] * float(ds.PixelSpacing[0])
+            + (ds.Columns // 2 - 0.5) * iop[:3] * float(ds.PixelSpacing[1])
+        )
         expected = float(centre[int(np.argmax(np.abs(np.cross(iop[:3], iop[3:]))))])
         assert math.isclose(ok(stub.DCMPixSliceLocation(pix)).slice_location, expected, rel_tol=1e-6)
         image_ref = ok(stub.DCMPixDicomImage(pix)).dicom_image
@@ -133,8 +164,7 @@ def test_viewer_display_state_and_validation(host: RunningHost, planes: list[pyd
     wlww = ok(stub.ViewerControllerWLWW(viewer))
     assert (wlww.wl, wlww.ww) == (float(planes[0].WindowCenter), float(planes[0].WindowWidth))
     ok(stub.ViewerControllerSetWLWW(VC.ViewerControllerSetWLWWRequest(viewer_controller=viewer, wl=40, ww=400)))
-    failed(stub.ViewerControllerSetWLWW(VC.ViewerControllerSetWLWWRequest(viewer_controller=viewer, wl=math.nan,
-                                                                          ww=1)))
+    failed(stub.ViewerControllerSetWLWW(VC.ViewerControllerSetWLWWRequest(viewer_controller=viewer, wl=math.nan, ww=1)))
     wlww = ok(stub.ViewerControllerWLWW(viewer))
     assert (wlww.wl, wlww.ww) == (40, 400)
     ok(stub.ViewerControllerSetIdx(VC.ViewerControllerSetIdxRequest(viewer_controller=viewer, idx=12)))
@@ -143,14 +173,21 @@ def test_viewer_display_state_and_validation(host: RunningHost, planes: list[pyd
     assert ok(stub.ViewerControllerIdx(viewer)).idx == 12
     assert ok(stub.ViewerControllerDisplayedIdx(viewer)).displayed_idx == 12
     assert ok(stub.ViewerControllerFlippedData(viewer)).flipped_data is False
-    ok(stub.ViewerControllerSetDisplayedIdx(VC.ViewerControllerSetDisplayedIdxRequest(viewer_controller=viewer,
-                                                                                      displayed_idx=3)))
+    ok(
+        stub.ViewerControllerSetDisplayedIdx(
+            VC.ViewerControllerSetDisplayedIdxRequest(viewer_controller=viewer, displayed_idx=3)
+        )
+    )
     assert ok(stub.ViewerControllerIdx(viewer)).idx == 3
     cur = ok(stub.ViewerControllerCurDCM(viewer)).pix
     assert cur.osirixrpc_uid == pix_of(stub, viewer, 3).osirixrpc_uid
     assert "Image 4/40" in ok(stub.ViewerControllerTitle(viewer)).title
-    assert ok(stub.ViewerControllerIsDataVolumic(VC.ViewerControllerIsDataVolumicRequest(
-        viewer_controller=viewer))).is_volumic is True
+    assert (
+        ok(
+            stub.ViewerControllerIsDataVolumic(VC.ViewerControllerIsDataVolumicRequest(viewer_controller=viewer))
+        ).is_volumic
+        is True
+    )
     ok(stub.ViewerControllerNeedsDisplayUpdate(viewer))
     assert ok(stub.ViewerControllerMaxMovieIdx(viewer)).max_movie_idx == 1
 
@@ -160,22 +197,36 @@ def test_movie_viewer_has_frames(host: RunningHost) -> None:
     assert ok(stub.ViewerControllerMaxMovieIdx(viewer)).max_movie_idx == 2
     ok(stub.ViewerControllerSetMovieIdx(VC.ViewerControllerSetMovieIdxRequest(viewer_controller=viewer, movie_idx=1)))
     assert ok(stub.ViewerControllerMovieIdx(viewer)).movie_idx == 1
-    failed(stub.ViewerControllerSetMovieIdx(VC.ViewerControllerSetMovieIdxRequest(viewer_controller=viewer,
-                                                                                  movie_idx=2)))
+    failed(
+        stub.ViewerControllerSetMovieIdx(VC.ViewerControllerSetMovieIdxRequest(viewer_controller=viewer, movie_idx=2))
+    )
     assert ok(stub.ViewerControllerMovieIdx(viewer)).movie_idx == 1
-    frame1 = ok(stub.ViewerControllerPixList(VC.ViewerControllerPixListRequest(viewer_controller=viewer,
-                                                                               movie_idx=1))).pix
+    frame1 = ok(
+        stub.ViewerControllerPixList(VC.ViewerControllerPixListRequest(viewer_controller=viewer, movie_idx=1))
+    ).pix
     assert len(frame1) == 40 and frame1[0].osirixrpc_uid != pix_of(stub, viewer, 0, 0).osirixrpc_uid
     failed(stub.ViewerControllerPixList(VC.ViewerControllerPixListRequest(viewer_controller=viewer, movie_idx=5)))
     assert "Frame 2/2" in ok(stub.ViewerControllerTitle(viewer)).title
-    assert ok(stub.ViewerControllerIsDataVolumic(VC.ViewerControllerIsDataVolumicRequest(
-        viewer_controller=viewer, in_4d=True))).is_volumic is True
+    assert (
+        ok(
+            stub.ViewerControllerIsDataVolumic(
+                VC.ViewerControllerIsDataVolumicRequest(viewer_controller=viewer, in_4d=True)
+            )
+        ).is_volumic
+        is True
+    )
     ok(new_roi(stub, viewer, 6, name="both", idx=1, movie_idx=0, rect=(1, 1, 5, 5)))
     ok(new_roi(stub, viewer, 6, name="both", idx=2, movie_idx=1, rect=(1, 1, 5, 5)))
-    in_2d = ok(stub.ViewerControllerROIsWithName(VC.ViewerControllerROIsWithNameRequest(
-        viewer_controller=viewer, name="both", movie_idx=1))).rois
-    in_4d = ok(stub.ViewerControllerROIsWithName(VC.ViewerControllerROIsWithNameRequest(
-        viewer_controller=viewer, name="both", in_4d=True))).rois
+    in_2d = ok(
+        stub.ViewerControllerROIsWithName(
+            VC.ViewerControllerROIsWithNameRequest(viewer_controller=viewer, name="both", movie_idx=1)
+        )
+    ).rois
+    in_4d = ok(
+        stub.ViewerControllerROIsWithName(
+            VC.ViewerControllerROIsWithNameRequest(viewer_controller=viewer, name="both", in_4d=True)
+        )
+    ).rois
     assert (len(in_2d), len(in_4d)) == (1, 2)
 
 
@@ -199,8 +250,10 @@ def test_rgb_conversions(host: RunningHost) -> None:
     pix = pix_of(stub, viewer, 2)
     grey = image_of(stub, pix)
     ok(stub.ViewerControllerSetWLWW(VC.ViewerControllerSetWLWWRequest(viewer_controller=viewer, wl=300, ww=600)))
-    failed(stub.DCMPixConvertToRGB(dcmpix_pb2.DCMPixConvertToRGBRequest(pix=pix, rgb_channel=7)),
-           "Requested RGB type not understood")
+    failed(
+        stub.DCMPixConvertToRGB(dcmpix_pb2.DCMPixConvertToRGBRequest(pix=pix, rgb_channel=7)),
+        "Requested RGB type not understood",
+    )
     ok(stub.DCMPixConvertToRGB(dcmpix_pb2.DCMPixConvertToRGBRequest(pix=pix, rgb_channel=3)))
     assert ok(stub.DCMPixIsRGB(pix)).is_rgb is True
     argb = image_of(stub, pix)
@@ -208,8 +261,10 @@ def test_rgb_conversions(host: RunningHost) -> None:
     assert argb.shape == (320, 320, 4) and (argb[..., 0] == 255).all()
     assert np.array_equal(argb[..., 1], expected) and np.array_equal(argb[..., 3], expected)
     failed(stub.DCMPixConvertToRGB(dcmpix_pb2.DCMPixConvertToRGBRequest(pix=pix, rgb_channel=3)))
-    failed(stub.DCMPixSetImage(dcmpix_pb2.DCMPixSetImageRequest(pix=pix, image_data_float=[0.0] * 102400)),
-           "No values provided for RGB pix")
+    failed(
+        stub.DCMPixSetImage(dcmpix_pb2.DCMPixSetImageRequest(pix=pix, image_data_float=[0.0] * 102400)),
+        "No values provided for RGB pix",
+    )
     mask = ok(new_roi(stub, viewer, 20, idx=2, buffer=np.ones((4, 4), bool))).roi
     failed(stub.DCMPixComputeROI(dcmpix_pb2.DCMPixComputeROIRequest(pix=pix, roi=mask)))
     ok(stub.DCMPixConvertToBW(dcmpix_pb2.DCMPixConvertToBWRequest(pix=pix, bw_channel=0)))
@@ -221,14 +276,22 @@ def test_rgb_conversions(host: RunningHost) -> None:
 def test_every_roi_type_is_created_and_read_back(host: RunningHost) -> None:
     stub, viewer = open_viewer(host)
     shapes = {
-        5: {"points": [(10, 10), (50, 40)]}, 6: {"rect": (20, 30, 40, 10)}, 9: {"rect": (100, 100, 20, 10)},
-        10: {"points": [(1, 1), (30, 5), (20, 40)]}, 11: {"points": [(60, 60), (90, 60), (75, 90)]},
-        12: {"points": [(10, 10), (20, 20), (30, 10)]}, 13: {"rect": (150, 150, 0, 0)},
-        14: {"points": [(5, 5), (25, 25)]}, 15: {"points": [(200, 200), (230, 200), (230, 230), (200, 230)]},
-        19: {"rect": (160, 170, 0, 0)}, 20: {"buffer": np.ones((5, 7), bool), "position": (250, 260)},
-        24: {"points": [(1, 300), (20, 300), (20, 319)]}, 26: {"points": [(0, 0), (10, 0), (5, -5), (5, 5)]},
+        5: {"points": [(10, 10), (50, 40)]},
+        6: {"rect": (20, 30, 40, 10)},
+        9: {"rect": (100, 100, 20, 10)},
+        10: {"points": [(1, 1), (30, 5), (20, 40)]},
+        11: {"points": [(60, 60), (90, 60), (75, 90)]},
+        12: {"points": [(10, 10), (20, 20), (30, 10)]},
+        13: {"rect": (150, 150, 0, 0)},
+        14: {"points": [(5, 5), (25, 25)]},
+        15: {"points": [(200, 200), (230, 200), (230, 230), (200, 230)]},
+        19: {"rect": (160, 170, 0, 0)},
+        20: {"buffer": np.ones((5, 7), bool), "position": (250, 260)},
+        24: {"points": [(1, 300), (20, 300), (20, 319)]},
+        26: {"points": [(0, 0), (10, 0), (5, -5), (5, 5)]},
         27: {"points": [(0, 0), (10, 10), (20, 10), (30, 0)]},
-        29: {"points": [(0, 0), (40, 0), (0, 0), (10, 5), (0, 0), (30, -5)]}, 31: {"rect": (80, 200, 10, 10)},
+        29: {"points": [(0, 0), (40, 0), (0, 0), (10, 5), (0, 0), (30, -5)]},
+        31: {"rect": (80, 200, 10, 10)},
     }
     assert set(shapes) == set(ROI_CODES)
     for itype, shape in shapes.items():
@@ -252,12 +315,19 @@ def test_every_roi_type_is_created_and_read_back(host: RunningHost) -> None:
     assert len(listing) == 40 and len(listing[4].rois) == len(shapes) and len(listing[3].rois) == 0
 
 
-@pytest.mark.parametrize(("itype", "shape"), [
-    (99, {"points": [(1, 1), (2, 2)]}), (30, {"points": [(1, 1), (2, 2)]}), (5, {"points": [(1, 1)]}),
-    (29, {"points": [(1, 1), (2, 2)]}), (11, {"points": [(1, 1), (math.nan, 2), (3, 3)]}),
-    (6, {"rect": (1, 1, 0, 5)}), (9, {"rect": (1, 1, math.inf, 5)}),
-    (20, {"buffer": np.ones((2, 2), bool), "position": (400, 400)}),
-])
+@pytest.mark.parametrize(
+    ("itype", "shape"),
+    [
+        (99, {"points": [(1, 1), (2, 2)]}),
+        (30, {"points": [(1, 1), (2, 2)]}),
+        (5, {"points": [(1, 1)]}),
+        (29, {"points": [(1, 1), (2, 2)]}),
+        (11, {"points": [(1, 1), (math.nan, 2), (3, 3)]}),
+        (6, {"rect": (1, 1, 0, 5)}),
+        (9, {"rect": (1, 1, math.inf, 5)}),
+        (20, {"buffer": np.ones((2, 2), bool), "position": (400, 400)}),
+    ],
+)
 def test_invalid_rois_are_refused_and_nothing_changes(host: RunningHost, itype: int, shape: dict) -> None:  # type: ignore[type-arg]
     stub, viewer = open_viewer(host)
     message = failed(new_roi(stub, viewer, itype, idx=0, **shape))
@@ -269,9 +339,11 @@ def test_invalid_rois_are_refused_and_nothing_changes(host: RunningHost, itype: 
 
 def test_mismatched_buffer_is_refused(host: RunningHost) -> None:
     stub, viewer = open_viewer(host)
-    request = VC.ViewerControllerNewROIRequest(viewer_controller=viewer, itype=20,
-                                               buffer=VC.ViewerControllerNewROIRequest.Buffer(
-                                                   buffer=[True] * 10, rows=3, columns=3))
+    request = VC.ViewerControllerNewROIRequest(
+        viewer_controller=viewer,
+        itype=20,
+        buffer=VC.ViewerControllerNewROIRequest.Buffer(buffer=[True] * 10, rows=3, columns=3),
+    )
     assert "rows x columns = 9" in failed(stub.ViewerControllerNewROI(request))
 
 
@@ -328,8 +400,9 @@ def test_roi_edits(host: RunningHost) -> None:
     ok(stub.ROIFlipVertically(roi))
     assert np.allclose(points(), np.column_stack([before[:, 0], 2 * before[:, 1].mean() - before[:, 1]]), atol=1e-5)
     failed(stub.ROIMove(roi_pb2.ROIMoveRequest(roi=roi, columns=math.nan, rows=0)))
-    request = roi_pb2.ROISetPointsRequest(roi=roi, points=[roi_pb2.ROISetPointsRequest.Point2D(x=1, y=2),
-                                                           roi_pb2.ROISetPointsRequest.Point2D(x=3, y=4)])
+    request = roi_pb2.ROISetPointsRequest(
+        roi=roi, points=[roi_pb2.ROISetPointsRequest.Point2D(x=1, y=2), roi_pb2.ROISetPointsRequest.Point2D(x=3, y=4)]
+    )
     ok(stub.ROISetPoints(request))
     assert np.allclose(points(), [(1, 2), (3, 4)])
     ok(stub.ROISetName(roi_pb2.ROISetNameRequest(roi=roi, name="renamed")))
@@ -362,10 +435,17 @@ def test_roi_volumes_and_vr_controllers(host: RunningHost) -> None:
     for index in (10, 11, 12):
         ok(new_roi(stub, viewer, 6, name="organ", idx=index, rect=(100, 100, 20, 10), color=(51, 102, 255)))
     ok(new_roi(stub, viewer, 6, name="single", idx=10, rect=(10, 10, 5, 5)))
-    failed(stub.ViewerControllerOpenVRViewerForMode(VC.ViewerControllerOpenVRViewerForModeRequest(
-        viewer_controller=viewer, mode="XR")), "Unavailable mode")
-    vr = ok(stub.ViewerControllerOpenVRViewerForMode(VC.ViewerControllerOpenVRViewerForModeRequest(
-        viewer_controller=viewer, mode="VR"))).vr_controller
+    failed(
+        stub.ViewerControllerOpenVRViewerForMode(
+            VC.ViewerControllerOpenVRViewerForModeRequest(viewer_controller=viewer, mode="XR")
+        ),
+        "Unavailable mode",
+    )
+    vr = ok(
+        stub.ViewerControllerOpenVRViewerForMode(
+            VC.ViewerControllerOpenVRViewerForModeRequest(viewer_controller=viewer, mode="VR")
+        )
+    ).vr_controller
     assert ok(stub.OsirixFrontmostVRController(Empty())).vr_controller.osirixrpc_uid == vr.osirixrpc_uid
     displayed = ok(stub.OsirixDisplayedVRControllers(Empty())).vr_controllers
     assert vr.osirixrpc_uid in [v.osirixrpc_uid for v in displayed]
@@ -375,10 +455,17 @@ def test_roi_volumes_and_vr_controllers(host: RunningHost) -> None:
     assert ok(stub.VRControllerStyle(vr)).style == "standard"
     assert ok(stub.VRControllerTitle(vr)).title.startswith("3D Reconstruction:")
     assert ok(stub.VRControllerRenderingMode(vr)).rendering_mode == "VR"
-    ok(stub.VRControllerSetRenderingMode(vr_pb2.VRControllerSetRenderingModeRequest(vr_controller=vr,
-                                                                                    rendering_mode="MIP")))
-    failed(stub.VRControllerSetRenderingMode(vr_pb2.VRControllerSetRenderingModeRequest(
-        vr_controller=vr, rendering_mode="Surface")), "Invalid rendering mode")
+    ok(
+        stub.VRControllerSetRenderingMode(
+            vr_pb2.VRControllerSetRenderingModeRequest(vr_controller=vr, rendering_mode="MIP")
+        )
+    )
+    failed(
+        stub.VRControllerSetRenderingMode(
+            vr_pb2.VRControllerSetRenderingModeRequest(vr_controller=vr, rendering_mode="Surface")
+        ),
+        "Invalid rendering mode",
+    )
     assert ok(stub.VRControllerRenderingMode(vr)).rendering_mode == "MIP"
     ok(stub.VRControllerSetWLWW(vr_pb2.VRControllerSetWLWWRequest(vr_controller=vr, wl=10, ww=20)))
     wlww = ok(stub.VRControllerWLWW(vr))
@@ -393,8 +480,11 @@ def test_roi_volumes_and_vr_controllers(host: RunningHost) -> None:
     color = ok(stub.ROIVolumeColor(volume))
     assert np.allclose([color.r, color.g, color.b], [0.2, 0.4, 1.0])
     assert ok(stub.ROIVolumeVisible(volume)).visible is False
-    ok(stub.VRControllerDisplayROIVolume(vr_pb2.VRControllerDisplayROIVolumeRequest(vr_controller=vr,
-                                                                                    roi_volume=volume)))
+    ok(
+        stub.VRControllerDisplayROIVolume(
+            vr_pb2.VRControllerDisplayROIVolumeRequest(vr_controller=vr, roi_volume=volume)
+        )
+    )
     assert ok(stub.ROIVolumeVisible(volume)).visible is True
     ok(stub.VRControllerHideROIVolume(vr_pb2.VRControllerHideROIVolumeRequest(vr_controller=vr, roi_volume=volume)))
     assert ok(stub.ROIVolumeVisible(volume)).visible is False
@@ -411,12 +501,18 @@ def test_roi_volumes_and_vr_controllers(host: RunningHost) -> None:
     assert ok(stub.VRControllerROIVolumes(vr)).roi_volumes[0].osirixrpc_uid == volume.osirixrpc_uid
 
     stub2, other = open_viewer(host)
-    ok(stub.ViewerControllerFuseWithViewer(VC.ViewerControllerFuseWithViewerRequest(
-        viewer_controller=viewer, fusion_viewer_controller=other)))
+    ok(
+        stub.ViewerControllerFuseWithViewer(
+            VC.ViewerControllerFuseWithViewerRequest(viewer_controller=viewer, fusion_viewer_controller=other)
+        )
+    )
     assert ok(stub.ViewerControllerBlendingController(viewer)).blending_viewer.osirixrpc_uid == other.osirixrpc_uid
     assert ok(stub.VRControllerBlendingController(vr)).viewer_controller.osirixrpc_uid == other.osirixrpc_uid
-    failed(stub.ViewerControllerFuseWithViewer(VC.ViewerControllerFuseWithViewerRequest(
-        viewer_controller=viewer, fusion_viewer_controller=viewer)))
+    failed(
+        stub.ViewerControllerFuseWithViewer(
+            VC.ViewerControllerFuseWithViewerRequest(viewer_controller=viewer, fusion_viewer_controller=viewer)
+        )
+    )
 
     ok(stub.ViewerControllerCloseViewer(viewer))
     for answer in (stub.VRControllerTitle(vr), stub.ROIVolumeName(volume), stub.ViewerControllerTitle(viewer)):
@@ -438,15 +534,20 @@ def test_copy_resample_and_close(host: RunningHost) -> None:
     request.image_data_float.extend([0.0] * before.size)
     ok(stub.DCMPixSetImage(request))
     assert np.array_equal(image_of(stub, original_pix), before)  # the copy owns its pixels
-    names = ok(stub.ViewerControllerROIsWithName(VC.ViewerControllerROIsWithNameRequest(
-        viewer_controller=copy, name="kept"))).rois
+    names = ok(
+        stub.ViewerControllerROIsWithName(VC.ViewerControllerROIsWithNameRequest(viewer_controller=copy, name="kept"))
+    ).rois
     assert len(names) == 1
 
-    resampled = ok(stub.ViewerControllerResampleViewerController(VC.ViewerControllerResampleViewerControllerRequest(
-        viewer_controller=viewer, fixed_viewer_controller=viewer))).resampled_viewer
+    resampled = ok(
+        stub.ViewerControllerResampleViewerController(
+            VC.ViewerControllerResampleViewerControllerRequest(viewer_controller=viewer, fixed_viewer_controller=viewer)
+        )
+    ).resampled_viewer
     for index in (0, 20, 39):
-        assert np.allclose(image_of(stub, pix_of(stub, resampled, index)), image_of(stub, pix_of(stub, viewer, index)),
-                           atol=1e-3)
+        assert np.allclose(
+            image_of(stub, pix_of(stub, resampled, index)), image_of(stub, pix_of(stub, viewer, index)), atol=1e-3
+        )
     pix = pix_of(stub, viewer, 0)
     ok(stub.ViewerControllerCloseViewer(viewer))
     failed(stub.DCMPixImage(pix), "No DCMPix cached")

@@ -25,8 +25,14 @@ def cli(host: RunningHost, *args: str, registry: Path | None = None) -> subproce
     env = host.env()
     if registry is not None:
         env["OSIRIX_TASKS_REGISTRY"] = str(registry)
-    return subprocess.run([sys.executable, "-m", "osirix_tasks", *args], capture_output=True, text=True, env=env,
-                          timeout=120, cwd=host.home)
+    return subprocess.run(
+        [sys.executable, "-m", "osirix_tasks", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=host.home,
+    )
 
 
 def last_output(host: RunningHost) -> dict:  # type: ignore[type-arg]
@@ -71,9 +77,16 @@ def test_roi_task_prints_the_statistics_of_the_selected_rois(host: RunningHost) 
         viewer = connection.call("OsirixFrontmostViewer", EMPTY).viewer_controller
         refused = cli(host, "run", "ROI statistics")
         assert refused.returncode == 3 and "none is selected in the frontmost viewer" in refused.stderr
-        roi = connection.call("ViewerControllerNewROI", VC.ViewerControllerNewROIRequest(
-            viewer_controller=viewer, itype=6, name="box", idx=0,
-            rectangle=VC.ViewerControllerNewROIRequest.Rect(origin_x=30, origin_y=40, width=20, height=10))).roi
+        roi = connection.call(
+            "ViewerControllerNewROI",
+            VC.ViewerControllerNewROIRequest(
+                viewer_controller=viewer,
+                itype=6,
+                name="box",
+                idx=0,
+                rectangle=VC.ViewerControllerNewROIRequest.Rect(origin_x=30, origin_y=40, width=20, height=10),
+            ),
+        ).roi
         assert cli(host, "select", "--roi", "box").returncode == 0
         done = cli(host, "run", "ROI statistics")
         assert done.returncode == 0, done.stderr
@@ -89,8 +102,10 @@ def test_vr_task_switches_the_rendering_mode(host: RunningHost) -> None:
     with Connection(host.ports[0]) as connection:
         assert cli(host, "open", demo_uid("series")).returncode == 0
         viewer = connection.call("OsirixFrontmostViewer", EMPTY).viewer_controller
-        vr = connection.call("ViewerControllerOpenVRViewerForMode", VC.ViewerControllerOpenVRViewerForModeRequest(
-            viewer_controller=viewer, mode="VR")).vr_controller
+        vr = connection.call(
+            "ViewerControllerOpenVRViewerForMode",
+            VC.ViewerControllerOpenVRViewerForModeRequest(viewer_controller=viewer, mode="VR"),
+        ).vr_controller
         assert cli(host, "run", "Toggle VR/MIP").returncode == 0
         assert connection.call("VRControllerRenderingMode", vr).rendering_mode == "MIP"
         assert cli(host, "run", "Toggle VR/MIP").returncode == 0
@@ -100,7 +115,8 @@ def test_vr_task_switches_the_rendering_mode(host: RunningHost) -> None:
 
 def test_script_tasks_get_the_same_context_in_one_call(host: RunningHost, tmp_path: Path) -> None:
     script = tmp_path / "count.py"
-    script.write_text(textwrap.dedent("""
+    script.write_text(
+        textwrap.dedent("""
         import osirix_tasks
 
         context = osirix_tasks.context()
@@ -108,7 +124,8 @@ def test_script_tasks_get_the_same_context_in_one_call(host: RunningHost, tmp_pa
         print(f"{context.task.name} ({context.task.type.value}) on {context.server}: {len(studies)} study, "
               f"{len(context.studies)} selected")
         print("pyosirix:", context.pyosirix().osirix_version()[0])
-    """))
+    """)
+    )
     registry = tmp_path / "tasks.toml"
     registry.write_text(f'[[task]]\nname = "Count"\ntype = "Database"\nlocation = "{script}"\n')
     assert cli(host, "select", "--study", demo_uid("study")).returncode == 0
@@ -120,7 +137,8 @@ def test_script_tasks_get_the_same_context_in_one_call(host: RunningHost, tmp_pa
 
 def test_plugins_fill_the_context_and_wrap_the_run(host: RunningHost, tmp_path: Path) -> None:
     (tmp_path / "plugins").mkdir()
-    (tmp_path / "plugins" / "wrap.py").write_text(textwrap.dedent("""
+    (tmp_path / "plugins" / "wrap.py").write_text(
+        textwrap.dedent("""
         from osirix_tasks import hookimpl, osirix_task
 
         @osirix_task(type="Database", name="Uses extras")
@@ -143,7 +161,8 @@ def test_plugins_fill_the_context_and_wrap_the_run(host: RunningHost, tmp_path: 
                 return (yield)
             finally:
                 print("after")
-    """))
+    """)
+    )
     registry = tmp_path / "tasks.toml"
     registry.write_text("")
     done = cli(host, "run", "Uses extras", registry=registry)

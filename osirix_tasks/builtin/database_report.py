@@ -32,7 +32,4 @@ def _print_series(stub: Any, series: Any, indent: str) -> None:
     describe = check(stub.DicomSeriesSeriesDescription(series), "DicomSeriesSeriesDescription")
     modality = check(stub.DicomSeriesModality(series), "DicomSeriesModality")
     count = check(stub.DicomSeriesNumberOfImages(series), "DicomSeriesNumberOfImages")
-    print(
-        f"{indent}Series: {describe.series_description!r} ({modality.modality}), "
-        f"{count.number_of_images} images"
-    )
+    print(f"{indent}Series: {describe.series_description!r} ({modality.modality}), {count.number_of_images} images")

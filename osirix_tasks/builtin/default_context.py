@@ -26,7 +26,8 @@ def _frontmost_viewer(context: TaskContext) -> Any:
         raise ContextUnavailable(
             f"'{context.task.name}' works on the frontmost 2D viewer and none is open - open a series in a 2D viewer "
             "in OsiriX (double-click it in the database window; embedded OsiriX: 'osirix-tasks open SERIES_UID'), "
-            "then run it again") from None
+            "then run it again"
+        ) from None
 
 
 def _database(context: TaskContext) -> None:
@@ -47,7 +48,8 @@ def _roi(context: TaskContext) -> None:
         raise ContextUnavailable(
             f"'{context.task.name}' works on the selected ROIs and none is selected in the frontmost viewer - select "
             "one or more ROIs (click, shift-click; embedded OsiriX: 'osirix-tasks select --roi NAME'), then run it "
-            "again")
+            "again"
+        )
 
 
 def _vr(context: TaskContext) -> None:
@@ -56,12 +58,16 @@ def _vr(context: TaskContext) -> None:
     except OsirixError:
         raise ContextUnavailable(
             f"'{context.task.name}' works on the frontmost 3D window and none is open - open one from a 2D viewer "
-            "(3D Volume Rendering or 3D MIP), then run it again") from None
+            "(3D Volume Rendering or 3D MIP), then run it again"
+        ) from None
     context.viewer = context.connection.call("VRControllerViewer2D", context.vr_controller).viewer_controller
 
 
 FILL: dict[TaskType, Callable[[TaskContext], None]] = {
-    TaskType.DATABASE: _database, TaskType.IMAGE: _image, TaskType.ROI: _roi, TaskType.VR_CONTROLLER: _vr,
+    TaskType.DATABASE: _database,
+    TaskType.IMAGE: _image,
+    TaskType.ROI: _roi,
+    TaskType.VR_CONTROLLER: _vr,
 }
 
 

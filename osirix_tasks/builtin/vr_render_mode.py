@@ -16,8 +16,6 @@ def toggle_render_mode(context: TaskContext) -> None:
     vr = context.vr_controller
     current = check(stub.VRControllerRenderingMode(vr), "VRControllerRenderingMode").rendering_mode
     target = "MIP" if current == "VR" else "VR"
-    request = vrcontroller_pb2.VRControllerSetRenderingModeRequest(
-        vr_controller=vr, rendering_mode=target
-    )
+    request = vrcontroller_pb2.VRControllerSetRenderingModeRequest(vr_controller=vr, rendering_mode=target)
     check(stub.VRControllerSetRenderingMode(request), "VRControllerSetRenderingMode")
     print(f"Rendering mode: {current} -> {target}")

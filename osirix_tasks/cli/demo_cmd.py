@@ -68,15 +68,28 @@ def _prepare(connection: Connection, host: HostInfo) -> None:
     middle = SLICES // 2
     connection.call("ViewerControllerSetIdx", VC.ViewerControllerSetIdxRequest(viewer_controller=viewer, idx=middle))
     for index in (middle - 1, middle, middle + 1):  # the bright sphere, on three slices: an ROI volume too
-        connection.call("ViewerControllerNewROI", VC.ViewerControllerNewROIRequest(
-            viewer_controller=viewer, itype=9, name="demo lesion", idx=index, thickness=2, opacity=1,
-            color=VC.ViewerControllerNewROIRequest.Color(r=255, g=64, b=0),
-            rectangle=VC.ViewerControllerNewROIRequest.Rect(origin_x=40, origin_y=64, width=14, height=14)))
+        connection.call(
+            "ViewerControllerNewROI",
+            VC.ViewerControllerNewROIRequest(
+                viewer_controller=viewer,
+                itype=9,
+                name="demo lesion",
+                idx=index,
+                thickness=2,
+                opacity=1,
+                color=VC.ViewerControllerNewROIRequest.Color(r=255, g=64, b=0),
+                rectangle=VC.ViewerControllerNewROIRequest.Rect(origin_x=40, origin_y=64, width=14, height=14),
+            ),
+        )
     ask(host, SelectRois(name="demo lesion"))
-    connection.call("ViewerControllerOpenVRViewerForMode",
-                    VC.ViewerControllerOpenVRViewerForModeRequest(viewer_controller=viewer, mode="VR"))
-    click.echo("Selected the demo study, opened it in a 2D viewer, drew and selected an ROI 'demo lesion' on three "
-               "slices, opened a 3D window.")
+    connection.call(
+        "ViewerControllerOpenVRViewerForMode",
+        VC.ViewerControllerOpenVRViewerForModeRequest(viewer_controller=viewer, mode="VR"),
+    )
+    click.echo(
+        "Selected the demo study, opened it in a 2D viewer, drew and selected an ROI 'demo lesion' on three "
+        "slices, opened a 3D window."
+    )
 
 
 def _builtin(catalog: Catalog, kind: TaskType) -> TaskSpec:
@@ -99,16 +112,20 @@ def demo(state: AppState, keep: bool) -> None:
         for kind in (TaskType.DATABASE, TaskType.IMAGE, TaskType.ROI, TaskType.VR_CONTROLLER):
             spec = _builtin(catalog, kind)
             click.secho(f"\n== {kind.value} task '{spec.name}' ==", bold=True)
-            plan = plan_run(spec, server=f"127.0.0.1:{port}", args=[], registry=state.registry_path,
-                            plugins=catalog.plugins)
+            plan = plan_run(
+                spec, server=f"127.0.0.1:{port}", args=[], registry=state.registry_path, plugins=catalog.plugins
+            )
             started = time.perf_counter()
             record = start_run(plan, store, echo=echo_output)
             results.append((kind.value, record, time.perf_counter() - started))
     click.secho("\nSummary", bold=True)
     for kind_name, record, seconds in results:
         colour = "green" if record.status == "succeeded" else "red"
-        click.echo(f"  {kind_name:<12} {record.task_name:<18} " + click.style(f"{record.status:<10}", fg=colour)
-                   + f" {seconds:6.2f} s   run {record.id}")
+        click.echo(
+            f"  {kind_name:<12} {record.task_name:<18} "
+            + click.style(f"{record.status:<10}", fg=colour)
+            + f" {seconds:6.2f} s   run {record.id}"
+        )
     click.echo(f"Output of every run is kept in {store.path}: 'osirix-tasks runs', 'osirix-tasks console RUN'.")
     if any(r.status != "succeeded" for _, r, _ in results):
         sys.exit(1)

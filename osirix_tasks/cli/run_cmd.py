@@ -30,13 +30,23 @@ def echo_output(stream: int, text: str) -> None:
 @click.argument("name")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @click.option("--type", "kind", type=TASK_TYPE, default=None, help="The task's type, if the name is ambiguous.")
-@click.option("--server", default=None, help="OsiriX server port or host:port (default: $OSIRIX_TASKS_SERVER, "
-                                             "else the first active server).")
+@click.option(
+    "--server",
+    default=None,
+    help="OsiriX server port or host:port (default: $OSIRIX_TASKS_SERVER, else the first active server).",
+)
 @click.option("--background", is_flag=True, help="Return the run id at once; a detached supervisor captures it.")
 @click.option("--timeout", type=float, default=None, help="Stop the run after this many seconds.")
 @pass_state
-def run(state: AppState, name: str, args: tuple[str, ...], kind: TaskType | None, server: str | None,
-        background: bool, timeout: float | None) -> None:
+def run(
+    state: AppState,
+    name: str,
+    args: tuple[str, ...],
+    kind: TaskType | None,
+    server: str | None,
+    background: bool,
+    timeout: float | None,
+) -> None:
     """Run the task NAME (arguments after -- go to the task)."""
     catalog = state.catalog(warn=False)
     found = catalog.find(name, kind)
@@ -56,8 +66,15 @@ def run(state: AppState, name: str, args: tuple[str, ...], kind: TaskType | None
         warning(f"{exc}; starting the task without one")
         address = None
     store = RunStore()
-    plan = plan_run(spec, server=address, args=list(args), registry=state.registry_path,
-                    plugins=catalog.plugins, timeout=timeout, background=background)
+    plan = plan_run(
+        spec,
+        server=address,
+        args=list(args),
+        registry=state.registry_path,
+        plugins=catalog.plugins,
+        timeout=timeout,
+        background=background,
+    )
     record = start_run(plan, store, echo=None if background else echo_output)
     if background:
         click.echo(record.id)
@@ -65,10 +82,15 @@ def run(state: AppState, name: str, args: tuple[str, ...], kind: TaskType | None
     summary = f"run {record.id}: {record.status}"
     if record.duration is not None:
         summary += f" in {record.duration:.2f} s"
-    click.echo(click.style(summary + f" - output kept in {store.path} ('osirix-tasks console {record.id}')",
-                           dim=True), err=True)
-    sys.exit(exit_code_of(exit_code=record.exit_code, signal=record.signal, timed_out=record.timed_out,
-                          cancelled=record.cancelled))
+    click.echo(
+        click.style(summary + f" - output kept in {store.path} ('osirix-tasks console {record.id}')", dim=True),
+        err=True,
+    )
+    sys.exit(
+        exit_code_of(
+            exit_code=record.exit_code, signal=record.signal, timed_out=record.timed_out, cancelled=record.cancelled
+        )
+    )
 
 
 @click.command()

@@ -28,6 +28,7 @@ DEFAULT_PORT = 50051
 def import_with_progress(db: Database, paths: list[str], copy: bool, label: str) -> ImportSummary:
     """Import with a progress bar on the terminal."""
     with click.progressbar(length=1, label=label, file=sys.stderr) as bar:
+
         def progress(done: int, total: int) -> None:
             bar.length = total
             bar.update(done - bar.pos)
@@ -49,20 +50,36 @@ def default_ports() -> list[int]:
 
 
 @click.command()
-@click.option("--port", "ports", type=int, multiple=True,
-              help="Port on 127.0.0.1 (repeatable). Default: every server in server_configs.json, else 50051.")
+@click.option(
+    "--port",
+    "ports",
+    type=int,
+    multiple=True,
+    help="Port on 127.0.0.1 (repeatable). Default: every server in server_configs.json, else 50051.",
+)
 @click.option("--database", default=None, help="Database folder (default: the per-user data folder).")
 @click.option("--empty", is_flag=True, help="Start with an empty database (clears the one in the folder).")
-@click.option("--demo", is_flag=True, help="Import the bundled demo data if the database is empty (the default "
-                                           "when neither --empty nor --import is given).")
-@click.option("--import", "imports", multiple=True, type=click.Path(exists=True),
-              help="Import this DICOM file or folder first (repeatable).")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Import the bundled demo data if the database is empty (the default "
+    "when neither --empty nor --import is given).",
+)
+@click.option(
+    "--import",
+    "imports",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="Import this DICOM file or folder first (repeatable).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log every server event.")
-def serve(ports: tuple[int, ...], database: str | None, empty: bool, demo: bool, imports: tuple[str, ...],
-          verbose: bool) -> None:
+def serve(
+    ports: tuple[int, ...], database: str | None, empty: bool, demo: bool, imports: tuple[str, ...], verbose: bool
+) -> None:
     """Run an embedded OsiriX: the OsiriXgrpc protocol over a DICOM database."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if not verbose:  # gRPC logs a traceback for every undecodable request; the client gets the error anyway
         logging.getLogger("grpc._common").setLevel(logging.CRITICAL)
     data_dir = user_data_dir()
@@ -91,8 +108,10 @@ def serve(ports: tuple[int, ...], database: str | None, empty: bool, demo: bool,
             raise
     host.open_control_channel()
     studies, series, images = db.counts()
-    click.echo(f"Embedded OsiriX (osirix-tasks {__version__}): database {db.folder} "
-               f"({studies} studies, {series} series, {images} images)")
+    click.echo(
+        f"Embedded OsiriX (osirix-tasks {__version__}): database {db.folder} "
+        f"({studies} studies, {series} series, {images} images)"
+    )
     for port in host.ports():
         click.echo(f"Listening on 127.0.0.1:{port}")
     sys.stdout.flush()  # the ports before the ready line, also when stdout is a file

@@ -25,8 +25,15 @@ def list_servers(as_json: bool) -> None:
     """The servers in preference order, with the truth about which are active."""
     listed = read_servers()
     hosts = hosts_by_port()
-    rows = [{"ipaddress": s.ipaddress, "port": s.port, "active": s.active,
-             "host_pid": hosts[s.port].pid if s.port in hosts else None} for s in listed]
+    rows = [
+        {
+            "ipaddress": s.ipaddress,
+            "port": s.port,
+            "active": s.active,
+            "host_pid": hosts[s.port].pid if s.port in hosts else None,
+        }
+        for s in listed
+    ]
     if as_json:
         emit_json({"file": str(config_path()), "servers": rows})
         return
@@ -47,15 +54,19 @@ def add_server(port: int, address: str) -> None:
     try:
         spec = ServerSpec(ipaddress=address, port=port)
     except ValidationError as exc:
-        raise OsirixTasksError("; ".join(
-            f"field '{e['loc'][0]}': " + describe_validation_error(e, known=ServerSpec.model_fields,
-                                                                   hints=SERVER_FIELD_HINTS)
-            for e in exc.errors())) from None
+        raise OsirixTasksError(
+            "; ".join(
+                f"field '{e['loc'][0]}': "
+                + describe_validation_error(e, known=ServerSpec.model_fields, hints=SERVER_FIELD_HINTS)
+                for e in exc.errors()
+            )
+        ) from None
 
     def change(current: list[ServerSpec]) -> list[ServerSpec]:
         if any(s.port == port for s in current):
-            raise OsirixTasksError(f"port {port} is already configured - ports are unique; see "
-                                   "'osirix-tasks servers list'")
+            raise OsirixTasksError(
+                f"port {port} is already configured - ports are unique; see 'osirix-tasks servers list'"
+            )
         return [*current, spec]
 
     update_servers(change)
@@ -96,16 +107,18 @@ def start_server(port: int, database: str | None) -> None:
         return
     if port_is_listening(port):
         holder = who_holds_port(port) or "another process"
-        raise PortUnavailable(f"port {port} on 127.0.0.1 is held by {holder} - stop that process or choose "
-                              "another port")
+        raise PortUnavailable(
+            f"port {port} on 127.0.0.1 is held by {holder} - stop that process or choose another port"
+        )
     running = live_hosts()
     if running:
         click.echo(ask(running[0], StartServer(port=port)).message)
         return
     arguments = ["--port", str(port)] + (["--database", database] if database else [])
     host = spawn_host(arguments, timeout=60)
-    click.echo(f"Started an embedded OsiriX (pid {host.pid}) serving 127.0.0.1:{port}; its output goes to "
-               f"{host.log_path}")
+    click.echo(
+        f"Started an embedded OsiriX (pid {host.pid}) serving 127.0.0.1:{port}; its output goes to {host.log_path}"
+    )
 
 
 @servers.command("stop")

@@ -48,11 +48,13 @@ def show(state: AppState, name: str, kind: TaskType | None, as_json: bool) -> No
     """Show every field of one task."""
     found = state.catalog(warn=False).find(name, kind)
     if not found:
-        fail(f"no task named {name!r}" + (f" of type {kind.value}" if kind else "")
-             + " - see 'osirix-tasks tasks list'")
+        fail(
+            f"no task named {name!r}" + (f" of type {kind.value}" if kind else "") + " - see 'osirix-tasks tasks list'"
+        )
     if len(found) > 1 and not as_json:
-        fail(f"{len(found)} tasks are named {name!r} ("
-             + ", ".join(e.spec.type.value for e in found) + ") - add --type")
+        fail(
+            f"{len(found)} tasks are named {name!r} (" + ", ".join(e.spec.type.value for e in found) + ") - add --type"
+        )
     if as_json:
         emit_json([e.to_json() for e in found])
         return
@@ -69,23 +71,39 @@ def show(state: AppState, name: str, kind: TaskType | None, as_json: bool) -> No
 @click.option("--description", default="", help="One line shown with the task.")
 @click.option("--timeout", type=float, default=None, help="Seconds after which a run is stopped.")
 @pass_state
-def add(state: AppState, path: str, kind: TaskType, name: str | None, interpreter: str | None,
-        blocking: bool, description: str, timeout: float | None) -> None:
+def add(
+    state: AppState,
+    path: str,
+    kind: TaskType,
+    name: str | None,
+    interpreter: str | None,
+    blocking: bool,
+    description: str,
+    timeout: float | None,
+) -> None:
     """Register the script PATH."""
     location = os.path.abspath(os.path.expanduser(path))
-    fields = {"location": location, "type": kind, "blocking": blocking, "description": description,
-              "interpreter": interpreter or default_interpreter(), "timeout": timeout}
+    fields = {
+        "location": location,
+        "type": kind,
+        "blocking": blocking,
+        "description": description,
+        "interpreter": interpreter or default_interpreter(),
+        "timeout": timeout,
+    }
     if name:
         fields["name"] = name
     try:
         spec = TaskSpec.model_validate(fields)
     except ValidationError as exc:
         raise RegistryError(problems_of(exc.errors(), file=path, known=TaskSpec.model_fields)) from None
-    clash = [e for e in state.catalog(warn=False).find(spec.name, spec.type)
-             if not e.origin.startswith(state.registry_path.name)]
+    clash = [
+        e
+        for e in state.catalog(warn=False).find(spec.name, spec.type)
+        if not e.origin.startswith(state.registry_path.name)
+    ]
     if clash:
-        fail(f"task '{spec.name}' ({spec.type.value}) is already provided by {clash[0].origin} - "
-             "choose another --name")
+        fail(f"task '{spec.name}' ({spec.type.value}) is already provided by {clash[0].origin} - choose another --name")
     add_tasks(state.registry_path, [spec])
     click.echo(f"Added '{spec.name}' ({spec.type.value}) to {state.registry_path}")
 
@@ -107,8 +125,7 @@ def validate(state: AppState, as_json: bool) -> None:
     """Check the registry and every task source; exit 1 if anything is wrong."""
     catalog = state.catalog(warn=False)
     if as_json:
-        emit_json({"registry": str(state.registry_path), "tasks": len(catalog.entries),
-                   "problems": catalog.problems})
+        emit_json({"registry": str(state.registry_path), "tasks": len(catalog.entries), "problems": catalog.problems})
     else:
         for problem in catalog.problems:
             click.echo(click.style("error: ", fg="red") + problem, err=True)
@@ -154,7 +171,21 @@ def restore(state: AppState) -> None:
 
 
 # The names of the first release, kept working (hidden from --help).
-tasks.add_command(click.Command("import-plugin", callback=import_scripts.callback, params=import_scripts.params,
-                                help=import_scripts.help, hidden=True))
-tasks.add_command(click.Command("export-plugin", callback=export_scripts.callback, params=export_scripts.params,
-                                help=export_scripts.help, hidden=True))
+tasks.add_command(
+    click.Command(
+        "import-plugin",
+        callback=import_scripts.callback,
+        params=import_scripts.params,
+        help=import_scripts.help,
+        hidden=True,
+    )
+)
+tasks.add_command(
+    click.Command(
+        "export-plugin",
+        callback=export_scripts.callback,
+        params=export_scripts.params,
+        help=export_scripts.help,
+        hidden=True,
+    )
+)

@@ -80,8 +80,9 @@ def _standard(data: bytes) -> PixelAnswer:
         pixels = np.asarray(response.image_data_argb, dtype=np.uint8)
     else:
         pixels = np.asarray(response.image_data_float, dtype=np.float32)
-    return PixelAnswer(response.status.status, response.status.message, response.rows, response.columns,
-                       response.is_argb, pixels)
+    return PixelAnswer(
+        response.status.status, response.status.message, response.rows, response.columns, response.is_argb, pixels
+    )
 
 
 def encode_set_image_request(pix: Any, image: np.ndarray) -> bytes:

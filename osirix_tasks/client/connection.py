@@ -37,12 +37,18 @@ class Connection:
         if self._pixel_calls is None:
             from ._codec import decode_pix_image
 
-            get = self.channel.unary_unary("/osirixgrpc.OsiriXService/DCMPixImage",
-                                           request_serializer=types_pb2.DCMPix.SerializeToString,
-                                           response_deserializer=decode_pix_image, _registered_method=True)
-            put = self.channel.unary_unary("/osirixgrpc.OsiriXService/DCMPixSetImage", request_serializer=bytes,
-                                           response_deserializer=utilities_pb2.Response.FromString,
-                                           _registered_method=True)
+            get = self.channel.unary_unary(
+                "/osirixgrpc.OsiriXService/DCMPixImage",
+                request_serializer=types_pb2.DCMPix.SerializeToString,
+                response_deserializer=decode_pix_image,
+                _registered_method=True,
+            )
+            put = self.channel.unary_unary(
+                "/osirixgrpc.OsiriXService/DCMPixSetImage",
+                request_serializer=bytes,
+                response_deserializer=utilities_pb2.Response.FromString,
+                _registered_method=True,
+            )
             self._pixel_calls = (get, put)
         return self._pixel_calls
 

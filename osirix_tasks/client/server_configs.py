@@ -20,8 +20,15 @@ from .._paths import osirixgrpc_support_dir
 from ..errors import ServerConfigError, describe_validation_error
 from ..model import ServerSpec
 
-__all__ = ["ServerConfigError", "config_path", "read_servers", "write_servers", "update_servers",
-           "port_is_listening", "free_port"]
+__all__ = [
+    "ServerConfigError",
+    "config_path",
+    "read_servers",
+    "write_servers",
+    "update_servers",
+    "port_is_listening",
+    "free_port",
+]
 
 FILE_NAME = "server_configs.json"
 #: What to write in each field of an entry, for messages about it.
@@ -66,8 +73,10 @@ def _parse(path: Path) -> list[ServerSpec]:
             "version back with 'osirix-tasks servers restore'"
         ) from None
     if not isinstance(data, list):
-        raise ServerConfigError(f"{path}: must be a JSON array of servers - put the previous version back with "
-                                "'osirix-tasks servers restore'")
+        raise ServerConfigError(
+            f"{path}: must be a JSON array of servers - put the previous version back with "
+            "'osirix-tasks servers restore'"
+        )
     servers, problems, seen = [], [], set()
     for number, entry in enumerate(data, start=1):
         try:

@@ -29,8 +29,9 @@ def task_plugins(registry: str | os.PathLike[str] | None = None) -> PluginSet:
 
 def build_context(task: TaskSpec, plugins: PluginSet, args: list[str] | None = None) -> TaskContext:
     """A connected context for ``task``; raises ContextUnavailable saying what to open or select."""
-    context = TaskContext(task=task, server=os.environ.get(Env.SERVER), run_id=os.environ.get(Env.RUN_ID),
-                          args=list(args or []))
+    context = TaskContext(
+        task=task, server=os.environ.get(Env.SERVER), run_id=os.environ.get(Env.RUN_ID), args=list(args or [])
+    )
     plugins.manager.hook.osirix_tasks_context(context=context, task=task)
     return context
 

@@ -34,8 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         plugins = task_plugins(options.registry)
         function = load_task_function(options.location)
     except Exception as exc:
-        print(f"osirix-tasks: cannot load task '{options.name}' ({options.location}): {type(exc).__name__}: {exc}",
-              file=sys.stderr)
+        print(
+            f"osirix-tasks: cannot load task '{options.name}' ({options.location}): {type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )
         return ExitCode.NOT_LOADED
     spec = task_of(function)
     assert spec is not None
@@ -47,8 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         plugins.manager.hook.osirix_tasks_run_task(context=context, task=spec, function=function)
     except Exception as exc:
-        print(f"osirix-tasks: task '{spec.name}' ({spec.type.value}) failed: {type(exc).__name__}: {exc}",
-              file=sys.stderr)
+        print(
+            f"osirix-tasks: task '{spec.name}' ({spec.type.value}) failed: {type(exc).__name__}: {exc}", file=sys.stderr
+        )
         traceback.print_exc()
         return ExitCode.TASK_FAILED
     finally:

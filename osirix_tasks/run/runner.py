@@ -63,28 +63,55 @@ def _imports_osirix_tasks(interpreter: str, cwd: str) -> bool:
         return False
 
 
-def plan_run(spec: TaskSpec, *, server: str | None, args: list[str], registry: Path, plugins: PluginSet | None,
-             timeout: float | None = None, background: bool = False) -> RunPlan:
+def plan_run(
+    spec: TaskSpec,
+    *,
+    server: str | None,
+    args: list[str],
+    registry: Path,
+    plugins: PluginSet | None,
+    timeout: float | None = None,
+    background: bool = False,
+) -> RunPlan:
     """The command, working folder and environment of a run; RunRefused when it cannot start."""
     interpreter = spec.interpreter
     if not (os.path.isfile(interpreter) and os.access(interpreter, os.X_OK)):
-        raise RunRefused(f"task '{spec.name}': interpreter {interpreter} does not exist or is not executable - "
-                         "install it or change the task's interpreter")
+        raise RunRefused(
+            f"task '{spec.name}': interpreter {interpreter} does not exist or is not executable - "
+            "install it or change the task's interpreter"
+        )
     arguments = [*spec.args, *args]
     if spec.is_script:
         if not os.path.isfile(spec.location):
-            raise RunRefused(f"task '{spec.name}': script {spec.location} does not exist - restore it or remove the "
-                             "task")
+            raise RunRefused(
+                f"task '{spec.name}': script {spec.location} does not exist - restore it or remove the task"
+            )
         command = [interpreter, "-u", spec.location, *arguments]
         cwd = os.path.dirname(spec.location)
     else:
         cwd = str(registry.parent) if registry.parent.is_dir() else os.getcwd()
         if not _imports_osirix_tasks(interpreter, cwd):
-            raise RunRefused(f"task '{spec.name}' is a decorated task but {interpreter} cannot import osirix_tasks - "
-                             f"install it there: {interpreter} -m pip install osirix-tasks (or pip install -e "
-                             "this checkout)")
-        command = [interpreter, "-u", "-m", "osirix_tasks.run.launch", "--location", spec.location, "--type",
-                   spec.type.value, "--name", spec.name, "--registry", str(registry), "--", *arguments]
+            raise RunRefused(
+                f"task '{spec.name}' is a decorated task but {interpreter} cannot import osirix_tasks - "
+                f"install it there: {interpreter} -m pip install osirix-tasks (or pip install -e "
+                "this checkout)"
+            )
+        command = [
+            interpreter,
+            "-u",
+            "-m",
+            "osirix_tasks.run.launch",
+            "--location",
+            spec.location,
+            "--type",
+            spec.type.value,
+            "--name",
+            spec.name,
+            "--registry",
+            str(registry),
+            "--",
+            *arguments,
+        ]
     env = {
         "HOME": os.environ.get("HOME", os.path.expanduser("~")),
         "PATH": f"{os.path.dirname(interpreter)}:{SYSTEM_PATH}",
@@ -98,8 +125,9 @@ def plan_run(spec: TaskSpec, *, server: str | None, args: list[str], registry: P
             env[name] = os.environ[name]
     if plugins is not None:
         plugins.manager.hook.osirix_tasks_environment(task=spec, env=env)
-    return RunPlan(spec, command, cwd, env, server, timeout if timeout is not None else spec.timeout, background,
-                   arguments)
+    return RunPlan(
+        spec, command, cwd, env, server, timeout if timeout is not None else spec.timeout, background, arguments
+    )
 
 
 def start_run(plan: RunPlan, store: RunStore, *, echo: Echo | None = None) -> RunRecord:
@@ -109,14 +137,27 @@ def start_run(plan: RunPlan, store: RunStore, *, echo: Echo | None = None) -> Ru
     """
     run_id = store.new_id()
     plan.env[Env.RUN_ID] = run_id
-    store.create(run_id, spec=plan.spec.to_json(), command=plan.command, cwd=plan.cwd, env=plan.env,
-                 server=plan.server, blocking=plan.spec.blocking, background=plan.background, timeout=plan.timeout)
+    store.create(
+        run_id,
+        spec=plan.spec.to_json(),
+        command=plan.command,
+        cwd=plan.cwd,
+        env=plan.env,
+        server=plan.server,
+        blocking=plan.spec.blocking,
+        background=plan.background,
+        timeout=plan.timeout,
+    )
     if not plan.background:
         return supervise(store, run_id, echo=echo, forward_interrupt=True)
     supervisor = subprocess.Popen(
         [sys.executable, "-m", "osirix_tasks.run.supervise", run_id, "--store", str(store.path)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        env=dict(os.environ))
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env=dict(os.environ),
+    )
     store.update(run_id, supervisor_pid=supervisor.pid)
     record = store.get(run_id)
     assert record is not None
@@ -147,8 +188,13 @@ def cancel_run(store: RunStore, run_id: str, *, grace: float = GRACE_SECONDS) ->
         if current is not None and current.finished and current.status != RunStatus.LOST:
             return current
         if not pid_alive(record.supervisor_pid):  # nobody will record the end: we do
-            store.update(record.id, status=RunStatus.CANCELLED.value, ended=time.time(), cancelled=1,
-                         message="cancelled; its supervisor had stopped")
+            store.update(
+                record.id,
+                status=RunStatus.CANCELLED.value,
+                ended=time.time(),
+                cancelled=1,
+                message="cancelled; its supervisor had stopped",
+            )
             break
         time.sleep(0.05)
     final = store.get(record.id)

@@ -21,8 +21,19 @@ from .._paths import user_data_dir
 from ..errors import RunBlocked, StoreError
 from ..model import RunStatus
 
-__all__ = ["RunStore", "RunRecord", "OutputChunk", "STDOUT", "STDERR", "SYSTEM", "STREAM_NAMES", "store_path",
-           "StoreError", "RunBlocked", "pid_alive"]
+__all__ = [
+    "RunStore",
+    "RunRecord",
+    "OutputChunk",
+    "STDOUT",
+    "STDERR",
+    "SYSTEM",
+    "STREAM_NAMES",
+    "store_path",
+    "StoreError",
+    "RunBlocked",
+    "pid_alive",
+]
 
 STDOUT, STDERR, SYSTEM = 1, 2, 0
 STREAM_NAMES = {STDOUT: "stdout", STDERR: "stderr", SYSTEM: "system"}
@@ -152,15 +163,18 @@ class RunStore:
             self.conn.execute("PRAGMA foreign_keys=ON")
             self.conn.executescript(SCHEMA)
         except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"cannot open the run store {self.path}: {exc} - free some disk space or check "
-                             "the folder's permissions") from None
+            raise StoreError(
+                f"cannot open the run store {self.path}: {exc} - free some disk space or check the folder's permissions"
+            ) from None
 
     def _write(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         try:
             return self.conn.execute(sql, args)
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot write the run store {self.path}: {exc} - free some disk space "
-                             "(runs go on; their output is not kept until then)") from None
+            raise StoreError(
+                f"cannot write the run store {self.path}: {exc} - free some disk space "
+                "(runs go on; their output is not kept until then)"
+            ) from None
 
     # --- runs ------------------------------------------------------------------------------
 
@@ -169,8 +183,19 @@ class RunStore:
         """A short unique run id, sortable by time."""
         return time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
-    def create(self, run_id: str, *, spec: dict[str, Any], command: list[str], cwd: str, env: dict[str, str],
-               server: str | None, blocking: bool, background: bool, timeout: float | None) -> None:
+    def create(
+        self,
+        run_id: str,
+        *,
+        spec: dict[str, Any],
+        command: list[str],
+        cwd: str,
+        env: dict[str, str],
+        server: str | None,
+        blocking: bool,
+        background: bool,
+        timeout: float | None,
+    ) -> None:
         """Record a run about to start, unless a blocking run is going on (then RunBlocked).
 
         The check and the insert are one IMMEDIATE transaction, so two starts cannot both pass.
@@ -182,18 +207,34 @@ class RunStore:
         try:
             placeholders = ", ".join("?" for _ in FINAL)
             for row in self.conn.execute(
-                    f"SELECT id, task_name, supervisor_pid FROM runs WHERE blocking = 1 AND status NOT IN "
-                    f"({placeholders})", FINAL).fetchall():
+                f"SELECT id, task_name, supervisor_pid FROM runs WHERE blocking = 1 AND status NOT IN ({placeholders})",
+                FINAL,
+            ).fetchall():
                 if pid_alive(row["supervisor_pid"]):
                     raise RunBlocked(row["task_name"], row["id"])
-                self.conn.execute("UPDATE runs SET status = ?, ended = ?, message = ? WHERE id = ?",
-                                  (RunStatus.LOST.value, time.time(), _lost_message(None), row["id"]))
+                self.conn.execute(
+                    "UPDATE runs SET status = ?, ended = ?, message = ? WHERE id = ?",
+                    (RunStatus.LOST.value, time.time(), _lost_message(None), row["id"]),
+                )
             self.conn.execute(
                 "INSERT INTO runs (id, task_name, task_type, spec, command, cwd, env, server, blocking, background, "
                 "status, supervisor_pid, started, timeout) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (run_id, spec["name"], spec["type"], json.dumps(spec), json.dumps(command), cwd, json.dumps(env),
-                 server, int(blocking), int(background), RunStatus.STARTING.value, os.getpid(), time.time(),
-                 timeout),
+                (
+                    run_id,
+                    spec["name"],
+                    spec["type"],
+                    json.dumps(spec),
+                    json.dumps(command),
+                    cwd,
+                    json.dumps(env),
+                    server,
+                    int(blocking),
+                    int(background),
+                    RunStatus.STARTING.value,
+                    os.getpid(),
+                    time.time(),
+                    timeout,
+                ),
             )
         except BaseException:
             self.conn.execute("ROLLBACK")
@@ -208,8 +249,9 @@ class RunStore:
         marked = []
         for record in self.running():
             if not pid_alive(record.supervisor_pid) and time.time() - record.started > LOST_AFTER_SECONDS:
-                self.update(record.id, status=RunStatus.LOST.value, ended=time.time(),
-                            message=_lost_message(record.pid))
+                self.update(
+                    record.id, status=RunStatus.LOST.value, ended=time.time(), message=_lost_message(record.pid)
+                )
                 marked.append(record.id)
         return marked
 
@@ -220,8 +262,9 @@ class RunStore:
 
     def get(self, run_id: str) -> RunRecord | None:
         """One run, by id or unique id prefix."""
-        rows = self.conn.execute("SELECT * FROM runs WHERE id = ? OR id LIKE ? ORDER BY started DESC LIMIT 2",
-                                 (run_id, run_id + "%")).fetchall()
+        rows = self.conn.execute(
+            "SELECT * FROM runs WHERE id = ? OR id LIKE ? ORDER BY started DESC LIMIT 2", (run_id, run_id + "%")
+        ).fetchall()
         exact = [r for r in rows if r["id"] == run_id]
         if exact or len(rows) == 1:
             return _record((exact or rows)[0])
@@ -239,8 +282,12 @@ class RunStore:
     def running(self) -> list[RunRecord]:
         """Runs not finished yet."""
         placeholders = ", ".join("?" for _ in FINAL)
-        return [_record(r) for r in self.conn.execute(
-            f"SELECT * FROM runs WHERE status NOT IN ({placeholders}) ORDER BY started", FINAL)]
+        return [
+            _record(r)
+            for r in self.conn.execute(
+                f"SELECT * FROM runs WHERE status NOT IN ({placeholders}) ORDER BY started", FINAL
+            )
+        ]
 
     # --- output ----------------------------------------------------------------------------
 
@@ -250,16 +297,16 @@ class RunStore:
         try:
             with self.conn:
                 self.conn.execute("BEGIN")
-                self.conn.executemany("INSERT INTO output (run_id, seq, stream, at, text) VALUES (?, ?, ?, ?, ?)",
-                                      rows)
+                self.conn.executemany("INSERT INTO output (run_id, seq, stream, at, text) VALUES (?, ?, ?, ?, ?)", rows)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write the run store {self.path}: {exc} - free some disk space") from None
         return first_seq + len(rows)
 
     def output(self, run_id: str, after_seq: int = -1) -> Iterator[OutputChunk]:
         """A run's output in arrival order (from ``after_seq`` on), read lazily."""
-        cursor = self.conn.execute("SELECT seq, stream, at, text FROM output WHERE run_id = ? AND seq > ? ORDER BY seq",
-                                   (run_id, after_seq))
+        cursor = self.conn.execute(
+            "SELECT seq, stream, at, text FROM output WHERE run_id = ? AND seq > ? ORDER BY seq", (run_id, after_seq)
+        )
         for row in cursor:
             yield OutputChunk(row["seq"], row["stream"], row["at"], row["text"])
 

@@ -94,8 +94,14 @@ def signal_group(pid: int, sig: int) -> None:
         os.killpg(pid, sig)
 
 
-def supervise(store: RunStore, run_id: str, *, echo: Echo | None = None, forward_interrupt: bool = False,
-              grace: float = GRACE_SECONDS) -> RunRecord:
+def supervise(
+    store: RunStore,
+    run_id: str,
+    *,
+    echo: Echo | None = None,
+    forward_interrupt: bool = False,
+    grace: float = GRACE_SECONDS,
+) -> RunRecord:
     """Start the recorded run's process and capture it until it ends; returns the final record."""
     record = store.get(run_id)
     if record is None:
@@ -103,8 +109,15 @@ def supervise(store: RunStore, run_id: str, *, echo: Echo | None = None, forward
     capture = _Capture(store, run_id, echo)
     store.update(run_id, supervisor_pid=os.getpid())
     try:
-        child = subprocess.Popen(record.command, cwd=record.cwd, env=record.env, stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        child = subprocess.Popen(
+            record.command,
+            cwd=record.cwd,
+            env=record.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
     except OSError as exc:
         store.update(run_id, status=RunStatus.ERROR.value, ended=time.time(), message=f"could not start: {exc}")
         capture.add(SYSTEM, f"Could not start the task: {exc}\n")
@@ -128,6 +141,7 @@ def supervise(store: RunStore, run_id: str, *, echo: Echo | None = None, forward
 
     previous = None
     if forward_interrupt:
+
         def on_interrupt(signum: int, frame: Any) -> None:
             store.update(run_id, cancelled=1)
             stop("cancelled")
@@ -156,19 +170,42 @@ def supervise(store: RunStore, run_id: str, *, echo: Echo | None = None, forward
     capture.flush()
     message = capture.store_failed or (f"timed out after {record.timeout:g} s" if state["timed_out"] else None)
     try:
-        store.update(run_id, status=status.value, ended=ended, exit_code=exit_code, signal=signal_number,
-                     cancelled=int(cancelled), timed_out=int(bool(state["timed_out"])), message=message)
+        store.update(
+            run_id,
+            status=status.value,
+            ended=ended,
+            exit_code=exit_code,
+            signal=signal_number,
+            cancelled=int(cancelled),
+            timed_out=int(bool(state["timed_out"])),
+            message=message,
+        )
     except StoreError as exc:  # the run happened; say so even though the store cannot keep it
         print(f"osirix-tasks: the end of run {run_id} could not be recorded: {exc}", file=sys.stderr)
-        return replace(record, status=status.value, ended=ended, exit_code=exit_code, signal=signal_number,
-                       cancelled=cancelled, timed_out=bool(state["timed_out"]), message=message)
+        return replace(
+            record,
+            status=status.value,
+            ended=ended,
+            exit_code=exit_code,
+            signal=signal_number,
+            cancelled=cancelled,
+            timed_out=bool(state["timed_out"]),
+            message=message,
+        )
     final = store.get(run_id)
     assert final is not None
     return final
 
 
-def _pump(child: subprocess.Popen[bytes], capture: _Capture, store: RunStore, run_id: str, timeout: float | None,
-          stop: Callable[[str], None], state: dict[str, Any]) -> None:
+def _pump(
+    child: subprocess.Popen[bytes],
+    capture: _Capture,
+    store: RunStore,
+    run_id: str,
+    timeout: float | None,
+    stop: Callable[[str], None],
+    state: dict[str, Any],
+) -> None:
     selector = selectors.DefaultSelector()
     decoders = {}
     for stream, pipe in ((STDOUT, child.stdout), (STDERR, child.stderr)):

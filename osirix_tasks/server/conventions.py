@@ -49,6 +49,7 @@ def sorted_images(images: list[ImageRow]) -> list[ImageRow]:
     Images without geometry keep instance-number order (then import order) after those with it;
     this fallback is our choice, the reference only covers images with geometry.
     """
+
     def key(image: ImageRow) -> tuple[int, float, int, int]:
         position = plane_position(image)
         number = image.instance_number if image.instance_number is not None else 0

@@ -33,8 +33,7 @@ def parse_dicom_datetime(date: str | None, time: str | None) -> dt.datetime | No
     hour, minute, second, fraction = match.groups()
     millis = int((fraction or "0").ljust(6, "0")[:3])
     try:
-        return day.replace(hour=int(hour), minute=int(minute or 0), second=int(second or 0),
-                           microsecond=millis * 1000)
+        return day.replace(hour=int(hour), minute=int(minute or 0), second=int(second or 0), microsecond=millis * 1000)
     except ValueError:
         return day
 

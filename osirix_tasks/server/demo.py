@@ -36,7 +36,7 @@ def phantom_slice(index: int) -> np.ndarray:
     image = np.zeros((SIZE, SIZE))
     body = ((x - cx) / 55) ** 2 + ((y - cy) / 45) ** 2 + (z / 60) ** 2 <= 1
     image[body] = 200
-    for (sx, sy, sz, radius, value) in ((40, 64, 0, 16, 600), (88, 60, 10, 12, 900), (64, 90, -20, 10, 400)):
+    for sx, sy, sz, radius, value in ((40, 64, 0, 16, 600), (88, 60, 10, 12, 900), (64, 90, -20, 10, 400)):
         inside = ((x - sx) * SPACING) ** 2 + ((y - sy) * SPACING) ** 2 + (z - sz) ** 2 <= (radius * SPACING) ** 2
         image[inside] = value
     texture = 20 * np.sin(x / 5.0) * np.cos(y / 7.0) + 5 * ((index * 7919 + x * 31 + y * 17) % 11)

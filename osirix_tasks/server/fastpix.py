@@ -123,12 +123,16 @@ def parse_set_image_request(data: bytes) -> SetImageRequest:
     argb = np.empty(0, dtype=np.int64)
     if argb_runs:
         message = dcmpix_pb2.DCMPixSetImageRequest.FromString(
-            b"".join(b"\x1a" + encode_varint(len(run)) + run for run in argb_runs))
+            b"".join(b"\x1a" + encode_varint(len(run)) + run for run in argb_runs)
+        )
         argb = np.asarray(message.image_data_argb, dtype=np.int64)
     return SetImageRequest(pix, float_values, argb)
 
 
 def _slow_parse(data: bytes) -> SetImageRequest:
     message = dcmpix_pb2.DCMPixSetImageRequest.FromString(data)
-    return SetImageRequest(message.pix, np.asarray(message.image_data_float, dtype=np.float32),
-                           np.asarray(message.image_data_argb, dtype=np.int64))
+    return SetImageRequest(
+        message.pix,
+        np.asarray(message.image_data_float, dtype=np.float32),
+        np.asarray(message.image_data_argb, dtype=np.int64),
+    )

@@ -95,8 +95,15 @@ def roi_statistics(values: np.ndarray) -> dict[str, float]:
     if v_p > 0 and v_s > 0:
         skewness = float(np.sum(deviation**3) / n / (v_p * math.sqrt(v_s)))
         kurtosis = float(np.sum(deviation**4) / n / (v_p * v_s) - 3)
-    return {"mean": mean, "total": float(data.sum()), "std_dev": math.sqrt(v_p), "min": float(data.min()),
-            "max": float(data.max()), "skewness": skewness, "kurtosis": kurtosis}
+    return {
+        "mean": mean,
+        "total": float(data.sum()),
+        "std_dev": math.sqrt(v_p),
+        "min": float(data.min()),
+        "max": float(data.max()),
+        "skewness": skewness,
+        "kurtosis": kurtosis,
+    }
 
 
 def rotate_points(points: np.ndarray, degrees: float, center_x: float, center_y: float) -> np.ndarray:

@@ -80,8 +80,9 @@ def _set_active(port: int, active: bool) -> None:
     try:
         update_servers(change)
     except Exception as exc:  # a broken file must not stop the servers; say so
-        log.warning("could not record port %d as %s in server_configs.json: %s",
-                    port, "active" if active else "inactive", exc)
+        log.warning(
+            "could not record port %d as %s in server_configs.json: %s", port, "active" if active else "inactive", exc
+        )
 
 
 class Host:
@@ -152,8 +153,13 @@ class Host:
         """Listen for control requests on 127.0.0.1 and publish how to reach us."""
         authkey = new_authkey()
         self._listener = ControlListener(bytes.fromhex(authkey), self.dispatch)
-        self.info = HostInfo(os.getpid(), self._listener.address, authkey, str(self.state.db.folder),
-                             hosts_folder() / f"{os.getpid()}.json")
+        self.info = HostInfo(
+            os.getpid(),
+            self._listener.address,
+            authkey,
+            str(self.state.db.folder),
+            hosts_folder() / f"{os.getpid()}.json",
+        )
         publish(self.info)
         self._listener.start()
         return self.info
@@ -186,9 +192,16 @@ class Host:
 
     def _status(self, request: Status) -> Reply:
         studies, series, images = self.state.db.counts()
-        return Reply(ok=True, message=f"serving {self.ports()}", data={
-            "pid": os.getpid(), "ports": self.ports(), "database": str(self.state.db.folder),
-            "counts": {"studies": studies, "series": series, "images": images}})
+        return Reply(
+            ok=True,
+            message=f"serving {self.ports()}",
+            data={
+                "pid": os.getpid(),
+                "ports": self.ports(),
+                "database": str(self.state.db.folder),
+                "counts": {"studies": studies, "series": series, "images": images},
+            },
+        )
 
     def _start(self, request: StartServer) -> Reply:
         self.start_server(request.port)
@@ -214,8 +227,9 @@ class Host:
             return Reply(ok=False, message=f"no series with SeriesInstanceUID {request.series} in the database")
         ids = [i.id for i in sorted_images(db.images_of(rows[0].id))]
         viewer = self.state.viewers.add(open_viewer(db, [ids] * request.frames))
-        return Reply(ok=True, message=f"opened a viewer of {len(ids)} slice(s) x {request.frames} frame(s): "
-                                      f"{viewer.title()}")
+        return Reply(
+            ok=True, message=f"opened a viewer of {len(ids)} slice(s) x {request.frames} frame(s): {viewer.title()}"
+        )
 
     def _select_rois(self, request: SelectRois) -> Reply:
         """Select the frontmost viewer's ROIs named ``name``; the others are deselected, unless none has it."""
@@ -228,8 +242,10 @@ class Host:
             if not chosen:
                 names = sorted({roi.name for roi in rois})
                 known = f" (its ROIs: {', '.join(repr(n) for n in names)})" if names else " (it has no ROIs)"
-                return Reply(ok=False, message=f"no ROI named {request.name!r} in the frontmost viewer{known}; "
-                                               "the selection is unchanged")
+                return Reply(
+                    ok=False,
+                    message=f"no ROI named {request.name!r} in the frontmost viewer{known}; the selection is unchanged",
+                )
             for roi in rois:
                 roi.selected = roi.name == request.name
         return Reply(ok=True, message=f"selected {chosen} ROI(s) named {request.name!r}")

@@ -29,8 +29,7 @@ def browser_order(state: OsirixState) -> list[Any]:
 def BrowserControllerDatabaseStudies(state: OsirixState, request: Any) -> Any:
     """Every study in the database."""
     state.browser(request)
-    return ok("BrowserControllerDatabaseStudies",
-              studies=[state.ref("DicomStudy", s.id) for s in browser_order(state)])
+    return ok("BrowserControllerDatabaseStudies", studies=[state.ref("DicomStudy", s.id) for s in browser_order(state)])
 
 
 @implements
@@ -40,9 +39,11 @@ def BrowserControllerDatabaseSelection(state: OsirixState, request: Any) -> Any:
     with state.lock:
         studies = [s for s in state.selected_studies if state.db.study(s) is not None]
         series = [s for s in state.selected_series if state.db.series_row(s) is not None]
-    return ok("BrowserControllerDatabaseSelection",
-              studies=[state.ref("DicomStudy", s) for s in studies],
-              series=[state.ref("DicomSeries", s) for s in series])
+    return ok(
+        "BrowserControllerDatabaseSelection",
+        studies=[state.ref("DicomStudy", s) for s in studies],
+        series=[state.ref("DicomSeries", s) for s in series],
+    )
 
 
 @implements

@@ -26,6 +26,7 @@ def _available(value: str | None, thing: str) -> str:
 
 # --- DicomStudy ------------------------------------------------------------------------------
 
+
 @implements
 def DicomStudyName(state: OsirixState, request: Any) -> Any:
     """The patient name."""
@@ -129,8 +130,9 @@ def DicomStudyModalities(state: OsirixState, request: Any) -> Any:
 def DicomStudySeries(state: OsirixState, request: Any) -> Any:
     """The study's series, in the browser's order."""
     study = state.study(request)
-    return ok("DicomStudySeries",
-              series=[state.ref("DicomSeries", s.id) for s in sort_series(state.db.series_of(study.id))])
+    return ok(
+        "DicomStudySeries", series=[state.ref("DicomSeries", s.id) for s in sort_series(state.db.series_of(study.id))]
+    )
 
 
 @implements
@@ -169,6 +171,7 @@ def DicomStudyNumberOfImages(state: OsirixState, request: Any) -> Any:
 
 
 # --- DicomSeries -----------------------------------------------------------------------------
+
 
 @implements
 def DicomSeriesSeriesInstanceUID(state: OsirixState, request: Any) -> Any:
@@ -219,8 +222,10 @@ def DicomSeriesNumberOfImages(state: OsirixState, request: Any) -> Any:
 @implements
 def DicomSeriesImages(state: OsirixState, request: Any) -> Any:
     """The images, by instance number."""
-    images = sorted(state.db.images_of(state.series(request).id),
-                    key=lambda i: (i.instance_number is None, i.instance_number or 0, i.id))
+    images = sorted(
+        state.db.images_of(state.series(request).id),
+        key=lambda i: (i.instance_number is None, i.instance_number or 0, i.id),
+    )
     return ok("DicomSeriesImages", images=[state.ref("DicomImage", i.id) for i in images])
 
 
@@ -272,6 +277,7 @@ def DicomSeriesPreviousSeries(state: OsirixState, request: Any) -> Any:
 
 
 # --- DicomImage ------------------------------------------------------------------------------
+
 
 @implements
 def DicomImageWidth(state: OsirixState, request: Any) -> Any:

@@ -51,8 +51,7 @@ def OsirixFrontmostViewer(state: OsirixState, request: Any) -> Any:
 def OsirixDisplayed2DViewers(state: OsirixState, request: Any) -> Any:
     """All open 2D viewers (possibly none)."""
     viewers = state.viewers.displayed()
-    return ok("OsirixDisplayed2DViewers",
-              viewer_controllers=[state.ref("ViewerController", v) for v in viewers])
+    return ok("OsirixDisplayed2DViewers", viewer_controllers=[state.ref("ViewerController", v) for v in viewers])
 
 
 @implements
@@ -68,5 +67,4 @@ def OsirixFrontmostVRController(state: OsirixState, request: Any) -> Any:
 def OsirixDisplayedVRControllers(state: OsirixState, request: Any) -> Any:
     """All open 3D windows."""
     controllers = state.viewers.displayed_vr()
-    return ok("OsirixDisplayedVRControllers",
-              vr_controllers=[state.ref("VRController", v) for v in controllers])
+    return ok("OsirixDisplayedVRControllers", vr_controllers=[state.ref("VRController", v) for v in controllers])

@@ -81,7 +81,7 @@ def DCMPixConvertToRGB(state: OsirixState, request: Any) -> Any:
     scaled = np.clip((pix.data.astype(np.float64) - low) / max(ww, 1e-12) * 255.0, 0, 255).astype(np.uint8)
     argb = np.zeros((pix.rows, pix.columns, 4), dtype=np.uint8)
     argb[..., 0] = 255
-    for c in ((0, 1, 2) if channel == 3 else (channel,)):
+    for c in (0, 1, 2) if channel == 3 else (channel,):
         argb[..., 1 + c] = scaled
     with state.lock:
         pix.data = argb
@@ -118,8 +118,12 @@ def DCMPixROIValues(state: OsirixState, request: Any) -> Any:
     """The values inside the ROI with their row and column indices (row-major order)."""
     pix, _, mask = _pix_and_roi(state, request)
     rows, columns = np.nonzero(mask)
-    return ok("DCMPixROIValues", values=pix.greyscale()[rows, columns].tolist(), row_indices=rows.tolist(),
-              column_indices=columns.tolist())
+    return ok(
+        "DCMPixROIValues",
+        values=pix.greyscale()[rows, columns].tolist(),
+        row_indices=rows.tolist(),
+        column_indices=columns.tolist(),
+    )
 
 
 @implements

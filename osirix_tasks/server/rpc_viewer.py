@@ -70,8 +70,9 @@ def ViewerControllerROIList(state: OsirixState, request: Any) -> Any:
     """One entry per slice, each with that slice's ROIs."""
     viewer = _viewer(state, request.viewer_controller)
     planes = viewer.rois[_frame(viewer, request.movie_idx)]
-    return ok("ViewerControllerROIList",
-              roi_slices=[ROISlice(rois=[state.ref("ROI", r) for r in plane]) for plane in planes])
+    return ok(
+        "ViewerControllerROIList", roi_slices=[ROISlice(rois=[state.ref("ROI", r) for r in plane]) for plane in planes]
+    )
 
 
 @implements
@@ -118,8 +119,9 @@ def is_volumic(planes: list[Pix]) -> bool:
     if len(planes) < 2:
         return False
     first = planes[0]
-    if any(p.data.shape != first.data.shape or not np.allclose(p.orientation, first.orientation, atol=1e-4)
-           for p in planes):
+    if any(
+        p.data.shape != first.data.shape or not np.allclose(p.orientation, first.orientation, atol=1e-4) for p in planes
+    ):
         return False
     normal = np.asarray(first.orientation[6:9])
     positions = np.array([np.dot(np.asarray(p.origin), normal) for p in planes])
@@ -139,8 +141,16 @@ def ViewerControllerIsDataVolumic(state: OsirixState, request: Any) -> Any:
 
 
 def _duplicate(viewer: Viewer, frames: list[list[Pix]]) -> Viewer:
-    copy = Viewer(frames, viewer.series_description, viewer.patient_name, viewer.modality, wl=viewer.wl,
-                  ww=viewer.ww, idx=min(viewer.idx, len(frames[0]) - 1), movie_idx=viewer.movie_idx)
+    copy = Viewer(
+        frames,
+        viewer.series_description,
+        viewer.patient_name,
+        viewer.modality,
+        wl=viewer.wl,
+        ww=viewer.ww,
+        idx=min(viewer.idx, len(frames[0]) - 1),
+        movie_idx=viewer.movie_idx,
+    )
     return copy
 
 
@@ -153,9 +163,20 @@ def ViewerControllerCopyViewerWindow(state: OsirixState, request: Any) -> Any:
         for f, frame in enumerate(viewer.rois):
             for s, plane in enumerate(frame):
                 for roi in plane:
-                    copy.rois[f][s].append(Roi(roi.itype, roi.name, copy, f, s, roi.points.copy(),
-                                               None if roi.mask is None else roi.mask.copy(), roi.color,
-                                               roi.opacity, roi.thickness))
+                    copy.rois[f][s].append(
+                        Roi(
+                            roi.itype,
+                            roi.name,
+                            copy,
+                            f,
+                            s,
+                            roi.points.copy(),
+                            None if roi.mask is None else roi.mask.copy(),
+                            roi.color,
+                            roi.opacity,
+                            roi.thickness,
+                        )
+                    )
         state.viewers.add(copy)
     return ok("ViewerControllerCopyViewerWindow", viewer_controller=state.ref("ViewerController", copy))
 
@@ -164,8 +185,7 @@ def _world_grid(pix: Pix) -> np.ndarray:
     """World coordinates (mm) of every pixel of a plane, shape (rows, columns, 3)."""
     row_dir, col_dir = np.asarray(pix.orientation[0:3]), np.asarray(pix.orientation[3:6])
     r, c = np.mgrid[0 : pix.rows, 0 : pix.columns].astype(np.float64)
-    return (np.asarray(pix.origin) + c[..., None] * pix.spacing[1] * row_dir
-            + r[..., None] * pix.spacing[0] * col_dir)
+    return np.asarray(pix.origin) + c[..., None] * pix.spacing[1] * row_dir + r[..., None] * pix.spacing[0] * col_dir
 
 
 def resample_frame(moving: list[Pix], fixed: list[Pix]) -> list[Pix]:
@@ -188,9 +208,20 @@ def resample_frame(moving: list[Pix], fixed: list[Pix]) -> list[Pix]:
         c = world @ row_dir / first.spacing[1]
         r = world @ col_dir / first.spacing[0]
         s = world @ normal / step
-        out.append(Pix(_trilinear(volume, s, r, c, padding), plane.spacing, plane.origin, plane.orientation,
-                       plane.slice_location, first.source_file, first.image_id, first.series_id, first.study_id,
-                       first.window))
+        out.append(
+            Pix(
+                _trilinear(volume, s, r, c, padding),
+                plane.spacing,
+                plane.origin,
+                plane.orientation,
+                plane.slice_location,
+                first.source_file,
+                first.image_id,
+                first.series_id,
+                first.study_id,
+                first.window,
+            )
+        )
     return out
 
 
@@ -221,8 +252,9 @@ def ViewerControllerResampleViewerController(state: OsirixState, request: Any) -
     """A new viewer of this viewer's data resampled onto the fixed viewer's geometry."""
     viewer = _viewer(state, request.viewer_controller)
     fixed = _viewer(state, request.fixed_viewer_controller)
-    frames = [resample_frame(frame, fixed.frames[min(f, len(fixed.frames) - 1)]) for f, frame in
-              enumerate(viewer.frames)]
+    frames = [
+        resample_frame(frame, fixed.frames[min(f, len(fixed.frames) - 1)]) for f, frame in enumerate(viewer.frames)
+    ]
     with state.lock:
         resampled = _duplicate(viewer, frames)
         state.viewers.add(resampled)
@@ -253,8 +285,10 @@ def ViewerControllerFuseWithViewer(state: OsirixState, request: Any) -> Any:
 def ViewerControllerVRControllers(state: OsirixState, request: Any) -> Any:
     """The 3D windows opened from this viewer."""
     viewer = _viewer(state, request)
-    return ok("ViewerControllerVRControllers",
-              vr_controllers=[state.ref("VRController", v) for v in viewer.vr_controllers if not v.closed])
+    return ok(
+        "ViewerControllerVRControllers",
+        vr_controllers=[state.ref("VRController", v) for v in viewer.vr_controllers if not v.closed],
+    )
 
 
 @implements

@@ -22,8 +22,13 @@ log = logging.getLogger(__name__)
 BROWSER_KEY = 0
 
 #: The plugin's type name of each in-memory object class.
-KIND_OF: dict[type, str] = {Viewer: "ViewerController", Pix: "DCMPix", Roi: "ROI", VRController: "VRController",
-                            RoiVolume: "ROIVolume"}
+KIND_OF: dict[type, str] = {
+    Viewer: "ViewerController",
+    Pix: "DCMPix",
+    Roi: "ROI",
+    VRController: "VRController",
+    RoiVolume: "ROIVolume",
+}
 
 
 class OsirixState:
@@ -56,8 +61,11 @@ class OsirixState:
     def live(self, ref: Any, kind: str) -> Any:
         """The in-memory object (viewer, pix, ROI, 3D window, ROI volume) behind a reference."""
         obj = self.key_of(ref, kind)
-        if getattr(obj, "closed", False) or getattr(obj, "deleted", False) or (
-                isinstance(obj, RoiVolume) and obj.vr.closed):
+        if (
+            getattr(obj, "closed", False)
+            or getattr(obj, "deleted", False)
+            or (isinstance(obj, RoiVolume) and obj.vr.closed)
+        ):
             self.cache.forget(kind, obj)
             raise RpcFailure(f"No {kind} cached")
         return obj

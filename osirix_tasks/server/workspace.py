@@ -22,11 +22,21 @@ __all__ = ["Pix", "Roi", "Viewer", "VRController", "RoiVolume", "Workspace", "lo
 
 #: OsiriX's ROI tool numbers and how each is created (points, rectangle or buffer).
 ROI_TYPES: dict[int, tuple[str, str]] = {
-    5: ("tMeasure", "points"), 6: ("tROI", "rectangle"), 9: ("tOval", "rectangle"),
-    10: ("tOPolygon", "points"), 11: ("tCPolygon", "points"), 12: ("tAngle", "points"),
-    13: ("tText", "rectangle"), 14: ("tArrow", "points"), 15: ("tPencil", "points"),
-    19: ("t2DPoint", "rectangle"), 20: ("tPlain", "buffer"), 24: ("tLayerROI", "points"),
-    26: ("tAxis", "points"), 27: ("tDynAngle", "points"), 29: ("tTAGT", "points"),
+    5: ("tMeasure", "points"),
+    6: ("tROI", "rectangle"),
+    9: ("tOval", "rectangle"),
+    10: ("tOPolygon", "points"),
+    11: ("tCPolygon", "points"),
+    12: ("tAngle", "points"),
+    13: ("tText", "rectangle"),
+    14: ("tArrow", "points"),
+    15: ("tPencil", "points"),
+    19: ("t2DPoint", "rectangle"),
+    20: ("tPlain", "buffer"),
+    24: ("tLayerROI", "points"),
+    26: ("tAxis", "points"),
+    27: ("tDynAngle", "points"),
+    29: ("tTAGT", "points"),
     31: ("tOvalAngle", "rectangle"),
 }
 #: Types that enclose an area (statistics over their inside); the others measure along lines/points.
@@ -65,8 +75,18 @@ class Pix:
 
     def copy(self) -> Pix:
         """An independent copy (for duplicated and resampled viewers)."""
-        return Pix(self.data.copy(), self.spacing, self.origin, self.orientation, self.slice_location,
-                   self.source_file, self.image_id, self.series_id, self.study_id, self.window)
+        return Pix(
+            self.data.copy(),
+            self.spacing,
+            self.origin,
+            self.orientation,
+            self.slice_location,
+            self.source_file,
+            self.image_id,
+            self.series_id,
+            self.study_id,
+            self.window,
+        )
 
     def greyscale(self) -> np.ndarray:
         """The float32 values (a greyscale view of ARGB data: the mean of R, G, B)."""
@@ -348,5 +368,9 @@ def open_viewer(db: Database, frames_of_image_ids: list[list[int]]) -> Viewer:
     assert first is not None
     series = db.series_row(first.series_id)
     study = db.study(series.study_id) if series else None
-    return Viewer(frames, series.description if series else "", study.patient_name if study else "",
-                  series.modality if series else first.modality)
+    return Viewer(
+        frames,
+        series.description if series else "",
+        study.patient_name if study else "",
+        series.modality if series else first.modality,
+    )
