@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from .decorators import task_of, tasks_in_module
+from .errors import OsirixTasksError
 from .model import TaskSpec, TaskType
 from .plugins import PluginSet, load_plugins
 from .registry import Registry
@@ -47,6 +48,20 @@ class Catalog:
     def find(self, name: str, kind: TaskType | None = None) -> list[CatalogEntry]:
         """Entries named ``name`` (of type ``kind`` when given)."""
         return [e for e in self.entries if e.spec.name == name and (kind is None or e.spec.type == kind)]
+
+    def resolve(self, name: str, kind: TaskType | None = None) -> CatalogEntry:
+        """The one task named ``name`` (of type ``kind``); OsirixTasksError saying what to do otherwise."""
+        found = self.find(name, kind)
+        if not found:
+            broken = [p for p in self.problems if f"task '{name}'" in p]
+            if broken:
+                raise OsirixTasksError(f"task '{name}' cannot run: " + "; ".join(broken))
+            of_type = f" of type {kind.value}" if kind else ""
+            raise OsirixTasksError(f"no task named {name!r}{of_type} - see 'osirix-tasks tasks list'")
+        if len(found) > 1:
+            kinds = ", ".join(e.spec.type.value for e in found)
+            raise OsirixTasksError(f"{len(found)} tasks are named {name!r} ({kinds}) - add --type")
+        return found[0]
 
     def of_type(self, kind: TaskType) -> list[CatalogEntry]:
         """Entries of one task type, in catalog order."""

@@ -23,7 +23,8 @@ def test_demo_runs_on_a_fresh_machine(tmp_path: Path) -> None:
     assert "Started an embedded OsiriX with the demo data" in done.stdout
     assert "Study: 'Demo Brain Phantom' - patient 'Demo Phantom' - 1 series, 24 images" in done.stdout
     assert "Smoothed a 128x128 slice with sigma 1.5 px" in done.stdout
-    assert done.stdout.count("ROI 'demo lesion': area") == 3
+    # OsiriX's selectedROIs are the displayed slice's (ViewerController.m): one of the three ROIs drawn.
+    assert done.stdout.count("ROI 'demo lesion': area") == 1
     assert "Rendering mode: VR -> MIP" in done.stdout
     summary = done.stdout.split("Summary")[1]
     assert summary.count("succeeded") == 4

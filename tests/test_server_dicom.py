@@ -193,7 +193,8 @@ def test_osirix_application_rpcs(host: RunningHost) -> None:
 def test_selection_is_set_by_the_user(host: RunningHost, phantom: list[pydicom.Dataset]) -> None:
     stub, browser, study = the_study(host)
     selection = ok(stub.BrowserControllerDatabaseSelection(browser))
-    assert list(selection.studies) == [] and list(selection.series) == []
+    # The study arrived in an empty database: OsiriX's database window selects its first study row.
+    assert [s.osirixrpc_uid for s in selection.studies] == [study.osirixrpc_uid] and list(selection.series) == []
     done = host.cli("select", "--study", phantom[0].StudyInstanceUID, "--series", phantom[0].SeriesInstanceUID)
     assert done.returncode == 0, done.stderr
     selection = ok(stub.BrowserControllerDatabaseSelection(browser))

@@ -73,7 +73,7 @@ FILL: dict[TaskType, Callable[[TaskContext], None]] = {
 
 @hookimpl(tryfirst=True)
 def osirix_tasks_context(context: TaskContext, task: TaskSpec) -> None:
-    """Connect (server from the environment, else the first active server) and fill by task type."""
+    """Connect (server from the environment, else the last active server, as pyosirix) and fill by task type."""
     try:
         context.connection = Connection(context.server)
     except OsirixTasksError as exc:  # NoServer or a broken server_configs.json

@@ -10,7 +10,7 @@ import datetime as dt
 
 import numpy as np
 
-from .database import ImageRow, SeriesRow, StudyRow
+from .database import Database, ImageRow, SeriesRow, StudyRow
 from .dates import parse_dicom_datetime
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "study_name",
     "patient_uid",
     "modalities",
+    "browser_order",
 ]
 
 
@@ -120,3 +121,17 @@ def modalities(series: list[SeriesRow]) -> str:
         else:
             seen.extend(m for m in ("SR", "PR") if flags[m])
     return "\\".join(seen)
+
+
+def browser_order(db: Database) -> list[StudyRow]:
+    """Studies in the browser's order.
+
+    OsiriX's browser sorts by patient name by default; we break ties by study date and then
+    import order (the reference does not say; this is the browser's secondary order).
+    """
+
+    def key(study: StudyRow) -> tuple[str, str, int]:
+        date = study_datetime(db.images_of_study(study.id))
+        return (study.patient_name.lower(), date.isoformat() if date else "", study.id)
+
+    return sorted(db.studies(), key=key)

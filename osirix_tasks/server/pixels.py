@@ -294,6 +294,8 @@ def load_pix(image: ImageRow, study_id: int | None) -> Pix:
     if center is not None and photometric == "MONOCHROME1":  # OsiriX negates the saved level with the values
         center = -center
     window = (center, width) if center is not None and width else None
-    return _lazy_pix_class()(
+    pix: Pix = _lazy_pix_class()(
         spec, extra, spacing, origin, orientation, location, image.path, image.id, image.series_id, study_id, window
     )
+    pix.slice_thickness = _first(extra.get("SliceThickness")) or 0.0
+    return pix

@@ -10,6 +10,7 @@ from typing import Any
 from osirixgrpc import types_pb2
 
 from .cache import ObjectCache
+from .conventions import browser_order
 from .database import Database, ImageRow, SeriesRow, StudyRow
 from .import_queue import ImportJob, ImportQueue
 from .importer import ImportSummary
@@ -41,6 +42,7 @@ class OsirixState:
         self.selected_studies: list[int] = []
         self.selected_series: list[int] = []
         self.imports = ImportQueue(db, on_done=self._import_done)
+        self._had_studies = False  # whether the browser listed studies when the selection was last checked
         self.last_import: ImportSummary | None = None
         self.viewers = Workspace()
 
@@ -107,10 +109,32 @@ class OsirixState:
         with self.lock:
             self.selected_studies = list(dict.fromkeys(studies))
             self.selected_series = list(dict.fromkeys(series))
+            self._had_studies = self.db.counts()[0] > 0
+
+    def selection(self) -> tuple[list[int], list[int]]:
+        """The selected studies and series that still exist, as OsiriX's database window keeps them.
+
+        The window is a table that keeps a selected row (Horos ``BrowserController.m``): when studies
+        arrive in an empty database, or when everything selected goes away, the first study row of the
+        browser becomes the selection. A selection the user cleared stays empty.
+        """
+        with self.lock:
+            studies = [s for s in self.selected_studies if self.db.study(s) is not None]
+            series = [s for s in self.selected_series if self.db.series_row(s) is not None]
+            went_away = len(studies) + len(series) < len(self.selected_studies) + len(self.selected_series)
+            has_studies = self.db.counts()[0] > 0
+            arrived = has_studies and not self._had_studies
+            if has_studies and not studies and not series and (arrived or went_away):
+                studies, series = [browser_order(self.db)[0].id], []
+            self.selected_studies, self.selected_series = studies, series
+            self._had_studies = has_studies
+            return list(studies), list(series)
 
     def import_in_background(self, paths: list[str]) -> ImportJob:
-        """Copy files into the database on the bounded import pool, as OsiriX does for CopyFilesIfNeeded."""
+        """Copy files into the database on the bounded import pool, as OsiriX does for CopyFilesIfNeeded;
+        the browser selection follows when the import is done."""
         return self.imports.submit(paths, copy=True)
 
     def _import_done(self, job: ImportJob) -> None:
         self.last_import = job.summary
+        self.selection()
