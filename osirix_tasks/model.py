@@ -176,6 +176,8 @@ class TaskSpec(BaseModel):
     description: str = ""
     timeout: Annotated[float, Field(gt=0)] | None = None
     args: list[str] = Field(default_factory=list)
+    #: Variables added to the run's minimal environment (before plugins add theirs).
+    env: dict[str, str] = Field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, TaskType]:
@@ -224,6 +226,17 @@ class TaskSpec(BaseModel):
         detect_language(value)
         return value
 
+    @field_validator("env")
+    @classmethod
+    def _check_env(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if not name or "=" in name or "\x00" in name or "\x00" in value[name]:
+                raise ValueError(
+                    f"environment variable {name!r} cannot be set - names are non-empty and have no '=' or NUL; "
+                    "values have no NUL"
+                )
+        return value
+
     @field_validator("interpreter")
     @classmethod
     def _check_interpreter(cls, value: str) -> str:
@@ -255,6 +268,8 @@ class TaskSpec(BaseModel):
             table["timeout"] = self.timeout
         if self.args:
             table["args"] = list(self.args)
+        if self.env:
+            table["env"] = dict(self.env)
         return table
 
     def to_json(self) -> dict[str, Any]:

@@ -11,10 +11,10 @@ import click
 
 from .._paths import registry_path
 from ..errors import OsirixTasksError
-from ..model import TaskType
 
 if TYPE_CHECKING:
     from ..catalog import Catalog
+    from ..model import TaskType
     from ..registry import Registry
 
 
@@ -73,6 +73,8 @@ class TaskTypeParam(click.ParamType):
     name = "type"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> TaskType:
+        from ..model import TaskType
+
         try:
             return TaskType.parse(value)
         except ValueError as exc:

@@ -46,8 +46,10 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return ExitCode.NOT_LOADED
-    spec = task_of(function)
-    assert spec is not None
+    own = task_of(function)
+    assert own is not None
+    # The registry may name the function's task otherwise: the name it was started as wins.
+    spec = own if own.name == options.name else own.model_copy(update={"name": options.name})
     try:
         context = build_context(spec, plugins, options.args)
     except ContextUnavailable as exc:

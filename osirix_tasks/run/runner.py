@@ -29,6 +29,7 @@ from ..contract import INHERITED, Env
 from ..errors import RunRefused
 from ..model import RunStatus, TaskSpec
 from ..plugins import PluginSet
+from .pyosirix_bridge import bridge_pyosirix
 from .store import RunRecord, RunStore, pid_alive
 from .supervise import GRACE_SECONDS, GROUP_KILLED, Echo, end_group, group_alive, signal_group, supervise
 
@@ -147,8 +148,11 @@ def plan_run(
     env[Env.TASK_TYPE] = spec.type.value
     if server:
         env[Env.SERVER] = server
+    env.update(spec.env)
     if plugins is not None:
         plugins.manager.hook.osirix_tasks_environment(task=spec, env=env)
+    if server and spec.is_script:
+        bridge_pyosirix(env, server)
     return RunPlan(
         spec, command, cwd, env, server, timeout if timeout is not None else spec.timeout, background, arguments
     )
