@@ -140,7 +140,8 @@ def test_image_attributes(host: RunningHost, phantom: list[pydicom.Dataset], pha
         assert ok(stub.DicomImageSeries(image)).series.osirixrpc_uid == series.osirixrpc_uid
         iop = np.array(ds.ImageOrientationPatient, float)
         normal = np.cross(iop[:3], iop[3:])
-        expected = float(np.dot(np.array(ds.ImagePositionPatient, float), normal))
+        # OsiriX stores the position's coordinate on the patient axis that dominates the normal (DicomFile)
+        expected = float(ds.ImagePositionPatient[int(np.argmax(np.abs(normal)))])
         assert math.isclose(ok(stub.DicomImageSliceLocation(image)).slice_location, expected, rel_tol=1e-6)
         date = ok(stub.DicomImageDate(image))
         moment = acquired(ds)

@@ -137,7 +137,14 @@ def test_viewer_orders_planes_as_osirix_and_reads_geometry(host: RunningHost, pl
         orientation = np.array(ok(stub.DCMPixOrientation(pix)).orientation)
         iop = np.array(ds.ImageOrientationPatient, float)
         assert np.allclose(orientation, [*iop, *np.cross(iop[:3], iop[3:])])
-        assert math.isclose(ok(stub.DCMPixSliceLocation(pix)).slice_location, float(ds.SliceLocation), rel_tol=1e-6)
+        # DCMPix: the plane centre's coordinate on the dominant normal axis (Horos DCMPix computeSliceLocation)
+        centre = (
+            np.array(ds.ImagePositionPatient, float)
+            + (ds.Rows // 2 - 0.5) * iop[3:] * float(ds.PixelSpacing[0])
+            + (ds.Columns // 2 - 0.5) * iop[:3] * float(ds.PixelSpacing[1])
+        )
+        expected = float(centre[int(np.argmax(np.abs(np.cross(iop[:3], iop[3:]))))])
+        assert math.isclose(ok(stub.DCMPixSliceLocation(pix)).slice_location, expected, rel_tol=1e-6)
         image_ref = ok(stub.DCMPixDicomImage(pix)).dicom_image
         assert ok(stub.DicomImageSOPInstanceUID(image_ref)).sop_instance_uid == ds.SOPInstanceUID
         source = ok(stub.DCMPixSourceFile(pix)).source_file

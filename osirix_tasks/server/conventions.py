@@ -97,14 +97,29 @@ def patient_uid(study: StudyRow) -> str:
 
 
 def modalities(series: list[SeriesRow]) -> str:
-    """The study's modality summary: its series' distinct modalities in series order, joined by '\\'.
+    """The study's modality summary, as Horos ``DicomStudy displayedModalitiesForSeries:`` builds it.
 
-    OsiriX leaves out the non-image modalities of presentation states and key objects.
+    Distinct modalities in series order, joined by '\\'; RTSTRUCT shows as RT; KO is left out; SR,
+    PR, SC and OT appear only when the study has no other modality (SC, else OT, else SR and PR).
     """
     seen: list[str] = []
+    flags = {"SR": False, "SC": False, "PR": False, "OT": False}
     for item in sort_series(series):
-        if item.modality and item.modality not in seen and item.modality not in ("PR", "KO", "SR"):
-            seen.append(item.modality)
+        modality = item.modality
+        if modality in flags:
+            flags[modality] = True
+        elif modality == "RTSTRUCT":
+            if "RT" not in seen:
+                seen.append("RT")
+        elif modality and modality != "KO" and modality not in seen:
+            seen.append(modality)
+    if not seen:
+        if flags["SC"]:
+            seen.append("SC")
+        elif flags["OT"]:
+            seen.append("OT")
+        else:
+            seen.extend(m for m in ("SR", "PR") if flags[m])
     return "\\".join(seen)
 
 

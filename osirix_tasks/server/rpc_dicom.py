@@ -12,7 +12,6 @@ from .conventions import (
     image_datetime,
     modalities,
     patient_uid,
-    plane_position,
     sort_series,
     sorted_images,
     study_datetime,
@@ -71,10 +70,8 @@ def _series_first_date(state: OsirixState, series: SeriesRow) -> dt.datetime | N
 
 
 def _image_slice_location(image: ImageRow) -> float:
-    location = plane_position(image)
-    if location is None:
-        location = image.slice_location_tag if image.slice_location_tag is not None else 0.0
-    return location
+    """OsiriX's stored slice location (the position on the axis that dominates the normal, frames.py)."""
+    return image.slice_location or 0.0
 
 
 def _neighbour(state: OsirixState, series: SeriesRow, step: int, field_name: str, missing: str) -> dict[str, Any]:
@@ -123,10 +120,8 @@ getters(
             ],
         ),
         "DicomStudyPaths": lambda state, s: {"paths": [i.path for i in _study_images(state, s)]},
-        # OsiriX's noFiles counts multi-frame files per frame; rawNoFiles counts files.
-        "DicomStudyNoFiles": lambda state, s: {
-            "no_files": sum(max(1, i.number_of_frames) for i in _study_images(state, s))
-        },
+        # OsiriX's noFiles counts images, one per frame (non-image objects not counted); rawNoFiles counts files.
+        "DicomStudyNoFiles": lambda state, s: {"no_files": sum(1 for i in _study_images(state, s) if i.is_image)},
         "DicomStudyRawNoFiles": lambda state, s: {"no_files": len({i.path for i in _study_images(state, s)})},
         "DicomStudyNumberOfImages": lambda state, s: {"no_images": len(_study_images(state, s))},
     },

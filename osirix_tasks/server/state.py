@@ -12,7 +12,8 @@ from osirixgrpc import types_pb2
 from .cache import ObjectCache
 from .conventions import browser_order
 from .database import Database, ImageRow, SeriesRow, StudyRow
-from .importer import ImportSummary, import_paths
+from .import_queue import ImportJob, ImportQueue
+from .importer import ImportSummary
 from .protocol import RpcFailure
 from .workspace import Pix, Roi, RoiVolume, Viewer, VRController, Workspace
 
@@ -40,8 +41,8 @@ class OsirixState:
         self.lock = threading.RLock()
         self.selected_studies: list[int] = []
         self.selected_series: list[int] = []
+        self.imports = ImportQueue(db, on_done=self._import_done)
         self._had_studies = False  # whether the browser listed studies when the selection was last checked
-        self.background_imports: list[threading.Thread] = []
         self.last_import: ImportSummary | None = None
         self.viewers = Workspace()
 
@@ -74,7 +75,8 @@ class OsirixState:
     def forget(self, objects: Iterable[Any]) -> None:
         """Drop objects that are gone (closed viewer, deleted ROI ...) from the cache."""
         for obj in objects:
-            self.cache.forget(KIND_OF[type(obj)], obj)
+            kind = next(KIND_OF[c] for c in type(obj).__mro__ if c in KIND_OF)  # a lazy DCMPix is a Pix
+            self.cache.forget(kind, obj)
 
     def browser(self, ref: Any) -> None:
         """Check a BrowserController reference."""
@@ -128,19 +130,11 @@ class OsirixState:
             self._had_studies = has_studies
             return list(studies), list(series)
 
-    def import_in_background(self, paths: list[str]) -> threading.Thread:
-        """Copy files into the database on a thread, as OsiriX does for CopyFilesIfNeeded; the browser
-        selection follows when the import is done."""
+    def import_in_background(self, paths: list[str]) -> ImportJob:
+        """Copy files into the database on the bounded import pool, as OsiriX does for CopyFilesIfNeeded;
+        the browser selection follows when the import is done."""
+        return self.imports.submit(paths, copy=True)
 
-        def work() -> None:
-            try:
-                self.last_import = import_paths(self.db, paths, copy=True)
-                log.info("import of %d path(s): %s", len(paths), self.last_import)
-                self.selection()
-            except Exception:  # a background import must never take the host down
-                log.exception("background import failed")
-
-        thread = threading.Thread(target=work, name="osirix-import", daemon=True)
-        thread.start()
-        self.background_imports.append(thread)
-        return thread
+    def _import_done(self, job: ImportJob) -> None:
+        self.last_import = job.summary
+        self.selection()

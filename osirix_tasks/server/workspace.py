@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pydicom
 
-from .conventions import normal_of, plane_position, sorted_images
+from .conventions import sorted_images
 from .database import Database, ImageRow
 from .roi import ROI_TYPES, VOLUME_TYPES, Roi
 
@@ -78,60 +77,7 @@ class Pix:
         return self.data
 
 
-def _first(value: Any, default: float | None = None) -> float | None:
-    if value is None or value == "":
-        return default
-    if isinstance(value, list | tuple):
-        return float(value[0]) if value else default
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def load_pix(image: ImageRow, study_id: int | None) -> Pix:
-    """Read an image's pixels from its file: float32 after rescale slope/intercept, or ARGB.
-
-    Multi-frame files give their first frame (OsiriX makes one DCMPix per frame; the database here
-    keeps one image per file).
-    """
-    ds = pydicom.dcmread(image.path)
-    pixels = ds.pixel_array
-    if int(ds.get("NumberOfFrames") or 1) > 1:
-        pixels = pixels[0]
-    if pixels.ndim == 3:  # colour: OsiriX keeps ARGB
-        argb = np.empty((*pixels.shape[:2], 4), dtype=np.uint8)
-        argb[..., 0] = 255
-        argb[..., 1:4] = np.clip(pixels[..., :3], 0, 255)
-        data = argb
-    else:
-        slope = _first(ds.get("RescaleSlope"), 1.0) or 1.0
-        intercept = _first(ds.get("RescaleIntercept"), 0.0) or 0.0
-        data = pixels.astype(np.float32)
-        if slope != 1.0 or intercept != 0.0:
-            data = (data * np.float32(slope) + np.float32(intercept)).astype(np.float32)
-    spacing = image.extra.get("PixelSpacing") or [1.0, 1.0]
-    orientation6 = image.orientation_6 or [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
-    normal = normal_of(orientation6)
-    orientation = tuple(float(v) for v in (*orientation6, *(normal if normal is not None else (0.0, 0.0, 1.0))))
-    origin = tuple(image.position_xyz or (0.0, 0.0, 0.0))
-    location = image.slice_location_tag
-    if location is None:
-        location = plane_position(image) or 0.0
-    center, width = _first(image.extra.get("WindowCenter")), _first(image.extra.get("WindowWidth"))
-    window = (center, width) if center is not None and width else None
-    return Pix(
-        np.ascontiguousarray(data),
-        (float(spacing[0]), float(spacing[1])),
-        (float(origin[0]), float(origin[1]), float(origin[2])),
-        orientation,
-        float(location),
-        image.path,
-        image.id,
-        image.series_id,
-        study_id,
-        window,
-    )
+from .pixels import load_pix  # noqa: E402  (pixel loading lives in pixels.py; it needs Pix above)
 
 
 @dataclass(eq=False)
@@ -362,9 +308,7 @@ def open_viewer(db: Database, frames_of_image_ids: list[list[int]]) -> Viewer:
             if row.series_id not in study_ids:
                 series = db.series_row(row.series_id)
                 study_ids[row.series_id] = series.study_id if series else None
-            pix = load_pix(row, study_ids[row.series_id])
-            pix.slice_thickness = _first(row.extra.get("SliceThickness"), 0.0) or 0.0
-            planes.append(pix)
+            planes.append(load_pix(row, study_ids[row.series_id]))
         frames.append(planes)
     assert first is not None
     series = db.series_row(first.series_id)
