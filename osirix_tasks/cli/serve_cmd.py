@@ -132,3 +132,5 @@ def import_(paths: tuple[str, ...], database: str | None, link: bool) -> None:
     summary = import_with_progress(db, list(paths), not link, "Importing")
     db.close()
     click.echo(f"{summary}")
+    if summary.imported + summary.already_present == 0:  # nothing usable: say why (the summary lists each file)
+        fail("nothing was imported - the files above were skipped; give DICOM files, folders or a DICOMDIR")
