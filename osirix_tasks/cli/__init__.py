@@ -57,7 +57,7 @@ SUMMARIES = {
     "db": "List the database of a running OsiriX (real or embedded).",
     "roi": "List, draw, select and delete ROIs of the frontmost 2D viewer.",
     "interpreters": "The Python interpreters of the registry's tasks, and installing osirix-tasks into one.",
-    "new-pack": "Create a task pack NAME: pyproject.toml with the osirix_tasks entry point, one task of each type,",
+    "new-pack": "Create a pip-installable task pack NAME, with one task of each type and its tests.",
 }
 
 

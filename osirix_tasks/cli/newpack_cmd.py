@@ -18,8 +18,11 @@ import click
     help="Create the pack's folder (NAME) in this folder.",
 )
 def new_pack(name: str, parent: str) -> None:
-    """Create a task pack NAME: pyproject.toml with the osirix_tasks entry point, one task of each type,
-    tests using the osirix-tasks fixtures, a README."""
+    """Create a pip-installable task pack NAME, with one task of each type and its tests.
+
+    The pack has a pyproject.toml with the osirix_tasks entry point, a task per type, tests using the
+    osirix-tasks pytest fixtures, and a README.
+    """
     from ..templates.newpack import create_pack, pack_names
 
     folder = create_pack(name, Path(parent))
