@@ -32,6 +32,7 @@ COMMANDS = {
     "servers": "servers_cmd:servers",
     "select": "host_cmd:select",
     "open": "host_cmd:open_",
+    "ui": "ui_cmd:ui",
 }
 
 

@@ -96,6 +96,8 @@ class Host:
         self.stopped = threading.Event()
         self._listener: ControlListener | None = None
         self.info: HostInfo | None = None
+        #: The web UI's port and URL (with its token) when the host serves one; in the Status reply.
+        self.web: dict[str, Any] | None = None
 
     # --- servers -------------------------------------------------------------------------
 
@@ -200,6 +202,7 @@ class Host:
                 "ports": self.ports(),
                 "database": str(self.state.db.folder),
                 "counts": {"studies": studies, "series": series, "images": images},
+                "web": self.web,
             },
         )
 

@@ -395,6 +395,15 @@ class Workspace:
             self._front_vr = vr
         return vr
 
+    def bring_to_front(self, window: Viewer | VRController) -> None:
+        """Make an open 2D viewer or 3D window the frontmost of its kind (the user clicked it)."""
+        with self.lock:
+            if isinstance(window, VRController):
+                if not window.closed:
+                    self._front_vr = window
+            elif window in self.viewers:
+                self._front = window
+
     def frontmost_vr(self) -> VRController | None:
         return self._front_vr
 
