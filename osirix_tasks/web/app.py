@@ -54,6 +54,7 @@ def create_app(context: WebContext, *, token: str, port: int) -> Starlette:
         routes=[
             Route("/", index),
             Route("/api/info", info),
+            Route("/favicon.ico", lambda request: Response(status_code=204)),
             *ROUTES,
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
