@@ -231,7 +231,9 @@ def _find_one(source: Source, name: str, kind: TaskType | None) -> int:
             ]
         )
     if len(matches) > 1:
-        raise RegistryError([Problem(source.label, None, label, "type", "several tasks have this name - give its type")])
+        raise RegistryError(
+            [Problem(source.label, None, label, "type", "several tasks have this name - give its type")]
+        )
     return matches[0]
 
 

@@ -86,7 +86,10 @@ async def _refuse(scope: Scope, send: Any) -> None:
         {
             "type": "http.response.start",
             "status": 403,
-            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(_REFUSED)).encode())],
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(_REFUSED)).encode()),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": _REFUSED})

@@ -177,7 +177,9 @@ class OsirixReader:
         viewers = self.call("OsirixDisplayed2DViewers", _EMPTY).viewer_controllers
         front = self._maybe("OsirixFrontmostViewer", _EMPTY)
         return {
-            "viewers": [{"uid": v.osirixrpc_uid, "title": self.call("ViewerControllerTitle", v).title} for v in viewers],
+            "viewers": [
+                {"uid": v.osirixrpc_uid, "title": self.call("ViewerControllerTitle", v).title} for v in viewers
+            ],
             "frontmost": front.viewer_controller.osirixrpc_uid if front else None,
         }
 
@@ -219,10 +221,15 @@ class OsirixReader:
         """Change what the viewer displays: slice, movie frame, WL/WW."""
         ref = types_pb2.ViewerController(osirixrpc_uid=uid)
         if movie_idx is not None:
-            request = viewercontroller_pb2.ViewerControllerSetMovieIdxRequest(viewer_controller=ref, movie_idx=movie_idx)
+            request = viewercontroller_pb2.ViewerControllerSetMovieIdxRequest(
+                viewer_controller=ref, movie_idx=movie_idx
+            )
             self.call("ViewerControllerSetMovieIdx", request)
         if idx is not None:
-            self.call("ViewerControllerSetIdx", viewercontroller_pb2.ViewerControllerSetIdxRequest(viewer_controller=ref, idx=idx))
+            self.call(
+                "ViewerControllerSetIdx",
+                viewercontroller_pb2.ViewerControllerSetIdxRequest(viewer_controller=ref, idx=idx),
+            )
         if wl is not None and ww is not None:
             request = viewercontroller_pb2.ViewerControllerSetWLWWRequest(viewer_controller=ref, wl=wl, ww=ww)
             self.call("ViewerControllerSetWLWW", request)
@@ -359,7 +366,9 @@ class OsirixReader:
             request = vrcontroller_pb2.VRControllerSetRenderingModeRequest(vr_controller=ref, rendering_mode=mode)
             self.call("VRControllerSetRenderingMode", request)
         if wl is not None and ww is not None:
-            self.call("VRControllerSetWLWW", vrcontroller_pb2.VRControllerSetWLWWRequest(vr_controller=ref, wl=wl, ww=ww))
+            self.call(
+                "VRControllerSetWLWW", vrcontroller_pb2.VRControllerSetWLWWRequest(vr_controller=ref, wl=wl, ww=ww)
+            )
 
     def volume(self, viewer_uid: str) -> tuple[np.ndarray, tuple[float, float, float]]:
         """The current frame of a viewer as a (slices, rows, columns) float32 volume and its voxel
@@ -376,7 +385,9 @@ class OsirixReader:
         if len(pixes) > 1:
             normal = np.asarray(self.call("DCMPixOrientation", pixes[0]).orientation[6:9], dtype=np.float64)
             first, second = (self.call("DCMPixOrigin", p) for p in pixes[:2])
-            step = np.array([second.origin_x - first.origin_x, second.origin_y - first.origin_y, second.origin_z - first.origin_z])
+            step = np.array(
+                [second.origin_x - first.origin_x, second.origin_y - first.origin_y, second.origin_z - first.origin_z]
+            )
             interval = float(abs(np.dot(step, normal))) or 1.0
         return volume, (interval, float(spacing.spacing_rows) or 1.0, float(spacing.spacing_columns) or 1.0)
 
@@ -394,11 +405,11 @@ def _thumbnail_of(path: str, size: int) -> tuple[int, int, bytes]:
         pixels = pixels[0]
     if pixels.ndim == 3:
         pixels = pixels[..., :3].mean(axis=2)
-    values = pixels.astype(np.float32) * float(ds.get("RescaleSlope", 1) or 1) + float(ds.get("RescaleIntercept", 0) or 0)
+    values = pixels.astype(np.float32) * float(ds.get("RescaleSlope", 1) or 1) + float(
+        ds.get("RescaleIntercept", 0) or 0
+    )
     step = max(1, int(np.ceil(max(values.shape) / size)))
     small = values[::step, ::step]
     low, high = float(np.percentile(small, 1)), float(np.percentile(small, 99.5))
     scaled = np.clip((small - low) / max(high - low, 1e-6) * 255.0, 0, 255).astype(np.uint8)
     return int(scaled.shape[0]), int(scaled.shape[1]), scaled.tobytes()
-
-

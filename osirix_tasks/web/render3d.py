@@ -64,7 +64,9 @@ def render(
     # Pass 2, elevation: each (v, w) of the final camera samples (row, w') of the first pass.
     v, w = np.meshgrid(axis, axis, indexing="ij")
     r_idx = _index(centre[1] + v * math.cos(e) - w * math.sin(e), voxel[1], counts[1])
-    w_idx = np.clip(np.rint((v * math.sin(e) + w * math.cos(e)) / pixel + size / 2.0 - 0.5).astype(np.int64), 0, size - 1)
+    w_idx = np.clip(
+        np.rint((v * math.sin(e) + w * math.cos(e)) / pixel + size / 2.0 - 0.5).astype(np.int64), 0, size - 1
+    )
     outside = (r_idx == 0) | (np.abs(v * math.sin(e) + w * math.cos(e)) > radius)
     rays = turned[r_idx[:, None, :], np.arange(size)[None, :, None], w_idx[:, None, :]]  # (v, u, w)
     rays[np.broadcast_to(outside[:, None, :], rays.shape)] = -np.inf

@@ -95,7 +95,9 @@ def change_script(catalog: Catalog, name: str, kind: str, changes: dict[str, Any
     allowed = {"type", "blocking", "interpreter"}
     unknown = set(changes) - allowed
     if unknown:
-        raise FieldError({"": f"only {', '.join(sorted(allowed))} can be changed here, not {', '.join(sorted(unknown))}"})
+        raise FieldError(
+            {"": f"only {', '.join(sorted(allowed))} can be changed here, not {', '.join(sorted(unknown))}"}
+        )
     if "type" in changes:
         try:
             changes = {**changes, "type": TaskType.parse(changes["type"]).value}
@@ -131,7 +133,9 @@ def packs(catalog: Catalog) -> list[dict[str, Any]]:
         if dist in seen:
             continue
         seen.add(dist)
-        found.append({"name": dist, "origin": f"pack (entry point {entry.name})", "enabled": not ({dist, entry.name} & disabled)})
+        found.append(
+            {"name": dist, "origin": f"pack (entry point {entry.name})", "enabled": not ({dist, entry.name} & disabled)}
+        )
     return found
 
 

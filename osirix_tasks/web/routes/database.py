@@ -47,7 +47,7 @@ def import_paths(context: WebContext, call: Call) -> dict[str, Any]:
     missing = [p for p in paths if not os.path.exists(p)]
     if missing:
         raise OsirixTasksError(f"{missing[0]} does not exist - give the path of a DICOM file or folder")
-    files = []
+    files: list[str] = []
     for path in paths:
         if os.path.isdir(path):
             files.extend(str(p) for p in sorted(Path(path).rglob("*")) if p.is_file())

@@ -14,7 +14,17 @@ from ..context import WebContext
 from ..osirix import ROI_TYPE_NAMES
 
 #: ROI types the page draws with the mouse, and how each is sent to OsiriX.
-DRAWN = {11: "points", 15: "points", 9: "rect", 6: "rect", 19: "rect", 5: "points", 14: "points", 12: "points", 13: "rect"}
+DRAWN = {
+    11: "points",
+    15: "points",
+    9: "rect",
+    6: "rect",
+    19: "rect",
+    5: "points",
+    14: "points",
+    12: "points",
+    13: "rect",
+}
 
 
 def listing(context: WebContext, call: Call) -> dict[str, Any]:
@@ -32,7 +42,11 @@ def change(context: WebContext, call: Call) -> dict[str, Any]:
         return kind(body[name]) if body.get(name) is not None else None
 
     context.reader.set_viewer(
-        call.path["uid"], idx=maybe("idx", int), movie_idx=maybe("movie_idx", int), wl=maybe("wl", float), ww=maybe("ww", float)
+        call.path["uid"],
+        idx=maybe("idx", int),
+        movie_idx=maybe("movie_idx", int),
+        wl=maybe("wl", float),
+        ww=maybe("ww", float),
     )
     return {"ok": True}
 
@@ -51,7 +65,12 @@ def pixels(context: WebContext, call: Call) -> Response:
     image = context.reader.pixels(call.path["pix_uid"])
     if image.ndim == 3:
         return raw(np.ascontiguousarray(image).tobytes(), rows=image.shape[0], columns=image.shape[1], format="argb8")
-    return raw(np.ascontiguousarray(image, dtype="<f4").tobytes(), rows=image.shape[0], columns=image.shape[1], format="float32")
+    return raw(
+        np.ascontiguousarray(image, dtype="<f4").tobytes(),
+        rows=image.shape[0],
+        columns=image.shape[1],
+        format="float32",
+    )
 
 
 def digest(context: WebContext, call: Call) -> dict[str, Any]:
