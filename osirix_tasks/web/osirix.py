@@ -87,6 +87,11 @@ class OsirixReader:
         except OsirixError:
             return None
 
+    def _field(self, rpc: str, request: Any, name: str, default: Any = "") -> Any:
+        """One field of an answer, or ``default`` when OsiriX does not have the value (status 0)."""
+        answer = self._maybe(rpc, request)
+        return getattr(answer, name) if answer is not None else default
+
     # --- database ----------------------------------------------------------------------------
 
     def browser(self) -> Any:
@@ -104,10 +109,10 @@ class OsirixReader:
         return {
             "uid": series.osirixrpc_uid,
             "series_uid": self.call("DicomSeriesSeriesInstanceUID", series).series_instance_uid,
-            "description": self.call("DicomSeriesSeriesDescription", series).series_description,
-            "modality": self.call("DicomSeriesModality", series).modality,
+            "description": self._field("DicomSeriesSeriesDescription", series, "series_description"),
+            "modality": self._field("DicomSeriesModality", series, "modality"),
             "date": _date(date) if date else None,
-            "images": self.call("DicomSeriesNumberOfImages", series).number_of_images,
+            "images": self._field("DicomSeriesNumberOfImages", series, "number_of_images", 0),
         }
 
     def studies(self) -> list[dict[str, Any]]:
@@ -124,12 +129,12 @@ class OsirixReader:
                 {
                     "uid": study.osirixrpc_uid,
                     "study_uid": self.call("DicomStudyStudyInstanceUID", study).study_instance_uid,
-                    "patient": self.call("DicomStudyName", study).name,
-                    "patient_id": (self._maybe("DicomStudyPatientID", study) or _NoId()).patient_id,
-                    "description": self.call("DicomStudyStudyName", study).study_name,
+                    "patient": self._field("DicomStudyName", study, "name"),
+                    "patient_id": self._field("DicomStudyPatientID", study, "patient_id"),
+                    "description": self._field("DicomStudyStudyName", study, "study_name"),
                     "date": _date(date) if date else None,
-                    "modality": self.call("DicomStudyModalities", study).modalities,
-                    "images": self.call("DicomStudyNumberOfImages", study).no_images,
+                    "modality": self._field("DicomStudyModalities", study, "modalities"),
+                    "images": self._field("DicomStudyNumberOfImages", study, "no_images", 0),
                     "selected": study.osirixrpc_uid in selected_studies,
                     "series": series,
                 }
@@ -390,10 +395,6 @@ class OsirixReader:
             )
             interval = float(abs(np.dot(step, normal))) or 1.0
         return volume, (interval, float(spacing.spacing_rows) or 1.0, float(spacing.spacing_columns) or 1.0)
-
-
-class _NoId:
-    patient_id = ""
 
 
 def _thumbnail_of(path: str, size: int) -> tuple[int, int, bytes]:

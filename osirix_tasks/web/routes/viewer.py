@@ -62,15 +62,25 @@ def close(context: WebContext, call: Call) -> dict[str, Any]:
 
 
 def pixels(context: WebContext, call: Call) -> Response:
+    """A plane's values: 16-bit integers when they all are (half the bytes), else float32; or ARGB bytes."""
     image = context.reader.pixels(call.path["pix_uid"])
+    rows, columns = image.shape[0], image.shape[1]
     if image.ndim == 3:
-        return raw(np.ascontiguousarray(image).tobytes(), rows=image.shape[0], columns=image.shape[1], format="argb8")
-    return raw(
-        np.ascontiguousarray(image, dtype="<f4").tobytes(),
-        rows=image.shape[0],
-        columns=image.shape[1],
-        format="float32",
-    )
+        return raw(np.ascontiguousarray(image).tobytes(), rows=rows, columns=columns, format="argb8")
+    data, kind = compact(image)
+    return raw(data, rows=rows, columns=columns, format=kind)
+
+
+def compact(image: np.ndarray) -> tuple[bytes, str]:
+    """The smallest exact little-endian encoding of a float32 plane and its name (the page windows it)."""
+    low, high = float(image.min()), float(image.max())
+    for kind, name in ((np.uint16, "uint16"), (np.int16, "int16")):
+        info = np.iinfo(kind)
+        if info.min <= low and high <= info.max:
+            narrow = image.astype(kind)
+            if np.array_equal(narrow, image):
+                return narrow.astype(np.dtype(kind).newbyteorder("<"), copy=False).tobytes(), name
+    return np.ascontiguousarray(image, dtype="<f4").tobytes(), "float32"
 
 
 def digest(context: WebContext, call: Call) -> dict[str, Any]:

@@ -13,6 +13,8 @@ const PARALLEL = 6;
 const PRESETS = [["Default", null], ["Full dynamic", "full"], ["Abdomen", [40, 350]], ["Bone", [300, 1500]],
   ["Brain", [40, 80]], ["Lung", [-600, 1500]], ["Mediastinum", [50, 500]]];
 
+// Plane encodings the host sends (16-bit when the values are exact integers): all windowed alike.
+const ARRAYS = { float32: Float32Array, uint16: Uint16Array, int16: Int16Array, argb8: Uint8Array };
 const state = { viewer: null, frame: 0, slice: 0, wl: 0, ww: 1, defaultWindow: null, rois: [], tool: "wlww", direction: 1 };
 const cache = new Map();        // pix uid -> plane {rows, columns, format, values}
 const loading = new Map();      // pix uid -> promise
@@ -43,10 +45,11 @@ function pump() {
     const { uid, resolve, reject } = queue.shift();
     inFlight++;
     pixels(`/api/pix/${encodeURIComponent(uid)}`).then((image) => {
-      const values = image.format === "float32" ? new Float32Array(image.data) : new Uint8Array(image.data);
+      const values = new (ARRAYS[image.format] || Uint8Array)(image.data);
       const plane = { rows: image.rows, columns: image.columns, format: image.format, values };
       remember(uid, plane);
       resolve(plane);
+      progress(uid, plane);
     }, reject).finally(() => { inFlight--; loading.delete(uid); pump(); });
   }
 }
@@ -69,6 +72,18 @@ function load(uid, urgent = false) {
   return promise;
 }
 
+// While scrolling faster than planes arrive, a plane on the way to the wanted one is shown as it
+// comes (the view moves with the scroll instead of waiting on the last plane asked for).
+function progress(uid, plane) {
+  const slice = state.viewer?.pix[state.frame]?.indexOf(uid) ?? -1;
+  if (slice < 0 || paintedUid === null || cache.has(pixOf()) && pixOf() !== uid) return;
+  const painted = stats.painted, wanted = state.slice;
+  const between = (painted < wanted && slice > painted && slice < wanted) || (painted > wanted && slice < painted && slice > wanted);
+  if (!between) return;
+  paintedUid = uid;
+  paint(plane, slice);
+}
+
 function prefetch() {
   const slices = state.viewer.pix[state.frame].length;
   for (let k = 1; k <= PREFETCH; k++) {
@@ -80,7 +95,7 @@ function prefetch() {
 // --- painting ----------------------------------------------------------------------------------------
 
 let imageData = null;
-function paint(plane) {
+function paint(plane, slice = state.slice) {
   const canvas = $("#vw-image");
   if (canvas.width !== plane.columns || canvas.height !== plane.rows) {
     canvas.width = plane.columns; canvas.height = plane.rows;
@@ -89,7 +104,7 @@ function paint(plane) {
   if (!imageData || imageData.width !== plane.columns || imageData.height !== plane.rows) imageData = new ImageData(plane.columns, plane.rows);
   const words = new Uint32Array(imageData.data.buffer);
   const values = plane.values, n = plane.rows * plane.columns;
-  if (plane.format === "float32") {
+  if (plane.format !== "argb8") {
     const low = state.wl - state.ww / 2, k = 255 / Math.max(state.ww, 1e-6);
     for (let i = 0; i < n; i++) {
       let g = (values[i] - low) * k;
@@ -101,8 +116,8 @@ function paint(plane) {
   }
   canvas.getContext("2d").putImageData(imageData, 0, 0);
   stats.paints++;
-  stats.painted = state.slice;
-  corners();
+  stats.painted = slice;
+  corners(slice);
 }
 
 async function showPlane() {
@@ -119,7 +134,10 @@ async function showPlane() {
   prefetch();
 }
 
-function repaint() { const plane = cache.get(paintedUid); if (plane) paint(plane); }
+function repaint() {
+  const plane = cache.get(paintedUid);
+  if (plane) paint(plane, state.viewer.pix[state.frame].indexOf(paintedUid));
+}
 
 // --- layout and coordinates -------------------------------------------------------------------------
 
@@ -159,10 +177,10 @@ function overlayPaint() {
   }
 }
 
-function corners() {
+function corners(slice = state.slice) {
   const v = state.viewer;
   if (!v) return;
-  $("#vw-info").textContent = `${v.title}\nImage ${state.slice + 1}/${v.pix[state.frame].length}` +
+  $("#vw-info").textContent = `${v.title}\nImage ${slice + 1}/${v.pix[state.frame].length}` +
     (v.pix.length > 1 ? `  Frame ${state.frame + 1}/${v.pix.length}` : "") + `\n${v.columns} x ${v.rows}`;
   $("#vw-wl").textContent = `WL: ${Math.round(state.wl)} WW: ${Math.round(state.ww)}`;
 }
@@ -377,7 +395,7 @@ function applyPreset(name) {
   if (preset[1] === null) [state.wl, state.ww] = state.defaultWindow;
   else if (preset[1] === "full") {
     const plane = cache.get(paintedUid);
-    if (!plane || plane.format !== "float32") return;
+    if (!plane || plane.format === "argb8") return;
     let low = Infinity, high = -Infinity;
     for (const v of plane.values) { if (v < low) low = v; if (v > high) high = v; }
     state.wl = (low + high) / 2; state.ww = Math.max(high - low, 1);
