@@ -20,9 +20,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from osirixgrpc import dcmpix_pb2, utilities_pb2
+from osirixgrpc import dcmpix_pb2, utilities_pb2, viewercontroller_pb2
 
 from osirix_tasks.client.server_configs import free_port
+from osirix_tasks.registry import load_registry
 from osirix_tasks.testing import RunningHost, running_host
 
 CHROMIUM = "/usr/bin/chromium"
@@ -201,6 +202,12 @@ def test_add_a_script_shows_the_bad_interpreter_next_to_its_field(
     row_error = f"{row} .field-error[data-field='interpreter']"
     page.wait_for_function(f"document.querySelector(\"{row_error}\").textContent.includes('does not exist')")
     assert "/no/such" not in registry.read_text()
+    page.uncheck("#sc-packs input[data-pack='builtin']")
+    page.wait_for_selector("#sc-table tbody tr[data-name='Gaussian smooth']", state="detached")
+    assert load_registry(registry).settings.disabled_packs == ["builtin"]
+    page.check("#sc-packs input[data-pack='builtin']")
+    page.wait_for_selector("#sc-table tbody tr[data-name='Gaussian smooth']")
+    assert load_registry(registry).settings.disabled_packs == []
     page.screenshot(path=str(shots / "script_management.png"))
 
 
@@ -279,6 +286,59 @@ def test_the_image_task_changes_the_plane_on_screen(
     page.screenshot(path=str(shots / "viewer_after_image_task.png"))
 
 
+def test_rois_made_by_a_script_appear_by_themselves(
+    page: Any, web_host: tuple[RunningHost, str, Path], shots: Path
+) -> None:
+    host, _, _ = web_host
+    stub = host.stub()
+    open_demo_viewer(page)
+    viewer = stub.OsirixFrontmostViewer(EMPTY).viewer_controller
+    index = page.evaluate("window.osirixTasks.viewer.state.slice")
+    request = viewercontroller_pb2.ViewerControllerNewROIRequest
+    point, rect = request.Point2D, request.Rect
+    shapes = {
+        20: {
+            "buffer": request.Buffer(rows=20, columns=20, buffer=[1] * 400),
+            "buffer_position_x": 10,
+            "buffer_position_y": 10,
+        },
+        13: {"rectangle": rect(origin_x=80, origin_y=20, width=1, height=1)},
+        14: {"points": [point(x=60, y=60), point(x=90, y=90)]},
+        12: {"points": [point(x=20, y=100), point(x=40, y=80), point(x=60, y=100)]},
+        19: {"rectangle": rect(origin_x=100, origin_y=100, width=1, height=1)},
+        5: {"points": [point(x=10, y=120), point(x=60, y=120)]},
+    }
+    for itype, shape in shapes.items():
+        answer = stub.ViewerControllerNewROI(
+            request(
+                viewer_controller=viewer,
+                itype=itype,
+                idx=index,
+                movie_idx=0,
+                name=f"script {itype}",
+                color=request.Color(r=255, g=0, b=255),
+                **shape,
+            )
+        )
+        assert answer.status.status == 1, answer.status.message
+    # no reload, no run: the viewer notices by itself
+    page.wait_for_function(
+        "window.osirixTasks.viewer.rois.filter(r => r.name.startsWith('script')).length === 6", timeout=10000
+    )
+    kinds = page.eval_on_selector_all("#vw-rois tbody tr td:nth-child(2)", "cells => cells.map(c => c.textContent)")
+    assert {"Brush (mask)", "Text", "Arrow", "Angle", "Point", "Measure"} <= set(kinds)
+    # the mask is painted as an overlay in its colour inside its 20x20 square
+    inside = page.evaluate(
+        """() => { const v = window.osirixTasks.viewer, o = document.querySelector('#vw-overlay');
+        const img = document.querySelector('#vw-image').getBoundingClientRect(), stage = o.getBoundingClientRect();
+        const r = window.devicePixelRatio || 1, sx = img.width / v.state.viewer.columns;
+        const x = (img.left - stage.left + 20 * sx) * r, y = (img.top - stage.top + 20 * sx) * r;
+        return Array.from(o.getContext('2d').getImageData(x, y, 1, 1).data); }"""
+    )
+    assert inside[0] > 200 and inside[1] < 60 and inside[2] > 200 and inside[3] > 60
+    page.screenshot(path=str(shots / "viewer_roi_types.png"))
+
+
 def test_a_3d_window_renders_rotates_and_follows_its_task(
     page: Any, web_host: tuple[RunningHost, str, Path], shots: Path
 ) -> None:
@@ -317,10 +377,10 @@ def test_a_3d_window_renders_rotates_and_follows_its_task(
     page.screenshot(path=str(shots / "3d_viewer.png"))
 
 
-def test_task_console_lists_streams_saves_and_clears(
+def test_task_console_lists_streams_saves_cancels_and_clears(
     page: Any, web_host: tuple[RunningHost, str, Path], shots: Path
 ) -> None:
-    host, _, _ = web_host
+    host, _, registry = web_host
     show(page, "console")
     page.wait_for_selector("#con-runs tbody tr")
     history = json.loads(host.cli("runs", "--json").stdout)
@@ -339,6 +399,25 @@ def test_task_console_lists_streams_saves_and_clears(
     saved = Path(download.value.path()).read_text()
     stored = json.loads(host.cli("console", roi_run["id"], "--json").stdout)
     assert "ROI 'Unnamed'" in saved and saved == "".join(chunk["text"] for chunk in stored["output"])
+    # a running task: its output shows while it runs (stdout green, stderr red), then it is cancelled
+    slow = registry.parent / "slow.py"
+    slow.write_text(
+        "import sys, time\nprint('tick', flush=True)\nprint('warned', file=sys.stderr, flush=True)\ntime.sleep(60)\n"
+    )
+    with registry.open("a") as handle:
+        handle.write(f'\n[[task]]\nname = "Slow"\ntype = "Database"\nlocation = "{slow}"\n')
+    show(page, "database")
+    choose_menu(page, "Database window", "Slow")
+    show(page, "console")
+    page.wait_for_function(
+        "document.querySelector('#con-output .stderr')?.textContent.includes('warned')", timeout=20000
+    )
+    assert "tick" in page.inner_text("#con-output .stdout")
+    assert page.evaluate("getComputedStyle(document.querySelector('#con-output .stderr')).color") == "rgb(255, 74, 74)"
+    page.click("#con-cancel")
+    page.wait_for_function("document.querySelector('#con-info').textContent.includes('cancelled')", timeout=20000)
+    slow_run = json.loads(host.cli("runs", "--json").stdout)[0]
+    assert slow_run["task_name"] == "Slow" and slow_run["status"] == "cancelled"
     page.click("#con-clear")
     page.wait_for_selector("#con-runs tbody tr", state="detached")
     assert json.loads(host.cli("runs", "--json").stdout) == []

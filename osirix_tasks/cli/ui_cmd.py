@@ -33,6 +33,12 @@ def _web_url() -> str | None:
 def ui(state: AppState, no_browser: bool, database: str | None) -> None:
     """Open the web UI of the running embedded OsiriX (starting one in the background if none runs)."""
     url = _web_url()
+    if url is None and live_hosts():
+        pids = ", ".join(str(h.pid) for h in live_hosts())
+        raise OsirixTasksError(
+            f"the running embedded OsiriX (pid {pids}) serves no web UI - stop it and start 'osirix-tasks serve' "
+            "without --no-web"
+        )
     if url is None:
         from ..server.spawn import spawn_host
 

@@ -28,6 +28,7 @@ class WebContext:
     registry: Path
     explicit_target: str | None = None
     _local: threading.local = field(default_factory=threading.local, repr=False)
+    _home_port: int | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.reader = OsirixReader(self.target)
@@ -40,7 +41,9 @@ class WebContext:
         if self.host is not None:
             ports = self.host.ports()
             if ports:
-                return f"127.0.0.1:{ports[0]}"
+                if self._home_port not in ports:  # the first port seen stays the page's while it is served
+                    self._home_port = ports[0]
+                return f"127.0.0.1:{self._home_port}"
         raise NoServer(
             "this host serves no OsiriXgrpc port now - start one in Server Configuration, then reload the view"
         )
