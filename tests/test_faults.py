@@ -223,9 +223,10 @@ def test_an_unclean_shutdown_is_recovered_by_the_next_process(tmp_path: Path) ->
         from osirix_tasks.server.database import Database
         db = Database(Path(sys.argv[1]))
         (db.files_folder / "0").mkdir(parents=True, exist_ok=True)
-        (db.files_folder / "0" / "77.dcm.part").write_bytes(b"half")
+        db.journal_copies([db.files_folder / "0" / "77.dcm", db.files_folder / "0" / "78.dcm"])
+        (db.files_folder / "0" / "77.part").write_bytes(b"half")
         (db.files_folder / "0" / "78.dcm").write_bytes(b"orphan")
-        os._exit(0)  # no close(): the marker stays, as after a crash
+        os._exit(0)  # no close(): the marker and its journal of copies stay, as after a crash
     """)
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "db")], check=True)
     from osirix_tasks.server.database import Database

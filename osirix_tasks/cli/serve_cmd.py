@@ -169,7 +169,7 @@ def _start_web(ctx: click.Context, host: Host, port: int, registry: str | None) 
     except PortUnavailable:
         host.shutdown()
         raise
-    host.web = web.info()
+    host.set_web(web.info())
     return web
 
 
@@ -183,3 +183,5 @@ def import_(paths: tuple[str, ...], database: str | None, link: bool) -> None:
     summary = import_with_progress(db, list(paths), not link, "Importing")
     db.close()
     click.echo(f"{summary}")
+    if summary.imported + summary.already_present == 0:  # nothing usable: say why (the summary lists each file)
+        fail("nothing was imported - the files above were skipped; give DICOM files, folders or a DICOMDIR")

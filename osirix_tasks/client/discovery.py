@@ -37,8 +37,12 @@ def parse_address(text: str | int) -> tuple[str, int]:
 
 
 def server_address(explicit: str | int | None = None) -> str:
-    """``explicit`` (host:port or port), else $OSIRIX_TASKS_SERVER, else the first active server of
-    server_configs.json."""
+    """``explicit`` (host:port or port), else $OSIRIX_TASKS_SERVER, else the last active server of
+    server_configs.json.
+
+    The last, not the first: pyosirix connects to the last active entry, so a task that uses
+    pyosirix and one that uses osirix-tasks reach the same OsiriX without being told where.
+    """
     if explicit:
         host, port = parse_address(explicit)
         return f"{host}:{port}"
@@ -51,4 +55,4 @@ def server_address(explicit: str | int | None = None) -> str:
             "no active OsiriX server: start OsiriX with the OsiriXgrpc plugin, or the embedded one "
             "with 'osirix-tasks serve', or set OSIRIX_TASKS_SERVER=127.0.0.1:PORT"
         )
-    return f"127.0.0.1:{active[0].port}"
+    return f"127.0.0.1:{active[-1].port}"

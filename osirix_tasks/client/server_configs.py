@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .._atomic import write_atomic, writer_lock
+from .._atomic import restore_hint, write_atomic, writer_lock
 from .._paths import osirixgrpc_support_dir
 from ..errors import ServerConfigError, describe_validation_error
 from ..model import ServerSpec
@@ -69,13 +69,12 @@ def _parse(path: Path) -> list[ServerSpec]:
         data = json.loads(text) if text.strip() else []
     except json.JSONDecodeError as exc:
         raise ServerConfigError(
-            f"{path}:{exc.lineno}:{exc.colno}: JSON syntax error: {exc.msg} - fix it, or put the previous "
-            "version back with 'osirix-tasks servers restore'"
+            f"{path}:{exc.lineno}:{exc.colno}: JSON syntax error: {exc.msg} - fix it"
+            + restore_hint(path, "osirix-tasks servers restore")
         ) from None
     if not isinstance(data, list):
         raise ServerConfigError(
-            f"{path}: must be a JSON array of servers - put the previous version back with "
-            "'osirix-tasks servers restore'"
+            f"{path}: must be a JSON array of servers - fix it" + restore_hint(path, "osirix-tasks servers restore")
         )
     servers, problems, seen = [], [], set()
     for number, entry in enumerate(data, start=1):

@@ -1,9 +1,18 @@
 """The task registry, ``tasks.toml``: load and validate with line numbers, textual edits, and the
-OsiriXgrpc plugin's own ``script_configs.json``."""
+OsiriXgrpc plugin's own ``script_configs.json``.
 
-from .edit import add_tasks, remove_task
-from .load import ModuleSource, Registry, load_registry, load_settings
-from .problems import Problem, RegistryError, describe_error, problems_of
+Names are loaded on first use: listing tasks does not pay for the editing machinery.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .edit import add_tasks, remove_task
+    from .load import ModuleSource, Registry, load_registry, load_settings
+    from .problems import Problem, RegistryError, describe_error, problems_of
 
 __all__ = [
     "Problem",
@@ -17,3 +26,23 @@ __all__ = [
     "describe_error",
     "problems_of",
 ]
+
+_HOMES = {
+    "Problem": ".problems",
+    "RegistryError": ".problems",
+    "describe_error": ".problems",
+    "problems_of": ".problems",
+    "Registry": ".load",
+    "ModuleSource": ".load",
+    "load_registry": ".load",
+    "load_settings": ".load",
+    "add_tasks": ".edit",
+    "remove_task": ".edit",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(home, __name__), name)

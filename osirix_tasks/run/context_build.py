@@ -8,10 +8,9 @@ from pathlib import Path
 
 from .._paths import registry_path
 from ..contract import Env
-from ..model import TaskSpec, TaskType
+from ..model import TaskContext, TaskSpec, TaskType
 from ..plugins import PluginSet, load_plugins
 from ..registry import load_settings
-from .context import TaskContext
 
 __all__ = ["task_plugins", "build_context", "script_context"]
 

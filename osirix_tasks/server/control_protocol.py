@@ -15,6 +15,7 @@ import json
 import secrets
 import socket
 import struct
+from collections.abc import Generator
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -31,6 +32,10 @@ __all__ = [
     "SelectRois",
     "Import",
     "Shutdown",
+    "StartRun",
+    "CancelRun",
+    "OutputFrame",
+    "Answer",
     "Reply",
     "parse_request",
     "send_frame",
@@ -110,8 +115,35 @@ class Shutdown(_Message):
     op: Literal["shutdown"] = "shutdown"
 
 
+class StartRun(_Message):
+    """Start the task ``name`` of the caller's registry in the host, and (unless ``background``)
+    stream its output back as :class:`OutputFrame` frames, then the final record in a Reply."""
+
+    op: Literal["run"] = "run"
+    name: str
+    type: str | None = None
+    args: list[str] = Field(default_factory=list)
+    #: host:port the task talks to (``OSIRIX_TASKS_SERVER``); None: none is known.
+    server: str | None = None
+    timeout: Annotated[float, Field(gt=0)] | None = None
+    background: bool = False
+    #: The caller's tasks.toml, run store, and environment (HOME and the inherited variables).
+    registry: str
+    store: str | None = None
+    environ: dict[str, str] = Field(default_factory=dict)
+
+
+class CancelRun(_Message):
+    """Stop a run and its whole process group (SIGTERM, SIGKILL after ``grace`` seconds)."""
+
+    op: Literal["cancel"] = "cancel"
+    run_id: str
+    grace: Annotated[float, Field(ge=0, le=3600)] = 5.0
+    store: str | None = None
+
+
 Request = Annotated[
-    Status | StartServer | StopServer | Select | Open | SelectRois | Import | Shutdown,
+    Status | StartServer | StopServer | Select | Open | SelectRois | Import | Shutdown | StartRun | CancelRun,
     Field(discriminator="op"),
 ]
 _REQUEST = TypeAdapter(Request)
@@ -123,6 +155,18 @@ class Reply(_Message):
     ok: bool
     message: str = ""
     data: dict[str, Any] = Field(default_factory=dict)
+
+
+class OutputFrame(_Message):
+    """A piece of a streamed run's output (stream 1 stdout, 2 stderr, 0 the runner's own lines)."""
+
+    event: Literal["output"] = "output"
+    stream: int
+    text: str
+
+
+#: What a handler gives back: one reply, or frames ending with a reply.
+Answer = Reply | Generator[OutputFrame | Reply, None, None]
 
 
 def parse_request(payload: Any) -> Request:

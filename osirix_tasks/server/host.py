@@ -9,6 +9,7 @@ inactive when it stops.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import socket
@@ -27,6 +28,8 @@ from ..model import ServerSpec
 from .control import HostInfo, hosts_folder, new_authkey, publish, who_holds_port
 from .control_listener import ControlListener
 from .control_protocol import (
+    Answer,
+    CancelRun,
     Import,
     Open,
     Reply,
@@ -34,11 +37,13 @@ from .control_protocol import (
     Select,
     SelectRois,
     Shutdown,
+    StartRun,
     StartServer,
     Status,
     StopServer,
 )
 from .conventions import sorted_images
+from .host_runs import HostRuns
 from .importer import import_paths
 from .servicer import build_handler
 from .state import OsirixState
@@ -98,6 +103,19 @@ class Host:
         self.info: HostInfo | None = None
         #: The web UI's port and URL (with its token) when the host serves one; in the Status reply.
         self.web: dict[str, Any] | None = None
+        self.runs = HostRuns()
+        self._handlers: dict[type, Callable[[Any], Answer]] = {
+            Status: self._status,
+            StartServer: self._start,
+            StopServer: self._stop,
+            Select: self._select,
+            Open: self._open,
+            SelectRois: self._select_rois,
+            Import: self._import,
+            Shutdown: self._shutdown,
+            StartRun: self.runs.start,
+            CancelRun: self.runs.cancel,
+        }
 
     # --- servers -------------------------------------------------------------------------
 
@@ -121,6 +139,7 @@ class Host:
             server.start()
             self.servers[port] = server
         _set_active(port, True)
+        self._republish()
         log.info("serving on %s:%d", LOCALHOST, port)
 
     def stop_server(self, port: int) -> None:
@@ -131,14 +150,30 @@ class Host:
             raise PortUnavailable(f"port {port} is not served by this host")
         server.stop(grace=1).wait()
         _set_active(port, False)
+        self._republish()
 
     def ports(self) -> list[int]:
         """The ports served now."""
         with self.lock:
             return sorted(self.servers)
 
+    def _republish(self) -> None:
+        """Keep the host file true: its ports, its web page."""
+        with self.lock:
+            if self.info is None:
+                return
+            web_url = self.web.get("url") if self.web else None
+            self.info = dataclasses.replace(self.info, ports=tuple(sorted(self.servers)), web_url=web_url)
+            publish(self.info)
+
+    def set_web(self, web: dict[str, Any] | None) -> None:
+        """Record the web UI this host serves (port, URL with its token), for Status and the host file."""
+        self.web = web
+        self._republish()
+
     def shutdown(self) -> None:
-        """Stop every server, mark them inactive, close the control channel."""
+        """Stop every run and server, mark the servers inactive, close the control channel."""
+        self.runs.stop_all()
         for port in self.ports():
             with contextlib.suppress(PortUnavailable):
                 self.stop_server(port)
@@ -161,12 +196,22 @@ class Host:
             authkey,
             str(self.state.db.folder),
             hosts_folder() / f"{os.getpid()}.json",
+            tuple(self.ports()),
         )
         publish(self.info)
         self._listener.start()
+        self.runs.prime()
         return self.info
 
-    def dispatch(self, request: Request) -> Reply:
+    def request(self, request: Request) -> Reply:
+        """Carry out a one-reply request in this process (the web UI's way to the host)."""
+        answer = self.dispatch(request)
+        if not isinstance(answer, Reply):
+            answer.close()
+            return Reply(ok=False, message=f"{request.op!r} streams its answer: use the control channel")
+        return answer
+
+    def dispatch(self, request: Request) -> Answer:
         """Carry out one control request; never raises (errors become a refusing reply)."""
         handler = self._handlers.get(type(request))
         if handler is None:
@@ -178,19 +223,6 @@ class Host:
         except Exception as exc:  # a bug must not take the host down; the client hears of it
             log.exception("control request %r failed", request)
             return Reply(ok=False, message=f"internal error while handling {request.op!r}: {type(exc).__name__}: {exc}")
-
-    @property
-    def _handlers(self) -> dict[type, Callable[[Any], Reply]]:
-        return {
-            Status: self._status,
-            StartServer: self._start,
-            StopServer: self._stop,
-            Select: self._select,
-            Open: self._open,
-            SelectRois: self._select_rois,
-            Import: self._import,
-            Shutdown: self._shutdown,
-        }
 
     def _status(self, request: Status) -> Reply:
         studies, series, images = self.state.db.counts()

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from ..catalog import Catalog, build_catalog
 from ..errors import NoServer
 from ..registry import load_registry
+from ..run.service import RunService
 from .host_side import HostSide
 from .osirix import OsirixReader
 
@@ -47,6 +48,10 @@ class WebContext:
         raise NoServer(
             "this host serves no OsiriXgrpc port now - start one in Server Configuration, then reload the view"
         )
+
+    def run_service(self) -> RunService | None:
+        """The host's own run service (None when the page shows a remote OsiriX without a host of ours)."""
+        return self.host.runs.service if self.host is not None else None
 
     def set_target(self, address: str | None) -> None:
         """Read another OsiriX (a real one, or another port); None goes back to this host's own."""

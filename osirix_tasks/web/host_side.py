@@ -48,7 +48,7 @@ class HostSide:
 
     def select(self, studies: list[str], series: list[str]) -> str:
         """Set the database browser's selection by StudyInstanceUID / SeriesInstanceUID."""
-        reply = self._own("Selecting in the database").dispatch(Select(studies=studies, series=series))
+        reply = self._own("Selecting in the database").request(Select(studies=studies, series=series))
         if not reply.ok:
             raise OsirixTasksError(reply.message)
         return reply.message

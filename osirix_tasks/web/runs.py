@@ -1,8 +1,9 @@
 """Starting, listing and cancelling runs for the page: the one place the page starts a task.
 
-Today a run is planned and started with the runner's own API as a background run (a detached
-supervisor records it in the run store, exactly as ``osirix-tasks run --background`` does); when
-the host gets a run service of its own, :func:`start_task` is the function to switch over.
+The page lives in the host, so a menu click starts the run with the host's own run service: a
+thread supervises it, and a decorated task starts on a warm launcher (everything imported). Without
+a host (the page alone), a run is started with the runner's own API as a background run, exactly
+as ``osirix-tasks run --background`` does. Either way it is recorded in the same run store.
 """
 
 from __future__ import annotations
@@ -12,13 +13,17 @@ from typing import Any
 from ..catalog import Catalog, CatalogEntry
 from ..model import TaskSpec
 from ..run.runner import cancel_run, plan_run, start_run
+from ..run.service import RunService
 from ..run.store import STREAM_NAMES, RunRecord, RunStore
 
 __all__ = ["start_task", "cancel", "run_summary", "output_of"]
 
 
-def start_task(entry: CatalogEntry, catalog: Catalog, store: RunStore, *, server: str) -> RunRecord:
-    """Start ``entry`` on the OsiriX at ``server`` in the background; RunRefused/RunBlocked when it cannot."""
+def start_task(
+    entry: CatalogEntry, catalog: Catalog, store: RunStore, *, server: str, service: RunService | None = None
+) -> RunRecord:
+    """Start ``entry`` on the OsiriX at ``server`` (on ``service`` when the page lives in a host);
+    RunRefused/RunBlocked when it cannot."""
     plan = plan_run(
         entry.spec,
         server=server,
@@ -27,11 +32,16 @@ def start_task(entry: CatalogEntry, catalog: Catalog, store: RunStore, *, server
         plugins=catalog.plugins,
         background=True,
     )
+    if service is not None:
+        record, _ = service.start(plan, store.path)
+        return record
     return start_run(plan, store)
 
 
-def cancel(store: RunStore, run_id: str) -> RunRecord:
+def cancel(store: RunStore, run_id: str, service: RunService | None = None) -> RunRecord:
     """Stop a run (SIGTERM to its process group, SIGKILL after the grace period)."""
+    if service is not None:
+        return service.cancel(run_id, store.path)
     return cancel_run(store, run_id)
 
 

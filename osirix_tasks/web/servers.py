@@ -80,7 +80,7 @@ def start_server(host: Host | None, port: int) -> str:
     """Serve a listed port on this host."""
     if port not in [s.port for s in read_servers()]:
         raise OsirixTasksError(f"port {port} is not in the server list - add it first")
-    reply = _require_host(host).dispatch(StartServer(port=port))
+    reply = _require_host(host).request(StartServer(port=port))
     if not reply.ok:
         raise OsirixTasksError(reply.message)
     return reply.message
@@ -91,7 +91,7 @@ def stop_server(host: Host | None, port: int) -> str:
     host = _require_host(host)
     if port not in host.ports():
         raise OsirixTasksError(f"port {port} is not served by this host")
-    reply = host.dispatch(StopServer(port=port))
+    reply = host.request(StopServer(port=port))
     if not reply.ok:
         raise OsirixTasksError(reply.message)
     return reply.message

@@ -49,7 +49,7 @@ def download(context: WebContext, call: Call) -> Response:
 
 
 def cancel(context: WebContext, call: Call) -> dict[str, Any]:
-    record = runs.cancel(context.store(), _record(context, call.path["run_id"]).id)
+    record = runs.cancel(context.store(), _record(context, call.path["run_id"]).id, context.run_service())
     return {"run": runs.run_summary(record)}
 
 

@@ -31,7 +31,7 @@ def choose(context: WebContext, call: Call) -> dict[str, Any]:
     why = logic.missing_context(found[0].spec, context.reader.connection)
     if why is not None:
         return {"started": False, "reason": why}
-    record = runs.start_task(found[0], catalog, context.store(), server=context.target())
+    record = runs.start_task(found[0], catalog, context.store(), server=context.target(), service=context.run_service())
     return {"started": True, "run": runs.run_summary(record)}
 
 
