@@ -13,8 +13,7 @@ from ..builtin.default_context import FILL
 from ..catalog import Catalog, menus
 from ..client import Connection
 from ..errors import ContextUnavailable, OsirixError
-from ..model import TaskSpec
-from ..run.context import TaskContext
+from ..model import TaskContext, TaskSpec
 
 __all__ = ["menu_data", "missing_context"]
 
