@@ -294,6 +294,10 @@ def test_rois_made_by_a_script_appear_by_themselves(
     open_demo_viewer(page)
     viewer = stub.OsirixFrontmostViewer(EMPTY).viewer_controller
     index = page.evaluate("window.osirixTasks.viewer.state.slice")
+    listing = viewercontroller_pb2.ViewerControllerROIListRequest(viewer_controller=viewer, movie_idx=0)
+    for plane in stub.ViewerControllerROIList(listing).roi_slices:  # earlier tests' ROIs would cover the mask
+        for roi in plane.rois:
+            stub.ROIDelete(roi)
     request = viewercontroller_pb2.ViewerControllerNewROIRequest
     point, rect = request.Point2D, request.Rect
     shapes = {
@@ -317,6 +321,8 @@ def test_rois_made_by_a_script_appear_by_themselves(
                 movie_idx=0,
                 name=f"script {itype}",
                 color=request.Color(r=255, g=0, b=255),
+                opacity=1.0,  # OsiriX takes the request's values as given: 0 would be invisible
+                thickness=1.0,
                 **shape,
             )
         )
