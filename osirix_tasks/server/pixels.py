@@ -29,7 +29,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -37,10 +37,8 @@ from pydicom.dataset import Dataset
 from .database import ImageRow
 from .dicomread import read_dicom_header
 from .frames import pix_slice_location
+from .pix import Pix
 from .protocol import RpcFailure
-
-if TYPE_CHECKING:
-    from .workspace import Pix
 
 __all__ = ["load_pix", "decode_plane", "osirix_values", "NotAnImageObject", "PlaneSpec"]
 
@@ -212,8 +210,6 @@ _PENDING: Any = object()
 
 @cache
 def _lazy_pix_class() -> type:
-    from .workspace import Pix
-
     class LazyPix(Pix):
         """A Pix whose ``data`` is decoded on first access (thread-safe, once)."""
 

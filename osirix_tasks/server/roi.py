@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 
 from .spline import spline_points
-
-if TYPE_CHECKING:
-    from .workspace import Pix, Viewer
 
 __all__ = [
     "Roi",
@@ -78,13 +75,20 @@ MIN_POINTS = {
 }
 
 
+class PlaneHolder(Protocol):
+    """What an ROI needs of its viewer (a :class:`~.workspace.Viewer`): its planes, by frame and slice."""
+
+    frames: list[list[Any]]
+    rois: list[list[list[Any]]]
+
+
 @dataclass(eq=False)
 class Roi:
     """One ROI on one plane of a viewer."""
 
     itype: int
     name: str
-    viewer: Viewer
+    viewer: PlaneHolder
     frame: int
     slice: int
     points: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
@@ -100,8 +104,8 @@ class Roi:
     deleted: bool = False
 
     @property
-    def pix(self) -> Pix:
-        """The DCMPix the ROI lies on."""
+    def pix(self) -> Any:
+        """The DCMPix (a :class:`~.workspace.Pix`) the ROI lies on."""
         return self.viewer.frames[self.frame][self.slice]
 
     # --- what OsiriX computes --------------------------------------------------------------

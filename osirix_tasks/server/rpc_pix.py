@@ -7,13 +7,13 @@ from typing import Any
 import numpy as np
 
 from .geometry import roi_statistics
+from .pix import Pix
 from .pix_convert import to_bw, to_rgb
 from .protocol import RpcFailure, implements, ok
 from .roi import MAP_TYPES, Roi
 from .roi_pixels import polygon_map, values_map
 from .simple_rpc import field, fields, getters, ref
 from .state import OsirixState
-from .workspace import Pix
 
 RGB_VALUES = "No values provided for RGB pix"
 

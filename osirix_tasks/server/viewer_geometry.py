@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .workspace import Pix
+from .pix import Pix
 
 __all__ = ["is_volumic", "compute_interval"]
 
