@@ -36,6 +36,7 @@ COMMANDS = {
     "roi": "roi_cmd:roi",
     "interpreters": "interpreters_cmd:interpreters",
     "new-pack": "newpack_cmd:new_pack",
+    "ui": "ui_cmd:ui",
 }
 
 
@@ -58,6 +59,7 @@ SUMMARIES = {
     "roi": "List, draw, select and delete ROIs of the frontmost 2D viewer.",
     "interpreters": "The Python interpreters of the registry's tasks, and installing osirix-tasks into one.",
     "new-pack": "Create a pip-installable task pack NAME, with one task of each type and its tests.",
+    "ui": "Open the web UI of the running embedded OsiriX (starting one in the background if none runs).",
 }
 
 

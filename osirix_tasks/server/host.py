@@ -105,6 +105,8 @@ class Host:
         self._listener: ControlListener | None = None
         self.info: HostInfo | None = None
         self.baseline = baseline_of(state)  # what a Reset returns to: the state after loading
+        #: The web UI's port and URL (with its token) when the host serves one; in the Status reply.
+        self.web: dict[str, Any] | None = None
         self.runs = HostRuns()
         self._handlers: dict[type, Callable[[Any], Answer]] = {
             Status: self._status,
@@ -162,12 +164,18 @@ class Host:
             return sorted(self.servers)
 
     def _republish(self) -> None:
-        """Keep the host file's list of ports true."""
+        """Keep the host file true: its ports, its web page."""
         with self.lock:
             if self.info is None:
                 return
-            self.info = dataclasses.replace(self.info, ports=tuple(sorted(self.servers)))
+            web_url = self.web.get("url") if self.web else None
+            self.info = dataclasses.replace(self.info, ports=tuple(sorted(self.servers)), web_url=web_url)
             publish(self.info)
+
+    def set_web(self, web: dict[str, Any] | None) -> None:
+        """Record the web UI this host serves (port, URL with its token), for Status and the host file."""
+        self.web = web
+        self._republish()
 
     def shutdown(self) -> None:
         """Stop every run and server, mark the servers inactive, close the control channel."""
@@ -201,6 +209,14 @@ class Host:
         self.runs.prime()
         return self.info
 
+    def request(self, request: Request) -> Reply:
+        """Carry out a one-reply request in this process (the web UI's way to the host)."""
+        answer = self.dispatch(request)
+        if not isinstance(answer, Reply):
+            answer.close()
+            return Reply(ok=False, message=f"{request.op!r} streams its answer: use the control channel")
+        return answer
+
     def dispatch(self, request: Request) -> Answer:
         """Carry out one control request; never raises (errors become a refusing reply)."""
         handler = self._handlers.get(type(request))
@@ -224,6 +240,7 @@ class Host:
                 "ports": self.ports(),
                 "database": str(self.state.db.folder),
                 "counts": {"studies": studies, "series": series, "images": images},
+                "web": self.web,
             },
         )
 

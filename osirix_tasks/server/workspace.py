@@ -222,6 +222,15 @@ class Workspace:
             self._front_vr = vr
         return vr
 
+    def bring_to_front(self, window: Viewer | VRController) -> None:
+        """Make an open 2D viewer or 3D window the frontmost of its kind (the user clicked it)."""
+        with self.lock:
+            if isinstance(window, VRController):
+                if not window.closed:
+                    self._front_vr = window
+            elif window in self.viewers:
+                self._front = window
+
     def bring_vr_forward(self, vr: VRController) -> VRController:
         """Make a 3D window the frontmost one."""
         with self.lock:
