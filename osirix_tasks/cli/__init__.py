@@ -50,7 +50,7 @@ SUMMARIES = {
     "runs": "The run history: status, exit code, duration.",
     "console": "Show a run's output (the latest run by default): stdout, stderr in red.",
     "demo": "Start the embedded OsiriX with demo data and run one builtin task of each type on it.",
-    "serve": "Run an embedded OsiriX: the OsiriXgrpc protocol over a DICOM database.",
+    "serve": "Run an embedded OsiriX: the OsiriXgrpc protocol over a DICOM database, and its web UI.",
     "import": "Import DICOM files and folders into the database.",
     "servers": "Configure the OsiriXgrpc servers (server_configs.json, in the plugin's format).",
     "select": "Set the browser selection, or the selected ROIs, in the running embedded OsiriX.",

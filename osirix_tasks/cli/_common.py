@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from .._paths import registry_path
+from .._support.paths import registry_path
 from ..contract import Env
 from ..errors import OsirixTasksError
 

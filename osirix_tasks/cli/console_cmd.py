@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .._atomic import write_atomic
+from .._support.atomic import write_atomic
 from ..errors import OsirixTasksError
 from ..model import RunStatus
 from ..run.store import STDERR, STREAM_NAMES, RunRecord, RunStore, pid_alive

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import click
 from osirixgrpc import utilities_pb2, viewercontroller_pb2
 
-from .._paths import user_data_dir
+from .._support.paths import user_data_dir
 from ..catalog import Catalog
 from ..client import Connection
 from ..client.server_configs import free_port

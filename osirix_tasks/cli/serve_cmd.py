@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from .. import __version__
-from .._paths import registry_path, user_data_dir
+from .._support.paths import registry_path, user_data_dir
 from ..client.server_configs import read_servers
 from ..errors import PortUnavailable, ServerConfigError
 from ..server.database import Database

@@ -183,7 +183,7 @@ def export_scripts(state: AppState, file: str) -> None:
 @pass_state
 def restore(state: AppState) -> None:
     """Put tasks.toml.bak (the version before the last change) back in place of tasks.toml."""
-    from .._atomic import restore_backup
+    from .._support.atomic import restore_backup
     from ..registry.source import read_source
 
     backup = state.registry_path.with_name(state.registry_path.name + ".bak")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .._atomic import restore_hint, write_atomic, writer_lock
-from .._paths import osirixgrpc_support_dir
+from .._support.atomic import restore_hint, write_atomic, writer_lock
+from .._support.paths import osirixgrpc_support_dir
 from ..errors import ServerConfigError, describe_validation_error
 from ..model import ServerSpec
 

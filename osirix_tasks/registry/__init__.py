@@ -6,8 +6,9 @@ Names are loaded on first use: listing tasks does not pay for the editing machin
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._support.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .edit import add_tasks, remove_task
@@ -41,8 +42,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(home, __name__), name)
+__getattr__ = lazy_exports(__name__, _HOMES)

@@ -17,7 +17,7 @@ from typing import Any
 import tomli_w
 from pydantic import ValidationError
 
-from .._atomic import write_atomic, writer_lock
+from .._support.atomic import write_atomic, writer_lock
 from ..model import MODULE_LOCATION, TaskSpec, TaskType
 from .load import absolute_location
 from .problems import Problem, RegistryError, problems_of
@@ -169,33 +169,14 @@ def remove_task(path: str | os.PathLike[str], name: str, kind: TaskType | None =
     path = Path(path)
     with writer_lock(path):
         source = read_source(path)
-        base = path.parent
         entries = source.data.get("task", [])
-        matches = []
-        for index, entry in enumerate(entries if isinstance(entries, list) else []):
-            key = _entry_key(entry, base) if isinstance(entry, dict) else None
-            if key and key[0] == name and (kind is None or key[1] == kind):
-                matches.append((index, key))
-        label = f"task '{name}'" + (f" ({kind.value})" if kind else "")
-        if not matches:
-            raise RegistryError(
-                [
-                    Problem(
-                        source.label,
-                        None,
-                        label,
-                        None,
-                        "not in this registry - see 'osirix-tasks tasks list' "
-                        "(builtin and pack tasks cannot be removed, only disabled)",
-                    )
-                ]
-            )
-        if len(matches) > 1:
-            kinds = ", ".join(k[1].value for _, k in matches)
-            raise RegistryError(
-                [Problem(source.label, None, label, "type", f"several tasks have this name ({kinds}) - add --type")]
-            )
-        index, _ = matches[0]
+        index = _find_one(
+            source,
+            name,
+            kind,
+            absent="not in this registry - see 'osirix-tasks tasks list' "
+            "(builtin and pack tasks cannot be removed, only disabled)",
+        )
         removed: dict[str, Any] = entries[index]
         spans = source.task_spans
         if spans is None:  # the entries cannot be located in the text
@@ -209,32 +190,32 @@ def remove_task(path: str | os.PathLike[str], name: str, kind: TaskType | None =
         return removed
 
 
-def _find_one(source: Source, name: str, kind: TaskType | None) -> int:
-    """The index of the entry (name, kind) in the source; RegistryError when absent or ambiguous."""
+def _find_one(source: Source, name: str, kind: TaskType | None, *, absent: str, ambiguous: str = "add --type") -> int:
+    """The index of the entry (name, kind) in the source; RegistryError saying ``absent`` when there is
+    none, or which types clash when the name is ambiguous."""
     entries = source.data.get("task", [])
-    matches = []
+    matches: list[tuple[int, TaskType]] = []
     for index, entry in enumerate(entries if isinstance(entries, list) else []):
         key = _entry_key(entry, source.path.parent) if isinstance(entry, dict) else None
         if key and key[0] == name and (kind is None or key[1] == kind):
-            matches.append(index)
+            matches.append((index, key[1]))
     label = f"task '{name}'" + (f" ({kind.value})" if kind else "")
     if not matches:
+        raise RegistryError([Problem(source.label, None, label, None, absent)])
+    if len(matches) > 1:
+        kinds = ", ".join(found.value for _, found in matches)
         raise RegistryError(
             [
                 Problem(
                     source.label,
                     None,
                     label,
-                    None,
-                    "not in this registry - builtin and pack tasks cannot be changed here, only disabled",
+                    "type",
+                    f"several tasks have this name ({kinds}) - {ambiguous}",
                 )
             ]
         )
-    if len(matches) > 1:
-        raise RegistryError(
-            [Problem(source.label, None, label, "type", "several tasks have this name - give its type")]
-        )
-    return matches[0]
+    return matches[0][0]
 
 
 def _set_key_lines(lines: list[str], start: int, end: int, changes: dict[str, Any]) -> list[str]:
@@ -267,7 +248,13 @@ def update_task(
     path = Path(path).absolute()
     with writer_lock(path):
         source = read_source(path)
-        index = _find_one(source, name, kind)
+        index = _find_one(
+            source,
+            name,
+            kind,
+            absent="not in this registry - builtin and pack tasks cannot be changed here, only disabled",
+            ambiguous="give its type",
+        )
         entries: list[Any] = source.data["task"]
         entry: dict[str, Any] = entries[index]
         updated = {**entry, **changes}

@@ -7,7 +7,7 @@ from typing import Any
 
 import tomli
 
-from .._atomic import restore_hint
+from .._support.atomic import restore_hint
 from .problems import Problem, RegistryError
 from .spans import TableSpan, key_line, scan_tables
 

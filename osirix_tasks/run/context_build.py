@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from .._paths import registry_path
+from .._support.paths import registry_path
 from ..contract import Env
 from ..model import TaskContext, TaskSpec, TaskType
 from ..plugins import PluginSet, load_plugins

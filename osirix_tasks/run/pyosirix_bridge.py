@@ -14,8 +14,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from .._atomic import write_atomic
-from .._paths import user_data_dir
+from .._support.atomic import write_atomic
+from .._support.paths import user_data_dir
 from ..contract import Env
 
 __all__ = ["pyosirix_port", "bridge_pyosirix", "BRIDGE_VARIABLE"]

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._paths import user_data_dir
+from .._support.paths import user_data_dir
+from .._support.processes import pid_alive
 from ..errors import RunBlocked, StoreError
 from ..model import RunStatus
 
@@ -330,20 +331,3 @@ def _lost_message(task_pid: int | None) -> str:
     if task_pid and pid_alive(task_pid):
         message += f" (pid {task_pid})"
     return message
-
-
-def pid_alive(pid: int | None) -> bool:
-    """Whether a process exists (zombies count as gone)."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._paths import osirixgrpc_support_dir
+from .._support.paths import osirixgrpc_support_dir
+from .._support.processes import pid_alive
 from ..errors import ControlError
 from .control_protocol import OutputFrame, Reply, Request, prove_client, recv_frame, send_frame
 
@@ -81,16 +82,6 @@ def publish(info: HostInfo) -> None:
     os.replace(temporary, info.path)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def live_hosts(environ: Mapping[str, str] | None = None) -> list[HostInfo]:
     """Hosts whose process is alive (as seen by a process with ``environ`` when given); files of dead
     hosts are removed."""
@@ -110,7 +101,7 @@ def live_hosts(environ: Mapping[str, str] | None = None) -> list[HostInfo]:
             )
         except (OSError, ValueError, KeyError, IndexError, TypeError):
             continue
-        if _alive(info.pid):
+        if pid_alive(info.pid):
             found.append(info)
         else:
             path.unlink(missing_ok=True)

@@ -9,8 +9,9 @@ through the real runner. The pytest fixtures are in :mod:`osirix_tasks.testing.p
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._support.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .environment import isolated_env
@@ -51,8 +52,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(home, __name__), name)
+__getattr__ = lazy_exports(__name__, _HOMES)

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..._paths import user_data_dir
+from ..._support.paths import user_data_dir
 from ...errors import OsirixTasksError
 from ..api import Call, api, raw
 from ..context import WebContext

@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import LockBusy, NoBackup, OsirixTasksError
+from ..errors import LockBusy, NoBackup, OsirixTasksError
 
 __all__ = [
     "write_atomic",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import platformdirs
 
-from .contract import Env
+from ..contract import Env
 
 __all__ = [
     "APP_NAME",
