@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -84,10 +85,11 @@ def run(
         warning(f"{exc}; starting the task without one")
         address = None
     host = host_serving(parse_address(address)[1]) if address else None
+    asked = _Asked(name, list(args), kind, address, background, timeout)
     if host is not None:
-        _run_on_host(host, state, name, list(args), kind, address, background, timeout)
+        _run_on_host(host, state, asked)
         return
-    _run_here(state, name, list(args), kind, address, background, timeout)
+    _run_here(state, asked)
 
 
 def _finish(record: dict[str, Any], store_path: object) -> None:
@@ -108,33 +110,36 @@ def _finish(record: dict[str, Any], store_path: object) -> None:
     )
 
 
-def _run_on_host(
-    host: Any,
-    state: AppState,
-    name: str,
-    args: list[str],
-    kind: str | None,
-    address: str | None,
-    background: bool,
-    timeout: float | None,
-) -> None:
+@dataclass(frozen=True)
+class _Asked:
+    """What the command line asked for."""
+
+    name: str
+    args: list[str]
+    kind: str | None
+    address: str | None
+    background: bool
+    timeout: float | None
+
+
+def _run_on_host(host: Any, state: AppState, asked: _Asked) -> None:
     from ..run.store import store_path
     from ..server.control import ask, send, stream
     from ..server.control_protocol import CancelRun, OutputFrame, StartRun
 
     store = store_path()
     request = StartRun(
-        name=name,
-        type=kind,
-        args=args,
-        server=address,
-        timeout=timeout,
-        background=background,
+        name=asked.name,
+        type=asked.kind,
+        args=asked.args,
+        server=asked.address,
+        timeout=asked.timeout,
+        background=asked.background,
         registry=str(state.registry_path),
         store=str(store),
         environ=_caller_environ(),
     )
-    if background:
+    if asked.background:
         click.echo(ask(host, request).message)
         return
     run_id: list[str] = []
@@ -160,37 +165,29 @@ def _run_on_host(
         signal.signal(signal.SIGINT, previous)
 
 
-def _run_here(
-    state: AppState,
-    name: str,
-    args: list[str],
-    kind: str | None,
-    address: str | None,
-    background: bool,
-    timeout: float | None,
-) -> None:
+def _run_here(state: AppState, asked: _Asked) -> None:
     from ..model import TaskType
     from ..run.runner import plan_run, start_run
     from ..run.store import RunStore
 
     try:
-        task_type = TaskType.parse(kind) if kind else None
+        task_type = TaskType.parse(asked.kind) if asked.kind else None
     except ValueError as exc:
         raise OsirixTasksError(str(exc)) from None
     catalog = state.catalog(warn=False)
-    spec = catalog.resolve(name, task_type).spec
+    spec = catalog.resolve(asked.name, task_type).spec
     store = RunStore()
     plan = plan_run(
         spec,
-        server=address,
-        args=args,
+        server=asked.address,
+        args=asked.args,
         registry=state.registry_path,
         plugins=catalog.plugins,
-        timeout=timeout,
-        background=background,
+        timeout=asked.timeout,
+        background=asked.background,
     )
-    record = start_run(plan, store, echo=None if background else echo_output)
-    if background:
+    record = start_run(plan, store, echo=None if asked.background else echo_output)
+    if asked.background:
         click.echo(record.id)
         return
     _finish(record.to_json(), store.path)

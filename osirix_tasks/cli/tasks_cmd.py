@@ -193,21 +193,7 @@ def restore(state: AppState) -> None:
 
 
 # The names of the first release, kept working (hidden from --help).
-tasks.add_command(
-    click.Command(
-        "import-plugin",
-        callback=import_scripts.callback,
-        params=import_scripts.params,
-        help=import_scripts.help,
-        hidden=True,
+for _old_name, _command in (("import-plugin", import_scripts), ("export-plugin", export_scripts)):
+    tasks.add_command(
+        click.Command(_old_name, callback=_command.callback, params=_command.params, help=_command.help, hidden=True)
     )
-)
-tasks.add_command(
-    click.Command(
-        "export-plugin",
-        callback=export_scripts.callback,
-        params=export_scripts.params,
-        help=export_scripts.help,
-        hidden=True,
-    )
-)

@@ -8,7 +8,6 @@ the user's side (opening a series, selecting ROIs, the reset) through the host's
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import OsirixTasksError
 from ..server.control import HostInfo, ask, live_hosts
 from ..server.control_protocol import DeselectRois, Open, Reset, Select, SelectRois
-from .environment import isolated_env
+from .environment import isolated_env, run_cli
 from .hosts import RunningHost, running_host
 
 if TYPE_CHECKING:
@@ -197,13 +196,7 @@ class OsirixSession:
 
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         """Run ``osirix-tasks ARGS`` where it finds this OsiriX (its home); nothing is added to ARGS."""
-        return subprocess.run(
-            [sys.executable, "-m", "osirix_tasks", *args],
-            capture_output=True,
-            text=True,
-            env=self.env(),
-            timeout=timeout,
-        )
+        return run_cli(*args, env=self.env(), timeout=timeout)
 
     def close(self) -> None:
         """Close the connection (the host is stopped by whoever started it)."""
