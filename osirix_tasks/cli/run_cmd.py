@@ -33,7 +33,7 @@ def echo_output(stream: int, text: str) -> None:
     Once stdout is closed (``osirix-tasks run ... | head``) output goes nowhere, quietly: the run
     goes on and is kept in the store.
     """
-    from ..run.store import STDERR, SYSTEM
+    from ..run.streams import STDERR, SYSTEM
 
     try:
         if stream == SYSTEM:
@@ -123,11 +123,11 @@ class _Asked:
 
 
 def _run_on_host(host: Any, state: AppState, asked: _Asked) -> None:
-    from ..run.store import store_path
+    from .._support.paths import run_store_path
     from ..server.control import ask, send, stream
     from ..server.control_protocol import CancelRun, OutputFrame, StartRun
 
-    store = store_path()
+    store = run_store_path()
     request = StartRun(
         name=asked.name,
         type=asked.kind,

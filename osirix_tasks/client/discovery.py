@@ -6,7 +6,7 @@ import os
 
 from ..contract import Env
 from ..errors import BadAddress, NoServer
-from .server_configs import read_servers
+from .server_configs import last_active_port, read_servers
 
 __all__ = ["NoServer", "BadAddress", "parse_address", "server_address", "LOCAL_NAMES"]
 
@@ -49,6 +49,9 @@ def server_address(explicit: str | int | None = None) -> str:
     env = os.environ.get(Env.SERVER)
     if env:
         return env
+    quick = last_active_port()
+    if quick is not None:
+        return f"127.0.0.1:{quick}"
     active = [s for s in read_servers() if s.active]
     if not active:
         raise NoServer(

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._support.paths import user_data_dir
+from .._support.paths import run_store_path
 from .._support.processes import pid_alive
 from ..errors import RunBlocked, StoreError
 from ..model import RunStatus
+from .streams import STDERR, STDOUT, STREAM_NAMES, SYSTEM
 
 __all__ = [
     "RunStore",
@@ -36,8 +37,6 @@ __all__ = [
     "pid_alive",
 ]
 
-STDOUT, STDERR, SYSTEM = 1, 2, 0
-STREAM_NAMES = {STDOUT: "stdout", STDERR: "stderr", SYSTEM: "system"}
 FINAL = RunStatus.final()
 #: A run younger than this is not declared lost: its supervisor may not have recorded itself yet.
 LOST_AFTER_SECONDS = 2.0
@@ -79,8 +78,8 @@ CREATE INDEX IF NOT EXISTS runs_started ON runs(started);
 
 
 def store_path() -> Path:
-    """The console store in the per-user data folder."""
-    return user_data_dir() / "runs.sqlite"
+    """The run store in the per-user data folder."""
+    return run_store_path()
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import Any
 from .._support.paths import osirixgrpc_support_dir
 from .._support.processes import pid_alive
 from ..errors import ControlError
-from .control_protocol import OutputFrame, Reply, Request, prove_client, recv_frame, send_frame
+from .control_protocol import OutputFrame, Reply, Request, payload, prove_client, recv_frame, send_frame
 
 __all__ = [
     "HostInfo",
@@ -132,8 +132,8 @@ def send(info: HostInfo, request: Request, timeout: float = 120.0) -> Reply:
     """Send one request to a host and return its reply, whatever it says (ControlError when unreachable)."""
     sock = _connect(info, timeout)
     try:
-        send_frame(sock, request.model_dump(mode="json"))
-        return Reply.model_validate(recv_frame(sock))
+        send_frame(sock, payload(request))
+        return Reply.from_payload(recv_frame(sock))
     except TimeoutError:
         raise ControlError(f"host {info.pid} did not answer within {timeout:.0f} s") from None
     except OSError as exc:
@@ -157,14 +157,14 @@ def stream(info: HostInfo, request: Request, timeout: float = 120.0) -> Iterator
     """
     sock = _connect(info, timeout)
     try:
-        send_frame(sock, request.model_dump(mode="json"))
+        send_frame(sock, payload(request))
         sock.settimeout(None)
         while True:
             frame = recv_frame(sock)
             if isinstance(frame, dict) and frame.get("event") == "output":
-                yield OutputFrame.model_validate(frame)
+                yield OutputFrame.from_payload(frame)
                 continue
-            yield Reply.model_validate(frame)
+            yield Reply.from_payload(frame)
             return
     except OSError as exc:
         raise ControlError(f"the host (pid {info.pid}) dropped the control connection: {exc}") from exc

@@ -21,6 +21,7 @@ from .control_protocol import (
     Reply,
     Request,
     parse_request,
+    payload,
     prove_server,
     recv_frame,
     send_frame,
@@ -102,7 +103,7 @@ class ControlListener:
         frames = [answer] if isinstance(answer, Reply) else answer
         try:
             for frame in frames:
-                send_frame(connection, frame.model_dump(mode="json"))
+                send_frame(connection, payload(frame))
         except OSError as exc:
             log.info("a control client left before its answer ended: %s", exc)
         finally:

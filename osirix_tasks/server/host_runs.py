@@ -13,13 +13,12 @@ import sys
 from collections.abc import Generator
 from pathlib import Path
 
-from ..catalog import build_catalog
 from ..model import TaskType
-from ..registry import load_registry
 from ..run.runner import base_environment, plan_run
 from ..run.service import OutputEvent, RunService
 from ..run.store import RunRecord, RunStore
 from ..run.warm import WarmPool
+from .catalogs import CatalogCache
 from .control_protocol import Answer, CancelRun, OutputFrame, Reply, StartRun
 
 __all__ = ["HostRuns"]
@@ -30,6 +29,7 @@ class HostRuns:
 
     def __init__(self, *, warm: bool = True):
         self.service = RunService(WarmPool() if warm else None)
+        self.catalogs = CatalogCache()
 
     def prime(self) -> None:
         """Have a warm launcher ready for decorated tasks on this host's own interpreter."""
@@ -39,7 +39,7 @@ class HostRuns:
     def start(self, request: StartRun) -> Answer:
         """Start the requested run; stream its output unless it is a background run."""
         registry_path = Path(request.registry)
-        catalog = build_catalog(load_registry(registry_path))
+        catalog = self.catalogs.get(registry_path)
         entry = catalog.resolve(request.name, TaskType.parse(request.type) if request.type else None)
         plan = plan_run(
             entry.spec,
