@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from .. import __version__
 from ..errors import OsirixTasksError
 from ._common import AppState, report_error
 
@@ -105,7 +106,7 @@ class LazyGroup(click.Group):
     default=None,
     help="tasks.toml to use (default: $OSIRIX_TASKS_REGISTRY, ./tasks.toml, the user config dir).",
 )
-@click.version_option(package_name="osirix-tasks")
+@click.version_option(version=__version__, prog_name="osirix-tasks")
 @click.pass_context
 def cli(ctx: click.Context, registry: str | None) -> None:
     """Write, share, run and test scripts for the OsiriX DICOM viewer."""

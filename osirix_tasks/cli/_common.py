@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from .._support.paths import registry_path
 from ..contract import Env
 from ..errors import OsirixTasksError
 
@@ -24,6 +23,8 @@ class AppState:
     """What the top-level options chose; commands load what they need from it lazily."""
 
     def __init__(self, registry: str | None):
+        from .._support.paths import registry_path  # platformdirs: not needed for --help
+
         self.registry_path: Path = registry_path(registry)
         #: Whether the user named the registry (--registry or $OSIRIX_TASKS_REGISTRY), rather than the default.
         self.registry_named = bool(registry or os.environ.get(Env.REGISTRY))
