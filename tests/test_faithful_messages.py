@@ -38,17 +38,8 @@ VC = viewercontroller_pb2
 REPO = Path(__file__).resolve().parent.parent
 PLUGIN = REPO.parent / "shared" / "reference" / "osirixgrpc-plugin"
 UNKNOWN = "00000000-0000-0000-0000-000000000000"
-REF_TYPES = (
-    "BrowserController",
-    "ViewerController",
-    "VRController",
-    "DCMPix",
-    "ROI",
-    "ROIVolume",
-    "DicomImage",
-    "DicomSeries",
-    "DicomStudy",
-)
+#: The protocol's object references: every message of types.proto.
+REF_TYPES = frozenset(types_pb2.DESCRIPTOR.message_types_by_name)
 #: Stands for ``[exception reason]``: the plugin answers the text of an OsiriX exception.
 EXCEPTION = "<exception reason>"
 
