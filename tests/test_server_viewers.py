@@ -4,7 +4,6 @@ checked against pixels and tags read independently with pydicom and numpy."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pydicom
@@ -27,10 +26,9 @@ def host(phantom_host: RunningHost) -> RunningHost:
 
 
 @pytest.fixture(scope="module")
-def planes(phantom_dir: Path) -> list[pydicom.Dataset]:
-    """The phantom's files in OsiriX's plane order (ascending along the normal = descending x)."""
-    files = [pydicom.dcmread(p) for p in phantom_dir.glob("*.dcm")]
-    return sorted(files, key=lambda d: -float(d.ImagePositionPatient[0]))
+def planes(phantom_planes: list[pydicom.Dataset]) -> list[pydicom.Dataset]:
+    """The phantom's files in OsiriX's plane order."""
+    return phantom_planes
 
 
 def ok(response):  # type: ignore[no-untyped-def]
