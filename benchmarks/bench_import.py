@@ -4,7 +4,11 @@ The MR phantom (../shared/data/mr-phantom, or the bundled demo series when it is
 replicated to N files with fresh UIDs (one study, one series per 40 files). Baseline measured in
 the same run: reading the same headers with pydicom alone, no database.
 
-    python benchmarks/bench_import.py [--files 2000]
+A second part times a compressed series: 300 JPEG 2000 (lossless) slices of 512x512 16-bit CT-like
+images, encoded here with pylibjpeg-openjpeg, imported headers-only, then opened in a viewer:
+time to open, to fetch one plane, and to fetch every plane (pixels are decoded per plane, lazily).
+
+    python benchmarks/bench_import.py [--files 2000] [--slices 300]
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pydicom
 from pydicom.uid import generate_uid
 
@@ -42,9 +47,67 @@ def replicate(sources: list[Path], folder: Path, count: int) -> list[Path]:
     return files
 
 
+def j2k_series(folder: Path, slices: int) -> None:
+    """``slices`` JPEG 2000 lossless CT slices (512x512, 12 bits stored) of one series."""
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, JPEG2000Lossless
+
+    folder.mkdir()
+    study, series = generate_uid(), generate_uid()
+    y, x = np.mgrid[0:512, 0:512]
+    for index in range(slices):
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID = CTImageStorage, generate_uid()
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds = FileDataset(str(folder / f"{index:04d}.dcm"), {}, file_meta=meta, preamble=b"\0" * 128)
+        ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, meta.MediaStorageSOPInstanceUID
+        ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.Modality = study, series, "CT"
+        ds.PatientName, ds.PatientID, ds.InstanceNumber = "Bench^J2K", "J2K", index + 1
+        ds.ImagePositionPatient, ds.ImageOrientationPatient = [0, 0, index * 1.25], [1, 0, 0, 0, 1, 0]
+        ds.PixelSpacing, ds.RescaleSlope, ds.RescaleIntercept = [0.7, 0.7], 1, -1024
+        ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.Rows, ds.Columns = 1, "MONOCHROME2", 512, 512
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+        body = ((x - 256) ** 2 + (y - 256) ** 2 < (200 - index % 50) ** 2) * 1000
+        noise = (x * 7 + y * 13 + index * 31) % 64
+        ds.PixelData = (body + noise + 24).astype(np.uint16).tobytes()
+        ds.compress(JPEG2000Lossless, encoding_plugin="pylibjpeg")
+        ds.save_as(folder / f"{index:04d}.dcm", enforce_file_format=True)
+
+
+def compressed_series(root: Path, slices: int) -> None:
+    """Open a JPEG 2000 series; fetch one plane, then all."""
+    from osirix_tasks.server.workspace import open_viewer
+
+    start = time.perf_counter()
+    j2k_series(root / "j2k", slices)
+    made = time.perf_counter() - start
+    db = Database(root / "db-j2k")
+    start = time.perf_counter()
+    import_paths(db, [root / "j2k"], copy=False)
+    indexed = time.perf_counter() - start
+    [series] = db.series_of(db.studies()[0].id)
+    ids = [i.id for i in db.images_of(series.id)]
+    start = time.perf_counter()
+    viewer = open_viewer(db, [ids])
+    opened = time.perf_counter() - start
+    start = time.perf_counter()
+    _ = viewer.frames[0][slices // 2].data  # decoded on first read
+    one = time.perf_counter() - start
+    start = time.perf_counter()
+    for pix in viewer.frames[0]:
+        _ = pix.data
+    every = time.perf_counter() - start
+    print(
+        f"{slices}-slice JPEG 2000 series (512x512, encoded in {made:.1f} s): import {indexed:.2f} s, "
+        f"open a viewer {opened * 1000:.0f} ms, fetch one plane {one * 1000:.1f} ms, "
+        f"fetch all planes {every:.2f} s ({every / slices * 1000:.1f} ms per plane)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--slices", type=int, default=300)
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -72,6 +135,9 @@ def main() -> None:
             f"import, {label:31s}: {options.files / seconds:8.0f} files/s ({seconds:.2f} s), "
             f"{seconds / baseline:.2f}x the header-read time"
         )
+    if options.slices:
+        with tempfile.TemporaryDirectory() as tmp:
+            compressed_series(Path(tmp), options.slices)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from .decorators import task_of, tasks_in_module
+from .decorators import load_task_function, task_of, tasks_in_module
+from .errors import OsirixTasksError
 from .model import TaskSpec, TaskType
 from .plugins import PluginSet, load_plugins
 from .registry import Registry
@@ -47,6 +48,20 @@ class Catalog:
     def find(self, name: str, kind: TaskType | None = None) -> list[CatalogEntry]:
         """Entries named ``name`` (of type ``kind`` when given)."""
         return [e for e in self.entries if e.spec.name == name and (kind is None or e.spec.type == kind)]
+
+    def resolve(self, name: str, kind: TaskType | None = None) -> CatalogEntry:
+        """The one task named ``name`` (of type ``kind``); OsirixTasksError saying what to do otherwise."""
+        found = self.find(name, kind)
+        if not found:
+            broken = [p for p in self.problems if f"task '{name}'" in p]
+            if broken:
+                raise OsirixTasksError(f"task '{name}' cannot run: " + "; ".join(broken))
+            of_type = f" of type {kind.value}" if kind else ""
+            raise OsirixTasksError(f"no task named {name!r}{of_type} - see 'osirix-tasks tasks list'")
+        if len(found) > 1:
+            kinds = ", ".join(e.spec.type.value for e in found)
+            raise OsirixTasksError(f"{len(found)} tasks are named {name!r} ({kinds}) - add --type")
+        return found[0]
 
     def of_type(self, kind: TaskType) -> list[CatalogEntry]:
         """Entries of one task type, in catalog order."""
@@ -124,9 +139,12 @@ def build_catalog(registry: Registry, *, plugins: PluginSet | None = None) -> Ca
     if "builtin" in plugins.origins:
         add_plugin("builtin")
     label = registry.path.name
+    _add_registry_folder(registry)
     for spec in registry.tasks:
         line = registry.line_of(spec.key)
         origin = f"{label}:{line}" if line else label
+        if not spec.is_script and not spec.description:
+            spec = _with_docstring(spec, origin, catalog)
         clashes = claims.clashes([spec])
         if clashes:
             catalog.problems.append(f"{origin}: {clashes[0]} - rename it or change its type")
@@ -139,10 +157,28 @@ def build_catalog(registry: Registry, *, plugins: PluginSet | None = None) -> Ca
     return catalog
 
 
-def _add_modules(registry: Registry, claims: _Claims) -> None:
+def _add_registry_folder(registry: Registry) -> None:
     folder = str(registry.path.parent)
     if folder not in sys.path:
         sys.path.append(folder)
+
+
+def _with_docstring(spec: TaskSpec, origin: str, catalog: Catalog) -> TaskSpec:
+    """A registry entry for a decorated function, described by the function's docstring when the entry
+    gives no description (the entry's name and type still win)."""
+    try:
+        own = task_of(load_task_function(spec.location))
+    except Exception as exc:  # noqa: BLE001 - any import error of the user's module is reported
+        catalog.problems.append(
+            f"{origin}: task '{spec.name}' ({spec.type.value}): {spec.location} cannot be loaded: "
+            f"{type(exc).__name__}: {exc} - fix the module or the location"
+        )
+        return spec
+    return spec.model_copy(update={"description": own.description}) if own and own.description else spec
+
+
+def _add_modules(registry: Registry, claims: _Claims) -> None:
+    _add_registry_folder(registry)
     for source in registry.modules:
         where = f"{registry.path.name}:{source.line}" if source.line else registry.path.name
         origin = f"module {source.module}"

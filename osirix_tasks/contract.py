@@ -26,6 +26,9 @@ class Env(enum.StrEnum):
     REGISTRY = "OSIRIX_TASKS_REGISTRY"
     #: Replaces ``~`` for the OsiriXgrpc support folder (user setting, used by tests).
     HOME = "OSIRIX_TASKS_HOME"
+    #: The folder pyosirix is shown as ``~`` in a run given a server pyosirix would not pick
+    #: (set by the runner; read by ``run/_pyosirix_site/sitecustomize.py``, which spells it out).
+    PYOSIRIX_HOME = "OSIRIX_TASKS_PYOSIRIX_HOME"
 
 
 #: Variables of the caller's environment that a run inherits, beside HOME and PATH.

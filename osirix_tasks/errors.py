@@ -24,6 +24,7 @@ __all__ = [
     "ControlError",
     "PortUnavailable",
     "OsirixError",
+    "OsirixUnreachable",
     "describe_validation_error",
 ]
 
@@ -93,6 +94,10 @@ class OsirixError(OsirixTasksError):
         self.rpc = rpc
         self.message = message
         super().__init__(f"{rpc}: {message or 'failed without a message'}")
+
+
+class OsirixUnreachable(OsirixError):
+    """No OsiriX answers at the address (not started, stopped, or another program on the port)."""
 
 
 def describe_validation_error(

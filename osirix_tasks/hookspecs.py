@@ -13,8 +13,7 @@ from typing import Any
 
 import pluggy
 
-from .model import TaskSpec
-from .run.context import TaskContext
+from .model import TaskContext, TaskSpec
 
 hookspec = pluggy.HookspecMarker("osirix_tasks")
 hookimpl = pluggy.HookimplMarker("osirix_tasks")

@@ -1,4 +1,5 @@
-"""The one definition of every record osirix-tasks keeps: tasks, settings, servers.
+"""The one definition of every record osirix-tasks keeps: tasks, settings, servers, run states, and
+the context a running task receives.
 
 TOML, JSON export, the CLI and the runner all derive from these pydantic models. Validation
 messages follow one shape, ``what is wrong - what to do``, so that the registry loader can
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import enum
 import functools
 import os
@@ -27,12 +29,15 @@ from pydantic import (
     model_validator,
 )
 
+from .errors import ContextUnavailable
+
 __all__ = [
     "TaskType",
     "TaskSpec",
     "RegistrySettings",
     "ServerSpec",
     "RunStatus",
+    "TaskContext",
     "MODULE_LOCATION",
 ]
 
@@ -176,6 +181,8 @@ class TaskSpec(BaseModel):
     description: str = ""
     timeout: Annotated[float, Field(gt=0)] | None = None
     args: list[str] = Field(default_factory=list)
+    #: Variables added to the run's minimal environment (before plugins add theirs).
+    env: dict[str, str] = Field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, TaskType]:
@@ -224,6 +231,17 @@ class TaskSpec(BaseModel):
         detect_language(value)
         return value
 
+    @field_validator("env")
+    @classmethod
+    def _check_env(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if not name or "=" in name or "\x00" in name or "\x00" in value[name]:
+                raise ValueError(
+                    f"environment variable {name!r} cannot be set - names are non-empty and have no '=' or NUL; "
+                    "values have no NUL"
+                )
+        return value
+
     @field_validator("interpreter")
     @classmethod
     def _check_interpreter(cls, value: str) -> str:
@@ -255,6 +273,8 @@ class TaskSpec(BaseModel):
             table["timeout"] = self.timeout
         if self.args:
             table["args"] = list(self.args)
+        if self.env:
+            table["env"] = dict(self.env)
         return table
 
     def to_json(self) -> dict[str, Any]:
@@ -338,3 +358,48 @@ class ServerSpec(BaseModel):
             "port": str(self.port),
             "active": "YES" if self.active else "NO",
         }
+
+
+@dataclasses.dataclass
+class TaskContext:
+    """The context handed to a task body.
+
+    ``stub`` is an ``osirixgrpc`` OsiriXServiceStub connected to ``server``. The object fields
+    hold ``osirixgrpc`` references, filled by the context hooks according to the task type:
+    Database -> ``browser``, ``studies``, ``series`` (the browser selection); Image ->
+    ``viewer``, ``pix``; ROI -> ``viewer``, ``rois``; VRController -> ``vr_controller``.
+    Plugins may put anything else in ``extras``.
+    """
+
+    task: TaskSpec
+    server: str | None = None
+    connection: Any = None
+    run_id: str | None = None
+    args: list[str] = dataclasses.field(default_factory=list)
+    stub: Any = None
+    browser: Any = None
+    studies: list[Any] = dataclasses.field(default_factory=list)
+    series: list[Any] = dataclasses.field(default_factory=list)
+    viewer: Any = None
+    pix: Any = None
+    rois: list[Any] = dataclasses.field(default_factory=list)
+    vr_controller: Any = None
+    extras: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def pyosirix(self) -> Any:
+        """A pyosirix ``Osirix`` object bound to the same server (pyosirix must be installed)."""
+        try:
+            from osirix import osirix_utilities
+        except ImportError as exc:
+            raise ContextUnavailable("pyosirix is not installed for this interpreter - pip install pyosirix") from exc
+        if not self.server:
+            raise ContextUnavailable("no OsiriX server is known to this task")
+        host, _, port = self.server.rpartition(":")
+        service = osirix_utilities.OsirixService(domain=host or "127.0.0.1", port=int(port))
+        service.start_service()
+        return osirix_utilities.Osirix(service)
+
+    def close(self) -> None:
+        """Close the connection."""
+        if self.connection is not None:
+            self.connection.close()

@@ -8,6 +8,7 @@ than silently ignored.
 from __future__ import annotations
 
 import difflib
+import importlib
 import importlib.util
 import sys
 from dataclasses import dataclass, field
@@ -23,6 +24,10 @@ __all__ = ["ENTRY_POINT_GROUP", "PluginSet", "load_plugins"]
 
 ENTRY_POINT_GROUP = "osirix_tasks"
 BUILTIN = "builtin"
+#: Our own behaviour, written as plugins of our own hooks (datasette's DEFAULT_PLUGINS): the builtin
+#: tasks, and the context every task receives. Named, not imported, so this module stays below them.
+DEFAULT_TASKS = "osirix_tasks.builtin.default_tasks"
+DEFAULT_CONTEXT = "osirix_tasks.builtin.default_context"
 
 
 @dataclass
@@ -52,23 +57,22 @@ def load_plugins(
     """
     plugins = PluginSet(_new_manager())
     blocked = set(disabled)
+    known = {BUILTIN}
     if BUILTIN not in blocked:
-        from .builtin import default_tasks
-
-        plugins.manager.register(default_tasks, name=BUILTIN)
+        plugins.manager.register(importlib.import_module(DEFAULT_TASKS), name=BUILTIN)
         plugins.origins[BUILTIN] = "builtin"
     if with_context:
-        from .builtin import default_context
-
-        plugins.manager.register(default_context, name="builtin-context")
+        plugins.manager.register(importlib.import_module(DEFAULT_CONTEXT), name="builtin-context")
     if plugins_dir is not None and plugins_dir.is_dir():
         for path in sorted(plugins_dir.glob("*.py")):
             name = f"plugins/{path.name}"
+            known.update((name, path.stem))
             if name in blocked or path.stem in blocked:
                 continue
             _register_file(plugins, name, path)
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         dist = entry.dist.name if entry.dist is not None else entry.name
+        known.update((entry.name, dist))
         if entry.name in blocked or dist in blocked:
             continue
         origin = f"pack {dist}"
@@ -82,6 +86,13 @@ def load_plugins(
             continue
         if _check_hooks(plugins, f"pack:{entry.name}", label, fix):
             plugins.origins[f"pack:{entry.name}"] = origin
+    for name in sorted(blocked - known):
+        close = difflib.get_close_matches(name, sorted(known), n=1)
+        plugins.problems.append(
+            f"settings: disabled_packs names {name!r}, which is neither an installed pack nor a local plugin"
+            + (f" (did you mean {close[0]!r}?)" if close else "")
+            + " - remove it or fix its spelling"
+        )
     return plugins
 
 

@@ -48,6 +48,16 @@ def phantom_dir() -> Path:
     return SHARED_PHANTOM
 
 
+@pytest.fixture(scope="session")
+def phantom_planes(phantom_dir: Path) -> list[Any]:
+    """The phantom's files read with pydicom, in OsiriX's plane order: ascending along the slice normal
+    (row direction x column direction = -x for this sagittal series), so descending x."""
+    import pydicom
+
+    files = [pydicom.dcmread(p) for p in phantom_dir.glob("*.dcm")]
+    return sorted(files, key=lambda d: -float(d.ImagePositionPatient[0]))
+
+
 @pytest.fixture
 def script(tmp_path: Path) -> Path:
     """A real Python script file."""

@@ -71,7 +71,7 @@ def test_console_script_and_module_entry_points(tmp_path: Path) -> None:
 
 
 def test_registry_path_precedence(tmp_path: Path, invoke: Invoke, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from osirix_tasks._paths import registry_path, user_config_dir
+    from osirix_tasks._support.paths import registry_path, user_config_dir
 
     monkeypatch.chdir(tmp_path)
     assert registry_path() == user_config_dir() / "tasks.toml"

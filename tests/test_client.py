@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +13,7 @@ from osirixgrpc import browsercontroller_pb2, types_pb2, viewercontroller_pb2
 from osirixgrpc.utilities_pb2 import Empty
 
 from osirix_tasks.client import Connection, NoServer, OsirixError, server_address
+from osirix_tasks.client.server_configs import free_port
 from osirix_tasks.testing import RunningHost, isolated_env, running_host
 
 
@@ -68,11 +72,17 @@ def test_server_discovery(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert server_address() == "127.0.0.1:6000"
 
 
-def test_discovery_takes_the_first_active_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_discovery_takes_the_server_pyosirix_takes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OSIRIX_TASKS_SERVER", raising=False)
-    with running_host(tmp_path, "--empty") as host:
+    first, second = free_port(), free_port()
+    with running_host(tmp_path, "--empty", ports=[first, second]) as host:
         for key, value in isolated_env(tmp_path).items():
             monkeypatch.setenv(key, value)
-        assert server_address() == f"127.0.0.1:{host.ports[0]}"
+        # pyosirix, unmodified, in a process with the same home: the last active entry
+        code = "import json, osirix; print(json.dumps(osirix.osirixgrpc_port_preference()))"
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=host.env(), timeout=60)
+        chosen_by_pyosirix = int(json.loads(done.stdout.strip().splitlines()[-1]))
+        assert chosen_by_pyosirix == second
+        assert server_address() == f"127.0.0.1:{chosen_by_pyosirix}"
         with Connection() as connection:
             assert connection.call("OsirixVersion", Empty()).version.startswith("osirix-tasks")

@@ -23,17 +23,8 @@ from osirix_tasks.server.protocol import RPC_NAMES, request_class, response_clas
 from osirix_tasks.testing import RunningHost
 
 VC = viewercontroller_pb2
-REF_TYPES = (
-    "BrowserController",
-    "ViewerController",
-    "VRController",
-    "DCMPix",
-    "ROI",
-    "ROIVolume",
-    "DicomImage",
-    "DicomSeries",
-    "DicomStudy",
-)
+#: The protocol's object references: every message of types.proto.
+REF_TYPES = frozenset(types_pb2.DESCRIPTOR.message_types_by_name)
 EXAMPLES = int(os.environ.get("OSIRIX_TASKS_FUZZ_EXAMPLES", "8"))
 UNKNOWN = "00000000-0000-0000-0000-000000000000"
 

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import site
 import subprocess
-import sys
 import textwrap
-import venv
 from pathlib import Path
 
 import pytest
 
+from osirix_tasks.testing.venvs import overlay_venv, pip_install_local
+
 REPO = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.slow
-
-
-def _site_packages(env_dir: Path) -> Path:
-    return next((env_dir / "lib").glob("python3*/site-packages"))
 
 
 @pytest.fixture(scope="module")
@@ -28,11 +22,7 @@ def pack_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A new venv that sees this environment's packages (osirix-tasks and its dependencies)
     through a .pth file, with the example pack and a broken pack pip-installed into it."""
     env_dir = tmp_path_factory.mktemp("packenv") / "venv"
-    venv.EnvBuilder(with_pip=False).create(env_dir)
-    parent_sites = [p for p in site.getsitepackages() if os.path.isdir(p)]
-    (_site_packages(env_dir) / "_parent_env.pth").write_text(
-        "".join(f"import site; site.addsitedir({p!r})\n" for p in parent_sites)
-    )
+    python = overlay_venv(env_dir)
     broken = tmp_path_factory.mktemp("broken-pack")
     (broken / "pyproject.toml").write_text(
         textwrap.dedent("""
@@ -49,24 +39,8 @@ def pack_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """)
     )
     (broken / "osirix_tasks_broken.py").write_text("raise ImportError('this pack is broken on purpose')\n")
-    python = env_dir / "bin" / "python"
     for source in (REPO / "plugins" / "example-pack", broken):
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "--python",
-                str(python),
-                "install",
-                "--quiet",
-                "--no-deps",
-                "--no-build-isolation",
-                "--no-index",
-                str(source),
-            ],
-            check=True,
-        )
+        pip_install_local(python, source)
     return env_dir
 
 

@@ -100,7 +100,10 @@ def test_pyosirix_drives_viewers_pixels_rois_and_3d(host: RunningHost) -> None:
         rows, columns, values = pix.get_roi_values(roi)
         pix.image = image + 1
         after = pix.image
-        ovals = [viewer.new_oval_roi((64, 64), 20, 10, idx=i, name="tumour") for i in (10, 11, 12)]
+        ovals = [viewer.new_oval_roi((64, 64), 20, 10, idx=i, name="oval") for i in (10, 11, 12)]
+        square = np.array([(50, 50), (70, 50), (70, 70), (50, 70)])
+        for i in (10, 11, 12):
+            viewer.new_polygon_roi(square, idx=i, name="tumour")
         vr = viewer.open_vr_viewer("MIP")
         volumes = vr.roi_volumes()
         result = {
@@ -122,4 +125,5 @@ def test_pyosirix_drives_viewers_pixels_rois_and_3d(host: RunningHost) -> None:
     assert result["count"] == 16 * 24 and result["roi_type"] == 20
     assert abs(result["oval_area"] - 3.14159 * 10 * 5 * 1.5 * 1.5 / 100) < 0.02
     assert result["mode"] == "MIP" and result["title"].startswith("3D Reconstruction: t1 axial demo")
-    assert result["volumes"] == ["tumour"] and result["after_close"] == 0
+    # ROIVolume.mm counts pencil, closed polygon and brush ROIs (not ovals), names in roiNames order.
+    assert result["volumes"] == ["tumour", "m"] and result["after_close"] == 0

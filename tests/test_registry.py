@@ -168,10 +168,12 @@ def test_toml_syntax_error_reports_line_and_column(tmp_path: Path) -> None:
     """,
     )
     with pytest.raises(RegistryError) as info:
-        load_registry(reg)
+        load_registry(reg, strict=True)
     message = str(info.value)
     assert message.startswith("tasks.toml:3:")
     assert "TOML syntax error" in message and "fix the syntax" in message
+    lenient = load_registry(reg)  # what listing uses: an empty registry that carries the problem
+    assert lenient.tasks == [] and [str(p) for p in lenient.problems] == [message]
 
 
 def test_all_problems_are_reported_at_once(tmp_path: Path, script: Path) -> None:

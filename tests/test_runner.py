@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from osirix_tasks.testing import Project
+from osirix_tasks.testing import Project, RunningHost
 from osirix_tasks.testing.project import output_text as text_of
 
 
@@ -39,6 +39,8 @@ def test_a_script_runs_as_the_plugin_runs_it(project: Project) -> None:
     assert env["PATH"].split(":")[0] == os.path.dirname(sys.executable)
     assert env["OSIRIX_TASKS_SERVER"] == "127.0.0.1:1" and env["OSIRIX_TASKS_RUN_ID"] == record["id"]
     assert env["HOME"] == str(project.root)
+    # The plugin's minimal environment; the two pyosirix-bridge variables appear because server 127.0.0.1:1 is not
+    # the one pyosirix would pick by itself (see test_run_pyosirix_server.py).
     assert not set(env) - {
         "HOME",
         "PATH",
@@ -52,7 +54,10 @@ def test_a_script_runs_as_the_plugin_runs_it(project: Project) -> None:
         "LANG",
         "LC_ALL",
         "LC_CTYPE",
+        "PYTHONPATH",
+        "OSIRIX_TASKS_PYOSIRIX_HOME",
     }
+    assert env["PYTHONPATH"].endswith("_pyosirix_site")
     assert "to stderr" in done.stderr and '"cwd"' in done.stdout
     assert record["status"] == "succeeded" and record["exit_code"] == 0 and record["pid"] > 0
     assert record["spec"]["location"] == str(script) and record["server"] == "127.0.0.1:1"
@@ -72,9 +77,13 @@ def test_stdout_and_stderr_are_kept_apart_in_arrival_order(project: Project) -> 
     project.cli("run", "interleave")
     [record] = project.runs()
     chunks = [c for c in project.output(record["id"])["output"] if c["stream"] != "system"]
-    assert [(c["stream"], c["text"]) for c in chunks] == [
-        (s, f"{s[3:]} {i}\n") for i in range(3) for s in ("stdout", "stderr")
-    ]
+    runs: list[tuple[str, str]] = []  # consecutive chunks of one stream joined: how they were split is not the point
+    for chunk in chunks:
+        if runs and runs[-1][0] == chunk["stream"]:
+            runs[-1] = (chunk["stream"], runs[-1][1] + chunk["text"])
+        else:
+            runs.append((chunk["stream"], chunk["text"]))
+    assert runs == [(s, f"{s[3:]} {i}\n") for i in range(3) for s in ("stdout", "stderr")]
     assert all(a["at"] <= b["at"] for a, b in zip(chunks, chunks[1:], strict=False))
 
 
@@ -359,3 +368,52 @@ def test_a_decorated_task_without_a_server_says_how_to_start_one(project: Projec
     assert done.returncode == 3
     assert "no active OsiriX server" in done.stderr and "osirix-tasks serve" in done.stderr
     assert "body ran" not in done.stdout
+
+
+def test_a_script_without_its_context_exits_3_with_one_line(project: Project) -> None:
+    project.script("needs_a_viewer", "import osirix_tasks\ncontext = osirix_tasks.context('Image')\nprint('body')\n")
+    done = project.cli("run", "needs_a_viewer")
+    assert done.returncode == 3, done.stderr
+    [record] = project.runs()
+    stderr = text_of(project.output(record["id"]), "stderr")
+    assert "Traceback" not in stderr and "body" not in text_of(project.output(record["id"]), "stdout")
+
+    [line] = stderr.strip().splitlines()
+    assert line.startswith("osirix-tasks: ") and "127.0.0.1:1" in line
+
+
+def test_a_registry_env_table_reaches_the_task(project: Project) -> None:
+    project.script("show_env", "import os; print(os.environ.get('MY_SETTING'), os.environ.get('HOME') is not None)\n")
+    with project.registry.open("a") as handle:  # the entry just written is the last table: add its env
+        handle.write('[task.env]\nMY_SETTING = "42"\n')
+    done = project.cli("run", "show_env")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "42 True"
+
+
+def test_a_bad_env_table_is_a_registry_problem(project: Project) -> None:
+    project.script("bad_env", "print(1)\n")
+    with project.registry.open("a") as handle:
+        handle.write('[task.env]\n"A=B" = "1"\n')
+    done = project.cli("tasks", "validate")
+    assert done.returncode == 1 and "field 'env'" in done.stderr and "'A=B'" in done.stderr
+
+
+def test_a_registry_name_for_a_decorated_function_wins(project: Project, host: RunningHost) -> None:
+    (project.root / "named_mod.py").write_text(
+        textwrap.dedent('''
+        from osirix_tasks import osirix_task
+
+        @osirix_task(type="Database", name="its own name")
+        def report(context):
+            """The function's own description."""
+            print("running as", context.task.name)
+    ''')
+    )
+    project.registry.write_text('[[task]]\nname = "renamed"\ntype = "Database"\nlocation = "named_mod:report"\n')
+    project.env["OSIRIX_TASKS_SERVER"] = host.address
+    shown = json.loads(project.cli("tasks", "show", "renamed", "--json", check=True).stdout)
+    assert [t["description"] for t in shown] == ["The function's own description."]
+    done = project.cli("run", "renamed")
+    assert done.returncode == 0, done.stderr
+    assert "running as renamed" in done.stdout

@@ -180,7 +180,11 @@ def test_corrupt_server_configs_is_a_clear_error(tmp_path: Path) -> None:
     (folder / "server_configs.json").write_text('[\n  {"ipaddress": "127.0.0.1", "port": "1"\n')
     done = cli(tmp_path, "servers", "list")
     assert done.returncode == 1
-    assert "server_configs.json:3:1: JSON syntax error" in done.stderr and "restore" in done.stderr
+    assert "server_configs.json:3:1: JSON syntax error" in done.stderr
+    assert "restore" not in done.stderr  # no backup: no hint to restore one
+    (folder / "server_configs.json.bak").write_text("[]")
+    hinted = cli(tmp_path, "servers", "list")
+    assert hinted.returncode == 1 and "'osirix-tasks servers restore'" in hinted.stderr
 
 
 def test_stale_uid_types_do_not_mix(tmp_path: Path) -> None:

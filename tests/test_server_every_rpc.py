@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import osirixgrpc  # noqa: F401
 import pytest
-from osirixgrpc import osirix_pb2_grpc
+from osirixgrpc import osirix_pb2_grpc, types_pb2
 from osirixgrpc.utilities_pb2 import Empty
 
 from osirix_tasks.server.protocol import RPC_NAMES, request_class
 from osirix_tasks.testing import RunningHost
 
-REF_TYPES = {
-    "BrowserController",
-    "ViewerController",
-    "VRController",
-    "DCMPix",
-    "ROI",
-    "ROIVolume",
-    "DicomImage",
-    "DicomSeries",
-    "DicomStudy",
-}
+#: The protocol's object references: every message of types.proto.
+REF_TYPES = frozenset(types_pb2.DESCRIPTOR.message_types_by_name)
 
 
 def test_the_servicer_covers_the_stubs_contract() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from osirixgrpc import dcmpix_pb2, utilities_pb2, viewercontroller_pb2
 
-from osirix_tasks.builtin.image_smooth import gaussian_smooth
+from osirix_tasks.builtin.smoothing import gaussian_smooth
 from osirix_tasks.client import Connection
 from osirix_tasks.server.demo import _uid as demo_uid
 from osirix_tasks.testing import RunningHost

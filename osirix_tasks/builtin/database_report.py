@@ -6,7 +6,7 @@ from typing import Any
 
 from ..client import check
 from ..decorators import osirix_task
-from ..run.context import TaskContext
+from ..model import TaskContext
 
 
 @osirix_task(type="Database", name="Selection report")

@@ -11,10 +11,9 @@ from typing import Any
 from osirixgrpc import utilities_pb2
 
 from ..client import Connection
-from ..errors import ContextUnavailable, OsirixError, OsirixTasksError
+from ..errors import ContextUnavailable, OsirixError, OsirixTasksError, OsirixUnreachable
 from ..hookspecs import hookimpl
-from ..model import TaskSpec, TaskType
-from ..run.context import TaskContext
+from ..model import TaskContext, TaskSpec, TaskType
 
 _EMPTY = utilities_pb2.Empty()
 
@@ -22,6 +21,8 @@ _EMPTY = utilities_pb2.Empty()
 def _frontmost_viewer(context: TaskContext) -> Any:
     try:
         return context.connection.call("OsirixFrontmostViewer", _EMPTY).viewer_controller
+    except OsirixUnreachable:
+        raise
     except OsirixError:
         raise ContextUnavailable(
             f"'{context.task.name}' works on the frontmost 2D viewer and none is open - open a series in a 2D viewer "
@@ -55,6 +56,8 @@ def _roi(context: TaskContext) -> None:
 def _vr(context: TaskContext) -> None:
     try:
         context.vr_controller = context.connection.call("OsirixFrontmostVRController", _EMPTY).vr_controller
+    except OsirixUnreachable:
+        raise
     except OsirixError:
         raise ContextUnavailable(
             f"'{context.task.name}' works on the frontmost 3D window and none is open - open one from a 2D viewer "
@@ -73,7 +76,7 @@ FILL: dict[TaskType, Callable[[TaskContext], None]] = {
 
 @hookimpl(tryfirst=True)
 def osirix_tasks_context(context: TaskContext, task: TaskSpec) -> None:
-    """Connect (server from the environment, else the first active server) and fill by task type."""
+    """Connect (server from the environment, else the last active server, as pyosirix) and fill by task type."""
     try:
         context.connection = Connection(context.server)
     except OsirixTasksError as exc:  # NoServer or a broken server_configs.json
@@ -82,6 +85,11 @@ def osirix_tasks_context(context: TaskContext, task: TaskSpec) -> None:
     context.stub = context.connection.stub
     try:
         FILL[task.type](context)
+    except OsirixUnreachable:
+        raise ContextUnavailable(
+            f"no OsiriX answers at {context.server} - start OsiriX with the OsiriXgrpc plugin (or the embedded one: "
+            "'osirix-tasks serve'), or run the task with --server PORT of one that runs"
+        ) from None
     except OsirixError as exc:
         raise ContextUnavailable(f"OsiriX at {context.server} answered: {exc}") from None
 

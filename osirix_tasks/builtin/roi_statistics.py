@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from osirixgrpc import dcmpix_pb2
-
 from ..client import check
 from ..decorators import osirix_task
-from ..run.context import TaskContext
+from ..model import TaskContext
 
 
 @osirix_task(type="ROI", name="ROI statistics")
 def roi_statistics(context: TaskContext) -> None:
     """Print area, mean, standard deviation, min and max of each selected ROI."""
+    from osirixgrpc import dcmpix_pb2
+
     stub = context.stub
     for roi in context.rois:
         name = check(stub.ROIName(roi), "ROIName").name

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from osirixgrpc import vrcontroller_pb2
-
 from ..client import check
 from ..decorators import osirix_task
-from ..run.context import TaskContext
+from ..model import TaskContext
 
 
 @osirix_task(type="VRController", name="Toggle VR/MIP")
 def toggle_render_mode(context: TaskContext) -> None:
     """Switch the 3D window's rendering mode: VR becomes MIP, MIP becomes VR."""
+    from osirixgrpc import vrcontroller_pb2
+
     stub = context.stub
     vr = context.vr_controller
     current = check(stub.VRControllerRenderingMode(vr), "VRControllerRenderingMode").rendering_mode

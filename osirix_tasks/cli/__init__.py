@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from .. import __version__
 from ..errors import OsirixTasksError
 from ._common import AppState, report_error
 
@@ -32,6 +33,34 @@ COMMANDS = {
     "servers": "servers_cmd:servers",
     "select": "host_cmd:select",
     "open": "host_cmd:open_",
+    "db": "db_cmd:db",
+    "roi": "roi_cmd:roi",
+    "interpreters": "interpreters_cmd:interpreters",
+    "new-pack": "newpack_cmd:new_pack",
+    "ui": "ui_cmd:ui",
+}
+
+
+#: command name -> the first line of its help, for ``--help`` without importing every command
+#: (a test checks each against the command's own docstring).
+SUMMARIES = {
+    "tasks": "Manage the task registry (tasks.toml).",
+    "menu": 'Show the "gRPC Tasks" menus as OsiriX\'s toolbars group them.',
+    "run": "Run the task NAME (arguments after -- go to the task).",
+    "cancel": "Stop a run and everything it started (SIGTERM, then SIGKILL after the grace period).",
+    "runs": "The run history: status, exit code, duration.",
+    "console": "Show a run's output (the latest run by default): stdout, stderr in red.",
+    "demo": "Start the embedded OsiriX with demo data and run one builtin task of each type on it.",
+    "serve": "Run an embedded OsiriX: the OsiriXgrpc protocol over a DICOM database, and its web UI.",
+    "import": "Import DICOM files and folders into the database.",
+    "servers": "Configure the OsiriXgrpc servers (server_configs.json, in the plugin's format).",
+    "select": "Set the browser selection, or the selected ROIs, in the running embedded OsiriX.",
+    "open": "Open a 2D viewer on a series in the running embedded OsiriX (it becomes frontmost), and/or a 3D window.",
+    "db": "List the database of a running OsiriX (real or embedded).",
+    "roi": "List, draw, select and delete ROIs of the frontmost 2D viewer.",
+    "interpreters": "The Python interpreters of the registry's tasks, and installing osirix-tasks into one.",
+    "new-pack": "Create a pip-installable task pack NAME, with one task of each type and its tests.",
+    "ui": "Open the web UI of the running embedded OsiriX (starting one in the background if none runs).",
 }
 
 
@@ -40,6 +69,18 @@ class LazyGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            summary = SUMMARIES.get(name)
+            if summary is None:
+                command = self.get_command(ctx, name)
+                summary = command.get_short_help_str(formatter.width) if command is not None else ""
+            rows.append((name, summary))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = COMMANDS.get(cmd_name)
@@ -65,7 +106,7 @@ class LazyGroup(click.Group):
     default=None,
     help="tasks.toml to use (default: $OSIRIX_TASKS_REGISTRY, ./tasks.toml, the user config dir).",
 )
-@click.version_option(package_name="osirix-tasks")
+@click.version_option(version=__version__, prog_name="osirix-tasks")
 @click.pass_context
 def cli(ctx: click.Context, registry: str | None) -> None:
     """Write, share, run and test scripts for the OsiriX DICOM viewer."""

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from .._paths import registry_path
+from ..contract import Env
 from ..errors import OsirixTasksError
-from ..model import TaskType
 
 if TYPE_CHECKING:
     from ..catalog import Catalog
+    from ..model import TaskType
     from ..registry import Registry
 
 
@@ -22,7 +23,11 @@ class AppState:
     """What the top-level options chose; commands load what they need from it lazily."""
 
     def __init__(self, registry: str | None):
+        from .._support.paths import registry_path  # platformdirs: not needed for --help
+
         self.registry_path: Path = registry_path(registry)
+        #: Whether the user named the registry (--registry or $OSIRIX_TASKS_REGISTRY), rather than the default.
+        self.registry_named = bool(registry or os.environ.get(Env.REGISTRY))
 
     def registry(self) -> Registry:
         """The registry, with its problems collected (a syntax error raises RegistryError)."""
@@ -73,6 +78,8 @@ class TaskTypeParam(click.ParamType):
     name = "type"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> TaskType:
+        from ..model import TaskType
+
         try:
             return TaskType.parse(value)
         except ValueError as exc:

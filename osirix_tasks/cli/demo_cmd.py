@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import click
 from osirixgrpc import utilities_pb2, viewercontroller_pb2
 
+from .._support.paths import user_data_dir
 from ..catalog import Catalog
 from ..client import Connection
 from ..client.server_configs import free_port
@@ -23,9 +24,9 @@ from ..errors import ControlError, OsirixTasksError
 from ..model import TaskSpec, TaskType
 from ..run.runner import plan_run, start_run
 from ..run.store import RunStore
-from ..server.control import HostInfo, ask, live_hosts
-from ..server.control_protocol import Open, Select, SelectRois, Status
-from ..server.demo import SLICES
+from ..server.control import HostInfo, ask, live_hosts, send
+from ..server.control_protocol import Import, Open, Select, SelectRois, Status
+from ..server.demo import SLICES, demo_folder
 from ..server.demo import _uid as demo_uid
 from ..server.spawn import spawn_host
 from ._common import AppState, pass_state
@@ -61,8 +62,13 @@ def _host(keep: bool) -> Iterator[tuple[int, HostInfo]]:
 
 
 def _prepare(connection: Connection, host: HostInfo) -> None:
-    """What a user does in OsiriX before running tasks of each type."""
-    ask(host, Select(studies=[demo_uid("study")]))
+    """What a user does in OsiriX before running tasks of each type (importing the demo series first
+    when the running host's database does not have it)."""
+    if not send(host, Select(studies=[demo_uid("study")])).ok:
+        folder = demo_folder(user_data_dir())
+        click.echo(f"The running embedded OsiriX does not have the demo study: importing it from {folder}")
+        ask(host, Import(paths=[str(folder)], copy_files=True))
+        ask(host, Select(studies=[demo_uid("study")]))
     ask(host, Open(series=demo_uid("series")))
     viewer = connection.call("OsirixFrontmostViewer", utilities_pb2.Empty()).viewer_controller
     middle = SLICES // 2

@@ -11,13 +11,35 @@ from ._hosts import SERVER_OPTION_HELP, pick_host
 
 
 @click.command("open")
-@click.argument("series_uid")
+@click.argument("series_uid", required=False)
 @click.option("--frames", type=int, default=1, help="Open as a 4D viewer repeating the series this many times.")
+@click.option(
+    "--3d",
+    "mode",
+    type=click.Choice(["VR", "MIP"], case_sensitive=False),
+    default=None,
+    help="Open a 3D window (volume rendering or MIP) on the viewer just opened, or else on the frontmost one.",
+)
 @click.option("--server", default=None, help=SERVER_OPTION_HELP)
-def open_(series_uid: str, frames: int, server: str | None) -> None:
-    """Open a 2D viewer on a series in the running embedded OsiriX (it becomes frontmost)."""
-    host, port = pick_host(server)
-    click.echo(f"127.0.0.1:{port}: " + ask(host, Open(series=series_uid, frames=frames)).message)
+def open_(series_uid: str | None, frames: int, mode: str | None, server: str | None) -> None:
+    """Open a 2D viewer on a series in the running embedded OsiriX (it becomes frontmost), and/or a 3D window.
+
+    With only --3d, the 3D window opens on the frontmost viewer of any OsiriX (real or embedded).
+    """
+    if series_uid is None and mode is None:
+        fail("say what to open: SERIES_UID (a 2D viewer), --3d VR|MIP (a 3D window), or both", code=2)
+    if series_uid is not None:
+        host, port = pick_host(server)
+        click.echo(f"127.0.0.1:{port}: " + ask(host, Open(series=series_uid, frames=frames)).message)
+        server = str(port)
+    if mode is not None:
+        from ..client import Connection
+        from ..client.viewer_tools import open_3d
+
+        with Connection(server) as connection:
+            vr = open_3d(connection, mode.upper())
+            title = connection.call("VRControllerTitle", vr).title
+            click.echo(f"{connection.address}: opened a {mode.upper()} window: {title}")
 
 
 @click.command()

@@ -1,96 +1,196 @@
-"""``osirix-tasks run`` and ``cancel``: start a registered task for real, or stop one."""
+"""``osirix-tasks run`` and ``cancel``: start a registered task for real, or stop one.
+
+When a host of ours serves the OsiriX server the task will talk to, the host starts and supervises
+the run (everything is imported there already; decorated tasks start on a warm launcher) and its
+output is streamed back here; Ctrl-C cancels it there. Otherwise (real OsiriX, or no server) this
+process supervises the run itself. Either way the run is recorded in the same store, the same way.
+
+Imports are kept to what each path needs: the host path does not load the catalog or the plugins.
+"""
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import threading
+from dataclasses import dataclass
+from typing import Any
 
 import click
 
-from ..client.discovery import server_address
-from ..contract import exit_code_of
+from ..contract import INHERITED, exit_code_of
 from ..errors import NoServer, OsirixTasksError
-from ..model import TaskType
-from ..run.runner import cancel_run, plan_run, start_run
-from ..run.store import STDERR, SYSTEM, RunStore
-from ._common import TASK_TYPE, AppState, pass_state, warning
+from ._common import AppState, pass_state, warning
+
+#: The stream number a host uses for the frame that carries the run's id.
+_RUN_ID_STREAM = -1
 
 
 def echo_output(stream: int, text: str) -> None:
-    """Show a run's output live: stdout as is, stderr in red, the runner's lines dimmed."""
-    if stream == SYSTEM:
-        click.echo(click.style(text, dim=True), nl=False, err=True)
-    elif stream == STDERR:
-        click.echo(click.style(text, fg="red"), nl=False, err=True)
-    else:
-        click.echo(text, nl=False)
-    sys.stdout.flush()
+    """Show a run's output live: stdout as is, stderr in red, the runner's lines dimmed.
+
+    Once stdout is closed (``osirix-tasks run ... | head``) output goes nowhere, quietly: the run
+    goes on and is kept in the store.
+    """
+    from ..run.streams import STDERR, SYSTEM
+
+    try:
+        if stream == SYSTEM:
+            click.echo(click.style(text, dim=True), nl=False, err=True)
+        elif stream == STDERR:
+            click.echo(click.style(text, fg="red"), nl=False, err=True)
+        else:
+            click.echo(text, nl=False)
+            sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def _caller_environ() -> dict[str, str]:
+    return {k: os.environ[k] for k in ("HOME", "PWD", *INHERITED) if k in os.environ}
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
 @click.argument("name")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-@click.option("--type", "kind", type=TASK_TYPE, default=None, help="The task's type, if the name is ambiguous.")
+@click.option("--type", "kind", default=None, help="The task's type, if the name is ambiguous.")
 @click.option(
     "--server",
     default=None,
-    help="OsiriX server port or host:port (default: $OSIRIX_TASKS_SERVER, else the first active server).",
+    help="OsiriX server: PORT or 127.0.0.1:PORT (default: $OSIRIX_TASKS_SERVER, else the last active server "
+    "of server_configs.json, as pyosirix chooses).",
 )
-@click.option("--background", is_flag=True, help="Return the run id at once; a detached supervisor captures it.")
+@click.option("--background", is_flag=True, help="Return the run id at once; the run goes on without this command.")
 @click.option("--timeout", type=float, default=None, help="Stop the run after this many seconds.")
 @pass_state
 def run(
     state: AppState,
     name: str,
     args: tuple[str, ...],
-    kind: TaskType | None,
+    kind: str | None,
     server: str | None,
     background: bool,
     timeout: float | None,
 ) -> None:
     """Run the task NAME (arguments after -- go to the task)."""
-    catalog = state.catalog(warn=False)
-    found = catalog.find(name, kind)
-    if not found:
-        broken = [p for p in catalog.problems if f"task '{name}'" in p]
-        if broken:
-            raise OsirixTasksError(f"task '{name}' cannot run: " + "; ".join(broken))
-        of_type = f" of type {kind.value}" if kind else ""
-        raise OsirixTasksError(f"no task named {name!r}{of_type} - see 'osirix-tasks tasks list'")
-    if len(found) > 1:
-        kinds = ", ".join(e.spec.type.value for e in found)
-        raise OsirixTasksError(f"{len(found)} tasks are named {name!r} ({kinds}) - add --type")
-    spec = found[0].spec
+    from ..client.discovery import parse_address, server_address
+    from ..server.control import host_serving
+
     try:
         address: str | None = server_address(server)
     except NoServer as exc:
         warning(f"{exc}; starting the task without one")
         address = None
-    store = RunStore()
-    plan = plan_run(
-        spec,
-        server=address,
-        args=list(args),
-        registry=state.registry_path,
-        plugins=catalog.plugins,
-        timeout=timeout,
-        background=background,
-    )
-    record = start_run(plan, store, echo=None if background else echo_output)
-    if background:
-        click.echo(record.id)
+    host = host_serving(parse_address(address)[1]) if address else None
+    asked = _Asked(name, list(args), kind, address, background, timeout)
+    if host is not None:
+        _run_on_host(host, state, asked)
         return
-    summary = f"run {record.id}: {record.status}"
-    if record.duration is not None:
-        summary += f" in {record.duration:.2f} s"
+    _run_here(state, asked)
+
+
+def _finish(record: dict[str, Any], store_path: object) -> None:
+    summary = f"run {record['id']}: {record['status']}"
+    if record.get("duration") is not None:
+        summary += f" in {record['duration']:.2f} s"
     click.echo(
-        click.style(summary + f" - output kept in {store.path} ('osirix-tasks console {record.id}')", dim=True),
+        click.style(summary + f" - output kept in {store_path} ('osirix-tasks console {record['id']}')", dim=True),
         err=True,
     )
     sys.exit(
         exit_code_of(
-            exit_code=record.exit_code, signal=record.signal, timed_out=record.timed_out, cancelled=record.cancelled
+            exit_code=record["exit_code"],
+            signal=record["signal"],
+            timed_out=bool(record["timed_out"]),
+            cancelled=bool(record["cancelled"]),
         )
     )
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """What the command line asked for."""
+
+    name: str
+    args: list[str]
+    kind: str | None
+    address: str | None
+    background: bool
+    timeout: float | None
+
+
+def _run_on_host(host: Any, state: AppState, asked: _Asked) -> None:
+    from .._support.paths import run_store_path
+    from ..server.control import ask, send, stream
+    from ..server.control_protocol import CancelRun, OutputFrame, StartRun
+
+    store = run_store_path()
+    request = StartRun(
+        name=asked.name,
+        type=asked.kind,
+        args=asked.args,
+        server=asked.address,
+        timeout=asked.timeout,
+        background=asked.background,
+        registry=str(state.registry_path),
+        store=str(store),
+        environ=_caller_environ(),
+    )
+    if asked.background:
+        click.echo(ask(host, request).message)
+        return
+    run_id: list[str] = []
+
+    def on_interrupt(signum: int, frame: Any) -> None:  # cancel it there; the stream tells how it ended
+        if run_id:
+            cancel = CancelRun(run_id=run_id[0], store=str(store))
+            threading.Thread(target=send, args=(host, cancel), daemon=True).start()
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        for frame in stream(host, request):
+            if isinstance(frame, OutputFrame):
+                if frame.stream == _RUN_ID_STREAM:
+                    run_id.append(frame.text)
+                else:
+                    echo_output(frame.stream, frame.text)
+                continue
+            if not frame.ok:
+                raise OsirixTasksError(frame.message)
+            _finish(frame.data["record"], store)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _run_here(state: AppState, asked: _Asked) -> None:
+    from ..model import TaskType
+    from ..run.runner import plan_run, start_run
+    from ..run.store import RunStore
+
+    try:
+        task_type = TaskType.parse(asked.kind) if asked.kind else None
+    except ValueError as exc:
+        raise OsirixTasksError(str(exc)) from None
+    catalog = state.catalog(warn=False)
+    spec = catalog.resolve(asked.name, task_type).spec
+    store = RunStore()
+    plan = plan_run(
+        spec,
+        server=asked.address,
+        args=asked.args,
+        registry=state.registry_path,
+        plugins=catalog.plugins,
+        timeout=asked.timeout,
+        background=asked.background,
+    )
+    record = start_run(plan, store, echo=None if asked.background else echo_output)
+    if asked.background:
+        click.echo(record.id)
+        return
+    _finish(record.to_json(), store.path)
 
 
 @click.command()
@@ -98,5 +198,8 @@ def run(
 @click.option("--grace", type=float, default=5.0, help="Seconds between SIGTERM and SIGKILL.")
 def cancel(run_id: str, grace: float) -> None:
     """Stop a run and everything it started (SIGTERM, then SIGKILL after the grace period)."""
+    from ..run.runner import cancel_run
+    from ..run.store import RunStore
+
     record = cancel_run(RunStore(), run_id, grace=grace)
     click.echo(f"run {record.id}: {record.status}")

@@ -7,11 +7,12 @@ import signal
 import sys
 import threading
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
 from .. import __version__
-from .._paths import user_data_dir
+from .._support.paths import registry_path, user_data_dir
 from ..client.server_configs import read_servers
 from ..errors import PortUnavailable, ServerConfigError
 from ..server.database import Database
@@ -20,7 +21,10 @@ from ..server.host import Host, database_folder
 from ..server.importer import ImportSummary, import_paths
 from ..server.spawn import READY_LINE
 from ..server.state import OsirixState
-from ._common import fail, warning
+from ._common import AppState, fail, warning
+
+if TYPE_CHECKING:
+    from ..web import WebServer
 
 DEFAULT_PORT = 50051
 
@@ -72,11 +76,36 @@ def default_ports() -> list[int]:
     type=click.Path(exists=True),
     help="Import this DICOM file or folder first (repeatable).",
 )
+@click.option(
+    "--web-port",
+    type=int,
+    default=0,
+    show_default="a free port",
+    help="Port on 127.0.0.1 of the web UI (the page with the plugin's windows, the database and the viewers).",
+)
+@click.option("--no-web", is_flag=True, help="Do not serve the web UI.")
+@click.option(
+    "--registry",
+    "web_registry",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="tasks.toml the web UI shows, edits and runs (default: the top-level --registry choice).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log every server event.")
+@click.pass_context
 def serve(
-    ports: tuple[int, ...], database: str | None, empty: bool, demo: bool, imports: tuple[str, ...], verbose: bool
+    ctx: click.Context,
+    ports: tuple[int, ...],
+    database: str | None,
+    empty: bool,
+    demo: bool,
+    imports: tuple[str, ...],
+    web_port: int,
+    no_web: bool,
+    web_registry: str | None,
+    verbose: bool,
 ) -> None:
-    """Run an embedded OsiriX: the OsiriXgrpc protocol over a DICOM database."""
+    """Run an embedded OsiriX: the OsiriXgrpc protocol over a DICOM database, and its web UI."""
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -107,6 +136,9 @@ def serve(
             host.shutdown()
             raise
     host.open_control_channel()
+    web = None
+    if not no_web:
+        web = _start_web(ctx, host, web_port, web_registry)
     studies, series, images = db.counts()
     click.echo(
         f"Embedded OsiriX (osirix-tasks {__version__}): database {db.folder} "
@@ -114,12 +146,31 @@ def serve(
     )
     for port in host.ports():
         click.echo(f"Listening on 127.0.0.1:{port}")
+    if web is not None:
+        click.echo(f"Web UI: {web.url}")
     sys.stdout.flush()  # the ports before the ready line, also when stdout is a file
     click.echo(READY_LINE, err=True)
     while not stop.is_set() and not host.stopped.is_set():
         stop.wait(0.5)
+    if web is not None:
+        web.stop()
     host.shutdown()
     click.echo("Stopped.", err=True)
+
+
+def _start_web(ctx: click.Context, host: Host, port: int, registry: str | None) -> WebServer:
+    """Serve the web UI for ``host``; the registry is ``--registry`` of serve, else the top-level choice."""
+    from ..web import start_web
+
+    state = ctx.find_object(AppState)
+    path = registry_path(registry) if registry else (state.registry_path if state else registry_path(None))
+    try:
+        web = start_web(host, path, port=port)
+    except PortUnavailable:
+        host.shutdown()
+        raise
+    host.set_web(web.info())
+    return web
 
 
 @click.command("import")
@@ -132,3 +183,5 @@ def import_(paths: tuple[str, ...], database: str | None, link: bool) -> None:
     summary = import_with_progress(db, list(paths), not link, "Importing")
     db.close()
     click.echo(f"{summary}")
+    if summary.imported + summary.already_present == 0:  # nothing usable: say why (the summary lists each file)
+        fail("nothing was imported - the files above were skipped; give DICOM files, folders or a DICOMDIR")

@@ -138,7 +138,7 @@ def stop_server(port: int) -> None:
 @servers.command("restore")
 def restore_servers() -> None:
     """Put server_configs.json.bak back in place of a damaged server_configs.json."""
-    from .._atomic import restore_backup
+    from .._support.atomic import restore_backup
 
     path = config_path()
     backup = path.with_name(path.name + ".bak")

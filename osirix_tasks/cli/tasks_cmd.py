@@ -9,8 +9,6 @@ import click
 from pydantic import ValidationError
 
 from ..model import TaskSpec, TaskType, default_interpreter
-from ..registry import RegistryError, add_tasks, problems_of, remove_task
-from ..registry.script_configs import export_script_configs, read_script_configs
 from ._common import TASK_TYPE, AppState, emit_json, fail, pass_state, warning
 
 
@@ -82,6 +80,8 @@ def add(
     timeout: float | None,
 ) -> None:
     """Register the script PATH."""
+    from ..registry import RegistryError, add_tasks, problems_of
+
     location = os.path.abspath(os.path.expanduser(path))
     fields = {
         "location": location,
@@ -114,6 +114,8 @@ def add(
 @pass_state
 def remove(state: AppState, name: str, kind: TaskType | None) -> None:
     """Remove a task from the registry (the file keeps its other entries and comments)."""
+    from ..registry import remove_task
+
     removed = remove_task(state.registry_path, name, kind)
     click.echo(f"Removed '{name}' ({removed.get('type')}) from {state.registry_path}")
 
@@ -124,6 +126,12 @@ def remove(state: AppState, name: str, kind: TaskType | None) -> None:
 def validate(state: AppState, as_json: bool) -> None:
     """Check the registry and every task source; exit 1 if anything is wrong."""
     catalog = state.catalog(warn=False)
+    if state.registry_named and not state.registry_path.exists():
+        catalog.problems.insert(
+            0,
+            f"{state.registry_path}: no such file - the registry you named does not exist (an empty one was used); "
+            "fix the path, or create it with 'osirix-tasks tasks add'",
+        )
     if as_json:
         emit_json({"registry": str(state.registry_path), "tasks": len(catalog.entries), "problems": catalog.problems})
     else:
@@ -140,6 +148,9 @@ def validate(state: AppState, as_json: bool) -> None:
 @pass_state
 def import_scripts(state: AppState, file: str) -> None:
     """Add the scripts of OsiriXgrpc's script_configs.json FILE to the registry."""
+    from ..registry import add_tasks
+    from ..registry.script_configs import read_script_configs
+
     specs = read_script_configs(file)
     add_tasks(state.registry_path, specs)
     click.echo(f"Imported {len(specs)} task(s) from {file} into {state.registry_path}")
@@ -150,9 +161,20 @@ def import_scripts(state: AppState, file: str) -> None:
 @pass_state
 def export_scripts(state: AppState, file: str) -> None:
     """Write the registry's script tasks to FILE in OsiriXgrpc's script_configs.json format."""
-    registry = state.registry()
+    from ..registry import load_registry
+    from ..registry.script_configs import export_script_configs
+    from ..registry.source import read_source
+
+    registry = load_registry(state.registry_path, strict=False)
+    read_source(state.registry_path)  # a registry that cannot be parsed exports nothing: the error says why
     for problem in registry.problems:
         warning(f"{problem} (entry not exported)")
+    for spec in registry.tasks:
+        if not spec.is_script:
+            warning(
+                f"task '{spec.name}' ({spec.type.value}) not exported: it is a decorated function ({spec.location}), "
+                "and OsiriXgrpc's script_configs.json lists script files only - run it with osirix-tasks"
+            )
     count = export_script_configs(registry, Path(file))
     click.echo(f"Exported {count} task(s) to {file}")
 
@@ -161,31 +183,17 @@ def export_scripts(state: AppState, file: str) -> None:
 @pass_state
 def restore(state: AppState) -> None:
     """Put tasks.toml.bak (the version before the last change) back in place of tasks.toml."""
-    from .._atomic import restore_backup
-    from ..registry import load_registry
+    from .._support.atomic import restore_backup
+    from ..registry.source import read_source
 
     backup = state.registry_path.with_name(state.registry_path.name + ".bak")
-    load_registry(backup)
+    read_source(backup)  # the backup must at least parse
     broken = restore_backup(state.registry_path)
     click.echo(f"Restored {state.registry_path} from {backup.name}; the replaced file is kept as {broken.name}")
 
 
 # The names of the first release, kept working (hidden from --help).
-tasks.add_command(
-    click.Command(
-        "import-plugin",
-        callback=import_scripts.callback,
-        params=import_scripts.params,
-        help=import_scripts.help,
-        hidden=True,
+for _old_name, _command in (("import-plugin", import_scripts), ("export-plugin", export_scripts)):
+    tasks.add_command(
+        click.Command(_old_name, callback=_command.callback, params=_command.params, help=_command.help, hidden=True)
     )
-)
-tasks.add_command(
-    click.Command(
-        "export-plugin",
-        callback=export_scripts.callback,
-        params=export_scripts.params,
-        help=export_scripts.help,
-        hidden=True,
-    )
-)

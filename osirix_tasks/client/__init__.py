@@ -6,8 +6,9 @@ Names are loaded on first use, so that ``osirix_tasks.client.discovery`` and
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._support.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from ..errors import NoServer, OsirixError
@@ -26,8 +27,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(home, __name__), name)
+__getattr__ = lazy_exports(__name__, _HOMES)

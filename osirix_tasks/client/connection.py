@@ -9,7 +9,7 @@ import grpc
 import osirixgrpc  # noqa: F401
 from osirixgrpc import osirix_pb2_grpc, types_pb2, utilities_pb2
 
-from ..errors import NoServer, OsirixError
+from ..errors import NoServer, OsirixError, OsirixUnreachable
 from ._status import check
 from .discovery import server_address
 from .options import CHANNEL_OPTIONS, IN_FLIGHT
@@ -59,7 +59,7 @@ class Connection:
         try:
             response = getattr(self.stub, rpc)(request)
         except grpc.RpcError as exc:
-            raise OsirixError(rpc, f"cannot reach OsiriX at {self.address}: {exc.code().name}") from None
+            raise OsirixUnreachable(rpc, f"cannot reach OsiriX at {self.address}: {exc.code().name}") from None
         return check(response, rpc)
 
     def pixels(self, pix: Any) -> np.ndarray:
@@ -85,7 +85,9 @@ class Connection:
         try:
             response = self._pixel_rpcs()[1](encode_set_image_request(pix, image))
         except grpc.RpcError as exc:
-            raise OsirixError("DCMPixSetImage", f"cannot reach OsiriX at {self.address}: {exc.code().name}") from None
+            raise OsirixUnreachable(
+                "DCMPixSetImage", f"cannot reach OsiriX at {self.address}: {exc.code().name}"
+            ) from None
         check(response, "DCMPixSetImage")
 
     @staticmethod

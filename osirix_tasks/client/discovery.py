@@ -6,7 +6,7 @@ import os
 
 from ..contract import Env
 from ..errors import BadAddress, NoServer
-from .server_configs import read_servers
+from .server_configs import last_active_port, read_servers
 
 __all__ = ["NoServer", "BadAddress", "parse_address", "server_address", "LOCAL_NAMES"]
 
@@ -37,18 +37,25 @@ def parse_address(text: str | int) -> tuple[str, int]:
 
 
 def server_address(explicit: str | int | None = None) -> str:
-    """``explicit`` (host:port or port), else $OSIRIX_TASKS_SERVER, else the first active server of
-    server_configs.json."""
+    """``explicit`` (host:port or port), else $OSIRIX_TASKS_SERVER, else the last active server of
+    server_configs.json.
+
+    The last, not the first: pyosirix connects to the last active entry, so a task that uses
+    pyosirix and one that uses osirix-tasks reach the same OsiriX without being told where.
+    """
     if explicit:
         host, port = parse_address(explicit)
         return f"{host}:{port}"
     env = os.environ.get(Env.SERVER)
     if env:
         return env
+    quick = last_active_port()
+    if quick is not None:
+        return f"127.0.0.1:{quick}"
     active = [s for s in read_servers() if s.active]
     if not active:
         raise NoServer(
             "no active OsiriX server: start OsiriX with the OsiriXgrpc plugin, or the embedded one "
             "with 'osirix-tasks serve', or set OSIRIX_TASKS_SERVER=127.0.0.1:PORT"
         )
-    return f"127.0.0.1:{active[0].port}"
+    return f"127.0.0.1:{active[-1].port}"

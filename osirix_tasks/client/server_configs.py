@@ -12,13 +12,14 @@ import json
 import socket
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-
-from .._atomic import write_atomic, writer_lock
-from .._paths import osirixgrpc_support_dir
+from .._support.atomic import restore_hint, write_atomic, writer_lock
+from .._support.paths import osirixgrpc_support_dir
 from ..errors import ServerConfigError, describe_validation_error
-from ..model import ServerSpec
+
+if TYPE_CHECKING:
+    from ..model import ServerSpec
 
 __all__ = [
     "ServerConfigError",
@@ -28,6 +29,7 @@ __all__ = [
     "update_servers",
     "port_is_listening",
     "free_port",
+    "last_active_port",
 ]
 
 FILE_NAME = "server_configs.json"
@@ -61,6 +63,10 @@ def port_is_listening(port: int, timeout: float = 0.3) -> bool:
 
 
 def _parse(path: Path) -> list[ServerSpec]:
+    from pydantic import ValidationError
+
+    from ..model import ServerSpec
+
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -69,13 +75,12 @@ def _parse(path: Path) -> list[ServerSpec]:
         data = json.loads(text) if text.strip() else []
     except json.JSONDecodeError as exc:
         raise ServerConfigError(
-            f"{path}:{exc.lineno}:{exc.colno}: JSON syntax error: {exc.msg} - fix it, or put the previous "
-            "version back with 'osirix-tasks servers restore'"
+            f"{path}:{exc.lineno}:{exc.colno}: JSON syntax error: {exc.msg} - fix it"
+            + restore_hint(path, "osirix-tasks servers restore")
         ) from None
     if not isinstance(data, list):
         raise ServerConfigError(
-            f"{path}: must be a JSON array of servers - put the previous version back with "
-            "'osirix-tasks servers restore'"
+            f"{path}: must be a JSON array of servers - fix it" + restore_hint(path, "osirix-tasks servers restore")
         )
     servers, problems, seen = [], [], set()
     for number, entry in enumerate(data, start=1):
@@ -115,6 +120,30 @@ def update_servers(
         if [s.to_plugin_json() for s in changed] != [s.to_plugin_json() for s in servers] or not path.exists():
             write_servers(changed, path)
         return changed
+
+
+def last_active_port(path: Path | None = None) -> int | None:
+    """The port pyosirix picks - the last entry marked active - when the file is exactly in the plugin's
+    format and that port answers; None otherwise (then :func:`read_servers` validates the file, says
+    what is wrong, and corrects stale flags). Read without pydantic: the quick path of ``run``."""
+    path = path or config_path()
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(entries, list):
+        return None
+    port = None
+    for entry in entries:
+        if not (isinstance(entry, dict) and set(entry) == {"ipaddress", "port", "active"}):
+            return None
+        if entry["ipaddress"] != "127.0.0.1" or entry["active"] not in ("YES", "NO"):
+            return None
+        if not (isinstance(entry["port"], str) and entry["port"].isdigit() and 0 < int(entry["port"]) < 65536):
+            return None
+        if entry["active"] == "YES":
+            port = int(entry["port"])
+    return port if port is not None and port_is_listening(port) else None
 
 
 def read_servers(path: Path | None = None, *, check_liveness: bool = True) -> list[ServerSpec]:

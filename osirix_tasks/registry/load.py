@@ -65,10 +65,16 @@ def load_registry(path: str | os.PathLike[str], *, strict: bool = False) -> Regi
     """Load and validate a tasks.toml.
 
     Every entry is checked; problems are collected in ``Registry.problems`` (raised together as
-    a RegistryError when ``strict``). A TOML syntax error always raises. A missing file is an
-    empty registry.
+    a RegistryError when ``strict``). A file that cannot be read or parsed at all (a TOML syntax
+    error) is an empty registry with that one problem, so builtin and pack tasks still list and
+    run; with ``strict`` it raises. A missing file is an empty registry.
     """
-    source = read_source(Path(path))
+    try:
+        source = read_source(Path(path))
+    except RegistryError as exc:
+        if strict:
+            raise
+        return Registry(path=Path(path), problems=list(exc.problems))
     registry = Registry(path=Path(path), _source=source)
     _load_settings(source, registry)
     _load_tasks(source, registry)
@@ -91,7 +97,10 @@ def load_registry(path: str | os.PathLike[str], *, strict: bool = False) -> Regi
 def load_settings(path: str | os.PathLike[str]) -> Registry:
     """Only the ``[settings]`` of a registry (its tasks are not read or validated): what a running
     task's process needs to load the same plugins, without the cost of checking every task."""
-    source = read_source(Path(path))
+    try:
+        source = read_source(Path(path))
+    except RegistryError as exc:  # a broken file: no settings (builtins and packs still run)
+        return Registry(path=Path(path), problems=list(exc.problems))
     registry = Registry(path=Path(path), _source=source)
     _load_settings(source, registry)
     return registry

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .._atomic import write_atomic
+from .._support.atomic import write_atomic
 from ..model import TaskSpec
 from .load import Registry
 from .problems import Problem, RegistryError, describe_error

@@ -7,6 +7,7 @@ from typing import Any
 
 import tomli
 
+from .._support.atomic import restore_hint
 from .problems import Problem, RegistryError
 from .spans import TableSpan, key_line, scan_tables
 
@@ -35,8 +36,8 @@ class Source:
                         None,
                         "",
                         None,
-                        f"TOML syntax error: {message} - fix the syntax there, or put the previous version "
-                        "back with 'osirix-tasks tasks restore'",
+                        f"TOML syntax error: {message} - fix the syntax there"
+                        + restore_hint(path, "osirix-tasks tasks restore"),
                     )
                 ]
             ) from None

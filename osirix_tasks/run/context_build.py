@@ -6,12 +6,11 @@ import os
 import sys
 from pathlib import Path
 
-from .._paths import registry_path
+from .._support.paths import registry_path
 from ..contract import Env
-from ..model import TaskSpec, TaskType
+from ..model import TaskContext, TaskSpec, TaskType
 from ..plugins import PluginSet, load_plugins
 from ..registry import load_settings
-from .context import TaskContext
 
 __all__ = ["task_plugins", "build_context", "script_context"]
 

@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,10 +29,20 @@ from ..contract import INHERITED, Env
 from ..errors import RunRefused
 from ..model import RunStatus, TaskSpec
 from ..plugins import PluginSet
+from .pyosirix_bridge import bridge_pyosirix
 from .store import RunRecord, RunStore, pid_alive
-from .supervise import GRACE_SECONDS, Echo, signal_group, supervise
+from .supervise import GRACE_SECONDS, GROUP_KILLED, Echo, end_group, group_alive, signal_group, supervise
 
-__all__ = ["RunPlan", "RunRefused", "plan_run", "start_run", "cancel_run", "GRACE_SECONDS"]
+__all__ = [
+    "RunPlan",
+    "RunRefused",
+    "base_environment",
+    "plan_run",
+    "record_run",
+    "start_run",
+    "cancel_run",
+    "GRACE_SECONDS",
+]
 
 #: The PATH the plugin gives a script, after the interpreter's own folder.
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
@@ -63,6 +74,19 @@ def _imports_osirix_tasks(interpreter: str, cwd: str) -> bool:
         return False
 
 
+def base_environment(interpreter: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment every run of ``interpreter`` starts from, as the plugin gives it: HOME, a PATH
+    with the interpreter's folder first, and the caller's :data:`~osirix_tasks.contract.INHERITED`."""
+    env = {
+        "HOME": environ.get("HOME", os.path.expanduser("~")),
+        "PATH": f"{os.path.dirname(interpreter)}:{SYSTEM_PATH}",
+    }
+    for name in INHERITED:
+        if name in environ:
+            env[name] = environ[name]
+    return env
+
+
 def plan_run(
     spec: TaskSpec,
     *,
@@ -72,8 +96,15 @@ def plan_run(
     plugins: PluginSet | None,
     timeout: float | None = None,
     background: bool = False,
+    environ: Mapping[str, str] | None = None,
 ) -> RunPlan:
-    """The command, working folder and environment of a run; RunRefused when it cannot start."""
+    """The command, working folder and environment of a run; RunRefused when it cannot start.
+
+    ``environ`` is the environment of whoever asked for the run (this process's by default): the
+    run gets its HOME and the variables of :data:`~osirix_tasks.contract.INHERITED`, whichever
+    process starts it.
+    """
+    environ = os.environ if environ is None else environ
     interpreter = spec.interpreter
     if not (os.path.isfile(interpreter) and os.access(interpreter, os.X_OK)):
         raise RunRefused(
@@ -89,7 +120,7 @@ def plan_run(
         command = [interpreter, "-u", spec.location, *arguments]
         cwd = os.path.dirname(spec.location)
     else:
-        cwd = str(registry.parent) if registry.parent.is_dir() else os.getcwd()
+        cwd = str(registry.parent) if registry.parent.is_dir() else environ.get("PWD", os.getcwd())
         if not _imports_osirix_tasks(interpreter, cwd):
             raise RunRefused(
                 f"task '{spec.name}' is a decorated task but {interpreter} cannot import osirix_tasks - "
@@ -112,29 +143,23 @@ def plan_run(
             "--",
             *arguments,
         ]
-    env = {
-        "HOME": os.environ.get("HOME", os.path.expanduser("~")),
-        "PATH": f"{os.path.dirname(interpreter)}:{SYSTEM_PATH}",
-        Env.TASK_NAME: spec.name,
-        Env.TASK_TYPE: spec.type.value,
-    }
+    env = base_environment(interpreter, environ)
+    env[Env.TASK_NAME] = spec.name
+    env[Env.TASK_TYPE] = spec.type.value
     if server:
         env[Env.SERVER] = server
-    for name in INHERITED:
-        if name in os.environ:
-            env[name] = os.environ[name]
+    env.update(spec.env)
     if plugins is not None:
         plugins.manager.hook.osirix_tasks_environment(task=spec, env=env)
+    if server and spec.is_script:
+        bridge_pyosirix(env, server)
     return RunPlan(
         spec, command, cwd, env, server, timeout if timeout is not None else spec.timeout, background, arguments
     )
 
 
-def start_run(plan: RunPlan, store: RunStore, *, echo: Echo | None = None) -> RunRecord:
-    """Record and start a run: supervised here (foreground) or by a detached supervisor (background).
-
-    Raises RunBlocked while a blocking task runs.
-    """
+def record_run(plan: RunPlan, store: RunStore) -> str:
+    """Give the run its id and record it as starting; RunBlocked while a blocking task runs."""
     run_id = store.new_id()
     plan.env[Env.RUN_ID] = run_id
     store.create(
@@ -148,6 +173,16 @@ def start_run(plan: RunPlan, store: RunStore, *, echo: Echo | None = None) -> Ru
         background=plan.background,
         timeout=plan.timeout,
     )
+    return run_id
+
+
+def start_run(plan: RunPlan, store: RunStore, *, echo: Echo | None = None) -> RunRecord:
+    """Record and start a run in this process: supervised here (foreground) or by a detached
+    supervisor process (background). A host of ours starts runs with :mod:`.service` instead.
+
+    Raises RunBlocked while a blocking task runs.
+    """
+    run_id = record_run(plan, store)
     if not plan.background:
         return supervise(store, run_id, echo=echo, forward_interrupt=True)
     supervisor = subprocess.Popen(
@@ -165,36 +200,28 @@ def start_run(plan: RunPlan, store: RunStore, *, echo: Echo | None = None) -> Ru
 
 
 def cancel_run(store: RunStore, run_id: str, *, grace: float = GRACE_SECONDS) -> RunRecord:
-    """Stop a run's whole process group: SIGTERM, then SIGKILL after ``grace`` seconds."""
+    """Stop a run's whole process group: SIGTERM, then SIGKILL after ``grace`` seconds to whatever is
+    left of the group, whatever its leader did."""
     record = store.get(run_id)
     if record is None:
         raise RunRefused(f"no run {run_id!r} - see 'osirix-tasks runs'")
-    if record.finished and not (record.status == RunStatus.LOST and pid_alive(record.pid)):
+    if record.finished and not (record.status == RunStatus.LOST and record.pid and group_alive(record.pid)):
         raise RunRefused(f"run {record.id} has already finished ({record.status})")
     store.update(record.id, cancelled=1)
+    killed = False
     if record.pid:
         signal_group(record.pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        current = store.get(record.id)
-        if current is None or current.finished or not pid_alive(record.pid):
-            break
-        time.sleep(0.05)
-    if record.pid and pid_alive(record.pid):
-        signal_group(record.pid, signal.SIGKILL)
+        killed = end_group(record.pid, time.monotonic() + grace)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         current = store.get(record.id)
         if current is not None and current.finished and current.status != RunStatus.LOST:
             return current
         if not pid_alive(record.supervisor_pid):  # nobody will record the end: we do
-            store.update(
-                record.id,
-                status=RunStatus.CANCELLED.value,
-                ended=time.time(),
-                cancelled=1,
-                message="cancelled; its supervisor had stopped",
-            )
+            message = "cancelled; its supervisor had stopped"
+            if killed:
+                message += "; " + GROUP_KILLED.format(grace=grace)
+            store.update(record.id, status=RunStatus.CANCELLED.value, ended=time.time(), cancelled=1, message=message)
             break
         time.sleep(0.05)
     final = store.get(record.id)

@@ -21,10 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._paths import user_data_dir
+from .._support.paths import run_store_path
+from .._support.processes import pid_alive
 from ..errors import RunBlocked, StoreError
 from ..model import RunStatus
 from .store_schema import BUSY_SECONDS, WAL_CHECKPOINT_PAGES, prepare
+from .streams import STDERR, STDOUT, STREAM_NAMES, SYSTEM
 
 __all__ = [
     "RunStore",
@@ -41,8 +43,6 @@ __all__ = [
     "DEFAULT_MAX_OUTPUT_BYTES",
 ]
 
-STDOUT, STDERR, SYSTEM = 1, 2, 0
-STREAM_NAMES = {STDOUT: "stdout", STDERR: "stderr", SYSTEM: "system"}
 FINAL = RunStatus.final()
 #: A run younger than this is not declared lost: its supervisor may not have recorded itself yet.
 LOST_AFTER_SECONDS = 2.0
@@ -53,8 +53,8 @@ _MAX_OUTPUT_KEY = "max_output_bytes"
 
 
 def store_path() -> Path:
-    """The console store in the per-user data folder."""
-    return user_data_dir() / "runs.sqlite"
+    """The run store in the per-user data folder."""
+    return run_store_path()
 
 
 @dataclass(frozen=True)
@@ -371,20 +371,3 @@ def _lost_message(task_pid: int | None) -> str:
     if task_pid and pid_alive(task_pid):
         message += f" (pid {task_pid})"
     return message
-
-
-def pid_alive(pid: int | None) -> bool:
-    """Whether a process exists (zombies count as gone)."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True

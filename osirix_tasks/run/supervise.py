@@ -31,7 +31,7 @@ from ..model import RunStatus
 from .capture import Echo, OutputCapture
 from .store import STDERR, STDOUT, SYSTEM, RunRecord, RunStore
 
-__all__ = ["supervise", "signal_group", "GRACE_SECONDS", "Echo", "main"]
+__all__ = ["supervise", "start_process", "signal_group", "group_alive", "end_group", "GRACE_SECONDS", "Echo", "main"]
 
 GRACE_SECONDS = 5.0
 _READ_BYTES = 1 << 20
@@ -42,10 +42,69 @@ _PIPE_BYTES = 1 << 20
 _Capture = OutputCapture
 
 
+#: What a run's record says when processes of its group outlived SIGTERM and were killed.
+GROUP_KILLED = "processes of its process group still ran {grace:g} s after SIGTERM and were killed (SIGKILL)"
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether any process of the group ``pgid`` still exists (zombies included)."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def end_group(pgid: int, kill_at: float) -> bool:
+    """After SIGTERM: wait until the group is gone or ``kill_at`` (monotonic) passes, then SIGKILL
+    whatever is left, whatever the leader did. Returns True when SIGKILL was needed.
+
+    A process that called ``setsid`` has left the group and is out of reach.
+    """
+    while group_alive(pgid):
+        if time.monotonic() >= kill_at:
+            signal_group(pgid, signal.SIGKILL)
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def signal_group(pid: int, sig: int) -> None:
     """Send ``sig`` to the process group led by ``pid`` (gone or foreign groups are ignored)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
+
+
+def start_process(record: RunRecord) -> subprocess.Popen[bytes]:
+    """Start the recorded command as its own process group, stdout and stderr piped."""
+    return subprocess.Popen(
+        record.command,
+        cwd=record.cwd,
+        env=record.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def _tolerant(echo: Echo | None) -> Echo | None:
+    """``echo`` that stops echoing, instead of failing the run, once its reader is gone
+    (``osirix-tasks run ... | head``): the output still goes to the store."""
+    if echo is None:
+        return None
+    alive = [True]
+
+    def call(stream: int, text: str) -> None:
+        if alive[0]:
+            try:
+                echo(stream, text)
+            except OSError:  # BrokenPipeError and friends
+                alive[0] = False
+
+    return call
 
 
 def supervise(
@@ -55,23 +114,16 @@ def supervise(
     echo: Echo | None = None,
     forward_interrupt: bool = False,
     grace: float = GRACE_SECONDS,
+    spawn: Callable[[RunRecord], subprocess.Popen[bytes]] | None = None,
 ) -> RunRecord:
     """Start the recorded run's process and capture it until it ends; returns the final record."""
     record = store.get(run_id)
     if record is None:
         raise RunRefused(f"no run {run_id} in {store.path}")
-    capture = _Capture(store, run_id, echo)
+    capture = _Capture(store, run_id, _tolerant(echo))
     store.update(run_id, supervisor_pid=os.getpid())
     try:
-        child = subprocess.Popen(
-            record.command,
-            cwd=record.cwd,
-            env=record.env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        child = (spawn or start_process)(record)
     except OSError as exc:
         store.update(run_id, status=RunStatus.ERROR.value, ended=time.time(), message=f"could not start: {exc}")
         capture.add(SYSTEM, f"Could not start the task: {exc}\n")
@@ -108,6 +160,7 @@ def supervise(
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
     code = child.wait()
+    group_killed = state["kill_at"] is not None and end_group(child.pid, state["kill_at"])
     current = store.get(run_id)
     cancelled = state["cancelled"] or bool(current and current.cancelled)
     if state["timed_out"]:
@@ -121,9 +174,14 @@ def supervise(
     how = f"exit code {code}" if code >= 0 else f"signal {signal.Signals(-code).name}"
     if state["timed_out"]:
         how += f", stopped after its {record.timeout:g} s timeout"
+    if group_killed:
+        how += f"; {GROUP_KILLED.format(grace=grace)}"
     capture.add(SYSTEM, f"Task finished: {time.strftime('%Y-%m-%d %H:%M:%S')} ({how})\n")
     capture.flush()
-    message = capture.store_failed or (f"timed out after {record.timeout:g} s" if state["timed_out"] else None)
+    reasons = [f"timed out after {record.timeout:g} s"] if state["timed_out"] else []
+    if group_killed:
+        reasons.append(GROUP_KILLED.format(grace=grace))
+    message = capture.store_failed or ("; ".join(reasons) or None)
     try:
         store.update(
             run_id,

@@ -12,18 +12,28 @@ import json
 import os
 import secrets
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psutil
-
-from .._paths import osirixgrpc_support_dir
+from .._support.paths import osirixgrpc_support_dir
+from .._support.processes import pid_alive
 from ..errors import ControlError
-from .control_protocol import Reply, Request, prove_client, recv_frame, send_frame
+from .control_protocol import OutputFrame, Reply, Request, payload, prove_client, recv_frame, send_frame
 
-__all__ = ["HostInfo", "hosts_folder", "live_hosts", "send", "ask", "ControlError", "new_authkey", "who_holds_port"]
+__all__ = [
+    "HostInfo",
+    "hosts_folder",
+    "live_hosts",
+    "host_serving",
+    "send",
+    "ask",
+    "stream",
+    "ControlError",
+    "new_authkey",
+    "who_holds_port",
+]
 
 
 @dataclass(frozen=True)
@@ -35,10 +45,21 @@ class HostInfo:
     authkey: str
     database: str
     path: Path
+    #: The gRPC ports it serves (kept up to date in the file as servers start and stop).
+    ports: tuple[int, ...] = ()
+    #: Where its web page is (with its token), when it serves one.
+    web_url: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The file's content."""
-        return {"pid": self.pid, "address": list(self.address), "authkey": self.authkey, "database": self.database}
+        return {
+            "pid": self.pid,
+            "address": list(self.address),
+            "authkey": self.authkey,
+            "database": self.database,
+            "ports": list(self.ports),
+            "web_url": self.web_url,
+        }
 
 
 def hosts_folder(environ: Mapping[str, str] | None = None) -> Path:
@@ -52,11 +73,13 @@ def new_authkey() -> str:
 
 
 def publish(info: HostInfo) -> None:
-    """Write the host file, readable by its owner only."""
-    info.path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(info.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    """Write (or rewrite) the host file atomically, readable by its owner only."""
+    info.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temporary = info.path.with_name(f".{info.path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump(info.to_json(), handle)
+    os.replace(temporary, info.path)
 
 
 def live_hosts(environ: Mapping[str, str] | None = None) -> list[HostInfo]:
@@ -73,14 +96,21 @@ def live_hosts(environ: Mapping[str, str] | None = None) -> list[HostInfo]:
                 data["authkey"],
                 data.get("database", ""),
                 path,
+                tuple(int(p) for p in data.get("ports", [])),
+                data.get("web_url"),
             )
-        except (OSError, ValueError, KeyError, IndexError):
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
             continue
-        if psutil.pid_exists(info.pid):
+        if pid_alive(info.pid):
             found.append(info)
         else:
             path.unlink(missing_ok=True)
     return found
+
+
+def host_serving(port: int, environ: Mapping[str, str] | None = None) -> HostInfo | None:
+    """The running host of ours that serves ``port``, if any (read from the host files: no round trip)."""
+    return next((h for h in live_hosts(environ) if port in h.ports), None)
 
 
 def _connect(info: HostInfo, timeout: float) -> socket.socket:
@@ -102,8 +132,8 @@ def send(info: HostInfo, request: Request, timeout: float = 120.0) -> Reply:
     """Send one request to a host and return its reply, whatever it says (ControlError when unreachable)."""
     sock = _connect(info, timeout)
     try:
-        send_frame(sock, request.model_dump(mode="json"))
-        return Reply.model_validate(recv_frame(sock))
+        send_frame(sock, payload(request))
+        return Reply.from_payload(recv_frame(sock))
     except TimeoutError:
         raise ControlError(f"host {info.pid} did not answer within {timeout:.0f} s") from None
     except OSError as exc:
@@ -120,8 +150,32 @@ def ask(info: HostInfo, request: Request, timeout: float = 120.0) -> Reply:
     return reply
 
 
+def stream(info: HostInfo, request: Request, timeout: float = 120.0) -> Iterator[OutputFrame | Reply]:
+    """Send a streaming request: yields its frames as they come, ending with the Reply.
+
+    ``timeout`` bounds the wait for the first frame only; a stream may last as long as a run.
+    """
+    sock = _connect(info, timeout)
+    try:
+        send_frame(sock, payload(request))
+        sock.settimeout(None)
+        while True:
+            frame = recv_frame(sock)
+            if isinstance(frame, dict) and frame.get("event") == "output":
+                yield OutputFrame.from_payload(frame)
+                continue
+            yield Reply.from_payload(frame)
+            return
+    except OSError as exc:
+        raise ControlError(f"the host (pid {info.pid}) dropped the control connection: {exc}") from exc
+    finally:
+        sock.close()
+
+
 def who_holds_port(port: int) -> str | None:
     """A description of the process listening on 127.0.0.1/any:port, if it can be found."""
+    import psutil
+
     try:
         connections = psutil.net_connections(kind="tcp")
     except (psutil.AccessDenied, OSError):

@@ -15,7 +15,17 @@ import threading
 from collections.abc import Callable
 
 from ..errors import ControlError
-from .control_protocol import HANDSHAKE_SECONDS, Reply, Request, parse_request, prove_server, recv_frame, send_frame
+from .control_protocol import (
+    HANDSHAKE_SECONDS,
+    Answer,
+    Reply,
+    Request,
+    parse_request,
+    payload,
+    prove_server,
+    recv_frame,
+    send_frame,
+)
 
 __all__ = ["ControlListener", "MAX_CONNECTIONS"]
 
@@ -30,7 +40,7 @@ REQUEST_SECONDS = 30.0
 class ControlListener:
     """Listens on 127.0.0.1 (an ephemeral port) and hands each request to ``dispatch``."""
 
-    def __init__(self, key: bytes, dispatch: Callable[[Request], Reply]):
+    def __init__(self, key: bytes, dispatch: Callable[[Request], Answer]):
         self.key = key
         self.dispatch = dispatch
         self.sock = socket.create_server(("127.0.0.1", 0), backlog=128)
@@ -78,11 +88,24 @@ class ControlListener:
                     log.warning("dropped a control connection: %s", exc)
                     return
                 try:
-                    reply = self.dispatch(parse_request(payload))
+                    answer = self.dispatch(parse_request(payload))
                 except ControlError as exc:
-                    reply = Reply(ok=False, message=str(exc))
+                    answer = Reply(ok=False, message=str(exc))
                 connection.settimeout(None)
-                with contextlib.suppress(OSError):
-                    send_frame(connection, reply.model_dump(mode="json"))
+                self._answer(connection, answer)
         finally:
             self._slots.release()
+
+    @staticmethod
+    def _answer(connection: socket.socket, answer: Answer) -> None:
+        """Send one reply, or every frame of a stream; a client that goes away stops the stream only
+        (what it was about, such as a run, goes on)."""
+        frames = [answer] if isinstance(answer, Reply) else answer
+        try:
+            for frame in frames:
+                send_frame(connection, payload(frame))
+        except OSError as exc:
+            log.info("a control client left before its answer ended: %s", exc)
+        finally:
+            if not isinstance(answer, Reply):
+                answer.close()

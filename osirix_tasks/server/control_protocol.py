@@ -2,22 +2,27 @@
 
 A control connection is a TCP socket on 127.0.0.1. Each side proves it knows the host's key
 (kept in a 0600 file, see :mod:`.control`) with an HMAC-SHA256 challenge-response, then
-messages travel as length-prefixed JSON frames. A request is one of the small models below,
-told apart by ``op``; the host answers with one :class:`Reply` (or, for a streaming request,
-several frames ending with a :class:`Reply`). JSON, not pickle: a frame can never run code.
+messages travel as length-prefixed JSON frames. A request is one of the small dataclasses below,
+told apart by ``op``, and validated by the host (with pydantic; the client side stays light). The
+host answers with one :class:`Reply` (or, for a streaming request, several frames ending with a
+:class:`Reply`). JSON, not pickle: a frame can never run code.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import hmac
 import json
 import secrets
 import socket
 import struct
+from collections.abc import Generator
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from annotated_types import Ge, Gt, Le
 
 from ..errors import ControlError
 
@@ -29,10 +34,17 @@ __all__ = [
     "Select",
     "Open",
     "SelectRois",
+    "DeselectRois",
+    "Reset",
     "Import",
     "Shutdown",
+    "StartRun",
+    "CancelRun",
+    "OutputFrame",
+    "Answer",
     "Reply",
     "parse_request",
+    "payload",
     "send_frame",
     "recv_frame",
     "prove_client",
@@ -49,91 +61,206 @@ _CHALLENGE_BYTES = 32
 _HEADER = struct.Struct(">I")
 
 
-class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_FORBID_EXTRA = {"extra": "forbid"}  # pydantic's config for these dataclasses, when the host validates them
+Port = Annotated[int, Ge(1), Le(65535)]
 
 
-class Status(_Message):
+@dataclass(frozen=True, kw_only=True)
+class Status:
     """What the host serves: pid, ports, database and its counts."""
 
+    __pydantic_config__ = _FORBID_EXTRA
     op: Literal["status"] = "status"
 
 
-class StartServer(_Message):
+@dataclass(frozen=True, kw_only=True)
+class StartServer:
     """Start serving OsiriXService on a port of 127.0.0.1."""
 
+    __pydantic_config__ = _FORBID_EXTRA
     op: Literal["start"] = "start"
-    port: Annotated[int, Field(ge=1, le=65535)]
+    port: Port
 
 
-class StopServer(_Message):
+@dataclass(frozen=True, kw_only=True)
+class StopServer:
     """Stop serving a port (the host keeps running)."""
 
+    __pydantic_config__ = _FORBID_EXTRA
     op: Literal["stop"] = "stop"
-    port: Annotated[int, Field(ge=1, le=65535)]
+    port: Port
 
 
-class Select(_Message):
+@dataclass(frozen=True, kw_only=True)
+class Select:
     """Set the database browser's selection, by StudyInstanceUID and SeriesInstanceUID."""
 
+    __pydantic_config__ = _FORBID_EXTRA
     op: Literal["select"] = "select"
-    studies: list[str] = Field(default_factory=list)
-    series: list[str] = Field(default_factory=list)
+    studies: list[str] = field(default_factory=list)
+    series: list[str] = field(default_factory=list)
 
 
-class Open(_Message):
+@dataclass(frozen=True, kw_only=True)
+class Open:
     """Open a 2D viewer on a series, as a double-click in the browser (``frames`` > 1: a 4D viewer)."""
 
+    __pydantic_config__ = _FORBID_EXTRA
     op: Literal["open"] = "open"
     series: str
-    frames: Annotated[int, Field(ge=1, le=1000)] = 1
+    frames: Annotated[int, Ge(1), Le(1000)] = 1
 
 
-class SelectRois(_Message):
+@dataclass(frozen=True, kw_only=True)
+class SelectRois:
     """Select the frontmost viewer's ROIs with this name (the others are deselected)."""
 
+    __pydantic_config__ = _FORBID_EXTRA
     op: Literal["select_rois"] = "select_rois"
     name: str
 
 
-class Import(_Message):
+@dataclass(frozen=True, kw_only=True)
+class DeselectRois:
+    """Deselect every ROI of the frontmost viewer (a click on an empty part of the image)."""
+
+    __pydantic_config__ = _FORBID_EXTRA
+    op: Literal["deselect_rois"] = "deselect_rois"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reset:
+    """Back to the state after loading: every viewer and 3D window closed (their uids forgotten),
+    the browser selection as it was when the host started. The database is kept."""
+
+    __pydantic_config__ = _FORBID_EXTRA
+    op: Literal["reset"] = "reset"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Import:
     """Import DICOM files or folders into the host's database."""
 
+    __pydantic_config__ = _FORBID_EXTRA
     op: Literal["import"] = "import"
     paths: list[str]
     copy_files: bool = True
 
 
-class Shutdown(_Message):
+@dataclass(frozen=True, kw_only=True)
+class Shutdown:
     """Stop every server and exit."""
 
+    __pydantic_config__ = _FORBID_EXTRA
     op: Literal["shutdown"] = "shutdown"
 
 
-Request = Annotated[
-    Status | StartServer | StopServer | Select | Open | SelectRois | Import | Shutdown,
-    Field(discriminator="op"),
-]
-_REQUEST = TypeAdapter(Request)
+@dataclass(frozen=True, kw_only=True)
+class StartRun:
+    """Start the task ``name`` of the caller's registry in the host, and (unless ``background``)
+    stream its output back as :class:`OutputFrame` frames, then the final record in a Reply."""
+
+    __pydantic_config__ = _FORBID_EXTRA
+    op: Literal["run"] = "run"
+    name: str
+    type: str | None = None
+    args: list[str] = field(default_factory=list)
+    #: host:port the task talks to (``OSIRIX_TASKS_SERVER``); None: none is known.
+    server: str | None = None
+    timeout: Annotated[float, Gt(0)] | None = None
+    background: bool = False
+    #: The caller's tasks.toml, run store, and environment (HOME and the inherited variables).
+    registry: str
+    store: str | None = None
+    environ: dict[str, str] = field(default_factory=dict)
 
 
-class Reply(_Message):
+@dataclass(frozen=True, kw_only=True)
+class CancelRun:
+    """Stop a run and its whole process group (SIGTERM, SIGKILL after ``grace`` seconds)."""
+
+    __pydantic_config__ = _FORBID_EXTRA
+    op: Literal["cancel"] = "cancel"
+    run_id: str
+    grace: Annotated[float, Ge(0), Le(3600)] = 5.0
+    store: str | None = None
+
+
+Request = (
+    Status
+    | StartServer
+    | StopServer
+    | Select
+    | Open
+    | SelectRois
+    | DeselectRois
+    | Reset
+    | Import
+    | Shutdown
+    | StartRun
+    | CancelRun
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reply:
     """The host's answer: ``ok``, a message for people, and data for programs."""
 
     ok: bool
     message: str = ""
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> Reply:
+        """A reply from a decoded frame (ControlError when it is not one)."""
+        if not (isinstance(payload, dict) and isinstance(payload.get("ok"), bool)):
+            raise ControlError(f"the host answered something that is not a reply: {str(payload)[:200]}")
+        return cls(ok=payload["ok"], message=str(payload.get("message", "")), data=dict(payload.get("data") or {}))
 
 
-def parse_request(payload: Any) -> Request:
-    """A request model from a decoded frame; ControlError saying what is wrong otherwise."""
+@dataclass(frozen=True, kw_only=True)
+class OutputFrame:
+    """A piece of a streamed run's output (stream 1 stdout, 2 stderr, 0 the runner's own lines)."""
+
+    event: Literal["output"] = "output"
+    stream: int
+    text: str
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> OutputFrame:
+        """An output frame from a decoded frame."""
+        return cls(stream=int(payload["stream"]), text=str(payload["text"]))
+
+
+#: What a handler gives back: one reply, or frames ending with a reply.
+Answer = Reply | Generator[OutputFrame | Reply, None, None]
+
+
+def payload(message: Request | Reply | OutputFrame) -> dict[str, Any]:
+    """A message as the JSON object sent on the wire."""
+    return dataclasses.asdict(message)
+
+
+@functools.cache
+def _request_adapter() -> Any:
+    from pydantic import Field, TypeAdapter
+
+    return TypeAdapter(Annotated[Request, Field(discriminator="op")])
+
+
+def parse_request(data: Any) -> Request:
+    """A request from a decoded frame, validated (host side; pydantic is imported here only);
+    ControlError saying what is wrong otherwise."""
+    from pydantic import ValidationError
+
     try:
-        return _REQUEST.validate_python(payload)
+        request: Request = _request_adapter().validate_python(data)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in error['loc']) or 'request'}: {error['msg']}" for error in exc.errors()
         )
         raise ControlError(f"malformed control request: {problems}") from None
+    return request
 
 
 def send_frame(sock: socket.socket, payload: Any) -> None:

@@ -10,7 +10,7 @@ import datetime as dt
 
 import numpy as np
 
-from .database import ImageRow, SeriesRow, StudyRow
+from .database import Database, ImageRow, SeriesRow, StudyRow
 from .dates import parse_dicom_datetime
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "study_name",
     "patient_uid",
     "modalities",
+    "browser_order",
 ]
 
 
@@ -96,12 +97,41 @@ def patient_uid(study: StudyRow) -> str:
 
 
 def modalities(series: list[SeriesRow]) -> str:
-    """The study's modality summary: its series' distinct modalities in series order, joined by '\\'.
+    """The study's modality summary, as Horos ``DicomStudy displayedModalitiesForSeries:`` builds it.
 
-    OsiriX leaves out the non-image modalities of presentation states and key objects.
+    Distinct modalities in series order, joined by '\\'; RTSTRUCT shows as RT; KO is left out; SR,
+    PR, SC and OT appear only when the study has no other modality (SC, else OT, else SR and PR).
     """
     seen: list[str] = []
+    flags = {"SR": False, "SC": False, "PR": False, "OT": False}
     for item in sort_series(series):
-        if item.modality and item.modality not in seen and item.modality not in ("PR", "KO", "SR"):
-            seen.append(item.modality)
+        modality = item.modality
+        if modality in flags:
+            flags[modality] = True
+        elif modality == "RTSTRUCT":
+            if "RT" not in seen:
+                seen.append("RT")
+        elif modality and modality != "KO" and modality not in seen:
+            seen.append(modality)
+    if not seen:
+        if flags["SC"]:
+            seen.append("SC")
+        elif flags["OT"]:
+            seen.append("OT")
+        else:
+            seen.extend(m for m in ("SR", "PR") if flags[m])
     return "\\".join(seen)
+
+
+def browser_order(db: Database) -> list[StudyRow]:
+    """Studies in the browser's order.
+
+    OsiriX's browser sorts by patient name by default; we break ties by study date and then
+    import order (the reference does not say; this is the browser's secondary order).
+    """
+
+    def key(study: StudyRow) -> tuple[str, str, int]:
+        date = study_datetime(db.images_of_study(study.id))
+        return (study.patient_name.lower(), date.isoformat() if date else "", study.id)
+
+    return sorted(db.studies(), key=key)

@@ -13,6 +13,7 @@ OsiriX splits multi-echo series), an image per SOP instance.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -22,7 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Database", "StudyRow", "SeriesRow", "ImageRow"]
+__all__ = ["Database", "StudyRow", "SeriesRow", "ImageRow", "IMAGE", "OBJECT", "private_file", "migrate"]
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS studies (
@@ -49,11 +52,12 @@ CREATE TABLE IF NOT EXISTS series (
     modality TEXT NOT NULL DEFAULT '',
     series_number INTEGER
 );
-CREATE TABLE IF NOT EXISTS images (
+"""
+_IMAGES_TABLE = """CREATE TABLE IF NOT EXISTS images (
     id INTEGER PRIMARY KEY,
     series_id INTEGER NOT NULL REFERENCES series(id) ON DELETE CASCADE,
     sop_instance_uid TEXT NOT NULL,
-    path TEXT NOT NULL UNIQUE,
+    path TEXT NOT NULL,
     instance_number INTEGER,
     rows INTEGER NOT NULL,
     columns INTEGER NOT NULL,
@@ -64,11 +68,23 @@ CREATE TABLE IF NOT EXISTS images (
     orientation TEXT,
     slice_location_tag REAL,
     header TEXT NOT NULL DEFAULT '{}',
-    UNIQUE (series_id, sop_instance_uid)
-);
+    frame INTEGER NOT NULL DEFAULT 0,
+    slice_location REAL,
+    kind TEXT NOT NULL DEFAULT 'image',
+    UNIQUE (series_id, sop_instance_uid, frame),
+    UNIQUE (path, frame)
+)"""
+SCHEMA += (
+    _IMAGES_TABLE
+    + """;
 CREATE INDEX IF NOT EXISTS images_series ON images(series_id);
 CREATE INDEX IF NOT EXISTS series_study ON series(study_id);
 """
+)
+#: Schema version in PRAGMA user_version: 2 = one image row per frame (frame, slice_location, kind).
+SCHEMA_VERSION = 2
+#: Image kinds: a plane OsiriX shows, or a non-image object (SR, PR, RT plan ...) listed in its series.
+IMAGE, OBJECT = "image", "object"
 
 
 @dataclass(frozen=True)
@@ -121,6 +137,14 @@ class ImageRow:
     orientation: str | None
     slice_location_tag: float | None
     header: str
+    frame: int = 0
+    slice_location: float | None = None
+    kind: str = IMAGE
+
+    @property
+    def is_image(self) -> bool:
+        """False for a non-image object (structured report, presentation state, RT plan ...)."""
+        return self.kind == IMAGE
 
     @property
     def position_xyz(self) -> list[float] | None:
@@ -138,6 +162,58 @@ class ImageRow:
         return json.loads(self.header)
 
 
+def private_file(path: Path) -> None:
+    """Create ``path`` owner-only (0600), or make an existing one so (it holds patient data)."""
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except OSError:
+        return []
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Create the schema, or bring a database of an earlier version to SCHEMA_VERSION.
+
+    Version 1 kept one row per file (path unique); version 2 keeps one per frame. Old rows become
+    frame 0 with OsiriX's DicomImage slice location computed from their position and orientation.
+    """
+    from .frames import image_slice_location
+
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'images'").fetchone()
+    if exists and version < SCHEMA_VERSION:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("ALTER TABLE images RENAME TO images_v1")
+            conn.execute("DROP INDEX IF EXISTS images_series")
+            conn.execute(_IMAGES_TABLE)
+            conn.execute(
+                "INSERT INTO images (id, series_id, sop_instance_uid, path, instance_number, rows, columns, "
+                "number_of_frames, modality, acquired, position, orientation, slice_location_tag, header) "
+                "SELECT id, series_id, sop_instance_uid, path, instance_number, rows, columns, "
+                "number_of_frames, modality, acquired, position, orientation, slice_location_tag, header "
+                "FROM images_v1"
+            )
+            conn.execute("DROP TABLE images_v1")
+            old = conn.execute("SELECT id, position, orientation FROM images").fetchall()
+            for row_id, position, orientation in old:
+                location = image_slice_location(
+                    json.loads(position) if position else None, json.loads(orientation) if orientation else None
+                )
+                conn.execute("UPDATE images SET slice_location = ? WHERE id = ?", (location, row_id))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    conn.executescript(SCHEMA)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
 def _pid_alive(text: str) -> bool:
     try:
         os.kill(int(text), 0)
@@ -153,40 +229,87 @@ class Database:
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        if not self.folder.exists():
+            self.folder.mkdir(parents=True, mode=0o700)
         self.files_folder = self.folder / "DATABASE.noindex"
         self.index_path = self.folder / "index.sqlite"
         self._local = threading.local()
         self.write_lock = threading.RLock()
+        #: Set by close(): imports running on this database stop at their next file.
+        self.closing = threading.Event()
+        self._journal: Any = None
+        self._folders: set[Path] = set()
+        private_file(self.index_path)
         with self.connection() as conn:
-            conn.executescript(SCHEMA)
-        self._recover_after_crash()
+            migrate(conn)
         self._marker = self.folder / f".in-use-{os.getpid()}"
-        self._marker.touch()
+        self._recover_after_crash()
+        self._marker.touch(mode=0o600)
 
     def _recover_after_crash(self) -> None:
-        """After a process using this folder died (its marker is left), remove the copies its
-        unfinished import transaction left behind: partial files and files no row refers to."""
-        dead = [m for m in self.folder.glob(".in-use-*") if not _pid_alive(m.name.rsplit("-", 1)[-1])]
+        """Remove what dead processes left half done: the copies their marker journals name that no
+        committed row refers to (and their ``.part`` files). Nothing else is touched: copies in
+        flight in a live process are in no dead journal, and the write lock is held while checking,
+        so no other process is between copying and committing."""
+        dead = [
+            m for m in self.folder.glob(".in-use-*") if m != self._marker and not _pid_alive(m.name.rsplit("-", 1)[-1])
+        ]
         if not dead:
             return
         with self.write_lock:
-            known = {row[0] for row in self.connection().execute("SELECT path FROM images")}
-            for path in self.files_folder.rglob("*") if self.files_folder.is_dir() else []:
-                if path.is_file() and (path.suffix == ".part" or str(path) not in known):
-                    path.unlink(missing_ok=True)
-            for marker in dead:
-                marker.unlink(missing_ok=True)
+            conn = self.connection()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:  # another process holds the lock too long: next time
+                log.warning("%s: crash recovery postponed (%s)", self.folder, exc)
+                return
+            try:
+                for marker in dead:
+                    journaled = [Path(line) for line in _read_lines(marker)]
+                    for path in journaled:
+                        known = conn.execute("SELECT 1 FROM images WHERE path = ? LIMIT 1", (str(path),)).fetchone()
+                        if not known:
+                            path.unlink(missing_ok=True)
+                        path.with_suffix(".part").unlink(missing_ok=True)
+                    marker.unlink(missing_ok=True)
+            finally:
+                conn.execute("COMMIT")
+
+    def journal_copies(self, paths: list[Path]) -> None:
+        """Record the copies this process is about to make (crash recovery removes only these)."""
+        if self._journal is None:
+            self._journal = open(self._marker, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the batch
+        self._journal.write("".join(f"{p}\n" for p in paths))
+        self._journal.flush()
+
+    def clear_journal(self) -> None:
+        """The journaled copies are committed (or removed): forget them."""
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+        with open(self._marker, "w", encoding="utf-8"):
+            pass
+
+    def make_private_folder(self, folder: Path) -> None:
+        """Create ``folder`` (and DATABASE.noindex above it) owner-only (0700)."""
+        if folder in self._folders:
+            return
+        self._folders.add(folder)
+        for path in (self.files_folder, folder):
+            if not path.is_dir():
+                path.mkdir(mode=0o700, parents=True, exist_ok=True)
+                os.chmod(path, 0o700)
 
     def close(self) -> None:
-        """Mark the folder as no longer used by this process (a clean exit)."""
+        """Mark the folder as no longer used by this process (a clean exit); running imports stop."""
+        self.closing.set()
         self._marker.unlink(missing_ok=True)
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.index_path, timeout=30, isolation_level=None)
+            conn = sqlite3.connect(self.index_path, timeout=30, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")

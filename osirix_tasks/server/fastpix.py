@@ -14,7 +14,7 @@ import numpy as np
 from osirixgrpc import dcmpix_pb2, types_pb2
 
 from ..client._wire import encode_varint, read_varint
-from .workspace import Pix
+from .pix import Pix
 
 __all__ = ["PixImage", "serialize_image_response", "SetImageRequest", "parse_set_image_request"]
 

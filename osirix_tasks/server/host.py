@@ -9,6 +9,7 @@ inactive when it stops.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import socket
@@ -27,19 +28,26 @@ from ..model import ServerSpec
 from .control import HostInfo, hosts_folder, new_authkey, publish, who_holds_port
 from .control_listener import ControlListener
 from .control_protocol import (
+    Answer,
+    CancelRun,
+    DeselectRois,
     Import,
     Open,
     Reply,
     Request,
+    Reset,
     Select,
     SelectRois,
     Shutdown,
+    StartRun,
     StartServer,
     Status,
     StopServer,
 )
 from .conventions import sorted_images
+from .host_runs import HostRuns
 from .importer import import_paths
+from .reset import baseline_of, reset_state
 from .servicer import build_handler
 from .state import OsirixState
 from .workspace import open_viewer
@@ -96,6 +104,24 @@ class Host:
         self.stopped = threading.Event()
         self._listener: ControlListener | None = None
         self.info: HostInfo | None = None
+        self.baseline = baseline_of(state)  # what a Reset returns to: the state after loading
+        #: The web UI's port and URL (with its token) when the host serves one; in the Status reply.
+        self.web: dict[str, Any] | None = None
+        self.runs = HostRuns()
+        self._handlers: dict[type, Callable[[Any], Answer]] = {
+            Status: self._status,
+            StartServer: self._start,
+            StopServer: self._stop,
+            Select: self._select,
+            Open: self._open,
+            SelectRois: self._select_rois,
+            DeselectRois: self._deselect_rois,
+            Reset: self._reset,
+            Import: self._import,
+            Shutdown: self._shutdown,
+            StartRun: self.runs.start,
+            CancelRun: self.runs.cancel,
+        }
 
     # --- servers -------------------------------------------------------------------------
 
@@ -119,6 +145,7 @@ class Host:
             server.start()
             self.servers[port] = server
         _set_active(port, True)
+        self._republish()
         log.info("serving on %s:%d", LOCALHOST, port)
 
     def stop_server(self, port: int) -> None:
@@ -129,14 +156,30 @@ class Host:
             raise PortUnavailable(f"port {port} is not served by this host")
         server.stop(grace=1).wait()
         _set_active(port, False)
+        self._republish()
 
     def ports(self) -> list[int]:
         """The ports served now."""
         with self.lock:
             return sorted(self.servers)
 
+    def _republish(self) -> None:
+        """Keep the host file true: its ports, its web page."""
+        with self.lock:
+            if self.info is None:
+                return
+            web_url = self.web.get("url") if self.web else None
+            self.info = dataclasses.replace(self.info, ports=tuple(sorted(self.servers)), web_url=web_url)
+            publish(self.info)
+
+    def set_web(self, web: dict[str, Any] | None) -> None:
+        """Record the web UI this host serves (port, URL with its token), for Status and the host file."""
+        self.web = web
+        self._republish()
+
     def shutdown(self) -> None:
-        """Stop every server, mark them inactive, close the control channel."""
+        """Stop every run and server, mark the servers inactive, close the control channel."""
+        self.runs.stop_all()
         for port in self.ports():
             with contextlib.suppress(PortUnavailable):
                 self.stop_server(port)
@@ -159,12 +202,22 @@ class Host:
             authkey,
             str(self.state.db.folder),
             hosts_folder() / f"{os.getpid()}.json",
+            tuple(self.ports()),
         )
         publish(self.info)
         self._listener.start()
+        self.runs.prime()
         return self.info
 
-    def dispatch(self, request: Request) -> Reply:
+    def request(self, request: Request) -> Reply:
+        """Carry out a one-reply request in this process (the web UI's way to the host)."""
+        answer = self.dispatch(request)
+        if not isinstance(answer, Reply):
+            answer.close()
+            return Reply(ok=False, message=f"{request.op!r} streams its answer: use the control channel")
+        return answer
+
+    def dispatch(self, request: Request) -> Answer:
         """Carry out one control request; never raises (errors become a refusing reply)."""
         handler = self._handlers.get(type(request))
         if handler is None:
@@ -177,19 +230,6 @@ class Host:
             log.exception("control request %r failed", request)
             return Reply(ok=False, message=f"internal error while handling {request.op!r}: {type(exc).__name__}: {exc}")
 
-    @property
-    def _handlers(self) -> dict[type, Callable[[Any], Reply]]:
-        return {
-            Status: self._status,
-            StartServer: self._start,
-            StopServer: self._stop,
-            Select: self._select,
-            Open: self._open,
-            SelectRois: self._select_rois,
-            Import: self._import,
-            Shutdown: self._shutdown,
-        }
-
     def _status(self, request: Status) -> Reply:
         studies, series, images = self.state.db.counts()
         return Reply(
@@ -200,6 +240,7 @@ class Host:
                 "ports": self.ports(),
                 "database": str(self.state.db.folder),
                 "counts": {"studies": studies, "series": series, "images": images},
+                "web": self.web,
             },
         )
 
@@ -249,6 +290,27 @@ class Host:
             for roi in rois:
                 roi.selected = roi.name == request.name
         return Reply(ok=True, message=f"selected {chosen} ROI(s) named {request.name!r}")
+
+    def _deselect_rois(self, request: DeselectRois) -> Reply:
+        """Deselect every ROI of the frontmost viewer."""
+        viewer = self.state.viewers.frontmost()
+        if viewer is None:
+            return Reply(ok=False, message="no viewer is open - open one first ('osirix-tasks open SERIES_UID')")
+        with self.state.lock:
+            selected = [roi for roi in viewer.all_rois() if roi.selected]
+            for roi in selected:
+                roi.selected = False
+        return Reply(ok=True, message=f"deselected {len(selected)} ROI(s)")
+
+    def _reset(self, request: Reset) -> Reply:
+        """Close every viewer and 3D window and restore the selection after loading."""
+        summary = reset_state(self.state, self.baseline)
+        return Reply(
+            ok=True,
+            message=f"closed {summary.viewers} viewer(s) and {summary.vr_controllers} 3D window(s), "
+            f"deleted {summary.rois} ROI(s); selection as after loading",
+            data=summary.to_json(),
+        )
 
     def _select(self, request: Select) -> Reply:
         db = self.state.db

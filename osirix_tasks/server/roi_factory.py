@@ -1,9 +1,11 @@
-"""Build an ROI from a ``ViewerControllerNewROI`` request, as OsiriX's plugin does.
+"""Build an ROI from a ``ViewerControllerNewROI`` request, as the plugin does.
 
-Points types take ``points``; rectangle types take ``rectangle`` (a rectangle's origin is its
-top-left corner; for ovals and oval angles, as pyosirix sends them, the origin is the centre and
-width/height are the half-axes; a text or 2D point sits at the origin); the brush type takes a
-``buffer`` placed with its top-left pixel at (``buffer_position_x``, ``buffer_position_y``).
+The plugin (``gRPCViewerControllerDelegate.mm``) builds the ROI by its type (points types take
+``points``, rectangle types ``rectangle``, the brush ``buffer``), asks OsiriX whether it is valid
+(Horos ``ROI.m`` ``-valid``) and answers ``Could not create ROI`` when the type is unknown, the
+buffer does not match rows x columns, or the ROI is not valid. It then sets the colour (clamped to
+0-255), the thickness and the opacity from the request as they are (an unset field is 0), and the
+name as given. The ROI takes its pixel spacing from the displayed DCMPix of the viewer.
 """
 
 from __future__ import annotations
@@ -13,93 +15,137 @@ from typing import Any
 
 import numpy as np
 
-from . import geometry
 from .protocol import RpcFailure
-from .workspace import POINT_COUNTS, ROI_TYPES, Roi, Viewer
+from .roi import (
+    MIN_POINTS,
+    RECT_TYPES,
+    ROI_TYPES,
+    T_2DPOINT,
+    T_ARROW,
+    T_MEASURE,
+    T_OVAL,
+    T_OVALANGLE,
+    T_PLAIN,
+    T_TAGT,
+    T_TEXT,
+    Roi,
+)
+from .workspace import Viewer
 
-__all__ = ["new_roi", "tagt_points"]
+__all__ = ["new_roi", "tagt_points", "clamp_color", "osirix_thickness", "osirix_name", "NOT_CREATED"]
+
+NOT_CREATED = "Could not create ROI"
+#: ``-setName:`` keeps at most this many characters (text ROIs excepted).
+NAME_LIMIT = 256
 
 
-def _refuse(reason: str) -> RpcFailure:
-    return RpcFailure(f"Could not create ROI: {reason}")
+def clamp_color(r: int, g: int, b: int) -> tuple[int, int, int]:
+    """The plugin clamps each channel to 0-255."""
+    return (min(255, max(0, r)), min(255, max(0, g)), min(255, max(0, b)))
+
+
+def osirix_thickness(value: float) -> float:
+    """``-setThickness:``: rounded to a whole number, then kept within 1-20."""
+    return float(min(20.0, max(1.0, float(np.float32(round_half_away(value))))))
+
+
+def round_half_away(value: float) -> float:
+    """C ``roundf``: halves round away from zero."""
+    return math.copysign(math.floor(abs(value) + 0.5), value)
+
+
+def osirix_name(name: str, itype: int) -> str:
+    """``-setName:`` truncates long names (a text ROI keeps its whole text)."""
+    return name if itype == T_TEXT else name[:NAME_LIMIT]
+
+
+def tagt_points(points: np.ndarray) -> np.ndarray:
+    """``-valid`` for tTAGT: points 0 and 2 become the projections of points 1 and 3 onto the line
+    through points 4 and 5."""
+    out = points.astype(np.float64).copy()
+    start, end = out[4], out[5]
+    axis = end - start
+    length = float(np.float32(axis[0] * axis[0] + axis[1] * axis[1]))
+    for target, source in ((0, 1), (2, 3)):
+        u = float(np.dot(out[source] - start, axis)) / length if length else math.nan
+        out[target] = start + u * axis
+    return out
+
+
+def _points_valid(itype: int, points: np.ndarray) -> bool:
+    if len(points) < MIN_POINTS.get(itype, 0):
+        return False
+    if itype in (T_MEASURE, T_ARROW):  # a line or arrow needs two distinct ends
+        return not (abs(points[0, 0] - points[1, 0]) < 0.2 and abs(points[0, 1] - points[1, 1]) < 0.2)
+    return True
+
+
+def _rect_valid(itype: int, rect: tuple[float, float, float, float]) -> tuple[float, float, float, float] | None:
+    """``-valid`` for rectangle types: the rect it normalises to, or None when it is too small."""
+    x, y, width, height = rect
+    # A text ROI is sized by its string; 2D points (and oval angles, our choice) are never too small.
+    if itype in (T_TEXT, T_2DPOINT, T_OVALANGLE):
+        return rect
+    if itype == T_OVAL:
+        width, height = abs(width), abs(height)
+    else:
+        if width < 0:
+            x, width = x + width, -width
+        if height < 0:
+            y, height = y + height, -height
+    if width < 0.2 or height < 0.2:
+        return None
+    return (x, y, width, height)
+
+
+def _texture(request: Any) -> tuple[np.ndarray, tuple[int, int]] | None:
+    buffer = request.buffer
+    rows, columns = buffer.rows, buffer.columns
+    if rows * columns != len(buffer.buffer) or rows < 0 or columns < 0:
+        return None
+    values = np.asarray(buffer.buffer, dtype=bool).reshape(rows, columns)
+    if not values.any():  # -valid: an empty texture is not an ROI
+        return None
+    return values, (request.buffer_position_x, request.buffer_position_y)
 
 
 def _finite(values: list[float], what: str) -> None:
     if not all(math.isfinite(v) for v in values):
-        raise _refuse(f"{what} contains NaN or infinite values")
-
-
-def tagt_points(points: np.ndarray) -> np.ndarray:
-    """tTAGT: points are D, A, (projection of C), C, (projection of B), B; OsiriX computes the
-    two projections onto the line DA."""
-    d, a, c, b = points[0], points[1], points[3], points[5]
-    axis = a - d
-    length = float(np.dot(axis, axis))
-    out = points.copy()
-    for target, source in ((2, c), (4, b)):
-        t = float(np.dot(source - d, axis)) / length if length else 0.0
-        out[target] = d + t * axis
-    return out
-
-
-def _shape(itype: int, request: Any) -> tuple[np.ndarray, np.ndarray | None]:
-    name, kind = ROI_TYPES[itype]
-    if kind == "points":
-        points = np.array([[p.x, p.y] for p in request.points], dtype=np.float64).reshape(-1, 2)
-        _finite(points.ravel().tolist(), "points")
-        need = POINT_COUNTS.get(itype, -1)
-        if (need > 0 and len(points) != need) or (need < 0 and len(points) < -need):
-            count = f"exactly {need}" if need > 0 else f"at least {-need}"
-            raise _refuse(f"a {name} ROI needs {count} points, got {len(points)}")
-        return (tagt_points(points) if itype == 29 else points), None
-    if kind == "rectangle":
-        rect = request.rectangle
-        values = [rect.origin_x, rect.origin_y, rect.width, rect.height]
-        _finite(values, "rectangle")
-        x, y, width, height = values
-        if itype in (13, 19):
-            return np.array([[x, y]]), None
-        if width <= 0 or height <= 0:
-            raise _refuse(f"a {name} ROI needs a rectangle with positive width and height")
-        if itype == 6:
-            return np.array([[x, y], [x + width, y], [x + width, y + height], [x, y + height]]), None
-        return geometry.oval_points(x, y, width, height), None
-    return np.zeros((0, 2)), None  # buffer: built by the caller
-
-
-def _mask(viewer: Viewer, frame: int, index: int, request: Any) -> np.ndarray:
-    buffer = request.buffer
-    rows, columns = buffer.rows, buffer.columns
-    if rows <= 0 or columns <= 0:
-        raise _refuse("the buffer needs positive rows and columns")
-    if rows * columns != len(buffer.buffer):
-        raise _refuse(f"the buffer has {len(buffer.buffer)} values but rows x columns = {rows * columns}")
-    pix = viewer.frames[frame][index]
-    values = np.asarray(buffer.buffer, dtype=bool).reshape(rows, columns)
-    mask = np.zeros((pix.rows, pix.columns), dtype=bool)
-    top, left = request.buffer_position_y, request.buffer_position_x
-    r0, c0 = max(0, top), max(0, left)
-    r1, c1 = min(pix.rows, top + rows), min(pix.columns, left + columns)
-    if r1 <= r0 or c1 <= c0:
-        raise _refuse("the buffer lies outside the image")
-    mask[r0:r1, c0:c1] = values[r0 - top : r1 - top, c0 - left : c1 - left]
-    return mask
+        raise RpcFailure(f"{NOT_CREATED}: the {what} contain NaN or infinite values - give finite numbers")
 
 
 def new_roi(viewer: Viewer, frame: int, index: int, request: Any) -> Roi:
-    """The ROI the request describes (status 0 ``Could not create ROI: <reason>`` otherwise)."""
+    """The ROI the request describes; status 0 ``Could not create ROI`` when OsiriX would not make one."""
     itype = request.itype
     if itype not in ROI_TYPES:
-        known = ", ".join(str(t) for t in sorted(ROI_TYPES))
-        raise _refuse(f"unknown ROI type {itype} (types: {known})")
-    _finite([request.opacity, request.thickness], "opacity/thickness")
-    points, _ = _shape(itype, request)
-    mask = _mask(viewer, frame, index, request) if ROI_TYPES[itype][1] == "buffer" else None
-    color: tuple[int, int, int] = (0, 255, 0)  # unset: OsiriX's default ROI colour
-    if request.HasField("color"):
-        r, g, b = (int(min(255, max(0, c))) for c in (request.color.r, request.color.g, request.color.b))
-        color = (r, g, b)
-    # Unset (0) opacity and thickness mean OsiriX's defaults: opaque, 1 point thick.
-    opacity = min(1.0, max(0.0, request.opacity)) if request.opacity else 1.0
-    thickness = request.thickness if request.thickness > 0 else 1.0
-    return Roi(itype, request.name or "Unnamed", viewer, frame, index, points, mask, color, opacity, thickness)
+        raise RpcFailure(NOT_CREATED)
+    shown = viewer.current_pix()
+    roi = Roi(
+        itype, osirix_name(request.name, itype), viewer, frame, index, spacing=(shown.spacing[1], shown.spacing[0])
+    )
+    kind = ROI_TYPES[itype][1]
+    if kind == "buffer":
+        texture = _texture(request)
+        if texture is None:
+            raise RpcFailure(NOT_CREATED)
+        roi.texture, roi.texture_origin = texture
+    elif itype in RECT_TYPES:
+        r = request.rectangle
+        _finite([r.origin_x, r.origin_y, r.width, r.height], "rectangle values")
+        rect = _rect_valid(itype, (r.origin_x, r.origin_y, r.width, r.height))
+        if rect is None:
+            raise RpcFailure(NOT_CREATED)
+        roi.rect = rect
+    else:
+        points = np.array([[p.x, p.y] for p in request.points], dtype=np.float64).reshape(-1, 2)
+        _finite(points.ravel().tolist(), "points")
+        if not _points_valid(itype, points):
+            raise RpcFailure(NOT_CREATED)
+        roi.points = tagt_points(points) if itype == T_TAGT else points
+    _finite([request.opacity, request.thickness], "opacity and thickness")
+    roi.color = clamp_color(request.color.r, request.color.g, request.color.b)
+    roi.thickness = osirix_thickness(request.thickness)
+    roi.opacity = float(np.float32(request.opacity))
+    if itype == T_PLAIN:
+        roi.spline = False
+    return roi

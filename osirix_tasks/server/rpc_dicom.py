@@ -1,347 +1,175 @@
-"""``DicomStudy*``, ``DicomSeries*`` and ``DicomImage*`` RPCs: OsiriX's database model."""
+"""``DicomStudy*``, ``DicomSeries*`` and ``DicomImage*`` RPCs: OsiriX's database model
+(``gRPCDicomStudyDelegate.mm``, ``gRPCDicomSeriesDelegate.mm``, ``gRPCDicomImageDelegate.mm``).
+
+A value OsiriX may lack answers the plugin's ``<Thing> not available`` message."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from .conventions import (
     image_datetime,
     modalities,
     patient_uid,
-    plane_position,
     sort_series,
     sorted_images,
     study_datetime,
     study_name,
 )
+from .database import ImageRow, SeriesRow, StudyRow
 from .dates import birth_components, date_components
-from .protocol import RpcFailure, implements, ok
+from .protocol import RpcFailure
+from .simple_rpc import Reader, available, field, getters, ref, refs
 from .state import OsirixState
 
 
-def _available(value: str | None, thing: str) -> str:
-    if not value:
-        raise RpcFailure(f"{thing} not available")
-    return value
+def _study(state: OsirixState, ref_: Any) -> StudyRow:
+    return state.study(ref_)
 
 
-# --- DicomStudy ------------------------------------------------------------------------------
+def _series(state: OsirixState, ref_: Any) -> SeriesRow:
+    return state.series(ref_)
 
 
-@implements
-def DicomStudyName(state: OsirixState, request: Any) -> Any:
-    """The patient name."""
-    return ok("DicomStudyName", name=state.study(request).patient_name)
+def _image(state: OsirixState, ref_: Any) -> ImageRow:
+    return state.image(ref_)
 
 
-@implements
-def DicomStudyPatientID(state: OsirixState, request: Any) -> Any:
-    """PatientID."""
-    return ok("DicomStudyPatientID", patient_id=_available(state.study(request).patient_id, "Patient ID"))
+def _date(read: Any, missing: str) -> Reader:
+    """Calendar components of ``read(state, row)``; status 0 ``missing`` when there is none."""
+
+    def reader(state: OsirixState, row: Any) -> dict[str, Any]:
+        moment = read(state, row)
+        if moment is None:
+            raise RpcFailure(missing)
+        return date_components(moment)
+
+    return reader
 
 
-@implements
-def DicomStudyPatientSex(state: OsirixState, request: Any) -> Any:
-    """PatientSex."""
-    return ok("DicomStudyPatientSex", patient_sex=_available(state.study(request).patient_sex, "Patient sex"))
-
-
-@implements
-def DicomStudyPatientUID(state: OsirixState, request: Any) -> Any:
-    """OsiriX's patient key."""
-    return ok("DicomStudyPatientUID", patient_uid=patient_uid(state.study(request)))
-
-
-@implements
-def DicomStudyDateOfBirth(state: OsirixState, request: Any) -> Any:
-    """Year, month, day of birth."""
-    parts = birth_components(state.study(request).patient_birth_date)
+def _birth(state: OsirixState, study: StudyRow) -> dict[str, Any]:
+    parts = birth_components(study.patient_birth_date)
     if parts is None:
         raise RpcFailure("Date of birth not available")
-    return ok("DicomStudyDateOfBirth", **parts)
+    return parts
 
 
-@implements
-def DicomStudyStudyName(state: OsirixState, request: Any) -> Any:
-    """The study description, each word capitalised."""
-    study = state.study(request)
-    return ok("DicomStudyStudyName", study_name=_available(study_name(study), "Study name"))
+def _study_images(state: OsirixState, study: StudyRow) -> list[ImageRow]:
+    return state.db.images_of_study(study.id)
 
 
-@implements
-def DicomStudyStudyInstanceUID(state: OsirixState, request: Any) -> Any:
-    """StudyInstanceUID."""
-    return ok("DicomStudyStudyInstanceUID", study_instance_uid=state.study(request).study_instance_uid)
-
-
-@implements
-def DicomStudyDate(state: OsirixState, request: Any) -> Any:
-    """The earliest acquisition date-time of the study's images."""
-    study = state.study(request)
-    date = study_datetime(state.db.images_of_study(study.id))
-    if date is None:
-        raise RpcFailure("Study date not available")
-    return ok("DicomStudyDate", **date_components(date))
-
-
-@implements
-def DicomStudyDateAdded(state: OsirixState, request: Any) -> Any:
-    """When the study was imported (local time, to the millisecond)."""
-    import datetime as dt
-
-    moment = dt.datetime.fromtimestamp(round(state.study(request).date_added, 3))
-    return ok("DicomStudyDateAdded", **date_components(moment))
-
-
-@implements
-def DicomStudyInstitutionName(state: OsirixState, request: Any) -> Any:
-    """InstitutionName."""
-    value = _available(state.study(request).institution_name, "Institution name")
-    return ok("DicomStudyInstitutionName", institution_name=value)
-
-
-@implements
-def DicomStudyReferringPhysician(state: OsirixState, request: Any) -> Any:
-    """ReferringPhysicianName."""
-    value = _available(state.study(request).referring_physician, "Referring physician")
-    return ok("DicomStudyReferringPhysician", referring_physician=value)
-
-
-@implements
-def DicomStudyPerformingPhysician(state: OsirixState, request: Any) -> Any:
-    """PerformingPhysicianName."""
-    value = _available(state.study(request).performing_physician, "Performing physician")
-    return ok("DicomStudyPerformingPhysician", performing_physician=value)
-
-
-@implements
-def DicomStudyModality(state: OsirixState, request: Any) -> Any:
-    """The study's modality (that of its first imported file)."""
-    return ok("DicomStudyModality", modality=state.study(request).modality)
-
-
-@implements
-def DicomStudyModalities(state: OsirixState, request: Any) -> Any:
-    """The modalities of its series, joined by a backslash."""
-    study = state.study(request)
-    return ok("DicomStudyModalities", modalities=modalities(state.db.series_of(study.id)))
-
-
-@implements
-def DicomStudySeries(state: OsirixState, request: Any) -> Any:
-    """The study's series, in the browser's order."""
-    study = state.study(request)
-    return ok(
-        "DicomStudySeries", series=[state.ref("DicomSeries", s.id) for s in sort_series(state.db.series_of(study.id))]
-    )
-
-
-@implements
-def DicomStudyImages(state: OsirixState, request: Any) -> Any:
-    """Every image of the study, series by series."""
-    study = state.study(request)
-    images = [i for s in sort_series(state.db.series_of(study.id)) for i in sorted_images(state.db.images_of(s.id))]
-    return ok("DicomStudyImages", images=[state.ref("DicomImage", i.id) for i in images])
-
-
-@implements
-def DicomStudyPaths(state: OsirixState, request: Any) -> Any:
-    """The files of the study's images."""
-    study = state.study(request)
-    return ok("DicomStudyPaths", paths=[i.path for i in state.db.images_of_study(study.id)])
-
-
-@implements
-def DicomStudyNoFiles(state: OsirixState, request: Any) -> Any:
-    """Number of images, multi-frame files counted per frame (OsiriX's noFiles)."""
-    images = state.db.images_of_study(state.study(request).id)
-    return ok("DicomStudyNoFiles", no_files=sum(max(1, i.number_of_frames) for i in images))
-
-
-@implements
-def DicomStudyRawNoFiles(state: OsirixState, request: Any) -> Any:
-    """Number of files."""
-    images = state.db.images_of_study(state.study(request).id)
-    return ok("DicomStudyRawNoFiles", no_files=len({i.path for i in images}))
-
-
-@implements
-def DicomStudyNumberOfImages(state: OsirixState, request: Any) -> Any:
-    """Number of image objects."""
-    return ok("DicomStudyNumberOfImages", no_images=len(state.db.images_of_study(state.study(request).id)))
-
-
-# --- DicomSeries -----------------------------------------------------------------------------
-
-
-@implements
-def DicomSeriesSeriesInstanceUID(state: OsirixState, request: Any) -> Any:
-    """OsiriX's series identifier (``UID TE-<echo>`` for MR with an echo time)."""
-    return ok("DicomSeriesSeriesInstanceUID", series_instance_uid=state.series(request).series_key)
-
-
-@implements
-def DicomSeriesSeriesSOPClassUID(state: OsirixState, request: Any) -> Any:
-    """SOPClassUID of the series' images."""
-    return ok("DicomSeriesSeriesSOPClassUID", series_sop_class_uid=state.series(request).sop_class_uid)
-
-
-@implements
-def DicomSeriesSeriesDescription(state: OsirixState, request: Any) -> Any:
-    """SeriesDescription."""
-    return ok("DicomSeriesSeriesDescription", series_description=state.series(request).description)
-
-
-@implements
-def DicomSeriesName(state: OsirixState, request: Any) -> Any:
-    """OsiriX's series name: the description, ``unnamed`` when there is none."""
-    return ok("DicomSeriesName", name=state.series(request).description or "unnamed")
-
-
-@implements
-def DicomSeriesModality(state: OsirixState, request: Any) -> Any:
-    """Modality."""
-    return ok("DicomSeriesModality", modality=state.series(request).modality)
-
-
-@implements
-def DicomSeriesDate(state: OsirixState, request: Any) -> Any:
-    """Acquisition date-time of the series' first image in OsiriX's order."""
-    images = sorted_images(state.db.images_of(state.series(request).id))
-    moment = image_datetime(images[0]) if images else None
-    if moment is None:
-        raise RpcFailure("Series date not available")
-    return ok("DicomSeriesDate", **date_components(moment))
-
-
-@implements
-def DicomSeriesNumberOfImages(state: OsirixState, request: Any) -> Any:
-    """Number of images."""
-    return ok("DicomSeriesNumberOfImages", number_of_images=len(state.db.images_of(state.series(request).id)))
-
-
-@implements
-def DicomSeriesImages(state: OsirixState, request: Any) -> Any:
-    """The images, by instance number."""
-    images = sorted(
-        state.db.images_of(state.series(request).id),
-        key=lambda i: (i.instance_number is None, i.instance_number or 0, i.id),
-    )
-    return ok("DicomSeriesImages", images=[state.ref("DicomImage", i.id) for i in images])
-
-
-@implements
-def DicomSeriesSortedImages(state: OsirixState, request: Any) -> Any:
+def _series_images(state: OsirixState, series: SeriesRow) -> list[ImageRow]:
     """The images in OsiriX's display order (position along the slice normal)."""
-    images = sorted_images(state.db.images_of(state.series(request).id))
-    return ok("DicomSeriesSortedImages", sorted_images=[state.ref("DicomImage", i.id) for i in images])
+    return sorted_images(state.db.images_of(series.id))
 
 
-@implements
-def DicomSeriesPaths(state: OsirixState, request: Any) -> Any:
-    """The files of the series."""
-    images = sorted_images(state.db.images_of(state.series(request).id))
-    return ok("DicomSeriesPaths", paths=[i.path for i in images])
+def _series_first_date(state: OsirixState, series: SeriesRow) -> dt.datetime | None:
+    images = _series_images(state, series)
+    return image_datetime(images[0]) if images else None
 
 
-@implements
-def DicomSeriesStudy(state: OsirixState, request: Any) -> Any:
-    """The study the series belongs to."""
-    return ok("DicomSeriesStudy", study=state.ref("DicomStudy", state.series(request).study_id))
+def _image_slice_location(image: ImageRow) -> float:
+    """OsiriX's stored slice location (the position on the axis that dominates the normal, frames.py)."""
+    return image.slice_location or 0.0
 
 
-def _neighbour(state: OsirixState, request: Any, step: int) -> Any:
-    series = state.series(request)
+def _neighbour(state: OsirixState, series: SeriesRow, step: int, field_name: str, missing: str) -> dict[str, Any]:
     ordered = sort_series(state.db.series_of(series.study_id))
     index = [s.id for s in ordered].index(series.id) + step
     if not 0 <= index < len(ordered):
-        return None
-    return state.ref("DicomSeries", ordered[index].id)
+        raise RpcFailure(missing)
+    return {field_name: state.ref("DicomSeries", ordered[index].id)}
 
 
-@implements
-def DicomSeriesNextSeries(state: OsirixState, request: Any) -> Any:
-    """The next series of the study."""
-    found = _neighbour(state, request, 1)
-    if found is None:
-        raise RpcFailure("No next series")
-    return ok("DicomSeriesNextSeries", next_series=found)
+getters(
+    _study,
+    {
+        "DicomStudyName": available("name", lambda s: s.patient_name, "Study name not available"),
+        "DicomStudyPatientID": available("patient_id", lambda s: s.patient_id, "Patient ID not available"),
+        "DicomStudyPatientSex": available("patient_sex", lambda s: s.patient_sex, "Patient sex not available"),
+        "DicomStudyPatientUID": available("patient_uid", patient_uid, "Patient UID not available"),
+        "DicomStudyDateOfBirth": _birth,
+        "DicomStudyStudyName": available("study_name", study_name, "Study name not available"),
+        "DicomStudyStudyInstanceUID": available(
+            "study_instance_uid", lambda s: s.study_instance_uid, "Study instance UID not available"
+        ),
+        "DicomStudyDate": _date(lambda state, s: study_datetime(_study_images(state, s)), "Study date not available"),
+        "DicomStudyDateAdded": _date(
+            lambda state, s: dt.datetime.fromtimestamp(round(s.date_added, 3)), "Date added not available"
+        ),
+        "DicomStudyInstitutionName": available(
+            "institution_name", lambda s: s.institution_name, "Institution name not available"
+        ),
+        "DicomStudyReferringPhysician": available(
+            "referring_physician", lambda s: s.referring_physician, "Referring physician not available"
+        ),
+        "DicomStudyPerformingPhysician": available(
+            "performing_physician", lambda s: s.performing_physician, "Performing physician not available"
+        ),
+        "DicomStudyModality": available("modality", lambda s: s.modality, "Modality not available"),
+        "DicomStudyModalities": lambda state, s: {"modalities": modalities(state.db.series_of(s.id))},
+        "DicomStudySeries": refs(
+            "series", "DicomSeries", lambda state, s: [x.id for x in sort_series(state.db.series_of(s.id))]
+        ),
+        "DicomStudyImages": refs(
+            "images",
+            "DicomImage",
+            lambda state, s: [
+                i.id for x in sort_series(state.db.series_of(s.id)) for i in sorted_images(state.db.images_of(x.id))
+            ],
+        ),
+        "DicomStudyPaths": lambda state, s: {"paths": [i.path for i in _study_images(state, s)]},
+        # OsiriX's noFiles counts images, one per frame (non-image objects not counted); rawNoFiles counts files.
+        "DicomStudyNoFiles": lambda state, s: {"no_files": sum(1 for i in _study_images(state, s) if i.is_image)},
+        "DicomStudyRawNoFiles": lambda state, s: {"no_files": len({i.path for i in _study_images(state, s)})},
+        "DicomStudyNumberOfImages": lambda state, s: {"no_images": len(_study_images(state, s))},
+    },
+)
 
+getters(
+    _series,
+    {
+        "DicomSeriesSeriesInstanceUID": field("series_instance_uid", lambda s: s.series_key),
+        "DicomSeriesSeriesSOPClassUID": field("series_sop_class_uid", lambda s: s.sop_class_uid),
+        # OsiriX names a series without a description "unnamed" when it reads the file.
+        "DicomSeriesSeriesDescription": field("series_description", lambda s: s.description or "unnamed"),
+        "DicomSeriesName": field("name", lambda s: s.description or "unnamed"),
+        "DicomSeriesModality": field("modality", lambda s: s.modality),
+        "DicomSeriesDate": _date(_series_first_date, "Series date not available"),
+        "DicomSeriesNumberOfImages": lambda state, s: {"number_of_images": len(state.db.images_of(s.id))},
+        "DicomSeriesImages": refs(
+            "images",
+            "DicomImage",
+            lambda state, s: [
+                i.id
+                for i in sorted(
+                    state.db.images_of(s.id), key=lambda i: (i.instance_number is None, i.instance_number or 0, i.id)
+                )
+            ],
+        ),
+        "DicomSeriesSortedImages": refs(
+            "sorted_images", "DicomImage", lambda state, s: [i.id for i in _series_images(state, s)]
+        ),
+        "DicomSeriesPaths": lambda state, s: {"paths": [i.path for i in _series_images(state, s)]},
+        "DicomSeriesStudy": ref("study", "DicomStudy", lambda s: s.study_id),
+        "DicomSeriesNextSeries": lambda state, s: _neighbour(state, s, 1, "next_series", "No next series"),
+        "DicomSeriesPreviousSeries": lambda state, s: _neighbour(state, s, -1, "previous_series", "No previous series"),
+    },
+)
 
-@implements
-def DicomSeriesPreviousSeries(state: OsirixState, request: Any) -> Any:
-    """The previous series of the study."""
-    found = _neighbour(state, request, -1)
-    if found is None:
-        raise RpcFailure("No previous series")
-    return ok("DicomSeriesPreviousSeries", previous_series=found)
-
-
-# --- DicomImage ------------------------------------------------------------------------------
-
-
-@implements
-def DicomImageWidth(state: OsirixState, request: Any) -> Any:
-    """Columns."""
-    return ok("DicomImageWidth", width=state.image(request).columns)
-
-
-@implements
-def DicomImageHeight(state: OsirixState, request: Any) -> Any:
-    """Rows."""
-    return ok("DicomImageHeight", height=state.image(request).rows)
-
-
-@implements
-def DicomImageSOPInstanceUID(state: OsirixState, request: Any) -> Any:
-    """SOPInstanceUID."""
-    return ok("DicomImageSOPInstanceUID", sop_instance_uid=state.image(request).sop_instance_uid)
-
-
-@implements
-def DicomImageCompletePath(state: OsirixState, request: Any) -> Any:
-    """The file inside the database."""
-    return ok("DicomImageCompletePath", complete_path=state.image(request).path)
-
-
-@implements
-def DicomImageDate(state: OsirixState, request: Any) -> Any:
-    """AcquisitionDate + AcquisitionTime."""
-    moment = image_datetime(state.image(request))
-    if moment is None:
-        raise RpcFailure("Image date not available")
-    return ok("DicomImageDate", **date_components(moment))
-
-
-@implements
-def DicomImageNumberOfFrames(state: OsirixState, request: Any) -> Any:
-    """NumberOfFrames (1 for single-frame images)."""
-    return ok("DicomImageNumberOfFrames", number_of_frames=state.image(request).number_of_frames)
-
-
-@implements
-def DicomImageModality(state: OsirixState, request: Any) -> Any:
-    """Modality."""
-    return ok("DicomImageModality", modality=state.image(request).modality)
-
-
-@implements
-def DicomImageSeries(state: OsirixState, request: Any) -> Any:
-    """The series the image belongs to."""
-    return ok("DicomImageSeries", series=state.ref("DicomSeries", state.image(request).series_id))
-
-
-@implements
-def DicomImageSliceLocation(state: OsirixState, request: Any) -> Any:
-    """OsiriX's slice location: ImagePositionPatient projected on the slice normal."""
-    image = state.image(request)
-    location = plane_position(image)
-    if location is None:
-        location = image.slice_location_tag if image.slice_location_tag is not None else 0.0
-    return ok("DicomImageSliceLocation", slice_location=location)
-
-
-@implements
-def DicomImageInstanceNumber(state: OsirixState, request: Any) -> Any:
-    """InstanceNumber (0 when absent)."""
-    return ok("DicomImageInstanceNumber", instance_number=max(0, state.image(request).instance_number or 0))
+getters(
+    _image,
+    {
+        "DicomImageWidth": field("width", lambda i: i.columns),
+        "DicomImageHeight": field("height", lambda i: i.rows),
+        "DicomImageSOPInstanceUID": field("sop_instance_uid", lambda i: i.sop_instance_uid),
+        "DicomImageCompletePath": field("complete_path", lambda i: i.path),
+        "DicomImageDate": _date(lambda state, i: image_datetime(i), "Image date not available"),
+        "DicomImageNumberOfFrames": field("number_of_frames", lambda i: i.number_of_frames),
+        "DicomImageModality": field("modality", lambda i: i.modality),
+        "DicomImageSeries": ref("series", "DicomSeries", lambda i: i.series_id),
+        "DicomImageSliceLocation": field("slice_location", _image_slice_location),
+        "DicomImageInstanceNumber": field("instance_number", lambda i: max(0, i.instance_number or 0)),
+    },
+)

@@ -10,8 +10,10 @@ from typing import Any
 from osirixgrpc import types_pb2
 
 from .cache import ObjectCache
+from .conventions import browser_order
 from .database import Database, ImageRow, SeriesRow, StudyRow
-from .importer import ImportSummary, import_paths
+from .import_queue import ImportJob, ImportQueue
+from .importer import ImportSummary
 from .protocol import RpcFailure
 from .workspace import Pix, Roi, RoiVolume, Viewer, VRController, Workspace
 
@@ -39,7 +41,8 @@ class OsirixState:
         self.lock = threading.RLock()
         self.selected_studies: list[int] = []
         self.selected_series: list[int] = []
-        self.background_imports: list[threading.Thread] = []
+        self.imports = ImportQueue(db, on_done=self._import_done)
+        self._had_studies = False  # whether the browser listed studies when the selection was last checked
         self.last_import: ImportSummary | None = None
         self.viewers = Workspace()
 
@@ -72,7 +75,8 @@ class OsirixState:
     def forget(self, objects: Iterable[Any]) -> None:
         """Drop objects that are gone (closed viewer, deleted ROI ...) from the cache."""
         for obj in objects:
-            self.cache.forget(KIND_OF[type(obj)], obj)
+            kind = next(KIND_OF[c] for c in type(obj).__mro__ if c in KIND_OF)  # a lazy DCMPix is a Pix
+            self.cache.forget(kind, obj)
 
     def browser(self, ref: Any) -> None:
         """Check a BrowserController reference."""
@@ -105,18 +109,32 @@ class OsirixState:
         with self.lock:
             self.selected_studies = list(dict.fromkeys(studies))
             self.selected_series = list(dict.fromkeys(series))
+            self._had_studies = self.db.counts()[0] > 0
 
-    def import_in_background(self, paths: list[str]) -> threading.Thread:
-        """Copy files into the database on a thread, as OsiriX does for CopyFilesIfNeeded."""
+    def selection(self) -> tuple[list[int], list[int]]:
+        """The selected studies and series that still exist, as OsiriX's database window keeps them.
 
-        def work() -> None:
-            try:
-                self.last_import = import_paths(self.db, paths, copy=True)
-                log.info("import of %d path(s): %s", len(paths), self.last_import)
-            except Exception:  # a background import must never take the host down
-                log.exception("background import failed")
+        The window is a table that keeps a selected row (Horos ``BrowserController.m``): when studies
+        arrive in an empty database, or when everything selected goes away, the first study row of the
+        browser becomes the selection. A selection the user cleared stays empty.
+        """
+        with self.lock:
+            studies = [s for s in self.selected_studies if self.db.study(s) is not None]
+            series = [s for s in self.selected_series if self.db.series_row(s) is not None]
+            went_away = len(studies) + len(series) < len(self.selected_studies) + len(self.selected_series)
+            has_studies = self.db.counts()[0] > 0
+            arrived = has_studies and not self._had_studies
+            if has_studies and not studies and not series and (arrived or went_away):
+                studies, series = [browser_order(self.db)[0].id], []
+            self.selected_studies, self.selected_series = studies, series
+            self._had_studies = has_studies
+            return list(studies), list(series)
 
-        thread = threading.Thread(target=work, name="osirix-import", daemon=True)
-        thread.start()
-        self.background_imports.append(thread)
-        return thread
+    def import_in_background(self, paths: list[str]) -> ImportJob:
+        """Copy files into the database on the bounded import pool, as OsiriX does for CopyFilesIfNeeded;
+        the browser selection follows when the import is done."""
+        return self.imports.submit(paths, copy=True)
+
+    def _import_done(self, job: ImportJob) -> None:
+        self.last_import = job.summary
+        self.selection()

@@ -7,224 +7,19 @@ deleted ROI or a closed 3D window is marked gone and forgotten by the cache, so 
 
 from __future__ import annotations
 
-import math
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pydicom
 
-from . import geometry
-from .conventions import normal_of, plane_position, sorted_images
+from .conventions import sorted_images
 from .database import Database, ImageRow
+from .pix import Pix
+from .pixels import load_pix
+from .roi import ROI_TYPES, VOLUME_TYPES, Roi
 
 __all__ = ["Pix", "Roi", "Viewer", "VRController", "RoiVolume", "Workspace", "load_pix", "ROI_TYPES"]
-
-#: OsiriX's ROI tool numbers and how each is created (points, rectangle or buffer).
-ROI_TYPES: dict[int, tuple[str, str]] = {
-    5: ("tMeasure", "points"),
-    6: ("tROI", "rectangle"),
-    9: ("tOval", "rectangle"),
-    10: ("tOPolygon", "points"),
-    11: ("tCPolygon", "points"),
-    12: ("tAngle", "points"),
-    13: ("tText", "rectangle"),
-    14: ("tArrow", "points"),
-    15: ("tPencil", "points"),
-    19: ("t2DPoint", "rectangle"),
-    20: ("tPlain", "buffer"),
-    24: ("tLayerROI", "points"),
-    26: ("tAxis", "points"),
-    27: ("tDynAngle", "points"),
-    29: ("tTAGT", "points"),
-    31: ("tOvalAngle", "rectangle"),
-}
-#: Types that enclose an area (statistics over their inside); the others measure along lines/points.
-CLOSED_TYPES = {6, 9, 11, 15, 20, 24, 31}
-#: How many points each points-type needs (exact count, or a minimum given as a negative number).
-POINT_COUNTS = {5: 2, 14: 2, 12: 3, 26: 4, 27: 4, 29: 6, 10: -2, 11: -3, 15: -3, 24: -3}
-
-
-@dataclass(eq=False)
-class Pix:
-    """A DCMPix: one image plane of a viewer, greyscale float32 or ARGB."""
-
-    data: np.ndarray
-    spacing: tuple[float, float]
-    origin: tuple[float, float, float]
-    orientation: tuple[float, ...]
-    slice_location: float
-    source_file: str
-    image_id: int | None
-    series_id: int | None
-    study_id: int | None
-    window: tuple[float, float] | None = None
-
-    @property
-    def is_rgb(self) -> bool:
-        """True when the pixels are ARGB (rows, columns, 4)."""
-        return self.data.ndim == 3
-
-    @property
-    def rows(self) -> int:
-        return int(self.data.shape[0])
-
-    @property
-    def columns(self) -> int:
-        return int(self.data.shape[1])
-
-    def copy(self) -> Pix:
-        """An independent copy (for duplicated and resampled viewers)."""
-        return Pix(
-            self.data.copy(),
-            self.spacing,
-            self.origin,
-            self.orientation,
-            self.slice_location,
-            self.source_file,
-            self.image_id,
-            self.series_id,
-            self.study_id,
-            self.window,
-        )
-
-    def greyscale(self) -> np.ndarray:
-        """The float32 values (a greyscale view of ARGB data: the mean of R, G, B)."""
-        if self.is_rgb:
-            return np.asarray(self.data[..., 1:4].mean(axis=2), dtype=np.float32)
-        return self.data
-
-
-def _first(value: Any, default: float | None = None) -> float | None:
-    if value is None or value == "":
-        return default
-    if isinstance(value, list | tuple):
-        return float(value[0]) if value else default
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def load_pix(image: ImageRow, study_id: int | None) -> Pix:
-    """Read an image's pixels from its file: float32 after rescale slope/intercept, or ARGB.
-
-    Multi-frame files give their first frame (OsiriX makes one DCMPix per frame; the database here
-    keeps one image per file).
-    """
-    ds = pydicom.dcmread(image.path)
-    pixels = ds.pixel_array
-    if int(ds.get("NumberOfFrames") or 1) > 1:
-        pixels = pixels[0]
-    if pixels.ndim == 3:  # colour: OsiriX keeps ARGB
-        argb = np.empty((*pixels.shape[:2], 4), dtype=np.uint8)
-        argb[..., 0] = 255
-        argb[..., 1:4] = np.clip(pixels[..., :3], 0, 255)
-        data = argb
-    else:
-        slope = _first(ds.get("RescaleSlope"), 1.0) or 1.0
-        intercept = _first(ds.get("RescaleIntercept"), 0.0) or 0.0
-        data = pixels.astype(np.float32)
-        if slope != 1.0 or intercept != 0.0:
-            data = (data * np.float32(slope) + np.float32(intercept)).astype(np.float32)
-    spacing = image.extra.get("PixelSpacing") or [1.0, 1.0]
-    orientation6 = image.orientation_6 or [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
-    normal = normal_of(orientation6)
-    orientation = tuple(float(v) for v in (*orientation6, *(normal if normal is not None else (0.0, 0.0, 1.0))))
-    origin = tuple(image.position_xyz or (0.0, 0.0, 0.0))
-    location = image.slice_location_tag
-    if location is None:
-        location = plane_position(image) or 0.0
-    center, width = _first(image.extra.get("WindowCenter")), _first(image.extra.get("WindowWidth"))
-    window = (center, width) if center is not None and width else None
-    return Pix(
-        np.ascontiguousarray(data),
-        (float(spacing[0]), float(spacing[1])),
-        (float(origin[0]), float(origin[1]), float(origin[2])),
-        orientation,
-        float(location),
-        image.path,
-        image.id,
-        image.series_id,
-        study_id,
-        window,
-    )
-
-
-@dataclass(eq=False)
-class Roi:
-    """An ROI on one plane of a viewer. ``points`` are (x = column, y = row); ``mask`` is the full
-    plane's boolean map for brush (tPlain) ROIs."""
-
-    itype: int
-    name: str
-    viewer: Viewer
-    frame: int
-    slice: int
-    points: np.ndarray
-    mask: np.ndarray | None = None
-    color: tuple[int, int, int] = (0, 255, 0)
-    opacity: float = 1.0
-    thickness: float = 1.0
-    selected: bool = False
-    deleted: bool = False
-
-    @property
-    def pix(self) -> Pix:
-        return self.viewer.frames[self.frame][self.slice]
-
-    def pixel_map(self, rows: int | None = None, columns: int | None = None) -> np.ndarray:
-        """Boolean map of the pixels of the plane the ROI covers."""
-        rows = rows or self.pix.rows
-        columns = columns or self.pix.columns
-        if self.mask is not None:
-            out = np.zeros((rows, columns), dtype=bool)
-            r, c = min(rows, self.mask.shape[0]), min(columns, self.mask.shape[1])
-            out[:r, :c] = self.mask[:r, :c]
-            return out
-        if self.itype in CLOSED_TYPES:
-            return geometry.polygon_mask(self.points, rows, columns)
-        return _line_map(self.points, rows, columns, closed=False)
-
-    def area_cm2(self) -> float:
-        """Area in cm2: pixel area x row spacing x column spacing / 100 (0 for lines and points)."""
-        spacing_rows, spacing_columns = self.pix.spacing
-        if self.mask is not None:
-            pixels = float(self.mask.sum())
-        elif self.itype in CLOSED_TYPES:
-            pixels = geometry.polygon_area(self.points)
-        else:
-            return 0.0
-        return pixels * spacing_rows * spacing_columns / 100.0
-
-    def centroid(self) -> tuple[float, float]:
-        """Mean of the vertices (of the covered pixels for a brush ROI)."""
-        if self.mask is not None:
-            rows, columns = np.nonzero(self.mask)
-            if rows.size == 0:
-                return (0.0, 0.0)
-            return (float(columns.mean()), float(rows.mean()))
-        if len(self.points) == 0:
-            return (0.0, 0.0)
-        return (float(self.points[:, 0].mean()), float(self.points[:, 1].mean()))
-
-
-def _line_map(points: np.ndarray, rows: int, columns: int, closed: bool) -> np.ndarray:
-    """Pixels touched by a polyline (sampled every half pixel, rounded to the nearest pixel)."""
-    out = np.zeros((rows, columns), dtype=bool)
-    if len(points) == 0:
-        return out
-    path = np.vstack([points, points[:1]]) if closed else points
-    samples = [path[:1]]
-    for start, end in zip(path[:-1], path[1:], strict=True):
-        steps = max(1, int(math.ceil(np.hypot(*(end - start)) * 2)))
-        t = np.linspace(0, 1, steps + 1)[1:, None]
-        samples.append(start + (end - start) * t)
-    coords = np.rint(np.vstack(samples)).astype(int)
-    ok = (coords[:, 0] >= 0) & (coords[:, 0] < columns) & (coords[:, 1] >= 0) & (coords[:, 1] < rows)
-    out[coords[ok, 1], coords[ok, 0]] = True
-    return out
 
 
 @dataclass(eq=False)
@@ -241,6 +36,7 @@ class Viewer:
     movie_idx: int = 0
     flipped: bool = False
     blending: Viewer | None = None
+    study_instance_uid: str = ""
     vr_controllers: list[VRController] = field(default_factory=list)
     rois: list[list[list[Roi]]] = field(default_factory=list)
     closed: bool = False
@@ -255,10 +51,22 @@ class Viewer:
     def slices(self) -> int:
         return len(self.frames[0])
 
+    def frame_index(self, movie_idx: int) -> int:
+        """``pixList:`` / ``roiList:``: a movie index clamped to the frames the viewer has."""
+        return min(max(movie_idx, 0), len(self.frames) - 1)
+
+    def current_pix(self) -> Pix:
+        """The displayed DCMPix (``curDCM``)."""
+        return self.frames[self.movie_idx][self.idx]
+
     def all_rois(self, frame: int | None = None) -> list[Roi]:
         """ROIs of one frame (all frames when None), slice by slice."""
         frames = range(len(self.frames)) if frame is None else [frame]
         return [roi for f in frames for plane in self.rois[f] for roi in plane]
+
+    def roi_names(self) -> list[str]:
+        """``roiNames``: the names of the current frame's ROIs, in order of first appearance."""
+        return list(dict.fromkeys(roi.name for roi in self.all_rois(self.movie_idx)))
 
     def title(self) -> str:
         """The window title as OsiriX composes it: series, patient, image position (and frame)."""
@@ -279,28 +87,47 @@ def default_window(pix: Pix) -> tuple[float, float]:
 
 @dataclass(eq=False)
 class RoiVolume:
-    """A 3D window's volume built from the ROIs that share ``name`` across slices."""
+    """A 3D window's volume built from the ROIs named ``name`` (Horos ``ROIVolume.mm``).
+
+    Defaults are ROIVolume's own: colour (0, 1, 1), opacity 1, factor 1, textured, not visible.
+    """
 
     vr: VRController
     name: str
-    color: tuple[float, float, float]
+    color: tuple[float, float, float] = (0.0, 1.0, 1.0)
     opacity: float = 1.0
     factor: float = 1.0
     texture: bool = True
     visible: bool = False
 
     def rois(self) -> list[Roi]:
+        """``setROIList:`` keeps the pencil, closed polygon and brush ROIs of the name, in slice order."""
         viewer = self.vr.viewer
-        return [r for r in viewer.all_rois(viewer.movie_idx) if r.name == self.name and r.itype in CLOSED_TYPES]
+        return [r for r in viewer.all_rois(viewer.movie_idx) if r.name == self.name and r.itype in VOLUME_TYPES]
 
     def volume_cm3(self) -> float:
-        """Sum over slices of the ROI areas (cm2) x the slice interval (cm).
+        """``setROIList:``: trapezoids between consecutive ROIs, in the viewer's order.
 
-        OsiriX meshes the contours and measures the mesh; stacking the areas over the slice
-        interval is the same integral without the surface interpolation (our choice).
+        Each step adds (slice location - previous slice location) / 10 x (area + previous area) / 2
+        (cm x cm2), so the sign follows the order of the slice locations. OsiriX keeps the running
+        values in single precision and skips a step whose previous slice location is exactly 0.
         """
-        interval_mm = slice_interval(self.vr.viewer.frames[self.vr.viewer.movie_idx])
-        return sum(r.area_cm2() for r in self.rois()) * interval_mm / 10.0
+        volume = previous_area = previous_location = np.float32(0.0)
+        for roi in self.rois():
+            area = np.float32(roi_area_cm2(roi))
+            location = roi.pix.slice_location
+            if previous_location != 0:
+                step = (location - float(previous_location)) / 10.0 * (float(area + previous_area) / 2.0)
+                volume = np.float32(float(volume) + step)
+            previous_area, previous_location = area, np.float32(location)
+        return float(volume)
+
+
+def roi_area_cm2(roi: Roi) -> float:
+    """``-roiArea`` for the types a volume counts: the area in pixels x spacings / 100."""
+    if roi.spacing[0] == 0 and roi.spacing[1] == 0:
+        return 0.0
+    return roi.area_cm2()
 
 
 def slice_interval(planes: list[Pix]) -> float:
@@ -314,12 +141,13 @@ def slice_interval(planes: list[Pix]) -> float:
 
 @dataclass(eq=False)
 class VRController:
-    """A 3D window opened from a 2D viewer."""
+    """A 3D window opened from a 2D viewer; ``blending`` is the viewer's fused viewer when it opened."""
 
     viewer: Viewer
     mode: str
     wl: float
     ww: float
+    blending: Viewer | None = None
     style: str = "standard"
     volumes: dict[str, RoiVolume] = field(default_factory=dict)
     closed: bool = False
@@ -330,16 +158,15 @@ class VRController:
         return text + " (4D)" if len(self.viewer.frames) > 1 else text
 
     def roi_volumes(self) -> list[RoiVolume]:
-        """One ROIVolume per ROI name present on several slices (kept, so uids are stable)."""
-        by_name: dict[str, set[int]] = {}
-        for roi in self.viewer.all_rois(self.viewer.movie_idx):
-            if roi.itype in CLOSED_TYPES:
-                by_name.setdefault(roi.name, set()).add(roi.slice)
-        for name, slices in by_name.items():
-            if len(slices) > 1 and name not in self.volumes:
-                first = next(r for r in self.viewer.all_rois(self.viewer.movie_idx) if r.name == name)
-                self.volumes[name] = RoiVolume(self, name, tuple(c / 255.0 for c in first.color))  # type: ignore[arg-type]
-        return [v for name, v in self.volumes.items() if name in by_name and len(by_name[name]) > 1]
+        """One ROIVolume per ROI name of the viewer that has a pencil, closed polygon or brush ROI
+        (``roiNames`` order; the objects are kept so their uids stay stable)."""
+        found = []
+        for name in self.viewer.roi_names():
+            volume = self.volumes.get(name) or RoiVolume(self, name)
+            if volume.rois():
+                self.volumes[name] = volume
+                found.append(volume)
+        return found
 
 
 class Workspace:
@@ -395,6 +222,21 @@ class Workspace:
             self._front_vr = vr
         return vr
 
+    def bring_to_front(self, window: Viewer | VRController) -> None:
+        """Make an open 2D viewer or 3D window the frontmost of its kind (the user clicked it)."""
+        with self.lock:
+            if isinstance(window, VRController):
+                if not window.closed:
+                    self._front_vr = window
+            elif window in self.viewers:
+                self._front = window
+
+    def bring_vr_forward(self, vr: VRController) -> VRController:
+        """Make a 3D window the frontmost one."""
+        with self.lock:
+            self._front_vr = vr
+        return vr
+
     def frontmost_vr(self) -> VRController | None:
         return self._front_vr
 
@@ -427,4 +269,5 @@ def open_viewer(db: Database, frames_of_image_ids: list[list[int]]) -> Viewer:
         series.description if series else "",
         study.patient_name if study else "",
         series.modality if series else first.modality,
+        study_instance_uid=study.study_instance_uid if study else "",
     )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 from ..contract import Env
 
-__all__ = ["isolated_env"]
+__all__ = ["isolated_env", "run_cli"]
 
 
 def isolated_env(home: Path, **extra: str) -> dict[str, str]:
@@ -24,3 +27,15 @@ def isolated_env(home: Path, **extra: str) -> dict[str, str]:
     env.pop(Env.SERVER, None)
     env.update(extra)
     return env
+
+
+def run_cli(*args: str, env: dict[str, str], timeout: float = 120, **popen: Any) -> subprocess.CompletedProcess[str]:
+    """Run ``osirix-tasks ARGS`` in a real process with ``env``; text output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "osirix_tasks", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        **popen,
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from typing import Any
 
 from ..client.server_configs import free_port
 from ..server.spawn import SpawnedHost, spawn_host
-from .environment import isolated_env
+from .environment import isolated_env, run_cli
 
 __all__ = ["RunningHost", "running_host"]
 
@@ -57,14 +56,7 @@ class RunningHost:
 
     def cli(self, *args: str, timeout: float = 120, **popen: Any) -> subprocess.CompletedProcess[str]:
         """Run ``osirix-tasks ARGS`` in this host's environment."""
-        return subprocess.run(
-            [sys.executable, "-m", "osirix_tasks", *args],
-            capture_output=True,
-            text=True,
-            env=self.env(),
-            timeout=timeout,
-            **popen,
-        )
+        return run_cli(*args, env=self.env(), timeout=timeout, **popen)
 
 
 @contextmanager

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 
 from ..contract import Env
 from ..model import RunStatus
-from .environment import isolated_env
+from .environment import isolated_env, run_cli
 
 __all__ = ["Project", "output_text"]
 
@@ -51,14 +50,7 @@ class Project:
 
     def cli(self, *args: str, timeout: float = 120, check: bool = False) -> subprocess.CompletedProcess[str]:
         """Run ``osirix-tasks ARGS`` in the project (``check``: assert it succeeded)."""
-        done = subprocess.run(
-            [sys.executable, "-m", "osirix_tasks", *args],
-            capture_output=True,
-            text=True,
-            env=self.env,
-            timeout=timeout,
-            cwd=self.root,
-        )
+        done = run_cli(*args, env=self.env, timeout=timeout, cwd=self.root)
         if check:
             assert done.returncode == 0, done.stderr
         return done

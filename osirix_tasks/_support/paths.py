@@ -8,13 +8,14 @@ from pathlib import Path
 
 import platformdirs
 
-from .contract import Env
+from ..contract import Env
 
 __all__ = [
     "APP_NAME",
     "registry_path",
     "user_config_dir",
     "user_data_dir",
+    "run_store_path",
     "osirixgrpc_support_dir",
 ]
 
@@ -29,6 +30,11 @@ def user_config_dir() -> Path:
 def user_data_dir() -> Path:
     """Per-user data folder: the embedded OsiriX database, the run store."""
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def run_store_path() -> Path:
+    """The run store (every run's record and output) in the per-user data folder."""
+    return user_data_dir() / "runs.sqlite"
 
 
 def registry_path(explicit: str | os.PathLike[str] | None = None) -> Path:

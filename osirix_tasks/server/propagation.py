@@ -1,0 +1,35 @@
+"""``propagateSettings``: what a viewer passes on to the other open viewers (Horos ``ViewerController.m``
+``propagateSettings`` and ``propagateSettingsToViewer:``).
+
+Of what OsiriX propagates, the protocol can see two things: the movie frame (to a viewer with as
+many frames) and the window level and width. WL/WW goes to a viewer whose displayed plane is
+greyscale or RGB alike, whose modality is the same, and when neither is CR and the other is not NM
+(OsiriX's "propagate settings" is on, as it is by default and after a fusion of the same study).
+A viewer's fused viewer gets the settings too. Zoom, pan and rotation are not part of the protocol.
+"""
+
+from __future__ import annotations
+
+from .workspace import Viewer
+
+__all__ = ["propagate_settings"]
+
+
+def _to_viewer(source: Viewer, other: Viewer, seen: set[int]) -> None:
+    if id(other) in seen or other.closed:
+        return
+    seen.add(id(other))
+    if source.movie_idx != other.movie_idx and len(source.frames) == len(other.frames):
+        other.movie_idx = source.movie_idx
+    same_kind = source.current_pix().is_rgb == other.current_pix().is_rgb and source.modality == other.modality
+    if same_kind and "CR" not in (source.modality, other.modality) and other.modality != "NM":
+        other.wl, other.ww = source.wl, source.ww
+    if other.blending is not None and other.blending is not source:
+        _to_viewer(source, other.blending, seen)
+
+
+def propagate_settings(source: Viewer, displayed: list[Viewer]) -> None:
+    """Pass ``source``'s frame and WL/WW on to every other displayed viewer that takes them."""
+    seen = {id(source)}
+    for other in displayed:
+        _to_viewer(source, other, seen)

@@ -1,0 +1,241 @@
+"""An OsiriX ROI: its shape as OsiriX stores it, and what OsiriX computes from it (Horos ``ROI.m``).
+
+OsiriX keeps three kinds of shape: a rectangle for rectangle (6), oval (9), text (13), 2D point (19)
+and oval angle (31) ROIs (``rect``: origin and size; an oval's origin is its centre and its size
+its half-axes), a list of points for the others, and a texture (a boolean buffer placed at an
+integer position) for brush ROIs (20). Every computation below follows the ``ROI.m`` method named
+in its docstring; coordinates are pixels, x = column, y = row.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from .spline import spline_points
+
+__all__ = [
+    "Roi",
+    "ROI_TYPES",
+    "RECT_TYPES",
+    "SPLINE_TYPES",
+    "VOLUME_TYPES",
+    "MAP_TYPES",
+    "MIN_POINTS",
+    "oval_outline",
+    "shoelace_float32",
+]
+
+T_MEASURE, T_ROI, T_OVAL, T_OPOLYGON, T_CPOLYGON, T_ANGLE, T_TEXT, T_ARROW, T_PENCIL = 5, 6, 9, 10, 11, 12, 13, 14, 15
+T_2DPOINT, T_PLAIN, T_LAYER, T_AXIS, T_DYNANGLE, T_TAGT, T_OVALANGLE = 19, 20, 24, 26, 27, 29, 31
+
+#: OsiriX's ROI tool numbers and how ViewerControllerNewROI builds each (points, rectangle or buffer).
+ROI_TYPES: dict[int, tuple[str, str]] = {
+    T_MEASURE: ("tMesure", "points"),
+    T_ROI: ("tROI", "rectangle"),
+    T_OVAL: ("tOval", "rectangle"),
+    T_OPOLYGON: ("tOPolygon", "points"),
+    T_CPOLYGON: ("tCPolygon", "points"),
+    T_ANGLE: ("tAngle", "points"),
+    T_TEXT: ("tText", "rectangle"),
+    T_ARROW: ("tArrow", "points"),
+    T_PENCIL: ("tPencil", "points"),
+    T_2DPOINT: ("t2DPoint", "rectangle"),
+    T_PLAIN: ("tPlain", "buffer"),
+    T_LAYER: ("tLayerROI", "points"),
+    T_AXIS: ("tAxis", "points"),
+    T_DYNANGLE: ("tDynAngle", "points"),
+    T_TAGT: ("tTAGT", "points"),
+    T_OVALANGLE: ("tOvalAngle", "rectangle"),
+}
+#: Types whose shape is ``rect``.
+RECT_TYPES = frozenset({T_ROI, T_OVAL, T_TEXT, T_2DPOINT, T_OVALANGLE})
+#: Types OsiriX measures through its smoothing spline (``splinePoints:``).
+SPLINE_TYPES = frozenset({T_OPOLYGON, T_CPOLYGON, T_PENCIL})
+#: Types an ROIVolume is built from (ROIVolume.mm ``setROIList:``).
+VOLUME_TYPES = frozenset({T_PENCIL, T_CPOLYGON, T_PLAIN})
+#: Types DCMPixGetMapFromROI accepts (the plugin answers ``Invalid ROI`` for the others).
+MAP_TYPES = frozenset({T_PLAIN, T_CPOLYGON, T_OPOLYGON, T_PENCIL})
+#: Vertices OsiriX draws an oval with (``CIRCLERESOLUTION``).
+CIRCLE_RESOLUTION = 200
+#: Fewest points ``-valid`` accepts per points-type (more are kept as given).
+MIN_POINTS = {
+    T_CPOLYGON: 3,
+    T_OPOLYGON: 3,
+    T_PENCIL: 3,
+    T_ANGLE: 3,
+    T_MEASURE: 2,
+    T_ARROW: 2,
+    T_DYNANGLE: 4,
+    T_AXIS: 4,
+    T_TAGT: 6,
+}
+
+
+class PlaneHolder(Protocol):
+    """What an ROI needs of its viewer (a :class:`~.workspace.Viewer`): its planes, by frame and slice."""
+
+    frames: list[list[Any]]
+    rois: list[list[list[Any]]]
+
+
+@dataclass(eq=False)
+class Roi:
+    """One ROI on one plane of a viewer."""
+
+    itype: int
+    name: str
+    viewer: PlaneHolder
+    frame: int
+    slice: int
+    points: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    rect: tuple[float, float, float, float] | None = None
+    texture: np.ndarray | None = None
+    texture_origin: tuple[int, int] = (0, 0)
+    spacing: tuple[float, float] = (1.0, 1.0)  # (x = between columns, y = between rows), from the displayed pix
+    spline: bool = True  # OsiriX's isSpline (the preference is on); a rotated or flipped rectangle turns it off
+    color: tuple[int, int, int] = (0, 0, 0)
+    opacity: float = 1.0
+    thickness: float = 1.0
+    selected: bool = False
+    deleted: bool = False
+
+    @property
+    def pix(self) -> Any:
+        """The DCMPix (a :class:`~.workspace.Pix`) the ROI lies on."""
+        return self.viewer.frames[self.frame][self.slice]
+
+    # --- what OsiriX computes --------------------------------------------------------------
+
+    def outline(self) -> np.ndarray:
+        """``-points``: the vertices OsiriX reports for the ROI's shape."""
+        if self.rect is not None:
+            x, y, width, height = self.rect
+            if self.itype == T_2DPOINT:
+                return np.array([[min(x, x + width), min(y, y + height)]])
+            if self.itype == T_ROI:
+                left, right = min(x, x + width), max(x, x + width)
+                top, bottom = min(y, y + height), max(y, y + height)
+                return np.array([[left, top], [left, bottom], [right, bottom], [right, top]], dtype=np.float64)
+            if self.itype in (T_OVAL, T_OVALANGLE):
+                return oval_outline(x, y, width, height)
+            return self.points  # a text ROI has no vertices unless some were set
+        if self.texture is not None:
+            return texture_border(self.texture, self.texture_origin)
+        return self.points
+
+    def measured_points(self) -> np.ndarray:
+        """``-splinePoints``: the spline through the vertices for splined types, else the vertices."""
+        raw = self.outline()
+        if not self.spline or self.itype not in SPLINE_TYPES or len(raw) < 3:
+            return raw
+        curve = spline_points(raw, closed=self.itype != T_OPOLYGON)
+        return raw if curve is None or len(curve) == 0 else curve
+
+    def area_pixels(self) -> float:
+        """``-Area``: the texture's pixel count for a brush ROI, else the shoelace area of the measured
+        points, accumulated in single precision as OsiriX does."""
+        if self.texture is not None:
+            return float(np.count_nonzero(self.texture))
+        return shoelace_float32(self.measured_points())
+
+    def area_cm2(self) -> float:
+        """What ROIArea answers: area in pixels x spacing x x spacing y / 100 (single precision)."""
+        spacing_x, spacing_y = np.float32(self.spacing[0]), np.float32(self.spacing[1])
+        return float(np.float32(self.area_pixels()) * spacing_x * spacing_y) / 100.0
+
+    def centroid(self) -> tuple[float, float]:
+        """``-centroid``: a rectangle's or oval's rect origin, else the mean of ``-points``."""
+        if self.rect is not None and self.itype in (T_ROI, T_OVAL):
+            return (float(self.rect[0]), float(self.rect[1]))
+        outline = self.outline()
+        if len(outline) == 0:
+            return (0.0, 0.0)
+        return (float(outline[:, 0].mean()), float(outline[:, 1].mean()))
+
+    # --- edits -------------------------------------------------------------------------------
+
+    def move(self, dx: float, dy: float) -> None:
+        """``-roiMove:``: shift the rect, the points, or the texture by whole pixels (truncated)."""
+        if self.rect is not None:
+            x, y, width, height = self.rect
+            self.rect = (x + dx, y + dy, width, height)
+        elif self.texture is not None:
+            self.texture_origin = (self.texture_origin[0] + int(dx), self.texture_origin[1] + int(dy))
+        else:
+            self.points = self.points + np.array([dx, dy])
+
+    def _editable_points(self) -> np.ndarray | None:
+        """The points a rotation or flip acts on; rectangles and ovals become closed polygons first
+        (a rectangle also stops being splined). Text, 2D point and brush ROIs are left alone:
+        OsiriX edits a temporary copy of their points."""
+        if self.itype in (T_ROI, T_OVAL) and self.rect is not None:
+            outline = self.outline()
+            if len(outline) == 0:
+                return None
+            if self.itype == T_ROI:
+                self.spline = False
+            self.itype, self.rect, self.points = T_CPOLYGON, None, outline
+            return self.points
+        if self.rect is not None or self.texture is not None or len(self.points) == 0:
+            return None
+        return self.points
+
+    def rotate(self, degrees: float, center_x: float, center_y: float, ratio: float) -> None:
+        """``-rotate::``: turn about (x, y); ``ratio`` is the pix's row spacing / column spacing."""
+        points = self._editable_points()
+        if points is None:
+            return
+        theta = math.radians(degrees)
+        cos, sin = math.cos(theta), math.sin(theta)
+        dx, dy = points[:, 0] - center_x, points[:, 1] - center_y
+        new_x = cos * dx - sin * dy * ratio
+        new_y = sin * dx + cos * dy * ratio
+        self.points = np.column_stack([new_x + center_x, new_y / ratio + center_y])
+
+    def flip(self, vertically: bool) -> None:
+        """``-flipVertically:``: mirror the points about their mean."""
+        points = self._editable_points()
+        if points is None:
+            return
+        flipped = points.astype(np.float64).copy()
+        axis = 1 if vertically else 0
+        center = flipped[:, axis].mean()
+        flipped[:, axis] = 2 * center - flipped[:, axis]
+        self.points = flipped
+
+
+def oval_outline(center_x: float, center_y: float, half_width: float, half_height: float) -> np.ndarray:
+    """The ``CIRCLE_RESOLUTION`` vertices OsiriX draws an oval with (angles in single precision)."""
+    angles = (np.arange(CIRCLE_RESOLUTION, dtype=np.float64) * 2 * math.pi / CIRCLE_RESOLUTION).astype(np.float32)
+    angles64 = angles.astype(np.float64)
+    return np.column_stack([center_x + half_width * np.cos(angles64), center_y + half_height * np.sin(angles64)])
+
+
+def shoelace_float32(points: np.ndarray) -> float:
+    """``-Area:``: |sum(x_i y_j - y_i x_j)| / 2 over the closed outline, in single precision."""
+    count = len(points)
+    if count == 0:
+        return 0.0
+    xs = points[:, 0].astype(np.float32)
+    ys = points[:, 1].astype(np.float32)
+    area = np.float32(0.0)
+    for i in range(count):
+        j = (i + 1) % count
+        area = np.float32(area + xs[i] * ys[j])
+        area = np.float32(area - ys[i] * xs[j])
+    return float(abs(np.float32(area * np.float32(0.5))))
+
+
+def texture_border(texture: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
+    """The border pixels of a brush ROI's texture as (x, y) points in the plane.
+
+    OsiriX extracts the texture's contour with ITK; we answer the pixels on its border (our choice).
+    """
+    padded = np.pad(texture, 1)
+    interior = padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
+    rows, columns = np.nonzero(texture & ~interior)
+    return np.column_stack([columns + origin[0], rows + origin[1]]).astype(np.float64)

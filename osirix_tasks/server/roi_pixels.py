@@ -1,0 +1,69 @@
+"""Which pixels of a plane an ROI covers, as DCMPix computes them (Horos ``DCMPix.m``).
+
+Two different rules, both in OsiriX:
+
+- ``getROIValue`` (statistics, ROI values): a brush ROI's texture; otherwise the ROI's measured
+  points (the spline for splined types) truncated to whole pixels: one point gives that pixel, two
+  points give nothing (lines have no inside), three or more are filled as a polygon.
+- ``getMapFromPolygonROI`` (DCMPixGetMapFromROI, polygon and pencil types): the raw vertices
+  truncated to whole pixels, filled in a box one pixel larger than their bounds whose border OsiriX
+  clears, so the pixels on the lowest row and column of the vertices are never in the map.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .geometry import polygon_mask
+from .roi import Roi
+
+__all__ = ["values_map", "polygon_map"]
+
+
+def _texture_map(roi: Roi, rows: int, columns: int) -> np.ndarray:
+    assert roi.texture is not None
+    out = np.zeros((rows, columns), dtype=bool)
+    left, top = roi.texture_origin
+    height, width = roi.texture.shape
+    r0, c0 = max(0, top), max(0, left)
+    r1, c1 = min(rows, top + height), min(columns, left + width)
+    if r1 > r0 and c1 > c0:
+        out[r0:r1, c0:c1] = roi.texture[r0 - top : r1 - top, c0 - left : c1 - left]
+    return out
+
+
+def _whole_pixels(points: np.ndarray) -> np.ndarray:
+    """OsiriX's NSPointInt: each coordinate truncated toward zero."""
+    return np.trunc(np.asarray(points, dtype=np.float64))
+
+
+def values_map(roi: Roi, rows: int, columns: int) -> np.ndarray:
+    """The (rows, columns) map of the pixels ``getROIValue`` reads for ``roi``."""
+    if roi.texture is not None:
+        return _texture_map(roi, rows, columns)
+    points = _whole_pixels(roi.measured_points())
+    out = np.zeros((rows, columns), dtype=bool)
+    if len(points) == 1:
+        x, y = int(points[0, 0]), int(points[0, 1])
+        if 0 <= x < columns and 0 <= y < rows:
+            out[y, x] = True
+        return out
+    if len(points) < 3:
+        return out
+    return polygon_mask(points, rows, columns)
+
+
+def polygon_map(roi: Roi, rows: int, columns: int) -> np.ndarray:
+    """The (rows, columns) map DCMPixGetMapFromROI answers for a brush, polygon or pencil ROI."""
+    if roi.texture is not None:
+        return _texture_map(roi, rows, columns)
+    points = _whole_pixels(roi.outline())
+    if len(points) < 2:
+        return np.zeros((rows, columns), dtype=bool)
+    out = polygon_mask(points, rows, columns)
+    low_x, low_y = int(points[:, 0].min()), int(points[:, 1].min())
+    if 0 <= low_y < rows:
+        out[low_y, :] = False
+    if 0 <= low_x < columns:
+        out[:, low_x] = False
+    return out

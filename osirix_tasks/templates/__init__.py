@@ -1,0 +1,1 @@
+"""File templates shipped with osirix-tasks (package data): ``pack/`` is what ``osirix-tasks new-pack`` copies."""

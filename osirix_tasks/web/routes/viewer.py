@@ -1,0 +1,139 @@
+"""The 2D viewer: display state, planes as raw pixels, ROIs (list, draw, select, delete)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ...errors import OsirixTasksError
+from ..api import Call, api, raw
+from ..context import WebContext
+from ..osirix import ROI_TYPE_NAMES
+
+#: ROI types the page draws with the mouse, and how each is sent to OsiriX.
+DRAWN = {
+    11: "points",
+    15: "points",
+    9: "rect",
+    6: "rect",
+    19: "rect",
+    5: "points",
+    14: "points",
+    12: "points",
+    13: "rect",
+}
+
+
+def listing(context: WebContext, call: Call) -> dict[str, Any]:
+    return context.reader.viewers()
+
+
+def detail(context: WebContext, call: Call) -> dict[str, Any]:
+    return context.reader.viewer(call.path["uid"])
+
+
+def change(context: WebContext, call: Call) -> dict[str, Any]:
+    body = call.body
+
+    def maybe(name: str, kind: type) -> Any:
+        return kind(body[name]) if body.get(name) is not None else None
+
+    context.reader.set_viewer(
+        call.path["uid"],
+        idx=maybe("idx", int),
+        movie_idx=maybe("movie_idx", int),
+        wl=maybe("wl", float),
+        ww=maybe("ww", float),
+    )
+    return {"ok": True}
+
+
+def front(context: WebContext, call: Call) -> dict[str, Any]:
+    context.host_side.bring_to_front(call.path["uid"], "ViewerController")
+    return {"ok": True}
+
+
+def close(context: WebContext, call: Call) -> dict[str, Any]:
+    context.reader.close_viewer(call.path["uid"])
+    return {"ok": True}
+
+
+def pixels(context: WebContext, call: Call) -> Response:
+    """A plane's values: 16-bit integers when they all are (half the bytes), else float32; or ARGB bytes."""
+    image = context.reader.pixels(call.path["pix_uid"])
+    rows, columns = image.shape[0], image.shape[1]
+    if image.ndim == 3:
+        return raw(np.ascontiguousarray(image).tobytes(), rows=rows, columns=columns, format="argb8")
+    data, kind = compact(image)
+    return raw(data, rows=rows, columns=columns, format=kind)
+
+
+def compact(image: np.ndarray) -> tuple[bytes, str]:
+    """The smallest exact little-endian encoding of a float32 plane and its name (the page windows it)."""
+    low, high = float(image.min()), float(image.max())
+    for kind, name in ((np.uint16, "uint16"), (np.int16, "int16")):
+        info = np.iinfo(kind)
+        if info.min <= low and high <= info.max:
+            narrow = image.astype(kind)
+            if np.array_equal(narrow, image):
+                return narrow.astype(np.dtype(kind).newbyteorder("<"), copy=False).tobytes(), name
+    return np.ascontiguousarray(image, dtype="<f4").tobytes(), "float32"
+
+
+def digest(context: WebContext, call: Call) -> dict[str, Any]:
+    return {"digest": context.reader.pixel_digest(call.path["pix_uid"])}
+
+
+def rois(context: WebContext, call: Call) -> dict[str, Any]:
+    frame, index = int(call.number("frame", 0)), int(call.number("slice", 0))
+    return {"rois": context.reader.rois(call.path["uid"], frame, index), "types": ROI_TYPE_NAMES}
+
+
+def new_roi(context: WebContext, call: Call) -> dict[str, Any]:
+    body = call.body
+    itype = int(body.get("itype", 0))
+    if itype not in DRAWN:
+        raise OsirixTasksError(f"ROI type {itype} cannot be drawn here - use one of {sorted(DRAWN)}")
+    shape = DRAWN[itype]
+    roi = context.reader.new_roi(
+        call.path["uid"],
+        itype=itype,
+        movie_idx=int(body.get("frame", 0)),
+        idx=int(body.get("slice", 0)),
+        name=str(body.get("name") or "Unnamed"),
+        points=body.get("points") if shape == "points" else None,
+        rect=body.get("rect") if shape == "rect" else None,
+        color=body.get("color"),
+    )
+    if context.host_side.available:  # a freshly drawn ROI is the selected one, as in OsiriX
+        context.host_side.select_rois(call.path["uid"], [roi["uid"]])
+        roi["selected"] = True
+    return {"roi": roi}
+
+
+def select_rois(context: WebContext, call: Call) -> dict[str, Any]:
+    context.host_side.select_rois(call.path["uid"], [str(u) for u in call.body.get("uids") or []])
+    return {"ok": True}
+
+
+def delete_roi(context: WebContext, call: Call) -> dict[str, Any]:
+    context.reader.delete_roi(call.path["roi_uid"])
+    return {"ok": True}
+
+
+routes = [
+    Route("/api/viewers", api(listing), methods=["GET"]),
+    Route("/api/viewers/{uid}", api(detail), methods=["GET"]),
+    Route("/api/viewers/{uid}", api(change), methods=["PUT"]),
+    Route("/api/viewers/{uid}", api(close), methods=["DELETE"]),
+    Route("/api/viewers/{uid}/front", api(front), methods=["POST"]),
+    Route("/api/viewers/{uid}/rois", api(rois), methods=["GET"]),
+    Route("/api/viewers/{uid}/rois", api(new_roi), methods=["POST"]),
+    Route("/api/viewers/{uid}/select-rois", api(select_rois), methods=["POST"]),
+    Route("/api/rois/{roi_uid}", api(delete_roi), methods=["DELETE"]),
+    Route("/api/pix/{pix_uid}", api(pixels), methods=["GET"]),
+    Route("/api/pix/{pix_uid}/digest", api(digest), methods=["GET"]),
+]

@@ -1,0 +1,57 @@
+// The page: one view per OsiriX window, switched by the address's #fragment; the run list is watched
+// once for every view (a finished run makes the viewers redraw what a task changed).
+import { events, get } from "./api.js";
+import { emit } from "./bus.js";
+import * as consoleView from "./console.js";
+import * as database from "./database.js";
+import * as menus from "./menus.js";
+import * as scripts from "./scripts.js";
+import * as servers from "./servers.js";
+import * as viewer from "./viewer.js";
+import * as vr from "./vr.js";
+
+const views = { database, viewer, vr, servers, scripts, console: consoleView };
+const WINDOW_VIEWS = new Set(["servers", "scripts", "console"]);
+let current = null;
+
+export function show(name) {
+  if (!views[name]) name = "database";
+  if (location.hash !== "#" + name) history.replaceState(null, "", "#" + name);
+  for (const section of document.querySelectorAll(".view")) section.classList.toggle("active", section.id === "view-" + name);
+  for (const link of document.querySelectorAll("#tabs a")) link.classList.toggle("active", link.dataset.view === name);
+  document.body.classList.toggle("window-view", WINDOW_VIEWS.has(name));
+  current = name;
+  document.title = `${document.querySelector("#view-" + name).dataset.title} - osirix-tasks`;
+  views[name].shown?.();
+  emit("view", name);
+}
+
+function watchRuns() {
+  let known = new Map();
+  const source = events("/api/runs/events");
+  source.addEventListener("runs", (event) => {
+    const runs = JSON.parse(event.data);
+    for (const run of runs) {
+      const before = known.get(run.id);
+      if (before !== undefined && !before.finished && run.finished) emit("run-finished", run);
+    }
+    known = new Map(runs.map((r) => [r.id, r]));
+    emit("runs", runs);
+  });
+}
+
+async function start() {
+  window.osirixTasks = { ready: false, show };
+  const info = await get("/api/info");
+  document.querySelector("#target").textContent =
+    `osirix-tasks ${info.version} - ports ${info.ports.join(", ") || "none"} - registry ${info.registry}`;
+  for (const module of Object.values(views)) module.init?.({ show });
+  menus.init({ show });
+  watchRuns();
+  window.addEventListener("hashchange", () => show(location.hash.slice(1)));
+  show(location.hash.slice(1) || "database");
+  window.osirixTasks.ready = true;
+  document.body.dataset.ready = "1";
+}
+
+start();
