@@ -125,7 +125,7 @@ def main() -> None:
             return body_time(out) - started
 
         repeat, pause = options.repeat, options.pause
-        baseline = median(repeated(plugin_way, repeat, 0))
+        baseline = median(repeated(plugin_way, repeat, pause))  # the same pause as the runs it is compared with
         decorated = median(repeated(on_host("probe"), repeat, pause))
         scripted = median(repeated(on_host("pyosirix probe"), repeat, pause))
         shell = median(repeated(from_shell, repeat, pause))
