@@ -99,3 +99,28 @@ def test_a_closed_stdout_does_not_lose_a_run_on_the_host(start_host: Callable[..
         record = project.wait(project.runs()[0]["id"])
         assert record["status"] == "succeeded" and record["supervisor_pid"] == host.process.pid
         assert json.dumps(project.output(record["id"])).count("line 1999") == 1
+
+
+def test_ctrl_c_cancels_a_run_on_the_host(start_host: Callable[..., Any], tmp_path: Path) -> None:
+    import signal
+    import time
+
+    (tmp_path / "project").mkdir()
+    project = Project(tmp_path / "project")
+    project.script("sleeper", "import time\nprint('started', flush=True)\ntime.sleep(120)\n")
+    with start_host("--empty", home=project.root) as host:
+        project.env["OSIRIX_TASKS_SERVER"] = host.address
+        process = subprocess.Popen(
+            [sys.executable, "-m", "osirix_tasks", "run", "sleeper"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=project.env,
+        )
+        assert process.stdout is not None
+        assert process.stdout.readline() == "started\n"
+        time.sleep(0.3)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 130
+        [record] = project.runs()
+        assert record["status"] == "cancelled" and record["supervisor_pid"] == host.process.pid
