@@ -27,13 +27,16 @@ export function show(name) {
 }
 
 function watchRuns() {
-  let known = new Map();
+  let known = null; // the runs of the last event; null until the first one (runs that ended before the page)
   const source = events("/api/runs/events");
   source.addEventListener("runs", (event) => {
     const runs = JSON.parse(event.data);
     for (const run of runs) {
+      if (known === null || !run.finished) continue;
       const before = known.get(run.id);
-      if (before !== undefined && !before.finished && run.finished) emit("run-finished", run);
+      // a run seen running that has ended, or a new run that ended before any event showed it running
+      // (a warm launcher can start and finish a short task between two events)
+      if (before === undefined || !before.finished) emit("run-finished", run);
     }
     known = new Map(runs.map((r) => [r.id, r]));
     emit("runs", runs);
