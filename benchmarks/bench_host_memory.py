@@ -14,11 +14,12 @@ from pathlib import Path
 
 import grpc
 import numpy as np
-from osirixgrpc import browsercontroller_pb2, types_pb2, utilities_pb2, viewercontroller_pb2
+from osirixgrpc import types_pb2, utilities_pb2
 
 from osirix_tasks.client import Connection
 from osirix_tasks.client._codec import encode_set_image_request
 from osirix_tasks.client.options import CHANNEL_OPTIONS
+from osirix_tasks.client.viewer_tools import open_series, pix_list
 from osirix_tasks.testing import running_host
 
 MB = 1_000_000
@@ -31,17 +32,7 @@ def memory(pid: int) -> str:
 
 
 def first_pix(connection: Connection) -> types_pb2.DCMPix:
-    browser = connection.call("OsirixCurrentBrowser", utilities_pb2.Empty()).browser_controller
-    [study] = connection.call("BrowserControllerDatabaseStudies", browser).studies
-    [series] = connection.call("DicomStudySeries", study).series
-    images = connection.call("DicomSeriesSortedImages", series).sorted_images
-    frames = [browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest.FrameImages(images=images)]
-    viewer = connection.call(
-        "BrowserControllerOpenViewerFromImages",
-        browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest(browser=browser, frames=frames),
-    ).viewer
-    request = viewercontroller_pb2.ViewerControllerPixListRequest(viewer_controller=viewer)
-    return connection.call("ViewerControllerPixList", request).pix[0]
+    return pix_list(connection, open_series(connection))[0]
 
 
 def main() -> None:

@@ -9,28 +9,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from osirixgrpc import browsercontroller_pb2, types_pb2, viewercontroller_pb2
+from osirixgrpc import types_pb2
 from osirixgrpc.utilities_pb2 import Empty
 
 from osirix_tasks.client import Connection, NoServer, OsirixError, server_address
 from osirix_tasks.client.server_configs import free_port
+from osirix_tasks.client.viewer_tools import open_series, pix_list
 from osirix_tasks.testing import RunningHost, isolated_env, running_host
 
 
 def open_demo_viewer(connection: Connection):  # type: ignore[no-untyped-def]
-    browser = connection.call("OsirixCurrentBrowser", Empty()).browser_controller
-    [study] = connection.call("BrowserControllerDatabaseStudies", browser).studies
-    [series] = connection.call("DicomStudySeries", study).series
-    images = connection.call("DicomSeriesSortedImages", series).sorted_images
-    frames = [browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest.FrameImages(images=images)]
-    viewer = connection.call(
-        "BrowserControllerOpenViewerFromImages",
-        browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest(browser=browser, frames=frames),
-    ).viewer
-    pix = connection.call(
-        "ViewerControllerPixList", viewercontroller_pb2.ViewerControllerPixListRequest(viewer_controller=viewer)
-    ).pix
-    return viewer, list(pix)
+    viewer = open_series(connection)
+    return viewer, pix_list(connection, viewer)
 
 
 def test_fast_pixels_equal_the_standard_decoding(host: RunningHost) -> None:

@@ -20,6 +20,7 @@ from osirixgrpc import types_pb2, utilities_pb2
 from osirix_tasks.client import Connection
 from osirix_tasks.client._codec import encode_set_image_request
 from osirix_tasks.client.options import CHANNEL_OPTIONS
+from osirix_tasks.client.viewer_tools import open_series, pix_list
 from osirix_tasks.testing import running_host
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/PID/status")
@@ -57,19 +58,7 @@ def raw_call(channel: grpc.Channel, rpc: str) -> grpc.UnaryUnaryMultiCallable:
 
 
 def first_pix(connection: Connection) -> types_pb2.DCMPix:
-    from osirixgrpc import browsercontroller_pb2, viewercontroller_pb2
-
-    browser = connection.call("OsirixCurrentBrowser", utilities_pb2.Empty()).browser_controller
-    [study] = connection.call("BrowserControllerDatabaseStudies", browser).studies
-    [series] = connection.call("DicomStudySeries", study).series
-    images = connection.call("DicomSeriesSortedImages", series).sorted_images
-    frames = [browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest.FrameImages(images=images)]
-    viewer = connection.call(
-        "BrowserControllerOpenViewerFromImages",
-        browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest(browser=browser, frames=frames),
-    ).viewer
-    request = viewercontroller_pb2.ViewerControllerPixListRequest(viewer_controller=viewer)
-    return connection.call("ViewerControllerPixList", request).pix[0]
+    return pix_list(connection, open_series(connection))[0]
 
 
 def test_huge_requests_do_not_stay_in_the_hosts_memory(tmp_path: Path) -> None:

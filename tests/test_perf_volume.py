@@ -8,25 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from osirixgrpc import browsercontroller_pb2, dcmpix_pb2, viewercontroller_pb2
-from osirixgrpc.utilities_pb2 import Empty
+from osirixgrpc import dcmpix_pb2
 
 from osirix_tasks.client import Connection, OsirixError
+from osirix_tasks.client.viewer_tools import open_series, pix_list
 from osirix_tasks.testing import RunningHost
 
 
 def demo_pix(connection: Connection) -> list:  # type: ignore[type-arg]
-    browser = connection.call("OsirixCurrentBrowser", Empty()).browser_controller
-    [study] = connection.call("BrowserControllerDatabaseStudies", browser).studies
-    [series] = connection.call("DicomStudySeries", study).series
-    images = connection.call("DicomSeriesSortedImages", series).sorted_images
-    frames = [browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest.FrameImages(images=images)]
-    viewer = connection.call(
-        "BrowserControllerOpenViewerFromImages",
-        browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest(browser=browser, frames=frames),
-    ).viewer
-    request = viewercontroller_pb2.ViewerControllerPixListRequest(viewer_controller=viewer)
-    return list(connection.call("ViewerControllerPixList", request).pix)
+    return pix_list(connection, open_series(connection))
 
 
 def standard_volume(connection: Connection, pix: list) -> np.ndarray:  # type: ignore[type-arg]

@@ -333,6 +333,9 @@ def test_rois_made_by_a_script_appear_by_themselves(
     )
     kinds = page.eval_on_selector_all("#vw-rois tbody tr td:nth-child(2)", "cells => cells.map(c => c.textContent)")
     assert {"Brush (mask)", "Text", "Arrow", "Angle", "Point", "Measure"} <= set(kinds)
+    # a text ROI has no points in OsiriX; the page places it at its rect, which the embedded host tells
+    text_at = page.evaluate("window.osirixTasks.viewer.rois.find(r => r.itype === 13).points")
+    assert text_at == [[80, 20]]
     # the mask is painted as an overlay in its colour inside its 20x20 square
     inside = page.evaluate(
         """() => { const v = window.osirixTasks.viewer, o = document.querySelector('#vw-overlay');

@@ -1,4 +1,5 @@
-"""What a user does in OsiriX's viewers, done over OsiriXgrpc: ROIs (list, draw, delete) and 3D windows.
+"""What a user does in OsiriX's viewers, done over OsiriXgrpc: opening a series, ROIs (list, draw,
+delete) and 3D windows.
 
 Works against any OsiriX (real or embedded): only the plugin's RPCs are used. Selecting ROIs
 has no RPC (it is a click in OsiriX); the embedded OsiriX takes it on its control channel.
@@ -11,17 +12,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from osirixgrpc import utilities_pb2, viewercontroller_pb2
+from osirixgrpc import browsercontroller_pb2, utilities_pb2, viewercontroller_pb2
 
 from ..errors import OsirixError, OsirixTasksError
 from .connection import Connection
 
 __all__ = [
+    "DEFAULT_ROI_COLOR",
     "ROI_KINDS",
     "ROI_TYPE_NAMES",
     "RENDERING_MODES",
     "RoiInfo",
     "frontmost_viewer",
+    "open_series",
+    "pix_list",
     "open_3d",
     "list_rois",
     "add_roi",
@@ -78,6 +82,11 @@ class RoiInfo:
         return data
 
 
+#: The colour of an ROI drawn without one. The plugin passes the request's colour as given, so an unset
+#: colour is black, which is invisible on most images: our tools always send this one instead.
+DEFAULT_ROI_COLOR = (0, 255, 0)
+
+
 def frontmost_viewer(connection: Connection) -> Any:
     """The frontmost 2D viewer's reference; OsirixTasksError saying how to open one otherwise."""
     try:
@@ -87,6 +96,27 @@ def frontmost_viewer(connection: Connection) -> Any:
             f"no 2D viewer is open in the OsiriX at {connection.address} - open a series first "
             "(in OsiriX: double-click it; embedded OsiriX: 'osirix-tasks open SERIES_UID')"
         ) from None
+
+
+def open_series(connection: Connection, series: Any = None) -> Any:
+    """Open a 2D viewer on a series (a DicomSeries reference; default: the first series of the first
+    study), as a double-click in the browser does; returns its ViewerController reference."""
+    browser = connection.call("OsirixCurrentBrowser", _EMPTY).browser_controller
+    if series is None:
+        studies = connection.call("BrowserControllerDatabaseStudies", browser).studies
+        if not studies:
+            raise OsirixTasksError(f"the OsiriX at {connection.address} has no study to open - import one first")
+        series = connection.call("DicomStudySeries", studies[0]).series[0]
+    images = connection.call("DicomSeriesSortedImages", series).sorted_images
+    request = browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest
+    frames = [request.FrameImages(images=images)]
+    return connection.call("BrowserControllerOpenViewerFromImages", request(browser=browser, frames=frames)).viewer
+
+
+def pix_list(connection: Connection, viewer: Any, movie_idx: int = 0) -> list[Any]:
+    """The DCMPix references of one frame of a viewer, in plane order."""
+    request = viewercontroller_pb2.ViewerControllerPixListRequest(viewer_controller=viewer, movie_idx=movie_idx)
+    return list(connection.call("ViewerControllerPixList", request).pix)
 
 
 def open_3d(connection: Connection, mode: str, viewer: Any = None) -> Any:
@@ -194,7 +224,7 @@ def add_roi(
     mask: Any = None,
     slice: int | None = None,
     frame: int | None = None,
-    color: tuple[int, int, int] = (0, 255, 0),
+    color: tuple[int, int, int] = DEFAULT_ROI_COLOR,
     viewer: Any = None,
 ) -> Any:
     """Draw an ROI on a viewer (the frontmost by default) and return its reference.

@@ -68,6 +68,15 @@ class HostSide:
             for roi in viewer.all_rois():
                 roi.selected = id(roi) in wanted
 
+    def text_anchor(self, roi_uid: str) -> list[float] | None:
+        """Where a text ROI sits (its rect's origin). OsiriX's ``-points`` of a text ROI is empty, so the
+        protocol cannot tell; the embedded host can. None for another OsiriX or another kind of ROI."""
+        if not self.available:
+            return None
+        assert self.host is not None
+        roi = self._object(self.host, roi_uid, "ROI")
+        return [float(roi.rect[0]), float(roi.rect[1])] if roi.rect is not None else None
+
     def bring_to_front(self, uid: str, kind: str) -> None:
         """Make a 2D viewer (``ViewerController``) or 3D window (``VRController``) the frontmost one,
         as clicking its window does; silently nothing for another OsiriX (its user clicks there)."""

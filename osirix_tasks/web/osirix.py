@@ -23,6 +23,7 @@ from osirixgrpc import (
 )
 
 from ..client import Connection
+from ..client.viewer_tools import DEFAULT_ROI_COLOR
 from ..errors import OsirixError
 
 __all__ = ["OsirixReader", "CLOSED_ROI_TYPES", "ROI_TYPE_NAMES"]
@@ -319,8 +320,8 @@ class OsirixReader:
             thickness=2.0,
             opacity=1.0,
         )
-        if color is not None:
-            request.color.CopyFrom(request_type.Color(r=color[0], g=color[1], b=color[2]))
+        r, g, b = color if color is not None else DEFAULT_ROI_COLOR
+        request.color.CopyFrom(request_type.Color(r=r, g=g, b=b))
         if points is not None:
             request.points.extend(request_type.Point2D(x=float(x), y=float(y)) for x, y in points)
         if rect is not None:

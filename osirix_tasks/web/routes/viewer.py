@@ -26,6 +26,9 @@ DRAWN = {
     13: "rect",
 }
 
+#: OsiriX's tText: drawn at its rect, which only the embedded host can tell (see HostSide.text_anchor).
+TEXT_ROI_TYPE = 13
+
 
 def listing(context: WebContext, call: Call) -> dict[str, Any]:
     return context.reader.viewers()
@@ -89,7 +92,12 @@ def digest(context: WebContext, call: Call) -> dict[str, Any]:
 
 def rois(context: WebContext, call: Call) -> dict[str, Any]:
     frame, index = int(call.number("frame", 0)), int(call.number("slice", 0))
-    return {"rois": context.reader.rois(call.path["uid"], frame, index), "types": ROI_TYPE_NAMES}
+    listed = context.reader.rois(call.path["uid"], frame, index)
+    for roi in listed:
+        if roi["itype"] == TEXT_ROI_TYPE and not roi["points"]:
+            anchor = context.host_side.text_anchor(roi["uid"])
+            roi["points"] = [anchor] if anchor is not None else []
+    return {"rois": listed, "types": ROI_TYPE_NAMES}
 
 
 def new_roi(context: WebContext, call: Call) -> dict[str, Any]:
