@@ -124,3 +124,34 @@ def test_ctrl_c_cancels_a_run_on_the_host(start_host: Callable[..., Any], tmp_pa
         assert process.wait(timeout=60) == 130
         [record] = project.runs()
         assert record["status"] == "cancelled" and record["supervisor_pid"] == host.process.pid
+
+
+def test_a_dead_warm_launcher_does_not_lose_the_run(start_host: Callable[..., Any], tmp_path: Path) -> None:
+    import time
+
+    import psutil
+
+    (tmp_path / "project").mkdir()
+    project = Project(tmp_path / "project")
+    (project.root / "warm_mod.py").write_text(
+        "from osirix_tasks import osirix_task\n\n@osirix_task(type='Database', name='warm')\n"
+        "def warm(context):\n    print('body ran')\n"
+    )
+    project.registry.write_text('[[task]]\nname = "warm"\ntype = "Database"\nlocation = "warm_mod:warm"\n')
+    with start_host("--demo", home=project.root) as host:
+        project.env["OSIRIX_TASKS_SERVER"] = host.address
+        deadline = time.monotonic() + 30
+        waiting: list[psutil.Process] = []
+        while not waiting and time.monotonic() < deadline:
+            waiting = [p for p in psutil.Process(host.process.pid).children() if "--warm" in p.cmdline()]
+            time.sleep(0.1)
+        assert waiting, "the host keeps no warm launcher"
+        for process in waiting:  # the host's child: it stays a zombie until the host looks at it
+            process.kill()
+            while process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                time.sleep(0.05)
+        done = project.cli("run", "warm")
+        assert done.returncode == 0, done.stderr
+        assert "body ran" in done.stdout
+        [record] = project.runs()
+        assert record["status"] == "succeeded" and record["supervisor_pid"] == host.process.pid
