@@ -17,10 +17,10 @@ import numpy as np
 from osirixgrpc import types_pb2, utilities_pb2
 
 from osirix_tasks.client import Connection
-from osirix_tasks.client._codec import encode_set_image_request
-from osirix_tasks.client.options import CHANNEL_OPTIONS
 from osirix_tasks.client.viewer_tools import open_series, pix_list
 from osirix_tasks.testing import running_host
+from osirix_tasks.wire.options import CHANNEL_OPTIONS
+from osirix_tasks.wire.pixel_decode import encode_set_image_request
 
 MB = 1_000_000
 

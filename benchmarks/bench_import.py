@@ -22,9 +22,9 @@ import numpy as np
 import pydicom
 from pydicom.uid import generate_uid
 
-from osirix_tasks.server.database import Database
-from osirix_tasks.server.demo import generate_demo_series
-from osirix_tasks.server.importer import import_paths
+from osirix_tasks.emulator.database.demo import generate_demo_series
+from osirix_tasks.emulator.database.importer import import_paths
+from osirix_tasks.emulator.database.index import Database
 
 PHANTOM = Path(__file__).resolve().parents[2] / "shared" / "data" / "mr-phantom"
 
@@ -76,7 +76,7 @@ def j2k_series(folder: Path, slices: int) -> None:
 
 def compressed_series(root: Path, slices: int) -> None:
     """Open a JPEG 2000 series; fetch one plane, then all."""
-    from osirix_tasks.server.workspace import open_viewer
+    from osirix_tasks.emulator.workspace import open_viewer
 
     start = time.perf_counter()
     j2k_series(root / "j2k", slices)

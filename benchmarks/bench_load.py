@@ -131,7 +131,7 @@ def main() -> None:
             assert host.stdout is not None
             while not host.stdout.readline().startswith("Listening"):
                 pass
-            from osirix_tasks.server.demo import _uid
+            from osirix_tasks.emulator.database.demo import _uid
 
             subprocess.run(
                 [sys.executable, "-m", "osirix_tasks", "open", _uid("series")], check=True, env=env, capture_output=True

@@ -37,10 +37,10 @@ from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, MRImageStorage, generate_uid
 
 from osirix_tasks.client import Connection
-from osirix_tasks.client.options import CHANNEL_OPTIONS, IN_FLIGHT
 from osirix_tasks.client.server_configs import free_port
-from osirix_tasks.server.fastpix import PixImage
-from osirix_tasks.server.workspace import Pix
+from osirix_tasks.emulator.workspace import Pix
+from osirix_tasks.wire.options import CHANNEL_OPTIONS, IN_FLIGHT
+from osirix_tasks.wire.pixel_encode import PixImage
 
 SIZE = 512
 
@@ -144,7 +144,7 @@ _BARE_SERVER = """
 import sys
 from concurrent.futures import ThreadPoolExecutor
 import grpc
-from osirix_tasks.client._memory import tune_allocator
+from osirix_tasks.wire.memory import tune_allocator
 tune_allocator()  # as our host does
 answer = bytes(int(sys.argv[1]))  # ready-made, plane-sized
 handler = grpc.method_handlers_generic_handler(

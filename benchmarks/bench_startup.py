@@ -28,9 +28,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from osirix_tasks.client.server_configs import free_port
-from osirix_tasks.server.control import host_serving, stream
-from osirix_tasks.server.control_protocol import OutputFrame, StartRun
-from osirix_tasks.server.spawn import spawn_host
+from osirix_tasks.host.control import host_serving, stream
+from osirix_tasks.host.control_protocol import OutputFrame, StartRun
+from osirix_tasks.host.spawn import spawn_host
 from osirix_tasks.testing import isolated_env
 
 BODY = re.compile(r"BODY (\d+\.\d+)")

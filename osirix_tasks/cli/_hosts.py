@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..client.discovery import parse_address
 from ..errors import ControlError, OsirixTasksError
-from ..server.control import HostInfo, ask, live_hosts
-from ..server.control_protocol import Status
+from ..host.control import HostInfo, ask, live_hosts
+from ..host.control_protocol import Status
 
 SERVER_OPTION_HELP = "The embedded OsiriX to act on: PORT or 127.0.0.1:PORT (default: the only one running)."
 

@@ -20,15 +20,15 @@ from .._support.paths import user_data_dir
 from ..catalog import Catalog
 from ..client import Connection
 from ..client.server_configs import free_port
+from ..emulator.database.demo import SLICES, demo_folder
+from ..emulator.database.demo import _uid as demo_uid
 from ..errors import ControlError, OsirixTasksError
+from ..host.control import HostInfo, ask, live_hosts, send
+from ..host.control_protocol import Import, Open, Select, SelectRois, Status
+from ..host.spawn import spawn_host
 from ..model import TaskSpec, TaskType
 from ..run.runner import plan_run, start_run
 from ..run.store import RunStore
-from ..server.control import HostInfo, ask, live_hosts, send
-from ..server.control_protocol import Import, Open, Select, SelectRois, Status
-from ..server.demo import SLICES, demo_folder
-from ..server.demo import _uid as demo_uid
-from ..server.spawn import spawn_host
 from ._common import AppState, pass_state
 from .run_cmd import echo_output
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..server.control import ask
-from ..server.control_protocol import Open, Select, SelectRois
+from ..host.control import ask
+from ..host.control_protocol import Open, Select, SelectRois
 from ._common import fail
 from ._hosts import SERVER_OPTION_HELP, pick_host
 

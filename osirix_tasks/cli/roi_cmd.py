@@ -106,8 +106,8 @@ def add(
 
 
 def _select(name: str, server: str | None) -> None:
-    from ..server.control import ask
-    from ..server.control_protocol import SelectRois
+    from ..host.control import ask
+    from ..host.control_protocol import SelectRois
 
     host, port = pick_host(server)
     click.echo(f"127.0.0.1:{port}: " + ask(host, SelectRois(name=name)).message)
@@ -126,8 +126,8 @@ def select(name: str, server: str | None) -> None:
 @click.option("--server", default=None, help=SERVER_OPTION_HELP)
 def deselect(server: str | None) -> None:
     """Deselect every ROI of the frontmost viewer (embedded OsiriX)."""
-    from ..server.control import ask
-    from ..server.control_protocol import DeselectRois
+    from ..host.control import ask
+    from ..host.control_protocol import DeselectRois
 
     host, port = pick_host(server)
     click.echo(f"127.0.0.1:{port}: " + ask(host, DeselectRois()).message)

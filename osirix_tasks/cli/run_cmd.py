@@ -77,7 +77,7 @@ def run(
 ) -> None:
     """Run the task NAME (arguments after -- go to the task)."""
     from ..client.discovery import parse_address, server_address
-    from ..server.control import host_serving
+    from ..host.control import host_serving
 
     try:
         address: str | None = server_address(server)
@@ -124,8 +124,8 @@ class _Asked:
 
 def _run_on_host(host: Any, state: AppState, asked: _Asked) -> None:
     from .._support.paths import run_store_path
-    from ..server.control import ask, send, stream
-    from ..server.control_protocol import CancelRun, OutputFrame, StartRun
+    from ..host.control import ask, send, stream
+    from ..host.control_protocol import CancelRun, OutputFrame, StartRun
 
     store = run_store_path()
     request = StartRun(

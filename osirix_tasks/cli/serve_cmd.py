@@ -14,13 +14,13 @@ import click
 from .. import __version__
 from .._support.paths import registry_path, user_data_dir
 from ..client.server_configs import read_servers
+from ..emulator.database.demo import demo_folder
+from ..emulator.database.importer import ImportSummary, import_paths
+from ..emulator.database.index import Database
+from ..emulator.state import OsirixState
 from ..errors import PortUnavailable, ServerConfigError
-from ..server.database import Database
-from ..server.demo import demo_folder
-from ..server.host import Host, database_folder
-from ..server.importer import ImportSummary, import_paths
-from ..server.spawn import READY_LINE
-from ..server.state import OsirixState
+from ..host.process import Host, database_folder
+from ..host.spawn import READY_LINE
 from ._common import AppState, fail, warning
 
 if TYPE_CHECKING:

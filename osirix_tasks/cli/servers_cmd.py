@@ -7,9 +7,9 @@ from pydantic import ValidationError
 
 from ..client.server_configs import SERVER_FIELD_HINTS, config_path, port_is_listening, read_servers, update_servers
 from ..errors import OsirixTasksError, PortUnavailable, describe_validation_error
+from ..host.control import HostInfo, ask, live_hosts, who_holds_port
+from ..host.control_protocol import Shutdown, StartServer, Status, StopServer
 from ..model import ServerSpec
-from ..server.control import HostInfo, ask, live_hosts, who_holds_port
-from ..server.control_protocol import Shutdown, StartServer, Status, StopServer
 from ._common import emit_json
 from ._hosts import hosts_by_port
 
@@ -97,7 +97,7 @@ def _stop_on(host: HostInfo, port: int) -> None:
 @click.option("--database", default=None, help="Database folder for a new host.")
 def start_server(port: int, database: str | None) -> None:
     """Serve PORT: on the running embedded OsiriX, or by starting one in the background."""
-    from ..server.spawn import spawn_host
+    from ..host.spawn import spawn_host
 
     if port not in [s.port for s in read_servers()]:
         update_servers(lambda current: [*current, ServerSpec(port=port)])

@@ -9,8 +9,8 @@ import click
 
 from ..contract import Env
 from ..errors import ControlError, OsirixTasksError
-from ..server.control import ask, live_hosts
-from ..server.control_protocol import Status
+from ..host.control import ask, live_hosts
+from ..host.control_protocol import Status
 from ._common import AppState, pass_state
 
 
@@ -40,7 +40,7 @@ def ui(state: AppState, no_browser: bool, database: str | None) -> None:
             "without --no-web"
         )
     if url is None:
-        from ..server.spawn import spawn_host
+        from ..host.spawn import spawn_host
 
         env = dict(os.environ)
         env[Env.REGISTRY] = str(state.registry_path)

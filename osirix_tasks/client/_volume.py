@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import OsirixError
-from ._codec import PixelAnswer
+from ..wire.pixel_decode import PixelAnswer
 
 __all__ = ["fetch_volume"]
 

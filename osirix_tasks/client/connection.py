@@ -10,14 +10,14 @@ import osirixgrpc  # noqa: F401
 from osirixgrpc import osirix_pb2_grpc, types_pb2, utilities_pb2
 
 from ..errors import NoServer, OsirixError, OsirixUnreachable
+from ..wire.options import CHANNEL_OPTIONS, IN_FLIGHT
 from ._status import check
 from .discovery import server_address
-from .options import CHANNEL_OPTIONS, IN_FLIGHT
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from ._codec import PixelAnswer
+    from ..wire.pixel_decode import PixelAnswer
 
 __all__ = ["Connection", "server_address", "NoServer"]
 
@@ -34,8 +34,8 @@ class Connection:
     def _pixel_rpcs(self) -> tuple[Any, Any]:
         """DCMPixImage / DCMPixSetImage with our codec (made on first use: numpy loads only then)."""
         if self._pixel_calls is None:
-            from ._codec import decode_pix_image
-            from ._memory import tune_allocator
+            from ..wire.memory import tune_allocator
+            from ..wire.pixel_decode import decode_pix_image
 
             tune_allocator()  # planes are megabytes each: keep their buffers for reuse (see _memory)
 
@@ -80,7 +80,7 @@ class Connection:
 
     def set_pixels(self, pix: Any, image: np.ndarray) -> None:
         """Replace a DCMPix's pixels (float32 greyscale)."""
-        from ._codec import encode_set_image_request
+        from ..wire.pixel_decode import encode_set_image_request
 
         try:
             response = self._pixel_rpcs()[1](encode_set_image_request(pix, image))

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..client.server_configs import free_port
-from ..server.spawn import SpawnedHost, spawn_host
+from ..host.spawn import SpawnedHost, spawn_host
 from .environment import isolated_env, run_cli
 
 __all__ = ["RunningHost", "running_host"]
@@ -45,7 +45,7 @@ class RunningHost:
         import grpc
         from osirixgrpc import osirix_pb2_grpc
 
-        from ..client.options import CHANNEL_OPTIONS
+        from ..wire.options import CHANNEL_OPTIONS
 
         channel = grpc.insecure_channel(f"127.0.0.1:{port or self.ports[0]}", options=CHANNEL_OPTIONS)
         return osirix_pb2_grpc.OsiriXServiceStub(channel)

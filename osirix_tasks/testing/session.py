@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import OsirixTasksError
-from ..server.control import HostInfo, ask, live_hosts
-from ..server.control_protocol import DeselectRois, Open, Reset, Select, SelectRois
+from ..host.control import HostInfo, ask, live_hosts
+from ..host.control_protocol import DeselectRois, Open, Reset, Select, SelectRois
 from .environment import isolated_env, run_cli
 from .hosts import RunningHost, running_host
 

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 
 from ..catalog import Catalog, build_catalog
 from ..errors import NoServer
+from ..host.hands import HostSide
 from ..registry import load_registry
 from ..run.service import RunService
-from .host_side import HostSide
 from .osirix import OsirixReader
 
 if TYPE_CHECKING:
+    from ..host.process import Host
     from ..run.store import RunStore
-    from ..server.host import Host
 
 __all__ = ["WebContext"]
 

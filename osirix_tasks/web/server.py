@@ -15,7 +15,7 @@ from ..errors import PortUnavailable
 if TYPE_CHECKING:
     import uvicorn
 
-    from ..server.host import Host
+    from ..host.process import Host
 
 __all__ = ["WebServer", "start_web"]
 

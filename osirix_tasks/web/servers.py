@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..client.server_configs import config_path, port_is_listening, read_servers, update_servers
 from ..errors import OsirixTasksError, PortUnavailable
+from ..host.control import who_holds_port
+from ..host.control_protocol import StartServer, StopServer
 from ..model import ServerSpec
-from ..server.control import who_holds_port
-from ..server.control_protocol import StartServer, StopServer
 
 if TYPE_CHECKING:
-    from ..server.host import Host
+    from ..host.process import Host
 
 __all__ = ["list_servers", "add_server", "remove_server", "start_server", "stop_server", "PORT_RANGE"]
 
