@@ -7,9 +7,11 @@ Both sides read the names and numbers from here.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import json
 
-__all__ = ["Env", "ExitCode", "INHERITED", "SIGNAL_EXIT_BASE", "exit_code_of"]
+__all__ = ["Env", "ExitCode", "INHERITED", "SIGNAL_EXIT_BASE", "Target", "exit_code_of"]
 
 
 class Env(enum.StrEnum):
@@ -29,6 +31,8 @@ class Env(enum.StrEnum):
     #: The folder pyosirix is shown as ``~`` in a run given a server pyosirix would not pick
     #: (set by the runner; read by ``run/_pyosirix_site/sitecustomize.py``, which spells it out).
     PYOSIRIX_HOME = "OSIRIX_TASKS_PYOSIRIX_HOME"
+    #: The run's explicit target as JSON (:class:`Target`); absent for "what the user looks at".
+    TARGET = "OSIRIX_TASKS_TARGET"
 
 
 #: Variables of the caller's environment that a run inherits, beside HOME and PATH.
@@ -64,3 +68,39 @@ def exit_code_of(*, exit_code: int | None, signal: int | None, timed_out: bool, 
     if signal:
         return SIGNAL_EXIT_BASE + signal
     return exit_code if exit_code is not None else ExitCode.TASK_FAILED
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """What a run acts on when it is given explicitly (a batch item, a trigger, ``run --series``),
+    instead of what the user looks at (the frontmost viewer, the browser selection).
+
+    ``study`` is a StudyInstanceUID, ``series`` a SeriesInstanceUID as OsiriX keeps it, ``viewer``
+    the ``osirixrpc_uid`` of an open ViewerController, ``rois`` the names of the ROIs an ROI task
+    works on (every ROI of the series when empty). The context hooks build the context from it.
+    """
+
+    study: str | None = None
+    series: str | None = None
+    viewer: str | None = None
+    rois: tuple[str, ...] = ()
+
+    def to_env(self) -> str:
+        """The JSON the runner puts in :attr:`Env.TARGET`."""
+        return json.dumps({k: v for k, v in dataclasses.asdict(self).items() if v}, separators=(",", ":"))
+
+    @classmethod
+    def from_env(cls, value: str | None) -> Target | None:
+        """The target a task process was given, or None (a malformed value is an error naming the variable)."""
+        if not value:
+            return None
+        try:
+            fields = json.loads(value)
+            return cls(
+                study=fields.get("study"),
+                series=fields.get("series"),
+                viewer=fields.get("viewer"),
+                rois=tuple(fields.get("rois") or ()),
+            )
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ValueError(f"{Env.TARGET} is not a target ({exc}) - it is set by osirix-tasks, not by hand") from None

@@ -384,6 +384,8 @@ class TaskContext:
     pix: Any = None
     rois: list[Any] = dataclasses.field(default_factory=list)
     vr_controller: Any = None
+    #: The run's explicit target (a batch item, a trigger), or None for what the user looks at.
+    target: Any = None
     extras: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def pyosirix(self) -> Any:
