@@ -23,11 +23,14 @@ def osirix_task(
     blocking: bool = False,
     description: str | None = None,
     timeout: float | None = None,
+    pixels: bool = False,
 ) -> Callable[[F], F]:
     """Declare ``func(context)`` as a task of ``type`` (Database, Image, VRController, ROI).
 
     The function must live at module level; it receives a :class:`osirix_tasks.TaskContext`.
     ``name`` defaults to the function's name, ``description`` to its docstring's first line.
+    ``pixels=True`` says the task works on ``context.volume`` (its series' pixels) alone, without a
+    connection to OsiriX: a batch can then run it on workers of other machines.
     """
     kind = TaskType.parse(type)
 
@@ -46,6 +49,7 @@ def osirix_task(
             blocking=blocking,
             description=description if description is not None else doc.split("\n", 1)[0],
             timeout=timeout,
+            pixels=pixels,
         )
         setattr(func, TASK_ATTRIBUTE, spec)
         return func

@@ -25,6 +25,9 @@ __all__ = [
     "PortUnavailable",
     "OsirixError",
     "OsirixUnreachable",
+    "BatchError",
+    "SelectionError",
+    "SchedulerUnreachable",
     "describe_validation_error",
 ]
 
@@ -98,6 +101,19 @@ class OsirixError(OsirixTasksError):
 
 class OsirixUnreachable(OsirixError):
     """No OsiriX answers at the address (not started, stopped, or another program on the port)."""
+
+
+class BatchError(OsirixTasksError):
+    """A batch cannot start, resume, be cancelled or be shown; the message says why and what to do."""
+
+
+class SelectionError(BatchError):
+    """A batch's selection is empty or malformed (a bad ``--where`` term, an unknown uid, a uid file's
+    line); the message names the term, uid or line."""
+
+
+class SchedulerUnreachable(BatchError):
+    """No Dask scheduler answers at the address given (``--scheduler``, or the registry's setting)."""
 
 
 def describe_validation_error(

@@ -16,7 +16,7 @@ import functools
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -183,6 +183,9 @@ class TaskSpec(BaseModel):
     args: list[str] = Field(default_factory=list)
     #: Variables added to the run's minimal environment (before plugins add theirs).
     env: dict[str, str] = Field(default_factory=dict)
+    #: A decorated task that works on its series' pixels alone (``context.volume``): a batch can run it
+    #: on workers that cannot reach OsiriX, the pixels shipped with each item.
+    pixels: bool = False
 
     @property
     def key(self) -> tuple[str, TaskType]:
@@ -275,6 +278,8 @@ class TaskSpec(BaseModel):
             table["args"] = list(self.args)
         if self.env:
             table["env"] = dict(self.env)
+        if self.pixels:
+            table["pixels"] = True
         return table
 
     def to_json(self) -> dict[str, Any]:
@@ -323,6 +328,8 @@ class RegistrySettings(BaseModel):
     disabled_packs: list[str] = Field(default_factory=list)
     modules: list[str] = Field(default_factory=list)
     plugins_dir: str | None = None
+    #: ``tcp://HOST:PORT`` of the Dask scheduler batches use (``batch --scheduler`` wins); none: a local cluster.
+    batch_scheduler: str | None = None
 
 
 class ServerSpec(BaseModel):
@@ -384,9 +391,14 @@ class TaskContext:
     pix: Any = None
     rois: list[Any] = dataclasses.field(default_factory=list)
     vr_controller: Any = None
+    #: A batch item of a task that works on pixels, on a worker that cannot reach OsiriX: the target
+    #: series' pixels (slices, rows, columns; float32), shipped with the item; geometry in ``extras``.
+    volume: Any = None
     #: The run's explicit target (a batch item, a trigger), or None for what the user looks at.
     target: Any = None
     extras: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: Called by :meth:`close`, last added first (a viewer opened for the run is closed again).
+    cleanups: list[Callable[[], None]] = dataclasses.field(default_factory=list)
 
     def pyosirix(self) -> Any:
         """A pyosirix ``Osirix`` object bound to the same server (pyosirix must be installed)."""
@@ -401,7 +413,11 @@ class TaskContext:
         service.start_service()
         return osirix_utilities.Osirix(service)
 
-    def close(self) -> None:
-        """Close the connection."""
-        if self.connection is not None:
+    def close(self, *, keep_connection: bool = False) -> None:
+        """Undo what was opened for the run (its :attr:`cleanups`), then close the connection (unless
+        ``keep_connection``: a batch worker reuses it for the next item)."""
+        while self.cleanups:
+            with contextlib.suppress(Exception):  # closing is best effort: the run's own result stands
+                self.cleanups.pop()()
+        if self.connection is not None and not keep_connection:
             self.connection.close()

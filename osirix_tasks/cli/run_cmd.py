@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from ..contract import INHERITED, exit_code_of
+from ..contract import INHERITED, Target, exit_code_of
 from ..errors import NoServer, OsirixTasksError
 from ._common import AppState, pass_state, warning
 
@@ -65,6 +65,14 @@ def _caller_environ() -> dict[str, str]:
 )
 @click.option("--background", is_flag=True, help="Return the run id at once; the run goes on without this command.")
 @click.option("--timeout", type=float, default=None, help="Stop the run after this many seconds.")
+@click.option("--study", default=None, help="Run on this study (StudyInstanceUID) instead of the browser selection.")
+@click.option(
+    "--series",
+    default=None,
+    help="Run on this series (SeriesInstanceUID as OsiriX keeps it) instead of the frontmost viewer: Image, ROI "
+    "and 3D tasks get a viewer of it opened for the run.",
+)
+@click.option("--roi", "rois", multiple=True, help="ROI tasks on --series: the names of the ROIs (default: all).")
 @pass_state
 def run(
     state: AppState,
@@ -74,6 +82,9 @@ def run(
     server: str | None,
     background: bool,
     timeout: float | None,
+    study: str | None,
+    series: str | None,
+    rois: tuple[str, ...],
 ) -> None:
     """Run the task NAME (arguments after -- go to the task)."""
     from ..client.discovery import parse_address, server_address
@@ -85,7 +96,8 @@ def run(
         warning(f"{exc}; starting the task without one")
         address = None
     host = host_serving(parse_address(address)[1]) if address else None
-    asked = _Asked(name, list(args), kind, address, background, timeout)
+    target = Target(study=study, series=series, rois=rois) if (study or series) else None
+    asked = _Asked(name, list(args), kind, address, background, timeout, target)
     if host is not None:
         _run_on_host(host, state, asked)
         return
@@ -120,6 +132,7 @@ class _Asked:
     address: str | None
     background: bool
     timeout: float | None
+    target: Target | None = None
 
 
 def _run_on_host(host: Any, state: AppState, asked: _Asked) -> None:
@@ -138,6 +151,7 @@ def _run_on_host(host: Any, state: AppState, asked: _Asked) -> None:
         registry=str(state.registry_path),
         store=str(store),
         environ=_caller_environ(),
+        target=asked.target.to_env() if asked.target else None,
     )
     if asked.background:
         click.echo(ask(host, request).message)
@@ -185,6 +199,7 @@ def _run_here(state: AppState, asked: _Asked) -> None:
         plugins=catalog.plugins,
         timeout=asked.timeout,
         background=asked.background,
+        target=asked.target,
     )
     record = start_run(plan, store, echo=None if asked.background else echo_output)
     if asked.background:

@@ -177,10 +177,15 @@ class Workspace:
         self.lock = threading.RLock()
         self._front: Viewer | None = None
         self._front_vr: VRController | None = None
+        #: Windows front to back as the window server stacks them (last = frontmost): closing the
+        #: frontmost one brings back the one that was in front before it, as on macOS.
+        self._stack: list[Viewer] = []
+        self._vr_stack: list[VRController] = []
 
     def add(self, viewer: Viewer) -> Viewer:
         with self.lock:
             self.viewers.append(viewer)
+            self._stack.append(viewer)
             self._front = viewer
         return viewer
 
@@ -203,11 +208,12 @@ class Workspace:
             for other in self.viewers:
                 if other.blending is viewer:
                     other.blending = None
+            self._stack = [v for v in self._stack if v is not viewer]
+            self._vr_stack = [v for v in self._vr_stack if not v.closed]
             if self._front is viewer:
-                self._front = self.viewers[-1] if self.viewers else None
+                self._front = self._stack[-1] if self._stack else None
             if self._front_vr is not None and self._front_vr.closed:
-                vrs = self.displayed_vr()
-                self._front_vr = vrs[-1] if vrs else None
+                self._front_vr = self._vr_stack[-1] if self._vr_stack else None
             return gone
 
     def frontmost(self) -> Viewer | None:
@@ -219,22 +225,30 @@ class Workspace:
     def add_vr(self, vr: VRController) -> VRController:
         with self.lock:
             vr.viewer.vr_controllers.append(vr)
-            self._front_vr = vr
+            self._raise_vr(vr)
         return vr
+
+    def _raise(self, viewer: Viewer) -> None:
+        self._stack = [v for v in self._stack if v is not viewer] + [viewer]
+        self._front = viewer
+
+    def _raise_vr(self, vr: VRController) -> None:
+        self._vr_stack = [v for v in self._vr_stack if v is not vr] + [vr]
+        self._front_vr = vr
 
     def bring_to_front(self, window: Viewer | VRController) -> None:
         """Make an open 2D viewer or 3D window the frontmost of its kind (the user clicked it)."""
         with self.lock:
             if isinstance(window, VRController):
                 if not window.closed:
-                    self._front_vr = window
+                    self._raise_vr(window)
             elif window in self.viewers:
-                self._front = window
+                self._raise(window)
 
     def bring_vr_forward(self, vr: VRController) -> VRController:
         """Make a 3D window the frontmost one."""
         with self.lock:
-            self._front_vr = vr
+            self._raise_vr(vr)
         return vr
 
     def frontmost_vr(self) -> VRController | None:

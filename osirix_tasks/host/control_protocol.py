@@ -173,6 +173,8 @@ class StartRun:
     registry: str
     store: str | None = None
     environ: dict[str, str] = field(default_factory=dict)
+    #: The run's explicit target as ``contract.Target.to_env()`` JSON; None: what the user looks at.
+    target: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

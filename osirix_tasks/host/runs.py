@@ -13,6 +13,7 @@ import sys
 from collections.abc import Generator
 from pathlib import Path
 
+from ..contract import Target
 from ..model import TaskType
 from ..run.runner import base_environment, plan_run
 from ..run.service import OutputEvent, RunService
@@ -50,6 +51,7 @@ class HostRuns:
             timeout=request.timeout,
             background=request.background,
             environ=request.environ,
+            target=Target.from_env(request.target),
         )
         store_path = Path(request.store) if request.store else None
         record, follower = self.service.start(plan, store_path, follow=not request.background)

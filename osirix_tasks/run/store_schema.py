@@ -2,7 +2,9 @@
 earlier versions.
 
 Version 1 added ``runs.output_dropped`` (output not kept because the run went past the output
-cap) and the ``settings`` table.
+cap) and the ``settings`` table. Version 2 added the batch tables (:mod:`osirix_tasks.batch.records`):
+``batches`` (one per batch), ``batch_items`` (one per target) and ``batch_runs`` (the run of each
+attempt of an item).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import sqlite3
 
 __all__ = ["SCHEMA_VERSION", "prepare", "WAL_CHECKPOINT_PAGES", "BUSY_SECONDS"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Pages (64 KiB each) the write-ahead log may hold before a commit copies it into the store.
 WAL_CHECKPOINT_PAGES = 256
 #: The write-ahead log is cut back to this size once copied (bytes).
@@ -57,6 +59,45 @@ CREATE TABLE IF NOT EXISTS settings (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS batches (
+    id TEXT PRIMARY KEY,
+    task_name TEXT NOT NULL,
+    task_type TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    registry TEXT NOT NULL,
+    server TEXT,
+    options TEXT NOT NULL DEFAULT '{}',
+    selection TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    driver_pid INTEGER,
+    created REAL NOT NULL,
+    ended REAL,
+    cancelled INTEGER NOT NULL DEFAULT 0,
+    message TEXT
+);
+CREATE TABLE IF NOT EXISTS batch_items (
+    batch_id TEXT NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    target TEXT NOT NULL,
+    ids TEXT NOT NULL DEFAULT '{}',
+    status TEXT NOT NULL,
+    exit_code INTEGER,
+    signal INTEGER,
+    started REAL,
+    ended REAL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    worker TEXT,
+    run_id TEXT,
+    result TEXT,
+    message TEXT,
+    PRIMARY KEY (batch_id, idx)
+);
+CREATE TABLE IF NOT EXISTS batch_runs (
+    run_id TEXT PRIMARY KEY,
+    batch_id TEXT NOT NULL,
+    idx INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS batches_created ON batches(created);
 """
 
 

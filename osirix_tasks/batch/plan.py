@@ -1,0 +1,108 @@
+"""From a batch's task and one target to an item a worker can run.
+
+The run itself is planned by the run service's planner (``plan_run`` with the target), exactly as a
+menu click or ``osirix-tasks run --series`` plans it: same command, same environment, same context
+hooks in the task's process. :func:`plan_item` is the one place a batch calls it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..contract import Env, Target
+from ..errors import BatchError, RunRefused
+from ..model import TaskSpec, TaskType
+from ..plugins import PluginSet
+from ..run.runner import plan_run
+from ..run.store import RunStore
+from .item import ItemSpec
+
+__all__ = ["BatchOptions", "plan_item", "check_task"]
+
+
+@dataclass
+class BatchOptions:
+    """How a batch runs (kept with the batch, so a resume runs the same way)."""
+
+    #: Items in flight at once (default: one per worker thread of the cluster).
+    concurrency: int | None = None
+    #: Seconds each item may run (default: the task's own timeout).
+    timeout: float | None = None
+    #: Further attempts for an item that failed, timed out or lost its worker.
+    retries: int = 0
+    #: ``tcp://HOST:PORT`` of an existing Dask scheduler; None: a local cluster sized to the machine.
+    scheduler: str | None = None
+    #: Dask resources each item needs (e.g. ``{"GPU": 1}``), passed to the scheduler as they are.
+    resources: dict[str, float] = field(default_factory=dict)
+    #: Arguments given to every item's task.
+    args: list[str] = field(default_factory=list)
+    #: Local workers of the default cluster (default: the machine's cores).
+    workers: int | None = None
+    #: Seconds between SIGTERM and SIGKILL when an item is stopped.
+    grace: float = 5.0
+
+    def to_json(self) -> dict[str, Any]:
+        """The options as kept in the batch record."""
+        return dict(vars(self))
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BatchOptions:
+        """Options read back from a batch record (unknown keys ignored)."""
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def check_task(spec: TaskSpec, targets: list[Target]) -> None:
+    """BatchError when the task's type cannot take one of the targets (a study for an Image task)."""
+    if spec.type == TaskType.DATABASE:
+        return
+    for target in targets:
+        if not target.series and not target.viewer:
+            raise BatchError(
+                f"'{spec.name}' is a {spec.type.value} task and works on a series; the target {target.study} is a "
+                'study - select its series instead (--where "study_uid=...")'
+            )
+
+
+def plan_item(
+    spec: TaskSpec,
+    target: Target,
+    *,
+    batch_id: str,
+    index: int,
+    attempt: int,
+    server: str | None,
+    registry: Path,
+    plugins: PluginSet | None,
+    options: BatchOptions,
+) -> ItemSpec:
+    """The item for one attempt on one target (its run id is new)."""
+    try:
+        plan = plan_run(
+            spec,
+            server=server,
+            args=list(options.args),
+            registry=registry,
+            plugins=plugins,
+            timeout=options.timeout,
+            background=True,
+            target=target,
+        )
+    except RunRefused as exc:
+        raise BatchError(str(exc)) from None
+    run_id = RunStore.new_id() + f"-{index}"
+    plan.env[Env.RUN_ID] = run_id
+    return ItemSpec(
+        batch_id=batch_id,
+        index=index,
+        attempt=attempt,
+        run_id=run_id,
+        kind="script" if spec.is_script else "decorated",
+        command=plan.command,
+        cwd=plan.cwd,
+        env=plan.env,
+        timeout=plan.timeout,
+        grace=options.grace,
+    )
