@@ -43,7 +43,7 @@ def open_client(scheduler: str | None, *, workers: int | None = None) -> Iterato
 
     if scheduler:
         try:
-            client = Client(scheduler, timeout=CONNECT_SECONDS, set_as_default=False)
+            client = Client(scheduler, timeout=CONNECT_SECONDS, set_as_default=True)
         except (OSError, TimeoutError) as exc:
             raise SchedulerUnreachable(
                 f"no Dask scheduler answers at {scheduler} ({type(exc).__name__}: {exc}) - start one ('dask scheduler' "
@@ -62,7 +62,7 @@ def open_client(scheduler: str | None, *, workers: int | None = None) -> Iterato
         dashboard_address=None,
         silence_logs=logging.ERROR,
     )
-    client = Client(cluster, set_as_default=False)
+    client = Client(cluster, set_as_default=True)
     try:
         yield client, True
     finally:

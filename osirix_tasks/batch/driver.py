@@ -43,6 +43,17 @@ class _InFlight:
     future: Any
 
 
+def _wait_some(futures: list[Any], seconds: float) -> list[Any]:
+    """The futures done within ``seconds`` (at least one, unless the time ran out)."""
+    from distributed import wait
+
+    try:
+        done, _ = wait(futures, timeout=seconds, return_when="FIRST_COMPLETED")
+    except TimeoutError:
+        return []
+    return list(done)
+
+
 @dataclass
 class BatchDriver:
     """Runs the unfinished items of one recorded batch on a Dask cluster."""
@@ -99,8 +110,6 @@ class BatchDriver:
         return max(1, threads)
 
     def _drive(self, client: Any, local: bool) -> str:
-        from distributed import wait
-
         window = self._window(client)
         fetcher = Connection(self.server) if (self.spec.pixels and not local) else None
         next_poll = 0.0
@@ -115,10 +124,7 @@ class BatchDriver:
                     break
                 if not self._flight:
                     continue
-                done, _ = wait(
-                    [f.future for f in self._flight.values()], timeout=POLL_SECONDS, return_when="FIRST_COMPLETED"
-                )
-                for future in done:
+                for future in _wait_some([f.future for f in self._flight.values()], POLL_SECONDS):
                     self._collect(future)
         except KeyboardInterrupt:
             self._cancel(client)
@@ -219,12 +225,9 @@ class BatchDriver:
 
     def _drain(self, client: Any, seconds: float | None = None) -> None:
         """After a cancel: wait for the running items to come back cancelled (then give up on them)."""
-        from distributed import wait
-
         deadline = time.monotonic() + (seconds if seconds is not None else self.options.grace + 10)
         while self._flight and time.monotonic() < deadline:
-            done, _ = wait([f.future for f in self._flight.values()], timeout=0.5, return_when="FIRST_COMPLETED")
-            for future in done:
+            for future in _wait_some([f.future for f in self._flight.values()], 0.5):
                 self._collect(future)
         for flight in list(self._flight.values()):
             self.records.record_failure(
