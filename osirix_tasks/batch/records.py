@@ -194,6 +194,11 @@ class BatchRecords:
                 (BatchStatus.RUNNING, os.getpid(), batch_id),
             )
 
+    def set_server(self, batch_id: str, server: str) -> None:
+        """The OsiriX the rest of the batch talks to (a resume after the host moved to another port)."""
+        with self._write():
+            self.conn.execute("UPDATE batches SET server = ? WHERE id = ?", (server, batch_id))
+
     def finish(self, batch_id: str, status: str, message: str | None = None) -> None:
         """Record the batch's end."""
         with self._write():

@@ -71,9 +71,17 @@ def run_batch(records: BatchRecords, catalog: Catalog, batch_id: str, progress: 
     return driver.run()
 
 
-def resume_batch(records: BatchRecords, catalog: Catalog, batch_id: str, progress: Progress | None = None) -> str:
-    """Run again only what did not succeed, with the batch's own task, server and options (also after the
-    host or the machine restarted); BatchError while its driver still runs or when nothing is left."""
+def resume_batch(
+    records: BatchRecords,
+    catalog: Catalog,
+    batch_id: str,
+    progress: Progress | None = None,
+    *,
+    server: str | None = None,
+) -> str:
+    """Run again only what did not succeed, with the batch's own task, server (or ``server``: a restarted
+    host's new port) and options, also after the host or the machine restarted; BatchError while its
+    driver still runs or when nothing is left."""
     records.mark_interrupted()
     batch = records.get(batch_id)
     if not batch.finished:
@@ -83,6 +91,9 @@ def resume_batch(records: BatchRecords, catalog: Catalog, batch_id: str, progres
         )
     if not records.items(batch.id, unfinished_only=True):
         raise BatchError(f"every item of batch {batch.id} has succeeded - nothing to resume")
+    if server is not None:
+        with Connection(server) as connection:
+            records.set_server(batch.id, connection.address)
     records.claim(batch.id)
     return run_batch(records, catalog, batch.id, progress)
 

@@ -195,9 +195,10 @@ def start(
 
 @batch.command()
 @click.argument("batch_id")
+@click.option("--server", default=None, help="Another OsiriX server for the rest (a restarted host's new port).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @pass_state
-def resume(state: AppState, batch_id: str, quiet: bool) -> None:
+def resume(state: AppState, batch_id: str, server: str | None, quiet: bool) -> None:
     """Run again only the items of batch ID that did not succeed (also after a restart)."""
     from ..batch.records import BatchRecords
     from ..batch.service import resume_batch
@@ -205,7 +206,7 @@ def resume(state: AppState, batch_id: str, quiet: bool) -> None:
     records = BatchRecords()
     record = records.get(batch_id)
     catalog = state.catalog(warn=False)
-    _drive(records, lambda show: (resume_batch(records, catalog, record.id, show), record.id)[1], quiet)
+    _drive(records, lambda show: (resume_batch(records, catalog, record.id, show, server=server), record.id)[1], quiet)
 
 
 @batch.command()
