@@ -5,6 +5,11 @@ which gives the item time; the ideal is cores / item time; the batch's items/s i
 Overhead per item = cores x batch time per item - item time. The driver's memory (RSS) is printed at
 the start, the middle and the end of the 200 items.
 
+On a shared machine the wall-clock figures depend on what else runs; the CPU figures do not: the CPU
+seconds of every process involved (this driver and its cluster, the workers' task processes, the
+OsiriX host) per item, against those of the loop (this process and the host), give the overhead per
+item in CPU ms and the share of the ideal a machine of our own would reach.
+
     .venv/bin/python benchmarks/bench_batch.py [--series 200] [--cpu-ms 50]
 """
 
@@ -45,6 +50,21 @@ def _rss_mb() -> float:
     return psutil.Process().memory_info().rss / 1e6
 
 
+def _cpu_seconds(host_pid: int) -> float:
+    """CPU seconds used so far by this process, its live descendants and the host."""
+    import psutil
+
+    me = psutil.Process()
+    total = 0.0
+    for process in [me, *me.children(recursive=True), psutil.Process(host_pid)]:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--series", type=int, default=200)
@@ -64,25 +84,25 @@ def main() -> None:
     (work / "tasks.toml").write_text('[settings]\nmodules = ["bench_tasks"]\n')
     sys.path.insert(0, str(work))
     with running_host(work / "home", "--empty", "--import", str(work / "cohort"), "--no-web") as host:
-        _measure(host.address, work / "tasks.toml", options, local_workers())
+        _measure(host.address, work / "tasks.toml", options, local_workers(), host.process.pid)
 
 
-def _sequential(address: str, targets: list, cpu_ms: float) -> float:
-    """Seconds per item of a plain loop with our client: find the series, spend the CPU."""
+def _sequential(address: str, targets: list, cpu_ms: float, host_pid: int) -> tuple[float, float]:
+    """Seconds and CPU seconds per item of a plain loop with our client: find the series, spend the CPU."""
     import bench_tasks  # type: ignore[import-not-found]
 
     from osirix_tasks.client import Connection
     from osirix_tasks.client.targets import find_series
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_seconds(host_pid)
     with Connection(address) as connection:
         for target, _ in targets:
             find_series(connection, target.series, target.study)
             bench_tasks.spend(cpu_ms / 1000)
-    return (time.perf_counter() - started) / len(targets)
+    return (time.perf_counter() - started) / len(targets), (_cpu_seconds(host_pid) - cpu) / len(targets)
 
 
-def _measure(address: str, registry: Path, options: argparse.Namespace, cores: int) -> None:
+def _measure(address: str, registry: Path, options: argparse.Namespace, cores: int, host_pid: int) -> None:
     from osirix_tasks.batch.plan import BatchOptions
     from osirix_tasks.batch.records import BatchRecords
     from osirix_tasks.batch.selection import SelectionRequest
@@ -93,7 +113,7 @@ def _measure(address: str, registry: Path, options: argparse.Namespace, cores: i
     catalog = build_catalog(load_registry(registry))
     request = BatchRequest("Spend CPU", None, SelectionRequest([], where="images>=1"), BatchOptions(), address)
     _, targets = prepare_batch(catalog, request)
-    item_time = _sequential(address, targets, options.cpu_ms)
+    item_time, item_cpu = _sequential(address, targets, options.cpu_ms, host_pid)
     records = BatchRecords()
     batch_id = create_batch(records, catalog, request)
     marks: dict[str, float] = {}
@@ -103,10 +123,12 @@ def _measure(address: str, registry: Path, options: argparse.Namespace, cores: i
     def progress(done: int, count: int, outcome: object) -> None:
         if done == 1:
             marks["first"] = time.perf_counter()
+            marks["cpu_first"] = _cpu_seconds(host_pid)
         if done == count // 2:
             rss.append(("middle", _rss_mb()))
         if done == count:
             marks["last"] = time.perf_counter()
+            marks["cpu_last"] = _cpu_seconds(host_pid)
             rss.append(("end", _rss_mb()))
 
     started = time.perf_counter()
@@ -120,7 +142,12 @@ def _measure(address: str, registry: Path, options: argparse.Namespace, cores: i
         f"batch (steady):   {rate:6.1f} items/s = {rate * item_time:.2f}x the loop, {rate / ideal:.0%} of the ideal "
         f"({ideal:.1f} items/s = cores / item time)"
     )
-    print(f"overhead per item: {(cores * steady - item_time) * 1000:.1f} ms")
+    print(f"overhead per item: {(cores * steady - item_time) * 1000:.1f} ms (wall clock x cores)")
+    batch_cpu = (marks["cpu_last"] - marks["cpu_first"]) / (total - 1)
+    print(
+        f"CPU per item: loop {item_cpu * 1000:.1f} ms, batch {batch_cpu * 1000:.1f} ms -> overhead "
+        f"{(batch_cpu - item_cpu) * 1000:.1f} ms per item, {item_cpu / batch_cpu:.0%} of the ideal on a machine of our own"
+    )
     print(f"whole batch with the cluster's start-up: {wall:.1f} s")
     print("driver RSS: " + ", ".join(f"{label} {mb:.0f} MB" for label, mb in rss))
 

@@ -95,6 +95,11 @@ class BatchDriver:
         return status
 
     def _check_reach(self, local: bool) -> None:
+        if self.options.ship_pixels and not self.spec.pixels:
+            raise BatchError(
+                f"--ship-pixels: '{self.spec.name}' does not work on shipped pixels - declare it "
+                "@osirix_task(..., pixels=True) and read context.volume, or leave out --ship-pixels"
+            )
         if local or self.spec.pixels:
             return
         raise BatchError(
@@ -111,7 +116,8 @@ class BatchDriver:
 
     def _drive(self, client: Any, local: bool) -> str:
         window = self._window(client)
-        fetcher = Connection(self.server) if (self.spec.pixels and not local) else None
+        ship = self.spec.pixels and (not local or self.options.ship_pixels)
+        fetcher = Connection(self.server) if ship else None
         next_poll = 0.0
         try:
             while self._queue or self._flight:

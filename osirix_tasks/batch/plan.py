@@ -42,6 +42,8 @@ class BatchOptions:
     workers: int | None = None
     #: Seconds between SIGTERM and SIGKILL when an item is stopped.
     grace: float = 5.0
+    #: Ship the pixels with each item even when the workers could reach OsiriX (tasks with ``pixels=True``).
+    ship_pixels: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The options as kept in the batch record."""

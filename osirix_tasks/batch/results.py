@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ def write_table(rows: list[dict[str, Any]], fmt: str, path: Path | None) -> str 
         import pyarrow.parquet as pq
 
         table = pa.Table.from_pylist([{c: row.get(c) for c in columns} for row in rows])
+        _private(path)
         pq.write_table(table, path)
         return None
     if fmt == "json":
@@ -64,5 +66,13 @@ def write_table(rows: list[dict[str, Any]], fmt: str, path: Path | None) -> str 
         text = buffer.getvalue()
     if path is None:
         return text
+    _private(path)
     path.write_text(text, encoding="utf-8")
     return None
+
+
+def _private(path: Path) -> None:
+    """Create ``path`` owner-only (0600) before writing: a results table names patients."""
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)

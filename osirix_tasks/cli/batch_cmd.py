@@ -133,6 +133,11 @@ def _drive(records: Any, work: Any, quiet: bool) -> None:
     "--retries", type=click.IntRange(min=0), default=0, help="Further attempts for an item that did not succeed."
 )
 @click.option("--arg", "task_args", multiple=True, help="An argument given to every item's task (repeatable).")
+@click.option(
+    "--ship-pixels",
+    is_flag=True,
+    help="Send each item's pixels with it (tasks declared pixels=True), even to workers that could reach OsiriX.",
+)
 @click.option("--dry-run", is_flag=True, help="List the items and stop.")
 @click.option("--json", "as_json", is_flag=True, help="--dry-run: print the items as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -153,6 +158,7 @@ def start(
     timeout: float | None,
     retries: int,
     task_args: tuple[str, ...],
+    ship_pixels: bool,
     dry_run: bool,
     as_json: bool,
     quiet: bool,
@@ -172,6 +178,7 @@ def start(
         resources=_resources(resources),
         args=list(task_args),
         workers=workers,
+        ship_pixels=ship_pixels,
     )
     request = BatchRequest(
         task, kind, SelectionRequest(list(uids), uid_file, where, browser_selection), options, server

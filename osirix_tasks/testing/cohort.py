@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 from pydicom.dataset import FileDataset, FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, MRImageStorage, generate_uid
+from pydicom.uid import UID, CTImageStorage, ExplicitVRLittleEndian, MRImageStorage, generate_uid
 
 __all__ = ["CohortSeries", "write_cohort", "KINDS"]
 
@@ -48,7 +48,7 @@ def _slice(rng: np.random.Generator, size: int, level: int) -> np.ndarray:
 def _dataset(path: Path, modality: str, sop_uid: str) -> FileDataset:
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = MRImageStorage if modality == "MR" else CTImageStorage
-    meta.MediaStorageSOPInstanceUID = sop_uid
+    meta.MediaStorageSOPInstanceUID = UID(sop_uid)
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
     ds.SOPClassUID = meta.MediaStorageSOPClassUID
