@@ -54,6 +54,17 @@ def open_client(scheduler: str | None, *, workers: int | None = None) -> Iterato
         finally:
             client.close()
         return
+    import dask
+
+    # Workers of our own cluster: no statistical profiler sampling every 10 ms (it costs more CPU than an
+    # item's own overhead), no memory spilling to disk (items hold nothing between them).
+    dask.config.set(
+        {
+            "distributed.worker.profile.enabled": False,
+            "distributed.worker.memory.spill": False,
+            "distributed.worker.memory.target": False,
+        }
+    )
     cluster = LocalCluster(
         n_workers=workers or local_workers(),
         threads_per_worker=1,

@@ -316,36 +316,25 @@ class BatchRecords:
         server: str | None,
         timeout: float | None,
     ) -> None:
-        """Record an attempt that came back: its run (with its output) and the item's new state."""
-        self.store.create(
-            outcome.run_id,
-            spec=spec,
-            command=command,
-            cwd=cwd,
-            env=env,
-            server=server,
-            blocking=False,
-            background=True,
-            timeout=timeout,
-        )
-        if outcome.output:
-            self.store.append(outcome.run_id, outcome.output, 0)
+        """Record an attempt that came back, in one transaction: its run (as the runs table keeps every
+        run, with its output) and the item's new state."""
+        run_row = (
+            outcome.run_id, spec["name"], spec["type"], json.dumps(spec), json.dumps(command), cwd, json.dumps(env),
+            server, 0, 1, outcome.status, None, os.getpid(), outcome.started, outcome.ended, outcome.exit_code,
+            outcome.signal, int(outcome.status == RunStatus.CANCELLED.value),
+            int(outcome.status == RunStatus.TIMED_OUT.value), timeout, _with_worker(outcome), outcome.output_dropped,
+        )  # fmt: skip
+        result = json.dumps(outcome.result) if outcome.result is not None else None
         with self._write():
             self.conn.execute(
-                "UPDATE runs SET status = ?, started = ?, ended = ?, exit_code = ?, signal = ?, cancelled = ?, "
-                "timed_out = ?, message = ?, output_dropped = ? WHERE id = ?",
-                (
-                    outcome.status,
-                    outcome.started,
-                    outcome.ended,
-                    outcome.exit_code,
-                    outcome.signal,
-                    int(outcome.status == RunStatus.CANCELLED.value),
-                    int(outcome.status == RunStatus.TIMED_OUT.value),
-                    _with_worker(outcome),
-                    outcome.output_dropped,
-                    outcome.run_id,
-                ),
+                "INSERT INTO runs (id, task_name, task_type, spec, command, cwd, env, server, blocking, background, "
+                "status, pid, supervisor_pid, started, ended, exit_code, signal, cancelled, timed_out, timeout, "
+                "message, output_dropped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                run_row,
+            )
+            self.conn.executemany(
+                "INSERT INTO output (run_id, seq, stream, at, text) VALUES (?, ?, ?, ?, ?)",
+                [(outcome.run_id, seq, stream, at, text) for seq, (stream, at, text) in enumerate(outcome.output)],
             )
             self.conn.execute(
                 "INSERT OR REPLACE INTO batch_runs (run_id, batch_id, idx) VALUES (?, ?, ?)",
@@ -355,20 +344,11 @@ class BatchRecords:
                 "UPDATE batch_items SET status = ?, exit_code = ?, signal = ?, started = ?, ended = ?, attempts = ?, "
                 "worker = ?, run_id = ?, result = ?, message = ? WHERE batch_id = ? AND idx = ?",
                 (
-                    outcome.status,
-                    outcome.exit_code,
-                    outcome.signal,
-                    outcome.started,
-                    outcome.ended,
-                    outcome.attempt,
-                    outcome.worker,
-                    outcome.run_id,
-                    json.dumps(outcome.result) if outcome.result is not None else None,
-                    outcome.message,
-                    outcome.batch_id,
-                    outcome.index,
+                    outcome.status, outcome.exit_code, outcome.signal, outcome.started, outcome.ended,
+                    outcome.attempt, outcome.worker, outcome.run_id, result, outcome.message,
+                    outcome.batch_id, outcome.index,
                 ),
-            )
+            )  # fmt: skip
 
     def record_failure(self, batch_id: str, index: int, attempt: int, status: str, message: str) -> None:
         """An attempt that never came back with an outcome (its workers died, the cluster went away)."""
