@@ -50,19 +50,33 @@ def _rss_mb() -> float:
     return psutil.Process().memory_info().rss / 1e6
 
 
-def _cpu_seconds(host_pid: int) -> float:
-    """CPU seconds used so far by this process, its live descendants and the host."""
+def _cpu_parts(host_pid: int) -> dict[str, float]:
+    """CPU seconds used so far: this process (the driver and the local scheduler), the Dask worker
+    processes, the item processes they keep, and the host."""
     import psutil
 
     me = psutil.Process()
-    total = 0.0
+    parts = {"driver": 0.0, "workers": 0.0, "items": 0.0, "host": 0.0}
     for process in [me, *me.children(recursive=True), psutil.Process(host_pid)]:
         try:
             times = process.cpu_times()
+            line = " ".join(process.cmdline())
         except psutil.Error:
             continue
-        total += times.user + times.system
-    return total
+        part = (
+            "host"
+            if process.pid == host_pid
+            else "driver"
+            if process.pid == me.pid
+            else ("items" if "item_child" in line else "workers")
+        )
+        parts[part] += times.user + times.system
+    return parts
+
+
+def _cpu_seconds(host_pid: int) -> float:
+    """CPU seconds used so far by this process, its live descendants and the host."""
+    return sum(_cpu_parts(host_pid).values())
 
 
 def main() -> None:
@@ -119,16 +133,20 @@ def _measure(address: str, registry: Path, options: argparse.Namespace, cores: i
     marks: dict[str, float] = {}
     rss: list[tuple[str, float]] = [("start", _rss_mb())]
     total = len(targets)
+    parts_first: dict[str, float] = {}
+    parts_last: dict[str, float] = {}
 
     def progress(done: int, count: int, outcome: object) -> None:
         if done == 1:
             marks["first"] = time.perf_counter()
             marks["cpu_first"] = _cpu_seconds(host_pid)
+            parts_first.update(_cpu_parts(host_pid))
         if done == count // 2:
             rss.append(("middle", _rss_mb()))
         if done == count:
             marks["last"] = time.perf_counter()
             marks["cpu_last"] = _cpu_seconds(host_pid)
+            parts_last.update(_cpu_parts(host_pid))
             rss.append(("end", _rss_mb()))
 
     started = time.perf_counter()
@@ -148,6 +166,8 @@ def _measure(address: str, registry: Path, options: argparse.Namespace, cores: i
         f"CPU per item: loop {item_cpu * 1000:.1f} ms, batch {batch_cpu * 1000:.1f} ms -> overhead "
         f"{(batch_cpu - item_cpu) * 1000:.1f} ms per item, {item_cpu / batch_cpu:.0%} of the ideal on a machine of our own"
     )
+    shares = ", ".join(f"{k} {(parts_last[k] - parts_first[k]) / (total - 1) * 1000:.1f}" for k in parts_last)
+    print(f"CPU ms per item by process: {shares}")
     print(f"whole batch with the cluster's start-up: {wall:.1f} s")
     print("driver RSS: " + ", ".join(f"{label} {mb:.0f} MB" for label, mb in rss))
 

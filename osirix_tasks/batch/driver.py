@@ -23,9 +23,10 @@ from ..catalog import Catalog
 from ..client.connection import Connection
 from ..errors import BatchError
 from ..model import RunStatus, TaskSpec
+from ..run.runner import RunPlan
 from .cluster import open_client
 from .item import ItemOutcome, ItemSpec
-from .plan import BatchOptions, plan_item
+from .plan import BatchOptions, item_spec, plan_batch_run
 from .records import BatchRecords, BatchStatus, ItemRecord
 from .worker import cancel_batch, run_item
 
@@ -71,6 +72,7 @@ class BatchDriver:
     _done: int = 0
     _total: int = 0
     _cancelled: bool = False
+    _plan: RunPlan | None = None
 
     def run(self) -> str:
         """Run every item that has not succeeded; returns the batch's final status."""
@@ -142,16 +144,16 @@ class BatchDriver:
         return self._final_status()
 
     def _submit(self, client: Any, item: ItemRecord, attempt: int, fetcher: Connection | None) -> None:
-        spec = plan_item(
-            self.spec,
-            item.target,
-            batch_id=self.batch_id,
-            index=item.index,
-            attempt=attempt,
-            server=self.server,
-            registry=self.registry,
-            plugins=self.catalog.plugins if self.catalog else None,
-            options=self.options,
+        if self._plan is None:
+            self._plan = plan_batch_run(
+                self.spec,
+                server=self.server,
+                registry=self.registry,
+                plugins=self.catalog.plugins if self.catalog else None,
+                options=self.options,
+            )
+        spec = item_spec(
+            self._plan, item.target, batch_id=self.batch_id, index=item.index, attempt=attempt, grace=self.options.grace
         )
         if fetcher is not None:
             from .pixels import fetch_pixels

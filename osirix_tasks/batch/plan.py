@@ -1,8 +1,9 @@
 """From a batch's task and one target to an item a worker can run.
 
-The run itself is planned by the run service's planner (``plan_run`` with the target), exactly as a
-menu click or ``osirix-tasks run --series`` plans it: same command, same environment, same context
-hooks in the task's process. :func:`plan_item` is the one place a batch calls it.
+The run itself is planned by the run service's planner (``plan_run``), exactly as a menu click or
+``osirix-tasks run --series`` plans it: same command, same environment, same context hooks in the
+task's process. :func:`plan_batch_run` is the one place a batch calls it (once per batch); each item
+adds its target and run id, as ``plan_run(..., target=...)`` does.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from ..contract import Env, Target
 from ..errors import BatchError, RunRefused
 from ..model import TaskSpec, TaskType
 from ..plugins import PluginSet
-from ..run.runner import plan_run
+from ..run.runner import RunPlan, plan_run
 from ..run.store import RunStore
 from .item import ItemSpec
 
-__all__ = ["BatchOptions", "plan_item", "check_task"]
+__all__ = ["BatchOptions", "plan_batch_run", "item_spec", "check_task"]
 
 
 @dataclass
@@ -68,21 +69,13 @@ def check_task(spec: TaskSpec, targets: list[Target]) -> None:
             )
 
 
-def plan_item(
-    spec: TaskSpec,
-    target: Target,
-    *,
-    batch_id: str,
-    index: int,
-    attempt: int,
-    server: str | None,
-    registry: Path,
-    plugins: PluginSet | None,
-    options: BatchOptions,
-) -> ItemSpec:
-    """The item for one attempt on one target (its run id is new)."""
+def plan_batch_run(
+    spec: TaskSpec, *, server: str | None, registry: Path, plugins: PluginSet | None, options: BatchOptions
+) -> RunPlan:
+    """The run every item of the batch starts from: the run service's plan for the task (the one place a
+    batch calls it); each item adds its target and run id (:func:`item_spec`)."""
     try:
-        plan = plan_run(
+        return plan_run(
             spec,
             server=server,
             args=list(options.args),
@@ -90,21 +83,27 @@ def plan_item(
             plugins=plugins,
             timeout=options.timeout,
             background=True,
-            target=target,
         )
     except RunRefused as exc:
         raise BatchError(str(exc)) from None
+
+
+def item_spec(plan: RunPlan, target: Target, *, batch_id: str, index: int, attempt: int, grace: float) -> ItemSpec:
+    """The item for one attempt on one target: the batch's plan with the target and a new run id, as
+    ``plan_run(..., target=target)`` would give it."""
     run_id = RunStore.new_id() + f"-{index}"
-    plan.env[Env.RUN_ID] = run_id
+    env = dict(plan.env)
+    env[Env.TARGET] = target.to_env()
+    env[Env.RUN_ID] = run_id
     return ItemSpec(
         batch_id=batch_id,
         index=index,
         attempt=attempt,
         run_id=run_id,
-        kind="script" if spec.is_script else "decorated",
+        kind="script" if plan.spec.is_script else "decorated",
         command=plan.command,
         cwd=plan.cwd,
-        env=plan.env,
+        env=env,
         timeout=plan.timeout,
-        grace=options.grace,
+        grace=grace,
     )

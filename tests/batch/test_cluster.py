@@ -48,6 +48,27 @@ def cohort_stats(context):
     return {"mean": float(volume.mean()), "max": float(volume.max()), "slices": len(pixes)}
 '''
 
+PIXEL_TASK = '''
+
+@osirix_task(type="Image", name="Shipped mean", pixels=True)
+def shipped_mean(context):
+    """Works on the shipped pixels alone: no connection."""
+    assert context.connection is None
+    return {"mean": float(context.volume.mean()), "planes": int(context.volume.shape[0]),
+            "spacing": float(context.extras["spacing"][0])}
+'''
+
+SLEEPER = """
+import os
+import subprocess
+import sys
+import time
+
+child = subprocess.Popen(["sleep", "300"])
+open(os.path.join(sys.argv[1], f"{os.getpid()}-{child.pid}"), "w").close()
+time.sleep(300)
+"""
+
 SCRIPT = """
 import json
 import osirix_tasks
@@ -120,11 +141,13 @@ def cohort(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[CohortS
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("project")
-    (folder / "cohort_tasks.py").write_text(TASKS)
+    (folder / "cohort_tasks.py").write_text(TASKS + PIXEL_TASK)
     (folder / "series_script.py").write_text(SCRIPT)
+    (folder / "sleeper.py").write_text(SLEEPER)
     (folder / "tasks.toml").write_text(
         '[settings]\nmodules = ["cohort_tasks"]\n\n'
-        '[[task]]\nname = "Series script"\ntype = "Database"\nlocation = "series_script.py"\n'
+        '[[task]]\nname = "Series script"\ntype = "Database"\nlocation = "series_script.py"\n\n'
+        '[[task]]\nname = "Sleeper"\ntype = "Database"\nlocation = "sleeper.py"\n'
     )
     return folder / "tasks.toml"
 
@@ -321,3 +344,51 @@ def test_an_unreachable_scheduler_is_a_clear_error(cohort_host: RunningHost, pro
     assert result.returncode == 1
     assert "no Dask scheduler answers at tcp://127.0.0.1:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_pixels_task_gets_the_pixels_shipped_with_each_item(
+    cohort_host: RunningHost, cluster: Cluster, project: Path, cohort: tuple[Path, list[CohortSeries]]
+) -> None:
+    result = cohort_host.cli(
+        "--registry", str(project), "batch", "Shipped mean", "--where", "modality=CT", "--server",
+        cohort_host.address, "--scheduler", cluster.address, "--ship-pixels", "--quiet",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = {r["series_uid"]: r for r in json.loads(cohort_host.cli("batch", "results", "--json").stdout)}
+    ct = [s for s in cohort[1] if s.modality == "CT"]
+    assert set(rows) == {s.series_uid for s in ct}
+    for s in ct:
+        assert rows[s.series_uid]["mean"] == pytest.approx(expected(s)[0], rel=1e-5)
+        assert rows[s.series_uid]["planes"] == len(s.files)
+        assert rows[s.series_uid]["spacing"] == 1.0
+
+
+def test_ctrl_c_stops_every_item_with_its_whole_process_group(
+    cohort_host: RunningHost, cluster: Cluster, project: Path, tmp_path: Path
+) -> None:
+    command = [sys.executable, "-m", "osirix_tasks", "--registry", str(project), "batch", "Sleeper", "--where",
+               "modality=CT", "--server", cohort_host.address, "--scheduler", cluster.address, "--arg",
+               str(tmp_path), "--quiet"]  # fmt: skip
+    process = subprocess.Popen(command, env=cohort_host.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while len(list(tmp_path.iterdir())) < 2 and time.monotonic() < deadline:  # one item on each worker
+        time.sleep(0.1)
+    started = [tuple(int(n) for n in p.name.split("-")) for p in tmp_path.iterdir()]
+    assert len(started) == 2
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err.decode()
+    for script, sleeper in started:  # the script and the process it started: both gone
+        for pid in (script, sleeper):
+            assert not _alive(pid), f"pid {pid} outlived the cancel"
+    state = _batch_state(cohort_host)
+    assert state["batch"]["status"] == "cancelled"
+    assert {i["status"] for i in state["items"]} == {"cancelled"}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
