@@ -164,7 +164,8 @@ def _measure(address: str, registry: Path, options: argparse.Namespace, cores: i
     batch_cpu = (marks["cpu_last"] - marks["cpu_first"]) / (total - 1)
     print(
         f"CPU per item: loop {item_cpu * 1000:.1f} ms, batch {batch_cpu * 1000:.1f} ms -> overhead "
-        f"{(batch_cpu - item_cpu) * 1000:.1f} ms per item, {item_cpu / batch_cpu:.0%} of the ideal on a machine of our own"
+        f"{(batch_cpu - item_cpu) * 1000:.1f} ms per item, {item_cpu / batch_cpu:.0%} of the ideal on a machine of "
+        "our own"
     )
     shares = ", ".join(f"{k} {(parts_last[k] - parts_first[k]) / (total - 1) * 1000:.1f}" for k in parts_last)
     print(f"CPU ms per item by process: {shares}")

@@ -48,6 +48,8 @@ def _wait_some(futures: list[Any], seconds: float) -> list[Any]:
     """The futures done within ``seconds`` (at least one, unless the time ran out)."""
     from distributed import wait
 
+    if not futures:
+        return []
     try:
         done, _ = wait(futures, timeout=seconds, return_when="FIRST_COMPLETED")
     except TimeoutError:
@@ -123,15 +125,12 @@ class BatchDriver:
         next_poll = 0.0
         try:
             while self._queue or self._flight:
-                while self._queue and len(self._flight) < window and not self._cancelled:
-                    self._submit(client, *self._queue.pop(0), fetcher)
+                self._fill(client, window, fetcher)
                 if time.monotonic() >= next_poll:
                     next_poll = time.monotonic() + POLL_SECONDS
                     self._poll(client)
                 if self._cancelled and not self._flight:
                     break
-                if not self._flight:
-                    continue
                 for future in _wait_some([f.future for f in self._flight.values()], POLL_SECONDS):
                     self._collect(future)
         except KeyboardInterrupt:
@@ -142,6 +141,11 @@ class BatchDriver:
             if fetcher is not None:
                 fetcher.close()
         return self._final_status()
+
+    def _fill(self, client: Any, window: int, fetcher: Connection | None) -> None:
+        """Send queued items until ``window`` are in flight (none once cancelled)."""
+        while self._queue and len(self._flight) < window and not self._cancelled:
+            self._submit(client, *self._queue.pop(0), fetcher)
 
     def _submit(self, client: Any, item: ItemRecord, attempt: int, fetcher: Connection | None) -> None:
         if self._plan is None:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, BinaryIO
 
 from ..contract import Env, ExitCode
+from ..run.launch import parse_arguments
 
 __all__ = ["main", "read_frame", "write_frame", "flat_record"]
 
@@ -99,16 +100,6 @@ class _Item:
         return self.plugins[registry], self.functions[location]
 
 
-def _arguments(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="osirix_tasks.run.launch")
-    parser.add_argument("--location", required=True)
-    parser.add_argument("--type", required=True)
-    parser.add_argument("--name", required=True)
-    parser.add_argument("--registry", default=None)
-    parser.add_argument("args", nargs="*")
-    return parser.parse_args(argv)
-
-
 def _context(caches: _Item, spec: Any, options: argparse.Namespace, pixels: dict[str, Any] | None) -> Any:
     from ..model import TaskContext
     from ..run.context_build import target_from_env
@@ -133,7 +124,7 @@ def run_one(caches: _Item, handoff: dict[str, Any]) -> tuple[int, dict[str, Any]
     os.environ.clear()
     os.environ.update(handoff["env"])
     os.chdir(handoff["cwd"])
-    options = _arguments(handoff["argv"])
+    options = parse_arguments(handoff["argv"])
     try:
         plugins, function = caches.load(options.location, options.registry)
     except Exception as exc:

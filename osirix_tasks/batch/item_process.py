@@ -123,6 +123,27 @@ def _drain(fd: int, stream: int, keeper: OutputKeeper) -> bool:
         keeper.add_bytes(stream, data)
 
 
+def _enforce(process: subprocess.Popen[bytes], watch: Watch, deadline: float | None) -> None:
+    """The timeout and the cancel: SIGTERM to the group once, SIGKILL after the grace period."""
+    now = time.monotonic()
+    if deadline is not None and now >= deadline:
+        watch.stop(process.pid, "timed_out")
+    if watch.cancelled():
+        watch.stop(process.pid, "was_cancelled")
+    if watch.kill_at is not None and now >= watch.kill_at:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _read_ready(selector: selectors.BaseSelector, keeper: OutputKeeper, watch: Watch) -> None:
+    for key, _ in selector.select(timeout=0.05):
+        fd = int(key.fd)
+        if key.data is None:
+            _read_result(fd, watch, selector)
+        elif not _drain(fd, key.data, keeper):
+            selector.unregister(fd)
+
+
 def pump(process: subprocess.Popen[bytes], keeper: OutputKeeper, watch: Watch, *, result_fd: int | None = None) -> None:
     """Keep the process's output until it is done: its pipes closed and it exited, or (with
     ``result_fd``) the item's end frame arrived. Enforces the timeout and the cancel on its group."""
@@ -136,27 +157,18 @@ def pump(process: subprocess.Popen[bytes], keeper: OutputKeeper, watch: Watch, *
         os.set_blocking(result_fd, False)
         selector.register(result_fd, selectors.EVENT_READ, None)
     deadline = time.monotonic() + watch.timeout if watch.timeout else None
+    # Once the process has exited: what the task left behind may hold the pipes (a script), or the
+    # warm process died mid-item (no end frame will come).
+    linger = 1.0 if result_fd is None else 0.2
     exited_at: float | None = None
     try:
         while selector.get_map() and watch.result is None:
-            for key, _ in selector.select(timeout=0.05):
-                fd = int(key.fd)
-                if key.data is None:
-                    _read_result(fd, watch, selector)
-                elif not _drain(fd, key.data, keeper):
-                    selector.unregister(fd)
-            now = time.monotonic()
-            if deadline is not None and now >= deadline:
-                watch.stop(process.pid, "timed_out")
-            if watch.cancelled():
-                watch.stop(process.pid, "was_cancelled")
-            if watch.kill_at is not None and now >= watch.kill_at:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(process.pid, signal.SIGKILL)
+            _read_ready(selector, keeper, watch)
+            _enforce(process, watch, deadline)
             if process.poll() is not None:
-                exited_at = exited_at or now
-                if now - exited_at > 1.0 or (result_fd is not None and now - exited_at > 0.2):
-                    break  # what the task left behind holds the pipes, or the warm process died mid-item
+                exited_at = exited_at or time.monotonic()
+                if time.monotonic() - exited_at > linger:
+                    break
         for fd, stream in pipes.items():  # what was written before the end frame
             if fd in selector.get_map():
                 _drain(fd, stream, keeper)

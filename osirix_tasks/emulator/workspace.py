@@ -208,13 +208,18 @@ class Workspace:
             for other in self.viewers:
                 if other.blending is viewer:
                     other.blending = None
-            self._stack = [v for v in self._stack if v is not viewer]
-            self._vr_stack = [v for v in self._vr_stack if not v.closed]
-            if self._front is viewer:
-                self._front = self._stack[-1] if self._stack else None
-            if self._front_vr is not None and self._front_vr.closed:
-                self._front_vr = self._vr_stack[-1] if self._vr_stack else None
+            self._unstack(viewer)
             return gone
+
+    def _unstack(self, viewer: Viewer) -> None:
+        """Take a closed viewer (and its closed 3D windows) off the stack: the window that was in front
+        before it comes back to the front."""
+        self._stack = [v for v in self._stack if v is not viewer]
+        self._vr_stack = [v for v in self._vr_stack if not v.closed]
+        if self._front is viewer:
+            self._front = self._stack[-1] if self._stack else None
+        if self._front_vr is not None and self._front_vr.closed:
+            self._front_vr = self._vr_stack[-1] if self._vr_stack else None
 
     def frontmost(self) -> Viewer | None:
         return self._front
