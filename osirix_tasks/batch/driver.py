@@ -116,7 +116,7 @@ class BatchDriver:
         if self.options.concurrency:
             return self.options.concurrency
         threads = sum(client.nthreads().values()) if client.nthreads() else 1
-        return max(1, threads)
+        return 2 * max(1, threads)  # each worker has its next item at hand when one ends
 
     def _drive(self, client: Any, local: bool) -> str:
         window = self._window(client)

@@ -27,7 +27,7 @@ __all__ = ["BatchOptions", "plan_batch_run", "item_spec", "check_task"]
 class BatchOptions:
     """How a batch runs (kept with the batch, so a resume runs the same way)."""
 
-    #: Items in flight at once (default: one per worker thread of the cluster).
+    #: Items in flight at once (default: two per worker thread of the cluster: one running, one waiting).
     concurrency: int | None = None
     #: Seconds each item may run (default: the task's own timeout).
     timeout: float | None = None
