@@ -108,3 +108,18 @@ def test_closing_the_front_window_brings_back_the_one_that_was_in_front_before_i
     assert space.displayed() == [b, c]
     space.close(b)
     assert space.frontmost() is c
+
+
+def test_the_registrys_scheduler_setting_is_used_and_an_unreachable_one_is_named(host: RunningHost, tmp_path) -> None:
+    from osirix_tasks.client.server_configs import free_port
+
+    address = f"tcp://127.0.0.1:{free_port()}"
+    registry = tmp_path / "tasks.toml"
+    registry.write_text(f'[settings]\nbatch_scheduler = "{address}"\n')
+    result = host.cli("--registry", str(registry), "batch", "Selection report", "--where", "modality=MR", "--server",
+                      host.address, "--quiet")  # fmt: skip
+    assert result.returncode == 1
+    assert f"no Dask scheduler answers at {address}" in result.stderr
+    state = json.loads(host.cli("batch", "show", "--json").stdout)
+    assert state["batch"]["status"] == "error"  # recorded, its item still pending for a resume
+    assert [i["status"] for i in state["items"]] == ["pending"]
