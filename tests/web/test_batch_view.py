@@ -36,7 +36,7 @@ def page(web_host: tuple[RunningHost, str]) -> Iterator[Any]:
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(web_host[1])
-        page.wait_for_selector("body[data-ready='1']", timeout=15000)
+        page.wait_for_selector("body[data-ready='1']", timeout=60000)
         yield page
         browser.close()
         assert not errors, f"JavaScript errors on the page: {errors}"
@@ -53,10 +53,13 @@ def test_a_finished_batch_shows_its_progress_items_and_an_items_output(
     assert result.returncode == 0, result.stderr
     state = json.loads(host.cli("batch", "show", "--json").stdout)
     page.click("#tabs a[data-view='batch']")
-    page.wait_for_selector(f"#bt-list tbody tr[data-id='{state['batch']['id']}'][data-status='succeeded']")
+    page.wait_for_selector(
+        f"#bt-list tbody tr[data-id='{state['batch']['id']}'][data-status='succeeded']", timeout=60000
+    )
+    page.wait_for_function("document.querySelector('#bt-progress').value === 1", timeout=60000)  # drawn after the list
     assert page.eval_on_selector("#bt-progress", "p => [p.value, p.max]") == [1, 1]
     page.click("#bt-items tbody tr[data-index='0']")
-    page.wait_for_function("document.querySelector('#bt-output').textContent.includes('Series:')")
+    page.wait_for_function("document.querySelector('#bt-output').textContent.includes('Series:')", timeout=60000)
     assert "'t1 axial demo' (MR), 24 images" in page.text_content("#bt-output")
 
 
@@ -79,9 +82,9 @@ def test_cancel_asks_the_running_batchs_driver_to_stop(web_host: tuple[RunningHo
     assert records.get(batch_id).driver_pid == os.getpid()
     page.click("#tabs a[data-view='batch']")
     page.click(f"#bt-list tbody tr[data-id='{batch_id}']")
-    page.wait_for_selector("#bt-cancel:not([disabled])")
+    page.wait_for_selector("#bt-cancel:not([disabled])", timeout=60000)
     page.click("#bt-cancel")
-    page.wait_for_function("document.querySelector('#bt-info').textContent.includes('cancel asked')")
+    page.wait_for_function("document.querySelector('#bt-info').textContent.includes('cancel asked')", timeout=60000)
     assert records.cancel_requested(batch_id)
     records.finish(batch_id, "cancelled")
     records.store.close()
