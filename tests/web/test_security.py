@@ -213,6 +213,13 @@ def test_ui_opens_a_private_redirect_file_instead_of_putting_the_token_on_a_comm
         context.close()
 
 
+def _poll(tab: Any, expression: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not tab.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
+        time.sleep(0.1)
+
+
 def test_the_page_itself_breaks_no_rule_of_its_content_security_policy(web: Page, browser: Any) -> None:
     context = browser.new_context()
     try:
@@ -222,9 +229,10 @@ def test_the_page_itself_breaks_no_rule_of_its_content_security_policy(web: Page
         tab.goto(web.url)
         tab.wait_for_selector("body[data-ready='1']", timeout=20000)
         tab.wait_for_selector("#db-table tbody tr.series", timeout=20000)
-        tab.wait_for_function("[...document.querySelectorAll('canvas.thumb')].every(c => c.width > 8)")
+        # (Playwright's wait_for_function evaluates strings, which this policy forbids: poll instead)
+        _poll(tab, "[...document.querySelectorAll('canvas.thumb')].every(c => c.width > 8)")
         tab.dblclick("#db-table tbody tr.series")
-        tab.wait_for_function("window.osirixTasks.viewer.stats.paints > 0", timeout=20000)
+        _poll(tab, "window.osirixTasks.viewer.stats.paints > 0")
         for view in ("vr", "servers", "scripts", "console", "database"):
             tab.click(f"#tabs a[data-view='{view}']")
             tab.wait_for_selector(f"#view-{view}.active")
@@ -232,4 +240,3 @@ def test_the_page_itself_breaks_no_rule_of_its_content_security_policy(web: Page
         assert not violations, violations
     finally:
         context.close()
-

@@ -27,7 +27,7 @@ def add(context: WebContext, call: Call) -> dict[str, Any]:
 
 
 def change(context: WebContext, call: Call) -> dict[str, Any]:
-    changes = dict(call.body.get("changes") or {})
+    changes = call.mapping("changes")
     logic.change_script(context.catalog(), str(call.body.get("name")), str(call.body.get("type")), changes)
     return {"message": f"Changed '{call.body.get('name')}'", **listing(context, call)}
 
