@@ -34,7 +34,8 @@ class ImportWatch:
 
     def __init__(self, uploads: Uploads):
         self.uploads = uploads
-        self._jobs: OrderedDict[str, ImportJob] = OrderedDict()
+        #: each import's job and what the user called its uploaded files (they are deleted when it ends)
+        self._jobs: OrderedDict[str, tuple[ImportJob, dict[str, str]]] = OrderedDict()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -54,57 +55,52 @@ class ImportWatch:
                 "background and does not report what it skipped - they appear in the list when it has read them",
                 "import": None,
             }
+        names = {p: name for p in paths if (name := self.uploads.original_name(p)) is not None}
         job = context.host_side.import_files(paths)
         if job.future is not None:
             job.future.add_done_callback(lambda _: self.uploads.discard(paths))
         with self._lock:
             key = str(next(self._ids))
-            self._jobs[key] = job
+            self._jobs[key] = (job, names)
             while len(self._jobs) > _KEPT:
                 self._jobs.popitem(last=False)
-        return {"message": f"Importing {self._describe(paths)}...", "import": key}
+        return {"message": f"Importing {_describe(paths, names)}...", "import": key}
 
     def outcome(self, key: str) -> dict[str, Any]:
         """How import ``key`` went: ``done`` and, once done, the summary in the CLI's words."""
         with self._lock:
-            job = self._jobs.get(key)
-        if job is None:
+            found = self._jobs.get(key)
+        if found is None:
             raise OsirixTasksError(f"no import {key!r} - it is too old to remember; look at the database list")
+        job, names = found
         if job.future is None or not job.future.done():
-            return {"done": False, "message": f"Importing {self._describe(job.paths)}..."}
+            return {"done": False, "message": f"Importing {_describe(job.paths, names)}..."}
         summary = job.summary
         if summary is None:
             return {"done": True, "ok": False, "message": "the import failed - the host's log says why"}
-        return {"done": True, **self._report(summary)}
-
-    def _describe(self, paths: list[str]) -> str:
-        names = [self.uploads.original_name(p) or p for p in paths]
-        return names[0] if len(names) == 1 else f"{len(names)} files and folders"
-
-    def _report(self, summary: ImportSummary) -> dict[str, Any]:
-        text = str(summary)
-        for path in set(_mentioned(summary)):
-            name = self.uploads.original_name(path)
-            if name is not None:
-                text = text.replace(path, f"{name} (uploaded)")
-        usable = summary.imported + summary.already_present
-        if usable == 0:
-            text += "\n" + NOTHING_IMPORTED
-        return {
-            "ok": usable > 0,
-            "imported": summary.imported,
-            "already_present": summary.already_present,
-            "skipped": len(summary.skipped),
-            "message": text,
-        }
+        return {"done": True, **_report(summary, names)}
 
 
-def _mentioned(summary: ImportSummary) -> list[str]:
-    """The paths a summary names (the skipped files, each 'path' or 'path (why)')."""
-    found = []
-    for _, item in summary.skipped:
-        found.append(item.split(" (", 1)[0])
-    return found
+def _describe(paths: list[str], names: dict[str, str]) -> str:
+    shown = [names.get(p, p) for p in paths]
+    return shown[0] if len(shown) == 1 else f"{len(shown)} files and folders"
+
+
+def _report(summary: ImportSummary, names: dict[str, str]) -> dict[str, Any]:
+    """The summary as the CLI prints it (uploads named as the user named them), and its counts."""
+    text = str(summary)
+    for path, name in names.items():
+        text = text.replace(path, f"{name} (uploaded)")
+    usable = summary.imported + summary.already_present
+    if usable == 0:
+        text += "\n" + NOTHING_IMPORTED
+    return {
+        "ok": usable > 0,
+        "imported": summary.imported,
+        "already_present": summary.already_present,
+        "skipped": len(summary.skipped),
+        "message": text,
+    }
 
 
 def _files_of(paths: list[str]) -> list[str]:
