@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pydicom
 import pytest
-from osirixgrpc import dcmpix_pb2, utilities_pb2, viewercontroller_pb2
+from osirixgrpc import browsercontroller_pb2, dcmpix_pb2, utilities_pb2, viewercontroller_pb2
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
@@ -298,8 +298,18 @@ def _thumbnail(page: Page, series_instance_uid: str) -> np.ndarray:
         "GET", f"/api/series/{uid}/thumbnail", headers={"X-Osirix-Tasks-Token": page.token}
     )
     assert status == 200, body[:300]
+    shape = (int(headers["x-rows"]), int(headers["x-columns"]))
+    if headers["x-format"] == "gray8":  # (how thumbnails travelled before they had colour)
+        grey = np.frombuffer(body, dtype=np.uint8).reshape(shape)
+        return np.dstack([grey, grey, grey, np.full(shape, 255, dtype=np.uint8)])
     assert headers["x-format"] == "rgba8"
-    return np.frombuffer(body, dtype=np.uint8).reshape(int(headers["x-rows"]), int(headers["x-columns"]), 4)
+    return np.frombuffer(body, dtype=np.uint8).reshape(*shape, 4)
+
+
+def _listed_series(page: Page) -> set[str]:
+    status, data = _json(page, "GET", "/api/database")
+    assert status == 200
+    return {r["series_uid"] for s in data["studies"] for r in s["series"]}
 
 
 def _windowed(values: np.ndarray, center: float, width: float) -> np.ndarray:
@@ -333,13 +343,16 @@ def test_thumbnails_show_what_the_viewer_shows(web: Page, tmp_path: Path) -> Non
         GreenPaletteColorLookupTableData=(65535 - lut).astype(np.uint16).tobytes(),
         BluePaletteColorLookupTableData=np.full(256, 40 * 257, dtype=np.uint16).tobytes(),
     )
-    status, started = _json(web, "POST", "/api/database/import", {"paths": [str(folder)]})
-    assert status == 200, started
+    stub = web.host.stub()
+    request = browsercontroller_pb2.BrowserControllerCopyFilesIfNeededRequest(
+        browser=stub.OsirixCurrentBrowser(EMPTY).browser_controller, paths=[str(p) for p in folder.iterdir()]
+    )
+    assert stub.BrowserControllerCopyFilesIfNeeded(request).status.status == 1
+    wanted = {str(pydicom.dcmread(p, force=True).SeriesInstanceUID) for p in folder.iterdir()}
     deadline = time.monotonic() + 30
-    while not (outcome := _json(web, "GET", f"/api/database/imports/{started['import']}")[1])["done"]:
-        assert time.monotonic() < deadline
+    while not wanted <= _listed_series(web):
+        assert time.monotonic() < deadline, "the files were not imported"
         time.sleep(0.2)
-    assert outcome["imported"] == 4, outcome
     full_range = _windowed(ramp.astype(np.float64), (ramp.max() + ramp.min()) / 2, ramp.max() - ramp.min())
     for path in (plain, bare):  # no window in the file: the full range, as the viewer's default
         picture = _thumbnail(web, str(pydicom.dcmread(path, force=True).SeriesInstanceUID))
