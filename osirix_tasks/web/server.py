@@ -71,8 +71,18 @@ class WebServer:
         self._thread.join(timeout)
 
 
-def start_web(host: Host | None, registry: Path, *, port: int = 0, target: str | None = None) -> WebServer:
-    """Serve the page for ``host`` (None: only a remote OsiriX at ``target``) and return once it listens."""
+def start_web(
+    host: Host | None,
+    registry: Path,
+    *,
+    port: int = 0,
+    target: str | None = None,
+    stream_seconds: float | None = None,
+) -> WebServer:
+    """Serve the page for ``host`` (None: only a remote OsiriX at ``target``) and return once it listens.
+
+    ``stream_seconds``: how long an event stream lasts before the page reconnects (default STREAM_SECONDS).
+    """
     import uvicorn
 
     from .._support.log_once import quiet_repeats
@@ -84,6 +94,8 @@ def start_web(host: Host | None, registry: Path, *, port: int = 0, target: str |
     sock = _bind(port)
     bound = int(sock.getsockname()[1])
     context = WebContext(host=host, registry=registry, explicit_target=target)
+    if stream_seconds is not None:
+        context.streams.seconds = stream_seconds
     app = create_app(context, token=token, port=bound)
     config = uvicorn.Config(
         app,

@@ -15,9 +15,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import pytest
+
+from osirix_tasks.testing import running_host
 from osirix_tasks.testing.environment import run_cli
 
-from .conftest import OtherSite, Page
+from .conftest import OtherSite, Page, page_of
 
 
 def _runs(page: Page) -> list[dict[str, Any]]:
@@ -240,3 +243,34 @@ def test_the_page_itself_breaks_no_rule_of_its_content_security_policy(web: Page
         assert not violations, violations
     finally:
         context.close()
+
+
+def test_event_streams_end_and_the_page_goes_on_with_new_tickets(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    home = tmp_path_factory.mktemp("streamhome")
+    registry = home / "tasks.toml"
+    ticker = home / "ticker.py"
+    ticker.write_text("import time\nfor i in range(12):\n    print(f'tick {i}', flush=True)\n    time.sleep(0.5)\n")
+    registry.write_text(f'[[task]]\nname = "Ticker"\ntype = "Database"\nlocation = "{ticker}"\n')
+    with running_host(home, "--demo", "--registry", str(registry), "--web-stream-seconds", "1.5") as host:
+        web = page_of(host, registry)
+        context = browser.new_context()
+        try:
+            tab = context.new_page()
+            tickets: list[str] = []
+            tab.on("request", lambda r: tickets.append(r.url) if r.url.endswith("/api/tickets") else None)
+            tab.goto(web.url)
+            tab.wait_for_selector("body[data-ready='1']", timeout=20000)
+            tab.click("#tabs a[data-view='console']")
+            result = host.cli("--registry", str(registry), "run", "Ticker", "--background")
+            assert result.returncode == 0, result.stderr
+            # the run list (its stream ends every 1.5 s) shows the run ending 6 s later
+            tab.wait_for_selector("#con-runs tbody tr td.run-status:text('succeeded')", timeout=30000)
+            tab.wait_for_selector("#con-info:has-text('succeeded')", timeout=30000)
+            output = "".join(tab.locator("#con-output .stdout").all_inner_texts())
+        finally:
+            context.close()
+    # the output, followed over several streams, arrived whole and once
+    assert output.split() == " ".join(f"tick {i}" for i in range(12)).split()
+    assert len(tickets) >= 6  # the run list and the output each reconnected with new tickets
