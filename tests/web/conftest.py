@@ -15,17 +15,7 @@ from typing import Any
 import pytest
 
 from osirix_tasks.testing import RunningHost, running_host
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from osirix_tasks.testing.browser import CHROMIUM, CHROMIUM_ARGS
 
 
 @dataclass

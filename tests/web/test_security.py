@@ -251,9 +251,9 @@ def test_event_streams_end_and_the_page_goes_on_with_new_tickets(
     home = tmp_path_factory.mktemp("streamhome")
     registry = home / "tasks.toml"
     ticker = home / "ticker.py"
-    ticker.write_text("import time\nfor i in range(12):\n    print(f'tick {i}', flush=True)\n    time.sleep(0.5)\n")
+    ticker.write_text("import time\nfor i in range(12):\n    print(f'tick {i}', flush=True)\n    time.sleep(0.3)\n")
     registry.write_text(f'[[task]]\nname = "Ticker"\ntype = "Database"\nlocation = "{ticker}"\n')
-    with running_host(home, "--demo", "--registry", str(registry), "--web-stream-seconds", "1.5") as host:
+    with running_host(home, "--demo", "--registry", str(registry), "--web-stream-seconds", "1") as host:
         web = page_of(host, registry)
         context = browser.new_context()
         try:
@@ -265,7 +265,7 @@ def test_event_streams_end_and_the_page_goes_on_with_new_tickets(
             tab.click("#tabs a[data-view='console']")
             result = host.cli("--registry", str(registry), "run", "Ticker", "--background")
             assert result.returncode == 0, result.stderr
-            # the run list (its stream ends every 1.5 s) shows the run ending 6 s later
+            # the run list (its stream ends every second) shows the run ending 3.6 s later
             tab.wait_for_selector("#con-runs tbody tr td.run-status:text('succeeded')", timeout=30000)
             tab.wait_for_selector("#con-info:has-text('succeeded')", timeout=30000)
             output = "".join(tab.locator("#con-output .stdout").all_inner_texts())

@@ -25,17 +25,8 @@ from osirixgrpc import dcmpix_pb2, utilities_pb2, viewercontroller_pb2
 from osirix_tasks.client.server_configs import free_port
 from osirix_tasks.registry import load_registry
 from osirix_tasks.testing import RunningHost, running_host
+from osirix_tasks.testing.browser import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 EMPTY = utilities_pb2.Empty()
 
 playwright_api = pytest.importorskip("playwright.sync_api")

@@ -13,6 +13,12 @@ if (params.has("token")) {
   history.replaceState(null, "", location.pathname + (params.toString() ? "?" + params : "") + location.hash);
 }
 const authorised = (headers = {}) => ({ ...headers, "X-Osirix-Tasks-Token": token });
+if (!token) {  // opened without its address's token (a bookmark, another tab): say what to do
+  const note = document.createElement("p");
+  note.className = "status error";
+  note.textContent = "This page needs its token: open the full address 'osirix-tasks serve' printed, or run 'osirix-tasks ui'.";
+  document.body.prepend(note);
+}
 
 export class ApiError extends Error {
   constructor(message, status, fields) { super(message); this.status = status; this.fields = fields || {}; }
