@@ -61,6 +61,13 @@ class Call:
         value = self.value(name)
         return None if value is None else number_of(name, value)
 
+    def parsed(self, name: str, parse: Callable[[Any], Any]) -> Any:
+        """A body or query value through ``parse`` (a model's parser); its ValueError becomes BadRequest."""
+        try:
+            return parse(self.value(name))
+        except ValueError as exc:
+            raise BadRequest(name, str(exc)) from None
+
     def strings(self, name: str) -> list[str]:
         """A list of strings from the body (absent: empty); BadRequest naming it otherwise."""
         value = self.body.get(name)
@@ -102,15 +109,20 @@ def number_of(name: str, value: Any) -> float:
     return number
 
 
+#: What OsiriXgrpc's int32 fields hold (the bounds of a whole number nobody narrowed further).
+INT32 = (-(2**31), 2**31 - 1)
+
+
 def integer_of(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
-    """``value`` as an int within ``low``..``high``; BadRequest naming ``name`` otherwise."""
+    """``value`` as an int within ``low``..``high`` (default: an int32); BadRequest naming ``name`` otherwise."""
+    low = INT32[0] if low is None else low
+    high = INT32[1] if high is None else high
     number = number_of(name, value)
     if number != int(number):
         raise BadRequest(name, f"must be a whole number, got {value!r}")
     whole = int(number)
-    if (low is not None and whole < low) or (high is not None and whole > high):
-        span = f"{low if low is not None else '...'} to {high if high is not None else '...'}"
-        raise BadRequest(name, f"must be from {span}, got {value!r}")
+    if not low <= whole <= high:
+        raise BadRequest(name, f"must be from {low} to {high}, got {value!r}")
     return whole
 
 

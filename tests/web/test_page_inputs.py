@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import numpy as np
 import pydicom
@@ -71,6 +72,9 @@ def test_bad_values_answer_400_naming_the_field(web: Page, viewer: str) -> None:
         ("PUT", "/api/scripts", {"name": "x", "type": "ROI", "changes": [1]}, "changes"),
         ("GET", "/api/runs/nope/stream?last_event_id=abc", None, "last_event_id"),
         ("POST", "/api/tickets", {"path": "/api/info"}, "path"),
+        ("POST", "/api/menus/run", {"name": "x", "type": "Bogus"}, "type"),
+        ("POST", "/api/scripts/remove", {"name": "x", "type": "Bogus"}, "type"),
+        ("PUT", "/api/scripts", {"name": "x", "type": "Bogus", "changes": {}}, "type"),
     ]
     answers = {}
     for method, path, body, field in cases:
@@ -83,6 +87,60 @@ def test_bad_values_answer_400_naming_the_field(web: Page, viewer: str) -> None:
     for query, field in (("size=abc", "size"), ("size=4", "size"), ("azimuth=inf", "azimuth")):
         status, answer = _json(web, "GET", f"/api/vr/{data['vr']}/render?{query}")
         assert status == 400 and answer["field"] == field, (query, status, answer)
+
+
+#: Every name a route of the page reads from a body or a query.
+FIELDS = [
+    "limit",
+    "frame",
+    "slice",
+    "idx",
+    "movie_idx",
+    "wl",
+    "ww",
+    "itype",
+    "rect",
+    "points",
+    "color",
+    "name",
+    "type",
+    "uids",
+    "studies",
+    "series",
+    "paths",
+    "changes",
+    "enabled",
+    "port",
+    "address",
+    "mode",
+    "size",
+    "azimuth",
+    "elevation",
+    "path",
+    "blocking",
+    "interpreter",
+    "last_event_id",
+]
+JUNK: list[Any] = ["abc", 1e308, -1, None, [], {}, [[1]], "nan", True, "", [["a", "b"]]]
+
+
+def test_no_value_in_any_field_of_any_route_makes_the_page_fail(web: Page, viewer: str) -> None:
+    from osirix_tasks.web.routes import ROUTES
+
+    failures = []
+    for route in ROUTES:
+        path = re.sub(r"\{port:int\}", "1", re.sub(r"\{\w+\}", "junk", route.path))  # type: ignore[attr-defined]
+        for method in sorted(route.methods - {"HEAD"}):  # type: ignore[attr-defined]
+            if (method == "PUT" and path.endswith("/upload")) or path == "/api/runs/events":
+                continue  # bytes, not fields; a stream that lasts: their own tests
+            for junk in JUNK:
+                body = {field: junk for field in FIELDS}
+                query = urlencode({field: json.dumps(junk) for field in FIELDS})
+                status, data = web.api(method, f"{path}?{query}", json.dumps(body).encode())
+                if status >= 500:
+                    failures.append((method, path, junk, status, data[:200]))
+    assert not failures, failures
+    assert web.host.stub().OsirixVersion(EMPTY).status.status == 1
 
 
 def test_rois_over_nan_pixels_are_listed_with_no_mean(web: Page, viewer: str) -> None:

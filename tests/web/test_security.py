@@ -8,6 +8,7 @@ another port of 127.0.0.1 whose page the same browser opens after the user's own
 from __future__ import annotations
 
 import json
+import socket
 import stat
 import sys
 import time
@@ -19,6 +20,7 @@ import pytest
 
 from osirix_tasks.testing import running_host
 from osirix_tasks.testing.environment import run_cli
+from osirix_tasks.web.streams import MAX_STREAMS
 
 from .conftest import OtherSite, Page, page_of
 
@@ -274,3 +276,38 @@ def test_event_streams_end_and_the_page_goes_on_with_new_tickets(
     # the output, followed over several streams, arrived whole and once
     assert output.split() == " ".join(f"tick {i}" for i in range(12)).split()
     assert len(tickets) >= 6  # the run list and the output each reconnected with new tickets
+
+
+def _open_stream(web: Page) -> tuple[int, socket.socket]:
+    """An event stream of the run list opened with a fresh ticket: its status and its connection."""
+    status, data = web.api("POST", "/api/tickets", json.dumps({"path": "/api/runs/events"}).encode())
+    assert status == 200, data
+    sock = socket.create_connection(("127.0.0.1", web.port), timeout=10)
+    ticket = json.loads(data)["ticket"]
+    sock.sendall(f"GET /api/runs/events?ticket={ticket} HTTP/1.1\r\nHost: 127.0.0.1:{web.port}\r\n\r\n".encode())
+    head = b""
+    while b"\r\n" not in head:
+        head += sock.recv(4096)
+    return int(head.split()[1]), sock
+
+
+def test_event_streams_are_capped(web: Page) -> None:
+    held: list[socket.socket] = []
+    try:
+        for _ in range(MAX_STREAMS + 4):
+            status, sock = _open_stream(web)
+            held.append(sock)
+            if status == 503:
+                break
+            assert status == 200
+        assert status == 503 and len(held) <= MAX_STREAMS + 1
+        held.pop(0).close()  # one ends: its place is free again once the host notices
+        deadline = time.monotonic() + 10
+        while (status := _open_stream(web))[0] != 200:
+            status[1].close()
+            assert time.monotonic() < deadline, "no stream could open after one closed"
+            time.sleep(0.2)
+        held.append(status[1])
+    finally:
+        for sock in held:
+            sock.close()
