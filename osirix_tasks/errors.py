@@ -28,6 +28,7 @@ __all__ = [
     "BatchError",
     "SelectionError",
     "SchedulerUnreachable",
+    "BadRequest",
     "describe_validation_error",
 ]
 
@@ -114,6 +115,14 @@ class SelectionError(BatchError):
 
 class SchedulerUnreachable(BatchError):
     """No Dask scheduler answers at the address given (``--scheduler``, or the registry's setting)."""
+
+
+class BadRequest(OsirixTasksError):
+    """A request to the web page carries a value that cannot be used; ``field`` names it (answered 400)."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(f"{field}: {message}")
 
 
 def describe_validation_error(

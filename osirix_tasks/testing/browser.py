@@ -1,11 +1,12 @@
-"""Debian's Chromium for browser tests: where it is and how it is started headless on a closed network."""
+"""How our browser tests and the page's benchmark start Chromium (Debian's, driven by Playwright)."""
 
 from __future__ import annotations
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS"]
 
+#: Debian's Chromium (apt-get install chromium).
 CHROMIUM = "/usr/bin/chromium"
-#: Headless, no sandbox (root in CI), and none of the background connections a closed network refuses.
+#: Headless, no sandbox (containers), nothing that reaches the network by itself.
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
