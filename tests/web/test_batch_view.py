@@ -32,7 +32,8 @@ def web_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running
 def page(web_host: tuple[RunningHost, str]) -> Iterator[Any]:
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        # Playwright's wait_for_function evaluates strings, which the page's CSP forbids: bypassed here.
+        page = browser.new_page(viewport={"width": 1400, "height": 900}, bypass_csp=True)
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(web_host[1])
