@@ -60,10 +60,13 @@ WORKERS_PER_SERVER = 8
 
 
 def _check_port_free(port: int) -> None:
+    """Refuse a port another process listens on (naming it). SO_REUSEADDR, as the gRPC server itself
+    binds: connections of a killed host lingering in TIME_WAIT do not hold the port, a listener does."""
     if not 1 <= port <= 65535:
         raise PortUnavailable(f"port {port} is not a TCP port - use 1 to 65535")
     probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind((LOCALHOST, port))
     except OSError as exc:
         holder = who_holds_port(port)
