@@ -22,19 +22,35 @@ import click
 from ..contract import INHERITED, exit_code_of
 from ..errors import NoServer, OsirixTasksError
 from ._common import AppState, pass_state, warning
+from ._terminal import TerminalFilter
 
 #: The stream number a host uses for the frame that carries the run's id.
 _RUN_ID_STREAM = -1
 
 
+#: Task output on its way to this terminal: control sequences removed unless ``--raw`` (see ._terminal).
+_TERMINAL: TerminalFilter | None = TerminalFilter()
+
+RAW_HELP = "Show the task's output exactly as written: its escape sequences act on this terminal."
+
+
+def show_raw(raw: bool) -> None:
+    """``--raw``: from now on, output reaches the terminal as the task wrote it."""
+    global _TERMINAL
+    _TERMINAL = None if raw else TerminalFilter()
+
+
 def echo_output(stream: int, text: str) -> None:
-    """Show a run's output live: stdout as is, stderr in red, the runner's lines dimmed.
+    """Show a run's output live: stdout as is, stderr in red, the runner's lines dimmed; control
+    sequences (window title, hyperlinks, cursor moves) removed unless ``--raw`` (colours are kept).
 
     Once stdout is closed (``osirix-tasks run ... | head``) output goes nowhere, quietly: the run
     goes on and is kept in the store.
     """
     from ..run.streams import STDERR, SYSTEM
 
+    if _TERMINAL is not None:
+        text = _TERMINAL.clean(stream, text)
     try:
         if stream == SYSTEM:
             click.echo(click.style(text, dim=True), nl=False, err=True)
@@ -65,6 +81,7 @@ def _caller_environ() -> dict[str, str]:
 )
 @click.option("--background", is_flag=True, help="Return the run id at once; the run goes on without this command.")
 @click.option("--timeout", type=float, default=None, help="Stop the run after this many seconds.")
+@click.option("--raw", is_flag=True, help=RAW_HELP)
 @pass_state
 def run(
     state: AppState,
@@ -74,8 +91,10 @@ def run(
     server: str | None,
     background: bool,
     timeout: float | None,
+    raw: bool,
 ) -> None:
     """Run the task NAME (arguments after -- go to the task)."""
+    show_raw(raw)
     from ..client.discovery import parse_address, server_address
     from ..host.control import host_serving
 
