@@ -55,7 +55,10 @@ def runs(limit: int, as_json: bool) -> None:
         )
         duration = f"{record.duration:.2f} s" if record.duration is not None else "..."
         status = click.style(f"{record.status:<10}", fg=_COLOURS.get(RunStatus(record.status)))
-        click.echo(f"{record.id}  {status}  {exit_text:<10} {duration:>9}  {record.task_name} ({record.task_type})")
+        lost = click.style(f"  (output lost: {record.output_lost} bytes)", fg="red") if record.output_lost else ""
+        click.echo(
+            f"{record.id}  {status}  {exit_text:<10} {duration:>9}  {record.task_name} ({record.task_type}){lost}"
+        )
 
 
 def _pick(store: RunStore, run_id: str | None) -> RunRecord:

@@ -119,6 +119,8 @@ def _finish(record: dict[str, Any], store_path: object) -> None:
         click.style(summary + f" - output kept in {store_path} ('osirix-tasks console {record['id']}')", dim=True),
         err=True,
     )
+    if record.get("output_lost"):
+        warning(f"run {record['id']}: {record['message']} - free some disk space; the task itself {record['status']}")
     sys.exit(
         exit_code_of(
             exit_code=record["exit_code"],

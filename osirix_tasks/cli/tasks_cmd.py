@@ -132,9 +132,21 @@ def validate(state: AppState, as_json: bool) -> None:
             f"{state.registry_path}: no such file - the registry you named does not exist (an empty one was used); "
             "fix the path, or create it with 'osirix-tasks tasks add'",
         )
+    from ..registry.privacy import exposed_secrets
+
+    warnings = exposed_secrets(catalog.registry)
     if as_json:
-        emit_json({"registry": str(state.registry_path), "tasks": len(catalog.entries), "problems": catalog.problems})
+        emit_json(
+            {
+                "registry": str(state.registry_path),
+                "tasks": len(catalog.entries),
+                "problems": catalog.problems,
+                "warnings": warnings,
+            }
+        )
     else:
+        for message in warnings:
+            warning(message)
         for problem in catalog.problems:
             click.echo(click.style("error: ", fg="red") + problem, err=True)
         if not catalog.problems:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .._support.paths import osirixgrpc_support_dir
+from .._support.private import private_folder
 from .._support.processes import pid_alive
 from ..errors import ControlError
 from .control_protocol import OutputFrame, Reply, Request, payload, prove_client, recv_frame, send_frame
@@ -74,7 +75,7 @@ def new_authkey() -> str:
 
 def publish(info: HostInfo) -> None:
     """Write (or rewrite) the host file atomically, readable by its owner only."""
-    info.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_folder(info.path.parent)
     temporary = info.path.with_name(f".{info.path.name}.{os.getpid()}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:

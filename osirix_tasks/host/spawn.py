@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._support.private import open_private
 from ..errors import OsirixTasksError
 from .control import HostInfo, live_hosts
 
@@ -84,7 +85,7 @@ def spawn_host(
         os.close(descriptor)
         log_path = Path(name)
     command = [sys.executable, "-m", "osirix_tasks", "serve", *serve_args]
-    with open(log_path, "wb") as log:
+    with os.fdopen(open_private(log_path), "wb") as log:  # the host's output may name patients: 0600
         process = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,

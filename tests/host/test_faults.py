@@ -126,6 +126,13 @@ def test_a_full_disk_for_the_console_store_is_a_clear_error_and_runs_go_on(tmp_p
     assert marker.read_text() == "done"  # the task ran to its end
     assert done.stdout.count("x" * 2000) == 2000  # and all its output reached the terminal
     assert "cannot write the run store" in done.stderr and "free some disk space" in done.stderr
+    [record] = project.runs()
+    assert record["status"] == "succeeded"  # the task did succeed ...
+    stored = len(text_of(project.output(record["id"]), "stdout").encode())
+    assert stored < 2000 * 2001 <= stored + record["output_lost"]  # ... and its record says what output is lost
+    assert f"{record['output_lost']} bytes of output could not be stored" in record["message"]
+    assert "could not be stored and are lost" in done.stderr
+    assert "output lost" in project.cli("runs", check=True).stdout
     project.script("after", "print('still works')\n")
     assert "still works" in project.cli("run", "after", check=True).stdout
     assert [r["task_name"] for r in project.runs()][0] == "after"
