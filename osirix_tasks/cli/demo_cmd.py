@@ -22,9 +22,9 @@ from ..client import Connection
 from ..client.server_configs import free_port
 from ..emulator.database.demo import SLICES, demo_folder
 from ..emulator.database.demo import _uid as demo_uid
-from ..errors import ControlError, OsirixTasksError
+from ..errors import OsirixTasksError
 from ..host.control import HostInfo, ask, live_hosts, send
-from ..host.control_protocol import Import, Open, Select, SelectRois, Status
+from ..host.control_protocol import Import, Open, Select, SelectRois
 from ..host.spawn import spawn_host
 from ..model import TaskSpec, TaskType
 from ..run.runner import plan_run, start_run
@@ -38,10 +38,7 @@ VC = viewercontroller_pb2
 @contextlib.contextmanager
 def _host(keep: bool) -> Iterator[tuple[int, HostInfo]]:
     for info in live_hosts():
-        try:
-            ports = ask(info, Status()).data["ports"]
-        except ControlError:
-            continue
+        ports = list(info.ports)
         if ports:
             click.echo(f"Using the embedded OsiriX already running (pid {info.pid}) on 127.0.0.1:{ports[0]}")
             yield ports[0], info

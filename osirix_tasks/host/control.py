@@ -1,9 +1,10 @@
 """How the CLI reaches a running host: host files, and sending typed requests.
 
-A host listens on 127.0.0.1 (see :mod:`.control_listener`) and describes itself in
-``osirix-tasks-hosts/<pid>.json`` (mode 0600) under the OsiriXgrpc support folder, with a random
-key. Only a process of the same user that can read that file can talk to it; the wire format and
-the requests are in :mod:`.control_protocol`.
+A host listens on a Unix socket in this user's runtime folder (mode 0700: no other user can even
+reach the socket; see :func:`runtime_folder` and :mod:`.control_listener`) and describes itself in
+``osirix-tasks-hosts/<pid>.json`` (mode 0600, in a 0700 folder) under the OsiriXgrpc support
+folder, with a random key. The key is a second wall: a peer must also prove it read that file. The
+wire format and the requests are in :mod:`.control_protocol`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import json
 import os
 import secrets
 import socket
+import stat
+import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,10 +24,12 @@ from .._support.paths import osirixgrpc_support_dir
 from .._support.private import private_folder
 from .._support.processes import pid_alive
 from ..errors import ControlError
+from .control_listener import MAX_CONNECTIONS
 from .control_protocol import OutputFrame, Reply, Request, payload, prove_client, recv_frame, send_frame
 
 __all__ = [
     "HostInfo",
+    "runtime_folder",
     "hosts_folder",
     "live_hosts",
     "host_serving",
@@ -42,7 +47,8 @@ class HostInfo:
     """What a running host publishes about itself."""
 
     pid: int
-    address: tuple[str, int]
+    #: The Unix socket of its control channel.
+    socket_path: str
     authkey: str
     database: str
     path: Path
@@ -55,7 +61,7 @@ class HostInfo:
         """The file's content."""
         return {
             "pid": self.pid,
-            "address": list(self.address),
+            "socket": self.socket_path,
             "authkey": self.authkey,
             "database": self.database,
             "ports": list(self.ports),
@@ -66,6 +72,30 @@ class HostInfo:
 def hosts_folder(environ: Mapping[str, str] | None = None) -> Path:
     """Where running hosts describe themselves (for a process with ``environ`` when given)."""
     return osirixgrpc_support_dir(environ) / "osirix-tasks-hosts"
+
+
+def runtime_folder() -> Path:
+    """This user's folder for control sockets: ``$XDG_RUNTIME_DIR/osirix-tasks``, else
+    ``<temp>/osirix-tasks-<uid>``; created 0700. One that is not a folder of ours (another user's, a
+    link) is refused: its sockets could be someone else's."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isdir(runtime):
+        folder = Path(runtime) / "osirix-tasks"
+    else:
+        folder = Path(tempfile.gettempdir()) / f"osirix-tasks-{os.geteuid()}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        found = folder.lstat()
+    except OSError as exc:
+        raise ControlError(f"cannot make the control folder {folder}: {exc} - check its parent's permissions") from None
+    if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.geteuid():
+        raise ControlError(
+            f"{folder} is not a folder of this user (a link, or another user's) - remove it, or set XDG_RUNTIME_DIR "
+            "to a private folder"
+        )
+    if stat.S_IMODE(found.st_mode) != 0o700:
+        os.chmod(folder, 0o700)
+    return folder
 
 
 def new_authkey() -> str:
@@ -93,7 +123,7 @@ def live_hosts(environ: Mapping[str, str] | None = None) -> list[HostInfo]:
             data = json.loads(path.read_text())
             info = HostInfo(
                 int(data["pid"]),
-                (data["address"][0], int(data["address"][1])),
+                str(data["socket"]),
                 data["authkey"],
                 data.get("database", ""),
                 path,
@@ -115,14 +145,35 @@ def host_serving(port: int, environ: Mapping[str, str] | None = None) -> HostInf
 
 
 def _connect(info: HostInfo, timeout: float) -> socket.socket:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
     try:
-        sock = socket.create_connection(info.address, timeout=timeout)
-    except OSError as exc:
+        sock.connect(info.socket_path)
+    except FileNotFoundError:
+        sock.close()
         raise ControlError(
-            f"cannot reach the host (pid {info.pid}) at {info.address[0]}:{info.address[1]}: {exc}"
-        ) from exc
+            f"the host (pid {info.pid}) has no control socket at {info.socket_path} - it is stopping, or was started "
+            "by another version; restart it"
+        ) from None
+    except TimeoutError:
+        sock.close()
+        raise ControlError(
+            f"the host (pid {info.pid}) did not accept a control connection within {timeout:.0f} s - it is busy "
+            f"(at most {MAX_CONNECTIONS} control connections at once) or hung"
+        ) from None
+    except OSError as exc:
+        sock.close()
+        raise ControlError(
+            f"cannot reach the host (pid {info.pid}) at {info.socket_path}: {exc.strerror or exc}"
+        ) from None
     try:
         prove_client(sock, bytes.fromhex(info.authkey))
+    except TimeoutError:
+        sock.close()
+        raise ControlError(
+            f"the host (pid {info.pid}) accepted but did not start the handshake within {timeout:.0f} s - it is busy "
+            f"(at most {MAX_CONNECTIONS} control connections at once) or hung"
+        ) from None
     except (OSError, ControlError) as exc:
         sock.close()
         raise ControlError(f"cannot talk to the host (pid {info.pid}): {exc}") from exc

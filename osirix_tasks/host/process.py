@@ -31,7 +31,7 @@ from ..emulator.workspace import open_viewer
 from ..errors import OsirixTasksError, PortUnavailable
 from ..model import ServerSpec
 from ..wire.options import CHANNEL_OPTIONS
-from .control import HostInfo, hosts_folder, new_authkey, publish, who_holds_port
+from .control import HostInfo, hosts_folder, new_authkey, publish, runtime_folder, who_holds_port
 from .control_listener import ControlListener
 from .control_protocol import (
     Answer,
@@ -196,12 +196,14 @@ class Host:
     # --- control channel -------------------------------------------------------------------
 
     def open_control_channel(self) -> HostInfo:
-        """Listen for control requests on 127.0.0.1 and publish how to reach us."""
+        """Listen for control requests on a Unix socket of this user's runtime folder and publish how
+        to reach us."""
         authkey = new_authkey()
-        self._listener = ControlListener(bytes.fromhex(authkey), self.dispatch)
+        socket_path = runtime_folder() / f"host-{os.getpid()}.sock"
+        self._listener = ControlListener(bytes.fromhex(authkey), self.dispatch, socket_path)
         self.info = HostInfo(
             os.getpid(),
-            self._listener.address,
+            str(socket_path),
             authkey,
             str(self.state.db.folder),
             hosts_folder() / f"{os.getpid()}.json",
