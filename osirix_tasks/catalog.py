@@ -12,12 +12,13 @@ import importlib
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from .decorators import load_task_function, task_of, tasks_in_module
 from .errors import OsirixTasksError
-from .model import TaskSpec, TaskType
+from .model import FILE_FUNCTION_LOCATION, TaskSpec, TaskType
 from .plugins import PluginSet, load_plugins
 from .registry import Registry
 
@@ -165,7 +166,14 @@ def _add_registry_folder(registry: Registry) -> None:
 
 def _with_docstring(spec: TaskSpec, origin: str, catalog: Catalog) -> TaskSpec:
     """A registry entry for a decorated function, described by the function's docstring when the entry
-    gives no description (the entry's name and type still win)."""
+    gives no description (the entry's name and type still win). A function of a file is described
+    from its source, without running it."""
+    in_file = FILE_FUNCTION_LOCATION.match(spec.location)
+    if in_file:
+        from .registry.decorated import description_of
+
+        text = description_of(Path(in_file["path"]), in_file["function"])
+        return spec.model_copy(update={"description": text}) if text else spec
     try:
         own = task_of(load_task_function(spec.location))
     except Exception as exc:  # noqa: BLE001 - any import error of the user's module is reported

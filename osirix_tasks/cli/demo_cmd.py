@@ -9,9 +9,11 @@ each did, how long it took and where its output is kept.
 from __future__ import annotations
 
 import contextlib
+import signal
 import sys
 import time
 from collections.abc import Iterator
+from types import FrameType
 
 import click
 from osirixgrpc import utilities_pb2, viewercontroller_pb2
@@ -44,7 +46,7 @@ def _host(keep: bool) -> Iterator[tuple[int, HostInfo]]:
             yield ports[0], info
             return
     port = free_port()
-    host = spawn_host(["--demo", "--port", str(port)])
+    host = spawn_host(["--demo", "--port", str(port), "--temporary"])  # its random port leaves with it
     if host.info is None:
         host.stop()
         raise OsirixTasksError(f"the embedded OsiriX (pid {host.pid}) did not publish its control channel")
@@ -102,6 +104,10 @@ def _builtin(catalog: Catalog, kind: TaskType) -> TaskSpec:
     raise OsirixTasksError(f"no builtin {kind.value} task (is the builtin plugin disabled in tasks.toml?)")
 
 
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
 @click.command()
 @click.option("--keep", is_flag=True, help="Leave the embedded OsiriX running afterwards.")
 @pass_state
@@ -110,6 +116,7 @@ def demo(state: AppState, keep: bool) -> None:
     catalog = state.catalog(warn=False)
     store = RunStore()
     results = []
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)  # the host started here is stopped on the way out
     with _host(keep) as (port, host), Connection(port) as connection:
         _prepare(connection, host)
         for kind in (TaskType.DATABASE, TaskType.IMAGE, TaskType.ROI, TaskType.VR_CONTROLLER):

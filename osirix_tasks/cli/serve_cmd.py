@@ -91,6 +91,11 @@ def default_ports() -> list[int]:
     default=None,
     help="tasks.toml the web UI shows, edits and runs (default: the top-level --registry choice).",
 )
+@click.option(
+    "--temporary",
+    is_flag=True,
+    help="On stopping, remove from server_configs.json the entries this host added (the user's stay).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log every server event.")
 @click.pass_context
 def serve(
@@ -103,6 +108,7 @@ def serve(
     web_port: int,
     no_web: bool,
     web_registry: str | None,
+    temporary: bool,
     verbose: bool,
 ) -> None:
     """Run an embedded OsiriX: the OsiriXgrpc protocol over a DICOM database, and its web UI."""
@@ -121,7 +127,7 @@ def serve(
     if (demo or not (empty or imports)) and db.counts()[0] == 0:
         summary = import_paths(db, [str(demo_folder(data_dir))], copy=True)
         click.echo(f"Demo data: {summary}", err=True)
-    host = Host(OsirixState(db))
+    host = Host(OsirixState(db), temporary_ports=temporary)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
-from pydantic import ValidationError
 
-from ..model import TaskSpec, TaskType, default_interpreter
+from ..model import TaskType
 from ._common import TASK_TYPE, AppState, emit_json, fail, pass_state, warning
 
 
@@ -61,51 +59,55 @@ def show(state: AppState, name: str, kind: TaskType | None, as_json: bool) -> No
 
 
 @tasks.command("add")
-@click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--type", "kind", type=TASK_TYPE, required=True, help="Database, Image, VRController or ROI.")
-@click.option("--name", default=None, help="Menu name (default: the file name without extension).")
+@click.argument("target", metavar="PATH[:FUNCTION]")
+@click.option(
+    "--type",
+    "kind",
+    type=TASK_TYPE,
+    default=None,
+    help="Database, Image, VRController or ROI (a script needs it; a decorated function has its own).",
+)
+@click.option("--name", default=None, help="Menu name (default: the function's or the file's name).")
 @click.option("--interpreter", default=None, help="Absolute path of the Python to run it with.")
-@click.option("--blocking/--no-blocking", default=False, help="OsiriX waits for it to finish.")
-@click.option("--description", default="", help="One line shown with the task.")
+@click.option("--blocking/--no-blocking", default=None, help="OsiriX waits for it to finish.")
+@click.option("--description", default=None, help="One line shown with the task.")
 @click.option("--timeout", type=float, default=None, help="Seconds after which a run is stopped.")
 @pass_state
 def add(
     state: AppState,
-    path: str,
-    kind: TaskType,
+    target: str,
+    kind: TaskType | None,
     name: str | None,
     interpreter: str | None,
-    blocking: bool,
-    description: str,
+    blocking: bool | None,
+    description: str | None,
     timeout: float | None,
 ) -> None:
-    """Register the script PATH."""
-    from ..registry import RegistryError, add_tasks, problems_of
+    """Register the script PATH, or the @osirix_task functions of the file PATH (PATH:FUNCTION: that one)."""
+    from ..registry import add_tasks
+    from ..registry.add_path import specs_to_add
 
-    location = os.path.abspath(os.path.expanduser(path))
-    fields = {
-        "location": location,
-        "type": kind,
-        "blocking": blocking,
-        "description": description,
-        "interpreter": interpreter or default_interpreter(),
-        "timeout": timeout,
-    }
-    if name:
-        fields["name"] = name
-    try:
-        spec = TaskSpec.model_validate(fields)
-    except ValidationError as exc:
-        raise RegistryError(problems_of(exc.errors(), file=path, known=TaskSpec.model_fields)) from None
-    clash = [
-        e
-        for e in state.catalog(warn=False).find(spec.name, spec.type)
-        if not e.origin.startswith(state.registry_path.name)
-    ]
-    if clash:
-        fail(f"task '{spec.name}' ({spec.type.value}) is already provided by {clash[0].origin} - choose another --name")
-    add_tasks(state.registry_path, [spec])
-    click.echo(f"Added '{spec.name}' ({spec.type.value}) to {state.registry_path}")
+    specs = specs_to_add(
+        target,
+        kind=kind,
+        name=name,
+        interpreter=interpreter,
+        blocking=blocking,
+        description=description,
+        timeout=timeout,
+    )
+    catalog = state.catalog(warn=False)
+    for spec in specs:
+        clash = [e for e in catalog.find(spec.name, spec.type) if not e.origin.startswith(state.registry_path.name)]
+        if clash:
+            fail(
+                f"task '{spec.name}' ({spec.type.value}) is already provided by {clash[0].origin} - choose another "
+                "--name"
+            )
+    add_tasks(state.registry_path, specs)
+    for spec in specs:
+        what = "" if spec.is_script else f" (the function {spec.location.rsplit(':', 1)[1]})"
+        click.echo(f"Added '{spec.name}' ({spec.type.value}){what} to {state.registry_path}")
 
 
 @tasks.command("remove")

@@ -78,7 +78,10 @@ def _check_port_free(port: int) -> None:
         probe.close()
 
 
-def _set_active(port: int, active: bool) -> None:
+def _set_active(port: int, active: bool) -> bool:
+    """Mark ``port`` (in)active in server_configs.json; returns whether its entry had to be added."""
+    added = []
+
     def change(servers: list[ServerSpec]) -> list[ServerSpec]:
         for server in servers:
             if server.port == port:
@@ -86,6 +89,7 @@ def _set_active(port: int, active: bool) -> None:
                 return servers
         if active:
             servers.append(ServerSpec(port=port, active=True))
+            added.append(port)
         return servers
 
     try:
@@ -94,13 +98,25 @@ def _set_active(port: int, active: bool) -> None:
         log.warning(
             "could not record port %d as %s in server_configs.json: %s", port, "active" if active else "inactive", exc
         )
+    return bool(added)
+
+
+def _forget(ports: set[int]) -> None:
+    """Remove the entries of ``ports`` from server_configs.json (the others stay as they are)."""
+    try:
+        update_servers(lambda servers: [s for s in servers if s.port not in ports])
+    except Exception as exc:  # noqa: BLE001 - stopping anyway; say so
+        log.warning("could not remove ports %s from server_configs.json: %s", sorted(ports), exc)
 
 
 class Host:
     """The running OsiriX: its state, its gRPC servers and its control channel."""
 
-    def __init__(self, state: OsirixState):
+    def __init__(self, state: OsirixState, *, temporary_ports: bool = False):
         self.state = state
+        #: Remove the server_configs.json entries this host added when it stops (``serve --temporary``).
+        self.temporary_ports = temporary_ports
+        self._added_ports: set[int] = set()
         self.handler = build_handler(state)
         self.servers: dict[int, grpc.Server] = {}
         self.lock = threading.RLock()
@@ -147,7 +163,8 @@ class Host:
                 raise PortUnavailable(f"port {port} could not be bound")
             server.start()
             self.servers[port] = server
-        _set_active(port, True)
+        if _set_active(port, True):
+            self._added_ports.add(port)
         self._republish()
         log.info("serving on %s:%d", LOCALHOST, port)
 
@@ -186,6 +203,8 @@ class Host:
         for port in self.ports():
             with contextlib.suppress(PortUnavailable):
                 self.stop_server(port)
+        if self.temporary_ports and self._added_ports:
+            _forget(self._added_ports)
         if self._listener is not None:
             self._listener.close()
         if self.info is not None:

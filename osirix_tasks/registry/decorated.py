@@ -62,7 +62,7 @@ def _options(path: Path, function: ast.FunctionDef | ast.AsyncFunctionDef, call:
                         f"function '{function.name}'",
                         key,
                         f"@{DECORATOR}({key}=...) is not a plain value, so it cannot be read without running the file "
-                        f"- write it as a literal (e.g. type=\"ROI\"), or register the module: [[task]] module = ...",
+                        f'- write it as a literal (e.g. type="ROI"), or register the module: [[task]] module = ...',
                     )
                 ]
             ) from None
@@ -74,14 +74,9 @@ def _options(path: Path, function: ast.FunctionDef | ast.AsyncFunctionDef, call:
 def decorated_functions(path: Path) -> list[DecoratedFunction]:
     """The top-level ``@osirix_task`` functions of the Python file ``path`` (none: it is a script).
 
-    RegistryError when the file cannot be parsed, or a decorator's arguments are not literals.
+    SyntaxError when the file cannot be parsed; RegistryError when a decorator's arguments are not literals.
     """
-    try:
-        tree = ast.parse(path.read_bytes(), filename=str(path))
-    except SyntaxError as exc:
-        raise RegistryError(
-            [Problem(f"{path.name}:{exc.lineno}", None, "", None, f"Python syntax error: {exc.msg} - fix it first")]
-        ) from None
+    tree = ast.parse(path.read_bytes(), filename=str(path))
     found = []
     for node in tree.body:
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -100,6 +95,6 @@ def description_of(path: Path, function: str) -> str:
         for item in decorated_functions(path):
             if item.function == function:
                 return str(item.options.get("description") or "")
-    except (OSError, RegistryError):
+    except (OSError, SyntaxError, ValueError, RegistryError):
         pass
     return ""
