@@ -73,8 +73,10 @@ def spawn_host(
     log_path: Path | None = None,
     timeout: float = 90.0,
     detach: bool = True,
+    interpreter: str | None = None,
 ) -> SpawnedHost:
-    """Run ``osirix-tasks serve SERVE_ARGS`` and return once it is ready.
+    """Run ``osirix-tasks serve SERVE_ARGS`` (with ``interpreter``, default this Python) and return once
+    it is ready.
 
     ``detach`` puts the host in its own session, so it outlives the caller and a Ctrl-C in the
     caller's terminal does not reach it. Raises HostStartError with its output when it exits or
@@ -84,7 +86,7 @@ def spawn_host(
         descriptor, name = tempfile.mkstemp(prefix="osirix-tasks-serve-", suffix=".log")
         os.close(descriptor)
         log_path = Path(name)
-    command = [sys.executable, "-m", "osirix_tasks", "serve", *serve_args]
+    command = [interpreter or sys.executable, "-m", "osirix_tasks", "serve", *serve_args]
     with os.fdopen(open_private(log_path), "wb") as log:  # the host's output may name patients: 0600
         process = subprocess.Popen(
             command,
