@@ -8,6 +8,7 @@ that clashes, fails or returns something invalid is skipped whole and reported b
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import sys
 from collections.abc import Iterable, Iterator
@@ -112,8 +113,11 @@ class _Claims:
             self.add(specs, origin)
 
 
-def build_catalog(registry: Registry, *, plugins: PluginSet | None = None) -> Catalog:
-    """Merge the registry with the builtin tasks, named modules, local plugins and packs."""
+def build_catalog(registry: Registry, *, plugins: PluginSet | None = None, offer_invalid: bool = True) -> Catalog:
+    """Merge the registry with the builtin tasks, named modules, local plugins and packs.
+
+    With ``offer_invalid`` False (what a host offers on its page), a registry that ``tasks validate``
+    rejects offers none of its own tasks until it is fixed; its problems say why."""
     if plugins is None:
         plugins = load_plugins(disabled=registry.settings.disabled_packs, plugins_dir=registry.plugins_dir)
     catalog = Catalog(registry=registry, plugins=plugins)
@@ -141,6 +145,12 @@ def build_catalog(registry: Registry, *, plugins: PluginSet | None = None) -> Ca
         add_plugin("builtin")
     label = registry.path.name
     _add_registry_folder(registry)
+    if registry.problems and not offer_invalid:
+        catalog.problems.append(
+            f"{registry.path}: none of its tasks are offered until its problems are fixed "
+            "(see 'osirix-tasks tasks validate')"
+        )
+        registry = dataclasses.replace(registry, tasks=[], modules=[])
     for spec in registry.tasks:
         line = registry.line_of(spec.key)
         origin = f"{label}:{line}" if line else label

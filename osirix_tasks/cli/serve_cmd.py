@@ -6,6 +6,7 @@ import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -89,7 +90,8 @@ def default_ports() -> list[int]:
     "web_registry",
     type=click.Path(dir_okay=False),
     default=None,
-    help="tasks.toml the web UI shows, edits and runs (default: the top-level --registry choice).",
+    help="tasks.toml this host offers: its page shows, edits and runs it, and status and 'tasks list' name it "
+    "(default: the top-level --registry choice, as found where the host starts).",
 )
 @click.option(
     "--temporary",
@@ -127,7 +129,7 @@ def serve(
     if (demo or not (empty or imports)) and db.counts()[0] == 0:
         summary = import_paths(db, [str(demo_folder(data_dir))], copy=True)
         click.echo(f"Demo data: {summary}", err=True)
-    host = Host(OsirixState(db), temporary_ports=temporary)
+    host = Host(OsirixState(db), temporary_ports=temporary, registry=_host_registry(ctx, web_registry))
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -144,7 +146,7 @@ def serve(
     host.open_control_channel()
     web = None
     if not no_web:
-        web = _start_web(ctx, host, web_port, web_registry)
+        web = _start_web(host, web_port)
     studies, series, images = db.counts()
     click.echo(
         f"Embedded OsiriX (osirix-tasks {__version__}): database {db.folder} "
@@ -152,6 +154,7 @@ def serve(
     )
     for port in host.ports():
         click.echo(f"Listening on 127.0.0.1:{port}")
+    click.echo(f"Registry: {host.registry}")
     if web is not None:
         click.echo(f"Web UI: {web.url}")
     sys.stdout.flush()  # the ports before the ready line, also when stdout is a file
@@ -164,14 +167,18 @@ def serve(
     click.echo("Stopped.", err=True)
 
 
-def _start_web(ctx: click.Context, host: Host, port: int, registry: str | None) -> WebServer:
-    """Serve the web UI for ``host``; the registry is ``--registry`` of serve, else the top-level choice."""
+def _host_registry(ctx: click.Context, registry: str | None) -> Path:
+    """The registry the host offers: ``--registry`` of serve, else the top-level choice."""
+    state = ctx.find_object(AppState)
+    return registry_path(registry) if registry else (state.registry_path if state else registry_path(None))
+
+
+def _start_web(host: Host, port: int) -> WebServer:
+    """Serve the web UI for ``host``, on the host's registry."""
     from ..web import start_web
 
-    state = ctx.find_object(AppState)
-    path = registry_path(registry) if registry else (state.registry_path if state else registry_path(None))
     try:
-        web = start_web(host, path, port=port)
+        web = start_web(host, host.registry, port=port)
     except PortUnavailable:
         host.shutdown()
         raise

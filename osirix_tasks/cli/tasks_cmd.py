@@ -26,6 +26,9 @@ def list_tasks(state: AppState, kind: TaskType | None, as_json: bool) -> None:
     if as_json:
         emit_json([e.to_json() for e in entries])
         return
+    missing = "" if state.registry_path.exists() else " (no such file: none of its own tasks)"
+    click.echo(f"Registry: {state.registry_path}{missing}")
+    _say_where_hosts_differ(state.registry_path)
     if not entries:
         click.echo("No tasks.")
         return
@@ -33,6 +36,19 @@ def list_tasks(state: AppState, kind: TaskType | None, as_json: bool) -> None:
     for entry in entries:
         flag = " [blocking]" if entry.spec.blocking else ""
         click.echo(f"{entry.spec.name:<{width}}  {entry.spec.type.value:<12}  {entry.origin}{flag}")
+
+
+def _say_where_hosts_differ(registry: Path) -> None:
+    """A note for each running host that offers another registry than this command reads."""
+    from ..host.control import live_hosts
+
+    for info in live_hosts():
+        if info.registry and Path(info.registry) != registry:
+            click.echo(
+                f"note: the embedded OsiriX (pid {info.pid}) offers the tasks of {info.registry} on its page; "
+                "this list is of the registry above (choose one with --registry)",
+                err=True,
+            )
 
 
 @tasks.command("show")

@@ -56,6 +56,8 @@ class HostInfo:
     ports: tuple[int, ...] = ()
     #: Where its web page is (with its token), when it serves one.
     web_url: str | None = None
+    #: The tasks.toml it offers (its page, its menus).
+    registry: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The file's content."""
@@ -66,6 +68,7 @@ class HostInfo:
             "database": self.database,
             "ports": list(self.ports),
             "web_url": self.web_url,
+            "registry": self.registry,
         }
 
 
@@ -129,6 +132,7 @@ def live_hosts(environ: Mapping[str, str] | None = None) -> list[HostInfo]:
                 path,
                 tuple(int(p) for p in data.get("ports", [])),
                 data.get("web_url"),
+                data.get("registry"),
             )
         except (OSError, ValueError, KeyError, IndexError, TypeError):
             continue

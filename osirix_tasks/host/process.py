@@ -21,6 +21,7 @@ from typing import Any
 
 import grpc
 
+from .._support.paths import registry_path
 from ..client.server_configs import update_servers
 from ..emulator.database.conventions import sorted_images
 from ..emulator.database.importer import import_paths
@@ -112,8 +113,10 @@ def _forget(ports: set[int]) -> None:
 class Host:
     """The running OsiriX: its state, its gRPC servers and its control channel."""
 
-    def __init__(self, state: OsirixState, *, temporary_ports: bool = False):
+    def __init__(self, state: OsirixState, *, temporary_ports: bool = False, registry: Path | None = None):
         self.state = state
+        #: The tasks.toml this host offers (its page, its status); runs the CLI asks for name their own.
+        self.registry = Path(registry).absolute() if registry else registry_path(None)
         #: Remove the server_configs.json entries this host added when it stops (``serve --temporary``).
         self.temporary_ports = temporary_ports
         self._added_ports: set[int] = set()
@@ -227,6 +230,7 @@ class Host:
             str(self.state.db.folder),
             hosts_folder() / f"{os.getpid()}.json",
             tuple(self.ports()),
+            registry=str(self.registry),
         )
         publish(self.info)
         self._listener.start()
@@ -255,7 +259,10 @@ class Host:
             return Reply(ok=False, message=f"internal error while handling {request.op!r}: {type(exc).__name__}: {exc}")
 
     def _status(self, request: Status) -> Reply:
+        from ..registry import load_registry
+
         studies, series, images = self.state.db.counts()
+        registry = load_registry(self.registry)
         return Reply(
             ok=True,
             message=f"serving {self.ports()}",
@@ -265,6 +272,7 @@ class Host:
                 "database": str(self.state.db.folder),
                 "counts": {"studies": studies, "series": series, "images": images},
                 "web": self.web,
+                "registry": {"path": str(self.registry), "problems": [str(p) for p in registry.problems]},
             },
         )
 

@@ -58,8 +58,8 @@ class WebContext:
         self.explicit_target = address or None
 
     def catalog(self) -> Catalog:
-        """Every task, from the registry file as it is now."""
-        return build_catalog(load_registry(self.registry))
+        """Every task, from the registry file as it is now (none of its own while it has problems)."""
+        return build_catalog(load_registry(self.registry), offer_invalid=False)
 
     def store(self) -> RunStore:
         """The run store, one connection per thread (routes run on a thread pool)."""
