@@ -17,12 +17,15 @@ name = "Offered"
 type = "Database"
 location = "offered.py"
 """
-BROKEN = GOOD + """
+BROKEN = (
+    GOOD
+    + """
 [[task]]
 name = "Broken"
 type = "NoSuchType"
 location = "offered.py"
 """
+)
 
 
 def make_registry(folder: Path, text: str) -> Path:
