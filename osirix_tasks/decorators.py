@@ -81,14 +81,15 @@ def load_task_function(location: str) -> Callable[..., Any]:
     in_file = FILE_FUNCTION_LOCATION.match(location)
     if in_file:
         module, attribute = _module_of_file(in_file["path"]), in_file["function"]
-        module_name = in_file["path"]
+        where = f"file {in_file['path']!r}"
     else:
         module_name, _, attribute = location.partition(":")
         module = importlib.import_module(module_name)
+        where = f"module {module_name!r}"
     func = getattr(module, attribute, None)
     if func is None or task_of(func) is None:
         raise LookupError(
-            f"{location}: no @osirix_task function {attribute!r} in {module_name!r} - "
+            f"{location}: no @osirix_task function {attribute!r} in {where} - "
             "check the name, or reinstall the pack that provides it"
         )
     return func

@@ -66,12 +66,7 @@ def load_plugins(
     if with_context:
         plugins.manager.register(importlib.import_module(DEFAULT_CONTEXT), name="builtin-context")
     if plugins_dir is not None and plugins_dir.is_dir():
-        for path in sorted(plugins_dir.glob("*.py")):
-            name = f"plugins/{path.name}"
-            known.update((name, path.stem))
-            if name in blocked or path.stem in blocked:
-                continue
-            _register_file(plugins, name, path)
+        _register_folder(plugins, plugins_dir, blocked, known)
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         dist = entry.dist.name if entry.dist is not None else entry.name
         known.update((entry.name, dist))
@@ -96,6 +91,15 @@ def load_plugins(
             + " - remove it or fix its spelling"
         )
     return plugins
+
+
+def _register_folder(plugins: PluginSet, folder: Path, blocked: set[str], known: set[str]) -> None:
+    """Register each ``*.py`` of the local plugins folder not disabled (its names go into ``known``)."""
+    for path in sorted(folder.glob("*.py")):
+        name = f"plugins/{path.name}"
+        known.update((name, path.stem))
+        if name not in blocked and path.stem not in blocked:
+            _register_file(plugins, name, path)
 
 
 def _unknown_hooks(manager: pluggy.PluginManager, plugin: Any) -> list[str]:

@@ -119,16 +119,7 @@ def serve(
     )
     if not verbose:  # gRPC logs a traceback for every undecodable request; the client gets the error anyway
         logging.getLogger("grpc._common").setLevel(logging.CRITICAL)
-    data_dir = user_data_dir()
-    db = Database(database_folder(database, data_dir))
-    if empty:
-        db.clear()
-    if imports:
-        summary = import_with_progress(db, list(imports), True, "Importing")
-        click.echo(f"Import: {summary}", err=True)
-    if (demo or not (empty or imports)) and db.counts()[0] == 0:
-        summary = import_paths(db, [str(demo_folder(data_dir))], copy=True)
-        click.echo(f"Demo data: {summary}", err=True)
+    db = _open_database(database, empty, demo, imports)
     host = Host(OsirixState(db), temporary_ports=temporary, registry=_host_registry(ctx, web_registry))
     stop = threading.Event()
 
@@ -165,6 +156,22 @@ def serve(
         web.stop()
     host.shutdown()
     click.echo("Stopped.", err=True)
+
+
+def _open_database(database: str | None, empty: bool, demo: bool, imports: tuple[str, ...]) -> Database:
+    """The host's database: cleared (``--empty``), with ``--import`` paths, and the demo series when
+    asked for or when nothing else was said and it is empty."""
+    data_dir = user_data_dir()
+    db = Database(database_folder(database, data_dir))
+    if empty:
+        db.clear()
+    if imports:
+        summary = import_with_progress(db, list(imports), True, "Importing")
+        click.echo(f"Import: {summary}", err=True)
+    if (demo or not (empty or imports)) and db.counts()[0] == 0:
+        summary = import_paths(db, [str(demo_folder(data_dir))], copy=True)
+        click.echo(f"Demo data: {summary}", err=True)
+    return db
 
 
 def _host_registry(ctx: click.Context, registry: str | None) -> Path:
