@@ -86,6 +86,13 @@ def default_ports() -> list[int]:
 )
 @click.option("--no-web", is_flag=True, help="Do not serve the web UI.")
 @click.option(
+    "--web-stream-seconds",
+    type=click.FloatRange(min=1),
+    default=None,
+    hidden=True,
+    help="How long one of the page's event streams lasts before the page reconnects (tests).",
+)
+@click.option(
     "--registry",
     "web_registry",
     type=click.Path(dir_okay=False),
@@ -109,6 +116,7 @@ def serve(
     imports: tuple[str, ...],
     web_port: int,
     no_web: bool,
+    web_stream_seconds: float | None,
     web_registry: str | None,
     temporary: bool,
     verbose: bool,
@@ -137,7 +145,7 @@ def serve(
     host.open_control_channel()
     web = None
     if not no_web:
-        web = _start_web(host, web_port)
+        web = _start_web(host, web_port, web_stream_seconds)
     studies, series, images = db.counts()
     click.echo(
         f"Embedded OsiriX (osirix-tasks {__version__}): database {db.folder} "
@@ -180,12 +188,12 @@ def _host_registry(ctx: click.Context, registry: str | None) -> Path:
     return registry_path(registry) if registry else (state.registry_path if state else registry_path(None))
 
 
-def _start_web(host: Host, port: int) -> WebServer:
+def _start_web(host: Host, port: int, stream_seconds: float | None) -> WebServer:
     """Serve the web UI for ``host``, on the host's registry."""
     from ..web import start_web
 
     try:
-        web = start_web(host, host.registry, port=port)
+        web = start_web(host, host.registry, port=port, stream_seconds=stream_seconds)
     except PortUnavailable:
         host.shutdown()
         raise

@@ -21,6 +21,7 @@ from typing import Any
 
 import grpc
 
+from .._support.limits import raise_open_files_limit
 from .._support.paths import registry_path
 from ..client.server_configs import update_servers
 from ..emulator.database.conventions import sorted_images
@@ -114,6 +115,7 @@ class Host:
     """The running OsiriX: its state, its gRPC servers and its control channel."""
 
     def __init__(self, state: OsirixState, *, temporary_ports: bool = False, registry: Path | None = None):
+        raise_open_files_limit()  # every gRPC and web connection holds a descriptor
         self.state = state
         #: The tasks.toml this host offers (its page, its status); runs the CLI asks for name their own.
         self.registry = Path(registry).absolute() if registry else registry_path(None)
