@@ -138,9 +138,19 @@ def live_hosts(environ: Mapping[str, str] | None = None) -> list[HostInfo]:
             continue
         if pid_alive(info.pid):
             found.append(info)
-        else:
+        else:  # a host killed before it could clean up: its file, and its socket in our runtime folder
             path.unlink(missing_ok=True)
+            socket_path = Path(info.socket_path)
+            if socket_path.name.startswith("host-") and socket_path.parent == _runtime_folder_quietly():
+                socket_path.unlink(missing_ok=True)
     return found
+
+
+def _runtime_folder_quietly() -> Path | None:
+    try:
+        return runtime_folder()
+    except ControlError:
+        return None
 
 
 def host_serving(port: int, environ: Mapping[str, str] | None = None) -> HostInfo | None:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from osirix_tasks.client.server_configs import free_port
+from osirix_tasks.host.control import live_hosts
 
 
 def _time_wait_on(port: int) -> bool:
@@ -23,6 +24,7 @@ def _time_wait_on(port: int) -> bool:
 def test_a_host_restarts_at_once_on_the_port_of_a_killed_one(start_host: Callable[..., Any], tmp_path: Path) -> None:
     port = free_port()
     with start_host("--empty", "--no-web", ports=[port], home=tmp_path / "first") as host:
+        [info] = live_hosts(host.env())
         client = socket.create_connection(("127.0.0.1", port), timeout=10)
         client.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")  # a gRPC (HTTP/2) client, as pyosirix opens one
         time.sleep(0.3)
@@ -31,6 +33,9 @@ def test_a_host_restarts_at_once_on_the_port_of_a_killed_one(start_host: Callabl
         while client.recv(65536):  # read what the server sent, then its end: our close is a clean FIN
             pass
         client.close()
+    assert Path(info.socket_path).exists()  # the killed host could not clean up ...
+    assert live_hosts(host.env()) == []
+    assert not Path(info.socket_path).exists()  # ... the next look at the host files does
     deadline = time.monotonic() + 5
     while not _time_wait_on(port) and time.monotonic() < deadline:
         time.sleep(0.05)
