@@ -47,11 +47,10 @@ def _host(keep: bool) -> Iterator[tuple[int, HostInfo]]:
             return
     port = free_port()
     host = spawn_host(["--demo", "--port", str(port), "--temporary"])  # its random port leaves with it
-    if host.info is None:
-        host.stop()
-        raise OsirixTasksError(f"the embedded OsiriX (pid {host.pid}) did not publish its control channel")
-    click.echo(f"Started an embedded OsiriX with the demo data (pid {host.pid}) on 127.0.0.1:{port}")
-    try:
+    try:  # from here on, however the demo ends (SIGTERM, Ctrl-C, an error), the host is stopped
+        if host.info is None:
+            raise OsirixTasksError(f"the embedded OsiriX (pid {host.pid}) did not publish its control channel")
+        click.echo(f"Started an embedded OsiriX with the demo data (pid {host.pid}) on 127.0.0.1:{port}")
         yield port, host.info
     finally:
         if keep:

@@ -97,20 +97,27 @@ def spawn_host(
             start_new_session=detach,
         )
     host = SpawnedHost(process, log_path)
-    deadline = time.monotonic() + timeout
+    try:
+        _wait_ready(host, env, time.monotonic() + timeout, timeout)
+    except BaseException:  # not ready, or the caller was interrupted (Ctrl-C, SIGTERM): no host left behind
+        host.stop(timeout=5)
+        raise
+    return host
+
+
+def _wait_ready(host: SpawnedHost, env: dict[str, str] | None, deadline: float, timeout: float) -> None:
     while True:
         text = host.output()
         lines = text.splitlines()
         if READY_LINE in lines:
             host.ports = [int(m.group(1)) for line in lines if (m := _LISTENING.match(line))]
-            host.info = _find_info(process.pid, env)
-            return host
-        if process.poll() is not None:
+            host.info = _find_info(host.pid, env)
+            return
+        if host.process.poll() is not None:
             raise HostStartError(
-                f"the embedded OsiriX exited with code {process.returncode} before serving:\n{_tail(text)}"
+                f"the embedded OsiriX exited with code {host.process.returncode} before serving:\n{_tail(text)}"
             )
         if time.monotonic() > deadline:
-            host.stop(timeout=5)
             raise HostStartError(f"the embedded OsiriX did not start within {timeout:.0f} s:\n{_tail(text)}")
         time.sleep(0.05)
 
