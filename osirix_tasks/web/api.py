@@ -1,4 +1,4 @@
-"""How a route is written: a plain function of (context, call) run on a worker thread.
+"""How a route is written: a plain function of (page, call) run on a worker thread.
 
 The function returns JSON-ready data (or a Response) and raises our errors; they become JSON
 answers the page shows where they belong: 422 with ``fields`` for a form's validation problems,
@@ -17,9 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..errors import OsirixTasksError
-from .context import WebContext
-from .scripts import FieldError
+from ..errors import FieldError, OsirixTasksError
+from .page import Page
 
 __all__ = ["Call", "api", "raw"]
 
@@ -43,7 +42,7 @@ class Call:
             raise OsirixTasksError(f"{name} must be a number, got {value!r}") from None
 
 
-Handler = Callable[[WebContext, Call], Any]
+Handler = Callable[[Page, Call], Any]
 
 
 def api(handler: Handler) -> Callable[[Request], Any]:
@@ -63,7 +62,7 @@ def api(handler: Handler) -> Callable[[Request], Any]:
                 body = parsed
         call = Call(dict(request.path_params), dict(request.query_params), body)
         try:
-            result = await run_in_threadpool(handler, request.app.state.context, call)
+            result = await run_in_threadpool(handler, request.app.state.page, call)
         except FieldError as exc:
             return JSONResponse({"error": str(exc), "fields": exc.fields}, status_code=422)
         except OsirixTasksError as exc:

@@ -13,7 +13,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .auth import TokenGate
-from .context import WebContext
+from .page import Page
 from .routes import ROUTES
 
 __all__ = ["create_app", "STATIC"]
@@ -31,24 +31,24 @@ async def info(request: Request) -> Response:
     from starlette.concurrency import run_in_threadpool
     from starlette.responses import JSONResponse
 
-    context: WebContext = request.app.state.context
+    page: Page = request.app.state.page
 
     def describe() -> dict[str, Any]:
         from .. import __version__
 
-        host = context.host
+        host = page.host
         return {
             "version": __version__,
-            "registry": str(context.registry),
+            "registry": str(page.registry),
             "ports": host.ports() if host is not None else [],
             "database": str(host.state.db.folder) if host is not None else None,
-            "embedded": context.host_side.available,
+            "embedded": page.own_host() is not None,
         }
 
     return JSONResponse(await run_in_threadpool(describe))
 
 
-def create_app(context: WebContext, *, token: str, port: int) -> Starlette:
+def create_app(page: Page, *, token: str, port: int) -> Starlette:
     """The page's application for ``context``; every request must carry ``token`` (see :mod:`.auth`)."""
     app = Starlette(
         routes=[
@@ -60,5 +60,5 @@ def create_app(context: WebContext, *, token: str, port: int) -> Starlette:
         ],
         middleware=[Middleware(TokenGate, token=token, port=port)],
     )
-    app.state.context = context
+    app.state.page = page
     return app

@@ -60,18 +60,18 @@ class WebServer:
         self._thread.join(timeout)
 
 
-def start_web(host: Host | None, registry: Path, *, port: int = 0, target: str | None = None) -> WebServer:
-    """Serve the page for ``host`` (None: only a remote OsiriX at ``target``) and return once it listens."""
+def start_web(host: Host | None, registry: Path, *, port: int = 0, address: str | None = None) -> WebServer:
+    """Serve the page for ``host`` (None: only a remote OsiriX at ``address``) and return once it listens."""
     import uvicorn
 
     from .app import create_app
-    from .context import WebContext
+    from .page import Page
 
     token = secrets.token_urlsafe(32)
     sock = _bind(port)
     bound = int(sock.getsockname()[1])
-    context = WebContext(host=host, registry=registry, explicit_target=target)
-    app = create_app(context, token=token, port=bound)
+    page = Page(host=host, registry=registry, chosen_address=address)
+    app = create_app(page, token=token, port=bound)
     config = uvicorn.Config(
         app,
         log_level="warning",

@@ -7,40 +7,74 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from osirixgrpc import types_pb2
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..._support.paths import user_data_dir
+from ...client import viewer_tools
+from ...client.db_listing import SeriesInfo, StudyInfo, browser_listing
+from ...client.viewer_tools import import_files
 from ...errors import OsirixTasksError
+from ...host.control_protocol import Select
 from ..api import Call, api, raw
-from ..context import WebContext
+from ..page import Page
+from ..thumbnails import series_thumbnail
 
 #: Largest file accepted by an upload (a DICOM file is far smaller).
 MAX_UPLOAD_BYTES = 1 << 30
 
 
-def listing(context: WebContext, call: Call) -> dict[str, Any]:
+def _series_json(series: SeriesInfo) -> dict[str, Any]:
     return {
-        "studies": context.reader.studies(),
-        "can_select": context.host_side.available,
-        "target": context.target(),
+        "uid": series.uid,
+        "series_uid": series.series_instance_uid,
+        "description": series.description,
+        "modality": series.modality,
+        "date": series.date,
+        "images": series.images,
+        "selected": series.selected,
     }
 
 
-def thumbnail(context: WebContext, call: Call) -> Response:
-    rows, columns, data = context.reader.thumbnail(call.path["series_uid"])
+def _study_json(study: StudyInfo) -> dict[str, Any]:
+    return {
+        "uid": study.uid,
+        "study_uid": study.study_instance_uid,
+        "patient": study.patient_name,
+        "patient_id": study.patient_id,
+        "description": study.description,
+        "date": study.date,
+        "modality": study.modalities,
+        "images": study.images,
+        "selected": study.selected,
+        "series": [_series_json(s) for s in study.series_list],
+    }
+
+
+def listing(page: Page, call: Call) -> dict[str, Any]:
+    studies = browser_listing(page.connection())
+    return {
+        "studies": [_study_json(s) for s in studies],
+        "can_select": page.own_host() is not None,
+        "target": page.address(),
+    }
+
+
+def thumbnail(page: Page, call: Call) -> Response:
+    rows, columns, data = series_thumbnail(page.connection(), call.path["series_uid"])
     return raw(data, rows=rows, columns=columns, format="gray8")
 
 
-def select(context: WebContext, call: Call) -> dict[str, Any]:
+def select(page: Page, call: Call) -> dict[str, Any]:
     studies = [str(s) for s in call.body.get("studies") or []]
     series = [str(s) for s in call.body.get("series") or []]
-    return {"message": context.host_side.select(studies, series)}
+    return {"message": page.hand(Select(studies=studies, series=series), "Selecting in the database").message}
 
 
-def import_paths(context: WebContext, call: Call) -> dict[str, Any]:
+def import_paths(page: Page, call: Call) -> dict[str, Any]:
     paths = [str(p).strip() for p in call.body.get("paths") or [] if str(p).strip()]
     if not paths:
         raise OsirixTasksError("give at least one file or folder to import")
@@ -53,7 +87,7 @@ def import_paths(context: WebContext, call: Call) -> dict[str, Any]:
             files.extend(str(p) for p in sorted(Path(path).rglob("*")) if p.is_file())
         else:
             files.append(path)
-    context.reader.import_files(files)
+    import_files(page.connection(), files)
     return {"message": f"Importing {len(files)} file(s); they appear in the list when OsiriX has read them"}
 
 
@@ -78,8 +112,9 @@ async def upload(request: Request) -> Response:
     return JSONResponse({"path": await run_in_threadpool(save)})
 
 
-def open_series(context: WebContext, call: Call) -> dict[str, Any]:
-    return {"viewer": context.reader.open_series(call.path["series_uid"])}
+def open_series(page: Page, call: Call) -> dict[str, Any]:
+    series = types_pb2.DicomSeries(osirixrpc_uid=call.path["series_uid"])
+    return {"viewer": viewer_tools.open_series(page.connection(), series).osirixrpc_uid}
 
 
 routes = [
