@@ -56,6 +56,24 @@ def test_a_target_reaches_the_task_process_whoever_supervises_the_run(host: Runn
     assert _stdout(store, untargeted.id).strip() == "none"
 
 
+def test_a_decorated_task_finds_its_target_in_its_context(host: RunningHost, tmp_path: Path) -> None:
+    (tmp_path / "target_probe.py").write_text(
+        "from osirix_tasks import osirix_task\n\n\n"
+        "@osirix_task(type='Database', name='probe target')\n"
+        "def probe(context):\n"
+        "    print(repr(context.target))\n"
+    )
+    registry = tmp_path / "tasks.toml"
+    registry.write_text('[settings]\nmodules = ["target_probe"]\n')
+    store = RunStore(tmp_path / "runs.sqlite")
+    target = Target(series="1.2.3", rois=("a",))
+    task = TaskRequest(name="probe target", registry=registry, address=host.address)
+    for where in (Here(store), _on_host(host, store.path)):
+        record = start(task, target, where, follow=True)
+        assert record.status == "succeeded", _stdout(store, record.id)
+        assert _stdout(store, record.id).strip() == repr(target)
+
+
 def test_a_background_start_returns_at_once_and_the_run_goes_on(host: RunningHost, tmp_path: Path) -> None:
     registry = _registry(tmp_path)
     task = TaskRequest(name="print target", registry=registry, address=host.address)
