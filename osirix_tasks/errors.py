@@ -20,10 +20,13 @@
     ├── DicomFileError               a file cannot be imported (also a ValueError)
     │   ├── UnlistableDicom          a DICOM file OsiriX would not list (no UIDs, an image without rows)
     │   └── HeaderTooLarge           a header that goes on past the reading limit
-    └── OsirixError                  status 0: OsiriX (real or embedded) refused a call
-        ├── OsirixUnreachable        nothing answers at the address
-        ├── NotAnImageObject         a non-image object (SR, RT plan ...) asked to open as an image
-        └── ImportQueueFull          the embedded OsiriX's imports are queued to their limit
+    ├── OsirixError                  status 0: OsiriX (real or embedded) refused a call
+    │   ├── OsirixUnreachable        nothing answers at the address
+    │   ├── NotAnImageObject         a non-image object (SR, RT plan ...) asked to open as an image
+    │   └── ImportQueueFull          the embedded OsiriX's imports are queued to their limit
+    ├── BadRequest                   the page was sent a value it cannot use (``field`` names it; 400)
+    ├── UploadTooLarge               a file uploaded to the page is over the limit (413)
+    └── TooManyStreams               every event-stream slot of the page is taken
 
 The CLI catches the base class in one place and prints its message; the message always names the
 file, line, field or object concerned and says what to do. :class:`OsirixError` is the protocol's
@@ -61,6 +64,9 @@ __all__ = [
     "OsirixUnreachable",
     "NotAnImageObject",
     "ImportQueueFull",
+    "BadRequest",
+    "UploadTooLarge",
+    "TooManyStreams",
     "describe_validation_error",
 ]
 
@@ -201,6 +207,25 @@ class NotAnImageObject(OsirixError, ValueError):
 
 class ImportQueueFull(OsirixError, RuntimeError):
     """The embedded OsiriX has its limit of imports waiting already."""
+
+
+# --- the web page ----------------------------------------------------------------------------
+
+
+class BadRequest(OsirixTasksError):
+    """A request to the web page carries a value that cannot be used; ``field`` names it (answered 400)."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class UploadTooLarge(OsirixTasksError, ValueError):
+    """A file the page uploads is larger than the limit (answered 413; what was written is removed)."""
+
+
+class TooManyStreams(OsirixTasksError, RuntimeError):
+    """Every event-stream slot of the page is taken (answered 503)."""
 
 
 def describe_validation_error(

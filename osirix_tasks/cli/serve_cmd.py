@@ -70,6 +70,13 @@ def import_with_progress(db: Database, paths: list[str], copy: bool, label: str)
 )
 @click.option("--no-web", is_flag=True, help="Do not serve the web UI.")
 @click.option(
+    "--web-stream-seconds",
+    type=click.FloatRange(min=1),
+    default=None,
+    hidden=True,
+    help="How long one of the page's event streams lasts before the page reconnects (tests).",
+)
+@click.option(
     "--registry",
     "web_registry",
     type=click.Path(dir_okay=False),
@@ -87,6 +94,7 @@ def serve(
     imports: tuple[str, ...],
     web_port: int,
     no_web: bool,
+    web_stream_seconds: float | None,
     web_registry: str | None,
     verbose: bool,
 ) -> None:
@@ -102,6 +110,7 @@ def serve(
         imports=imports,
         web=not no_web,
         web_port=web_port,
+        web_stream_seconds=web_stream_seconds,
         registry=Path(web_registry) if web_registry else (state.registry_path if state else None),
         verbose=verbose,
     )

@@ -11,12 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from osirixgrpc import utilities_pb2
+from osirixgrpc import types_pb2, utilities_pb2
 
 from ..errors import OsirixError, OsirixTasksError
 from .connection import Connection
 
-__all__ = ["StudyInfo", "SeriesInfo", "list_studies", "list_series", "find_study", "browser_listing", "format_date"]
+__all__ = [
+    "StudyInfo",
+    "SeriesInfo",
+    "list_studies",
+    "list_series",
+    "find_study",
+    "browser_listing",
+    "format_date",
+    "middle_image_path",
+]
 
 _EMPTY = utilities_pb2.Empty()
 _HIDDEN = ("ref", "series_list")
@@ -193,3 +202,14 @@ def find_study_in(studies: list[StudyInfo], study_uid: str, address: str) -> Stu
     raise OsirixTasksError(
         f"no study with StudyInstanceUID {study_uid} at {address} ({known}) - see 'osirix-tasks db studies'"
     )
+
+
+def middle_image_path(connection: Connection, series_uid: str) -> str:
+    """The file of a series' middle image (by ``osirixrpc_uid``), as OsiriX names it
+    (``DicomImageCompletePath``): where OsiriX's browser draws the series' icon from. OsirixError
+    when the series has no images."""
+    series = types_pb2.DicomSeries(osirixrpc_uid=series_uid)
+    images = list(connection.call("DicomSeriesSortedImages", series).sorted_images)
+    if not images:
+        raise OsirixError("the series has no images", rpc="DicomSeriesSortedImages")
+    return str(connection.call("DicomImageCompletePath", images[len(images) // 2]).complete_path)

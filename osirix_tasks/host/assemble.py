@@ -93,7 +93,10 @@ def run_host(
         if config.web:
             from ..web import start_web
 
-            host.attach_web(start_web(host, registry_path(config.registry), port=config.web_port))
+            page = start_web(
+                host, registry_path(config.registry), port=config.web_port, stream_seconds=config.web_stream_seconds
+            )
+            host.attach_web(page)
     except BaseException:
         host.shutdown()
         raise

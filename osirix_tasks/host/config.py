@@ -35,6 +35,8 @@ class HostConfig:
     #: Serve the page, on ``web_port`` (0: a free port).
     web: bool = True
     web_port: int = 0
+    #: How long one of the page's event streams lasts before the page reconnects (None: STREAM_SECONDS).
+    web_stream_seconds: float | None = None
     #: The tasks.toml the page shows, edits and runs; None: the usual choice (see ``registry_path``).
     registry: Path | None = None
     #: Log every host event.
@@ -64,8 +66,11 @@ class HostConfig:
             args += ["--import", str(path)]
         if not self.web:
             args.append("--no-web")
-        elif self.web_port:
-            args += ["--web-port", str(self.web_port)]
+        else:
+            if self.web_port:
+                args += ["--web-port", str(self.web_port)]
+            if self.web_stream_seconds is not None:
+                args += ["--web-stream-seconds", str(self.web_stream_seconds)]
         if self.registry is not None:
             args += ["--registry", str(self.registry)]
         if self.verbose:

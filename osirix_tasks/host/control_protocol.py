@@ -40,6 +40,8 @@ __all__ = [
     "WhatChanged",
     "Reset",
     "Import",
+    "ImportInBackground",
+    "ImportOutcome",
     "Shutdown",
     "StartRun",
     "CancelRun",
@@ -187,6 +189,29 @@ class Import:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ImportInBackground:
+    """Import DICOM files or folders in the background, as dropping them on OsiriX's browser does
+    (CopyFilesIfNeeded); the reply's ``import`` is the number to ask :class:`ImportOutcome` about.
+    ``discard``: files of ``paths`` deleted once imported (the page's uploads: only files in the
+    per-user uploads folder are ever deleted)."""
+
+    __pydantic_config__ = _FORBID_EXTRA
+    op: Literal["import_background"] = "import_background"
+    paths: list[str]
+    discard: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImportOutcome:
+    """How a background import went, which the protocol cannot tell: ``done``, and once done what was
+    imported, what was already there and what was skipped and why (``summary``, in the CLI's words)."""
+
+    __pydantic_config__ = _FORBID_EXTRA
+    op: Literal["import_outcome"] = "import_outcome"
+    key: Annotated[int, Ge(1)]
+
+
+@dataclass(frozen=True, kw_only=True)
 class Shutdown:
     """Stop every server and exit."""
 
@@ -243,6 +268,8 @@ Request = (
     | WhatChanged
     | Reset
     | Import
+    | ImportInBackground
+    | ImportOutcome
     | Shutdown
     | StartRun
     | CancelRun

@@ -1,7 +1,8 @@
 """The user's hands on the embedded OsiriX: what a click does that the OsiriXgrpc protocol cannot.
 
 The protocol reads the browser selection but cannot set it, reads the selected ROIs but cannot
-select one, and cannot bring a window to the front; a user does those by clicking in OsiriX. Here
+select one, cannot bring a window to the front, and imports without saying what came of it; a user
+does those by clicking in OsiriX, or dropping files on its browser and reading what it says. Here
 each is one control request (:mod:`.control_protocol`), carried out on the emulator's state in this
 module only, whoever asks: the CLI and the test kit over the control channel, the page in the
 host's own process (:meth:`Host.request <osirix_tasks.host.process.Host.request>`). Each records
@@ -10,17 +11,36 @@ its change in the state's change counters, so the page sees it.
 
 from __future__ import annotations
 
+import itertools
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .._support.paths import remove_upload
 from ..emulator.database.conventions import sorted_images
 from ..emulator.state import OsirixState
 from ..emulator.workspace import open_viewer
-from .control_protocol import BringToFront, DeselectRois, Open, Reply, Select, SelectRois, TextAnchors
+from .control_protocol import (
+    BringToFront,
+    DeselectRois,
+    ImportInBackground,
+    ImportOutcome,
+    Open,
+    Reply,
+    Select,
+    SelectRois,
+    TextAnchors,
+)
 
-__all__ = ["Hands", "NO_VIEWER"]
+if TYPE_CHECKING:
+    from ..emulator.database.import_queue import ImportJob
+
+__all__ = ["Hands", "NO_VIEWER", "KEPT_IMPORTS"]
 
 NO_VIEWER = "no viewer is open - open one first ('osirix-tasks open SERIES_UID')"
+#: Background imports whose outcome is remembered (the oldest are forgotten first).
+KEPT_IMPORTS = 32
 
 
 class Hands:
@@ -28,6 +48,9 @@ class Hands:
 
     def __init__(self, state: OsirixState):
         self.state = state
+        self._imports: OrderedDict[int, ImportJob] = OrderedDict()
+        self._import_keys = itertools.count(1)
+        self._imports_lock = threading.Lock()
 
     def handlers(self) -> dict[type, Callable[[Any], Reply]]:
         """Request type -> handler, for the host's dispatch table."""
@@ -38,6 +61,8 @@ class Hands:
             DeselectRois: self.deselect_rois,
             BringToFront: self.bring_to_front,
             TextAnchors: self.text_anchors,
+            ImportInBackground: self.import_in_background,
+            ImportOutcome: self.import_outcome,
         }
 
     def _object(self, uid: str, kind: str) -> Any:
@@ -156,3 +181,51 @@ class Hands:
             if roi is not None and roi.rect is not None:
                 anchors[uid] = [float(roi.rect[0]), float(roi.rect[1])]
         return Reply(ok=True, message=f"{len(anchors)} anchor(s)", data=anchors)
+
+    def import_in_background(self, request: ImportInBackground) -> Reply:
+        """Import files and folders on the import queue, as dropping them on the browser does; the
+        reply's ``import`` is the number its outcome is asked by. Files of ``discard`` in the uploads
+        folder are deleted when the import ends (ImportQueueFull refuses when too many wait)."""
+        job = self.state.import_in_background(list(request.paths))
+        discard = [p for p in request.discard if p in request.paths]
+        if discard and job.future is not None:
+            job.future.add_done_callback(lambda _: _remove_uploads(discard))
+        with self._imports_lock:
+            key = next(self._import_keys)
+            self._imports[key] = job
+            while len(self._imports) > KEPT_IMPORTS:
+                self._imports.popitem(last=False)
+        return Reply(ok=True, message=f"importing {len(request.paths)} path(s)", data={"import": key})
+
+    def import_outcome(self, request: ImportOutcome) -> Reply:
+        """Whether import ``key`` is done and, once done, its summary: counts and the CLI's words."""
+        with self._imports_lock:
+            job = self._imports.get(request.key)
+        if job is None:
+            return Reply(
+                ok=False, message=f"no import {request.key} - it is too old to remember; look at the database list"
+            )
+        if job.future is None or not job.future.done():
+            return Reply(ok=True, message="importing", data={"done": False, "paths": job.paths})
+        summary = job.summary
+        if summary is None:
+            return Reply(ok=True, message="the import failed", data={"done": True, "failed": True, "paths": job.paths})
+        return Reply(
+            ok=True,
+            message=str(summary),
+            data={
+                "done": True,
+                "failed": False,
+                "paths": job.paths,
+                "imported": summary.imported,
+                "already_present": summary.already_present,
+                "skipped": len(summary.skipped),
+                "summary": str(summary),
+            },
+        )
+
+
+def _remove_uploads(paths: list[str]) -> None:
+    """Delete the page's uploads among ``paths`` once their import is done (other files are kept)."""
+    for path in paths:
+        remove_upload(path)

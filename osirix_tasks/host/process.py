@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import grpc
 
+from .._support.limits import raise_open_files_limit
 from ..client.server_configs import update_servers
 from ..emulator.database.importer import import_paths
 from ..emulator.reset import baseline_of, reset_state
@@ -104,6 +105,7 @@ class Host:
     """The running OsiriX: its state, its gRPC servers and its control channel."""
 
     def __init__(self, state: OsirixState):
+        raise_open_files_limit()  # every gRPC and web connection holds a descriptor
         self.state = state
         self.handler = build_handler(state)
         self.servers: dict[int, grpc.Server] = {}

@@ -15,6 +15,10 @@ from typing import TYPE_CHECKING
 from .._support.paths import run_store_path
 from ..errors import NoServer, OsirixTasksError
 from ..host.catalogs import CatalogCache
+from .imports import ImportWatch
+from .streams import StreamLimit
+from .tickets import TicketBook
+from .uploads import Uploads
 
 if TYPE_CHECKING:
     from ..catalog import Catalog
@@ -35,6 +39,10 @@ class Page:
     #: The address chosen in Server Configuration; None: this host's own first port.
     chosen_address: str | None = None
     store_path: Path = field(default_factory=run_store_path)
+    #: Single-use tickets for the event streams (see :mod:`.tickets`).
+    tickets: TicketBook = field(default_factory=TicketBook)
+    #: The event streams open at once, and for how long each (see :mod:`.streams`).
+    streams: StreamLimit = field(default_factory=StreamLimit)
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _home_port: int | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -43,6 +51,8 @@ class Page:
     def __post_init__(self) -> None:
         #: Catalogs rebuilt only when the registry, its plugins or the installed packs change (the host's own).
         self.catalogs = self.host.runs.catalogs if self.host is not None else CatalogCache()
+        #: Imports started from the page and the files it uploaded for them.
+        self.imports = ImportWatch(Uploads())
 
     def address(self) -> str:
         """The OsiriX the page reads and tasks act on: the chosen address, else this host's first port."""

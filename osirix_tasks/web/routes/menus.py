@@ -6,7 +6,6 @@ from typing import Any, Literal
 
 from starlette.routing import Route
 
-from ...errors import TaskNotFound
 from ...host.control_protocol import BringToFront
 from ...model import TaskType
 from .. import menus as logic
@@ -21,11 +20,7 @@ def listing(page: Page, call: Call) -> dict[str, Any]:
 
 def choose(page: Page, call: Call) -> dict[str, Any]:
     """Start a menu entry on the window it was chosen in (brought to the front first)."""
-    name = str(call.body.get("name") or "")
-    try:
-        kind = TaskType.parse(call.body.get("type"))
-    except ValueError as exc:
-        raise TaskNotFound(str(exc)) from None
+    name, kind = str(call.body.get("name") or ""), call.parsed("type", TaskType.parse)
     entry = page.catalog().resolve(name, kind)
     window_kinds: tuple[tuple[str, Literal["ViewerController", "VRController"]], ...] = (
         ("viewer", "ViewerController"),

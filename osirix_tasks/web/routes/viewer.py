@@ -15,10 +15,10 @@ from ...client import windows
 from ...client.roi_listing import RoiInfo, list_rois
 from ...client.viewer_tools import delete_roi
 from ...client.viewer_tools import new_roi as draw_roi
-from ...errors import OsirixTasksError
+from ...errors import BadRequest
 from ...host.control_protocol import BringToFront, SelectRois, TextAnchors, WhatChanged
 from ...vocabulary import ROI_TYPES, RoiCode, roi_type
-from ..api import Call, api, raw
+from ..api import Call, api, integer_of, number_of, raw
 from ..page import Page
 
 
@@ -33,8 +33,8 @@ def changes(page: Page, call: Call) -> dict[str, Any]:
     host = page.own_host()
     if host is None:
         return {"supported": False}
-    since = int(call.number("since", 0))
-    return {"supported": True, **page.hand(WhatChanged(since=max(0, since)), "Watching changes").data}
+    since = call.integer("since", 0, low=0, high=2**63 - 1)
+    return {"supported": True, **page.hand(WhatChanged(since=since), "Watching changes").data}
 
 
 def _versions(page: Page, uid: str) -> dict[str, int] | None:
@@ -56,18 +56,16 @@ def detail(page: Page, call: Call) -> dict[str, Any]:
 
 
 def change(page: Page, call: Call) -> dict[str, Any]:
-    body = call.body
-
-    def maybe(name: str, kind: type) -> Any:
-        return kind(body[name]) if body.get(name) is not None else None
-
+    wl, ww = call.maybe_number("wl"), call.maybe_number("ww")
+    if ww is not None and ww <= 0:
+        raise BadRequest("ww", f"the window width must be above 0, got {ww}")
     windows.set_display(
         page.connection(),
         call.path["uid"],
-        idx=maybe("idx", int),
-        movie_idx=maybe("movie_idx", int),
-        wl=maybe("wl", float),
-        ww=maybe("ww", float),
+        idx=call.maybe_integer("idx", low=0),
+        movie_idx=call.maybe_integer("movie_idx", low=0),
+        wl=wl,
+        ww=ww,
     )
     return {"ok": True}
 
@@ -137,7 +135,7 @@ def _roi_json(roi: RoiInfo) -> dict[str, Any]:
 
 def rois(page: Page, call: Call) -> dict[str, Any]:
     """The ROIs of one plane with what the viewer draws and measures (one listing, its calls sent together)."""
-    frame, index = int(call.number("frame", 0)), int(call.number("slice", 0))
+    frame, index = call.integer("frame", 0, low=0), call.integer("slice", 0, low=0)
     viewer = types_pb2.ViewerController(osirixrpc_uid=call.path["uid"])
     listed = [_roi_json(r) for r in list_rois(page.connection(), viewer, frame=frame, plane=index, drawing=True)]
     texts = [r["uid"] for r in listed if r["itype"] == RoiCode.TEXT and not r["points"]]
@@ -149,25 +147,44 @@ def rois(page: Page, call: Call) -> dict[str, Any]:
     return {"rois": listed, "types": {int(code): t.label for code, t in ROI_TYPES.items()}}
 
 
+def _points(call: Call) -> list[list[float]]:
+    value = call.body.get("points")
+    if not isinstance(value, list) or not value or not all(isinstance(p, list) and len(p) == 2 for p in value):
+        raise BadRequest("points", f"must be a list of [x, y] pairs, got {value!r}")
+    return [[number_of("points", x), number_of("points", y)] for x, y in value]
+
+
+def _color(call: Call) -> list[int] | None:
+    value = call.body.get("color")
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != 3:
+        raise BadRequest("color", f"must be [red, green, blue], got {value!r}")
+    return [integer_of("color", v, low=0, high=255) for v in value]
+
+
 def new_roi(page: Page, call: Call) -> dict[str, Any]:
     """Draw an ROI of a drawable type on a plane; in the embedded OsiriX it becomes the selected one, as in OsiriX."""
-    body = call.body
-    itype = int(body.get("itype", 0))
+    itype = call.integer("itype", 0)
     kind = roi_type(itype)
     if kind is None or not kind.drawable:
         drawable = sorted(int(code) for code, t in ROI_TYPES.items() if t.drawable)
-        raise OsirixTasksError(f"ROI type {itype} cannot be drawn here - use one of {drawable}")
+        raise BadRequest("itype", f"ROI type {itype} cannot be drawn here - use one of {drawable}")
+    rect = call.numbers("rect", 4) if kind.shape == "rectangle" else None
+    if kind.shape == "rectangle" and rect is None:
+        raise BadRequest("rect", "give the ROI's rectangle as [x, y, width, height]")
+    color = _color(call)
     viewer = types_pb2.ViewerController(osirixrpc_uid=call.path["uid"])
     ref = draw_roi(
         page.connection(),
         viewer,
         itype,
-        name=str(body.get("name") or "Unnamed"),
-        slice=int(body.get("slice", 0)),
-        frame=int(body.get("frame", 0)),
-        points=(body.get("points") or ()) if kind.shape == "points" else (),
-        rect=body.get("rect") if kind.shape == "rectangle" else None,
-        **({"color": body["color"]} if body.get("color") else {}),
+        name=str(call.body.get("name") or "Unnamed"),
+        slice=call.integer("slice", 0, low=0),
+        frame=call.integer("frame", 0, low=0),
+        points=_points(call) if kind.shape == "points" else (),
+        rect=rect,
+        **({"color": color} if color else {}),
     )
     selected = page.own_host() is not None
     if selected:
@@ -176,8 +193,7 @@ def new_roi(page: Page, call: Call) -> dict[str, Any]:
 
 
 def select_rois(page: Page, call: Call) -> dict[str, Any]:
-    uids = [str(u) for u in call.body.get("uids") or []]
-    page.hand(SelectRois(viewer=call.path["uid"], uids=uids), "Selecting ROIs")
+    page.hand(SelectRois(viewer=call.path["uid"], uids=call.strings("uids")), "Selecting ROIs")
     return {"ok": True}
 
 

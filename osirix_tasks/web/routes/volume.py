@@ -13,7 +13,9 @@ from starlette.routing import Route
 
 from ...client import windows
 from ...client.viewer_tools import open_3d
+from ...errors import BadRequest
 from ...host.control_protocol import BringToFront, WhatChanged
+from ...vocabulary import RENDERING_MODES
 from ..api import Call, api, raw
 from ..page import Page
 from ..render3d import render
@@ -67,8 +69,9 @@ def detail(page: Page, call: Call) -> dict[str, Any]:
 def change(page: Page, call: Call) -> dict[str, Any]:
     body = call.body
     mode = body.get("mode")
-    wl = float(body["wl"]) if body.get("wl") is not None else None
-    ww = float(body["ww"]) if body.get("ww") is not None else None
+    if mode is not None and mode not in RENDERING_MODES:
+        raise BadRequest("mode", f"rendering mode {mode!r} is not one of {', '.join(RENDERING_MODES)}")
+    wl, ww = call.maybe_number("wl"), call.maybe_number("ww")
     windows.set_vr(page.connection(), call.path["uid"], mode=mode, wl=wl, ww=ww)
     return windows.vr_state(page.connection(), call.path["uid"]).to_json()
 
@@ -83,7 +86,7 @@ def front(page: Page, call: Call) -> dict[str, Any]:
 def picture(page: Page, call: Call) -> Response:
     info = windows.vr_state(page.connection(), call.path["uid"])
     volume, spacing = _volume(page, info.viewer)
-    size = int(min(512, max(32, call.number("size", 192))))
+    size = call.integer("size", 192, low=32, high=512)
     image = render(
         volume,
         spacing,
