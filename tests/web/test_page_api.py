@@ -4,8 +4,6 @@ planes, ROIs read through the client and the user's hands through the host's con
 from __future__ import annotations
 
 import json
-import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -14,26 +12,22 @@ from osirixgrpc import types_pb2, viewercontroller_pb2
 
 from osirix_tasks import vocabulary
 from osirix_tasks.client import Connection
-from osirix_tasks.host.control import ask, live_hosts
-from osirix_tasks.host.control_protocol import Status
-from osirix_tasks.testing import RunningHost, running_host
+from osirix_tasks.testing import RunningHost
+
+from .conftest import Page as WebPage
 
 
 class Page:
-    """The page's API of one host: ``get``/``post``/``put`` with its token."""
+    """The page's API of one host: ``get``/``post`` as the page itself sends them (conftest's
+    :meth:`~tests.web.conftest.Page.api`: the token header, and for writes its Origin and JSON)."""
 
-    def __init__(self, url: str):
-        base, _, token = url.partition("/?token=")
-        self.base, self.token = base, token
+    def __init__(self, web: WebPage):
+        self.web = web
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base + path, data=data, method=method)
-        request.add_header("X-Osirix-Tasks-Token", self.token)
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(request, timeout=60) as answer:
-            return json.loads(answer.read())
+        status, data = self.web.api(method, path, json.dumps(body).encode() if body is not None else None)
+        assert status == 200, (method, path, status, data[:300])
+        return json.loads(data)
 
     def get(self, path: str) -> Any:
         return self.call("GET", path)
@@ -43,10 +37,8 @@ class Page:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningHost, Page]]:
-    with running_host(tmp_path_factory.mktemp("home"), "--demo") as host:
-        info = next(h for h in live_hosts(host.env()) if h.pid == host.process.pid)
-        yield host, Page(ask(info, Status()).data["web"]["url"])
+def served(web: WebPage) -> tuple[RunningHost, Page]:
+    return web.host, Page(web)
 
 
 def _open_viewer(page: Page) -> str:
