@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import LockBusy, NoBackup, OsirixTasksError
+from ..errors import FileNotWritable, LockBusy, NoBackup
 
 __all__ = [
     "write_atomic",
@@ -30,10 +30,6 @@ __all__ = [
     "restore_hint",
     "clean_stale_temporaries",
 ]
-
-
-class FileNotWritable(OsirixTasksError):
-    """A file or its folder cannot be written; nothing was changed."""
 
 
 def target_of(path: Path) -> Path:

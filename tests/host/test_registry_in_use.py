@@ -10,7 +10,7 @@ from typing import Any
 
 from osirix_tasks.host.control import live_hosts, send
 from osirix_tasks.host.control_protocol import Status
-from osirix_tasks.web.context import WebContext
+from osirix_tasks.web.page import Page
 
 GOOD = """[[task]]
 name = "Offered"
@@ -61,7 +61,7 @@ def test_each_side_shows_its_registry_and_the_host_follows_the_one_it_was_given(
 
 def test_the_page_offers_no_task_of_a_registry_validate_rejects(tmp_path: Path) -> None:
     registry = make_registry(tmp_path, GOOD)
-    page = WebContext(host=None, registry=registry)
+    page = Page(host=None, registry=registry)
     assert [e.spec.name for e in page.catalog().entries if e.origin.startswith("tasks.toml")] == ["Offered"]
     registry.write_text(BROKEN)
     catalog = page.catalog()
