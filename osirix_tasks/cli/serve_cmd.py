@@ -81,7 +81,13 @@ def import_with_progress(db: Database, paths: list[str], copy: bool, label: str)
     "web_registry",
     type=click.Path(dir_okay=False),
     default=None,
-    help="tasks.toml the web UI shows, edits and runs (default: the top-level --registry choice).",
+    help="tasks.toml this host offers: its page shows, edits and runs it, and status and 'tasks list' name it "
+    "(default: the top-level --registry choice, as found where the host starts).",
+)
+@click.option(
+    "--temporary",
+    is_flag=True,
+    help="On stopping, remove from server_configs.json the entries this host added (the user's stay).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log every server event.")
 @click.pass_context
@@ -96,6 +102,7 @@ def serve(
     no_web: bool,
     web_stream_seconds: float | None,
     web_registry: str | None,
+    temporary: bool,
     verbose: bool,
 ) -> None:
     """Run an embedded OsiriX: the OsiriXgrpc protocol over a DICOM database, and its web UI."""
@@ -112,6 +119,7 @@ def serve(
         web_port=web_port,
         web_stream_seconds=web_stream_seconds,
         registry=Path(web_registry) if web_registry else (state.registry_path if state else None),
+        temporary=temporary,
         verbose=verbose,
     )
     host = run_host(config, importer=import_with_progress, report=lambda line: click.echo(line, err=True))
@@ -122,6 +130,7 @@ def serve(
     )
     for port in host.ports():
         click.echo(f"Listening on 127.0.0.1:{port}")
+    click.echo(f"Registry: {host.registry}")
     if host.web is not None:
         click.echo(f"Web UI: {host.web['url']}")
     sys.stdout.flush()  # the ports before the ready line, also when stdout is a file
