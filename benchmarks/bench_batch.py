@@ -123,12 +123,13 @@ def _measure(address: str, registry: Path, options: argparse.Namespace, cores: i
     from osirix_tasks.batch.service import BatchRequest, create_batch, prepare_batch, run_batch
     from osirix_tasks.catalog import build_catalog
     from osirix_tasks.registry import load_registry
+    from osirix_tasks.run.store import RunStore
 
     catalog = build_catalog(load_registry(registry))
     request = BatchRequest("Spend CPU", None, SelectionRequest([], where="images>=1"), BatchOptions(), address)
     _, targets = prepare_batch(catalog, request)
     item_time, item_cpu = _sequential(address, targets, options.cpu_ms, host_pid)
-    records = BatchRecords()
+    records = BatchRecords(RunStore.default())
     batch_id = create_batch(records, catalog, request)
     marks: dict[str, float] = {}
     rss: list[tuple[str, float]] = [("start", _rss_mb())]

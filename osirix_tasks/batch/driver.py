@@ -1,5 +1,8 @@
 """The batch driver: items out to Dask, outcomes back into the run store, until every item has ended.
 
+Each attempt of an item is started by the one run service, ``start(task, target, OnCluster(...))``
+(:mod:`.on_cluster`): planned as any run on that target, then sent to a worker.
+
 Items go out in a window (the concurrency: by default as many as the cluster has worker threads, so
 the driver's memory stays flat whatever the batch's size) and each outcome is recorded as it comes
 back. An item that failed, timed out or lost its worker is sent again while it has retries left; a
@@ -23,12 +26,13 @@ from ..catalog import Catalog
 from ..client.connection import Connection
 from ..errors import BatchError
 from ..model import RunStatus, TaskSpec
-from ..run.runner import RunPlan
+from ..run.start import CatalogSource, TaskRequest, catalogs_of, start
 from .cluster import open_client
 from .item import ItemOutcome, ItemSpec
-from .plan import BatchOptions, item_spec, plan_batch_run
+from .on_cluster import OnCluster
+from .plan import BatchOptions, task_request
 from .records import BatchRecords, BatchStatus, ItemRecord
-from .worker import cancel_batch, run_item
+from .worker import cancel_batch
 
 __all__ = ["BatchDriver", "Progress"]
 
@@ -64,7 +68,7 @@ class BatchDriver:
     records: BatchRecords
     batch_id: str
     spec: TaskSpec
-    catalog: Catalog | None
+    catalog: Catalog
     registry: Path
     server: str | None
     options: BatchOptions
@@ -74,7 +78,10 @@ class BatchDriver:
     _done: int = 0
     _total: int = 0
     _cancelled: bool = False
-    _plan: RunPlan | None = None
+    _task: TaskRequest | None = None
+
+    def __post_init__(self) -> None:
+        self._catalogs: CatalogSource = catalogs_of(self.catalog)
 
     def run(self) -> str:
         """Run every item that has not succeeded; returns the batch's final status."""
@@ -148,25 +155,13 @@ class BatchDriver:
             self._submit(client, *self._queue.pop(0), fetcher)
 
     def _submit(self, client: Any, item: ItemRecord, attempt: int, fetcher: Connection | None) -> None:
-        if self._plan is None:
-            self._plan = plan_batch_run(
-                self.spec,
-                server=self.server,
-                registry=self.registry,
-                plugins=self.catalog.plugins if self.catalog else None,
-                options=self.options,
-            )
-        spec = item_spec(
-            self._plan, item.target, batch_id=self.batch_id, index=item.index, attempt=attempt, grace=self.options.grace
-        )
-        if fetcher is not None:
-            from .pixels import fetch_pixels
-
-            spec.pixels = fetch_pixels(fetcher, item.target)
-        future = client.submit(
-            run_item, spec, key=spec.key, pure=False, resources=self.options.resources or None, retries=0
-        )
-        self._flight[spec.key] = _InFlight(item, spec, future)
+        """Start one attempt of ``item`` through the run service, on a worker of the cluster."""
+        if self._task is None:
+            self._task = task_request(self.spec, registry=self.registry, server=self.server, options=self.options)
+        where = OnCluster(client, self._catalogs, self.batch_id, item.index, attempt, self.options, pixels=fetcher)
+        start(self._task, item.target, where)
+        assert where.item is not None
+        self._flight[where.item.key] = _InFlight(item, where.item, where.future)
 
     def _poll(self, client: Any) -> None:
         """Look for a cancel, and record the items workers have started."""

@@ -1,26 +1,31 @@
 """From a batch's task and one target to an item a worker can run.
 
-The run itself is planned by the run service's planner (``plan_run``), exactly as a menu click or
-``osirix-tasks run --series`` plans it: same command, same environment, same context hooks in the
-task's process. :func:`plan_batch_run` is the one place a batch calls it (once per batch); each item
-adds its target and run id, as ``plan_run(..., target=...)`` does.
+Each item is started by the one run service (:func:`osirix_tasks.run.start.start`) with its target,
+at :class:`~.on_cluster.OnCluster`: the service resolves the task and plans its run
+(:func:`~osirix_tasks.run.start.plan_task`, then ``plan_run(..., target=...)``) exactly as a menu
+click or ``osirix-tasks run --series`` plans it: same command, same environment (the target in
+``OSIRIX_TASKS_TARGET``), same context hooks in the task's process. :func:`plan_batch_run` is the
+one place a batch plans a run; :func:`item_spec` gives the planned run its id and makes it an item.
 """
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..contract import Env, Target
-from ..errors import BatchError, RunRefused
-from ..model import TaskSpec, TaskType
-from ..plugins import PluginSet
-from ..run.runner import RunPlan, plan_run
+from ..errors import BatchError, RunRefused, TaskNotFound
+from ..model import RunStatus, TaskSpec, TaskType
+from ..run.record import RunRecord
+from ..run.runner import RunPlan
+from ..run.start import CatalogSource, TaskRequest, plan_task
 from ..run.store import RunStore
 from .item import ItemSpec
 
-__all__ = ["BatchOptions", "plan_batch_run", "item_spec", "check_task"]
+__all__ = ["BatchOptions", "task_request", "plan_batch_run", "item_spec", "started_record", "check_task"]
 
 
 @dataclass
@@ -69,32 +74,32 @@ def check_task(spec: TaskSpec, targets: list[Target]) -> None:
             )
 
 
-def plan_batch_run(
-    spec: TaskSpec, *, server: str | None, registry: Path, plugins: PluginSet | None, options: BatchOptions
-) -> RunPlan:
-    """The run every item of the batch starts from: the run service's plan for the task (the one place a
-    batch calls it); each item adds its target and run id (:func:`item_spec`)."""
+def task_request(spec: TaskSpec, *, registry: Path, server: str | None, options: BatchOptions) -> TaskRequest:
+    """What the run service is asked for each item of the batch (the same for every item)."""
+    return TaskRequest(
+        name=spec.name,
+        registry=registry,
+        type=spec.type.value,
+        args=tuple(options.args),
+        address=server,
+        timeout=options.timeout,
+        environ=os.environ,
+    )
+
+
+def plan_batch_run(task: TaskRequest, target: Target, catalogs: CatalogSource) -> RunPlan:
+    """The run of one item, planned by the run service as any run on ``target`` is (the one place a
+    batch plans a run); BatchError when it cannot start (interpreter or script missing)."""
     try:
-        return plan_run(
-            spec,
-            server=server,
-            args=list(options.args),
-            registry=registry,
-            plugins=plugins,
-            timeout=options.timeout,
-            background=True,
-        )
-    except RunRefused as exc:
+        return plan_task(task, target, catalogs, background=True)
+    except (RunRefused, TaskNotFound) as exc:
         raise BatchError(str(exc)) from None
 
 
-def item_spec(plan: RunPlan, target: Target, *, batch_id: str, index: int, attempt: int, grace: float) -> ItemSpec:
-    """The item for one attempt on one target: the batch's plan with the target and a new run id, as
-    ``plan_run(..., target=target)`` would give it."""
+def item_spec(plan: RunPlan, *, batch_id: str, index: int, attempt: int, grace: float) -> ItemSpec:
+    """The item for one attempt: the planned run (its target in its environment already) with a new run id."""
     run_id = RunStore.new_id() + f"-{index}"
-    env = dict(plan.env)
-    env[Env.TARGET] = target.to_env()
-    env[Env.RUN_ID] = run_id
+    plan.env[Env.RUN_ID] = run_id
     return ItemSpec(
         batch_id=batch_id,
         index=index,
@@ -103,7 +108,34 @@ def item_spec(plan: RunPlan, target: Target, *, batch_id: str, index: int, attem
         kind="script" if plan.spec.is_script else "decorated",
         command=plan.command,
         cwd=plan.cwd,
-        env=env,
+        env=plan.env,
         timeout=plan.timeout,
         grace=grace,
+    )
+
+
+def started_record(plan: RunPlan, item: ItemSpec) -> RunRecord:
+    """The item's run as it starts (the driver records it in the run store when it comes back)."""
+    return RunRecord(
+        id=item.run_id,
+        task_name=plan.spec.name,
+        task_type=plan.spec.type.value,
+        spec=plan.spec.to_json(),
+        command=plan.command,
+        cwd=plan.cwd,
+        env=plan.env,
+        server=plan.server,
+        blocking=False,
+        background=True,
+        status=RunStatus.STARTING.value,
+        pid=None,
+        supervisor_pid=os.getpid(),
+        started=time.time(),
+        ended=None,
+        exit_code=None,
+        signal=None,
+        cancelled=False,
+        timed_out=False,
+        timeout=plan.timeout,
+        message=f"batch {item.batch_id} item {item.index} attempt {item.attempt}",
     )

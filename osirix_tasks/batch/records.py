@@ -138,10 +138,11 @@ def _item(row: sqlite3.Row) -> ItemRecord:
 
 
 class BatchRecords:
-    """Batch records in a run store (one per thread, as the store's connection)."""
+    """Batch records in a run store (one per thread, as the store's connection; the user's store is
+    ``RunStore.default()``)."""
 
-    def __init__(self, store: RunStore | None = None):
-        self.store = store or RunStore()
+    def __init__(self, store: RunStore):
+        self.store = store
         self.conn = self.store.conn
 
     def _write(self) -> Any:

@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .._support.private import open_private
 from ..errors import BatchError
 from .records import BatchRecords
 
@@ -53,8 +54,8 @@ def write_table(rows: list[dict[str, Any]], fmt: str, path: Path | None) -> str 
         import pyarrow.parquet as pq
 
         table = pa.Table.from_pylist([{c: row.get(c) for c in columns} for row in rows])
-        _private(path)
-        pq.write_table(table, path)
+        with os.fdopen(open_private(path), "wb") as stream:  # owner-only: a results table names patients
+            pq.write_table(table, stream)
         return None
     if fmt == "json":
         text = json.dumps(rows, indent=2) + "\n"
@@ -66,13 +67,6 @@ def write_table(rows: list[dict[str, Any]], fmt: str, path: Path | None) -> str 
         text = buffer.getvalue()
     if path is None:
         return text
-    _private(path)
-    path.write_text(text, encoding="utf-8")
+    with os.fdopen(open_private(path), "w", encoding="utf-8") as stream:  # owner-only: it names patients
+        stream.write(text)
     return None
-
-
-def _private(path: Path) -> None:
-    """Create ``path`` owner-only (0600) before writing: a results table names patients."""
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-    os.close(fd)
-    os.chmod(path, 0o600)

@@ -14,6 +14,7 @@ from ..client import Connection
 from ..errors import ContextUnavailable, OsirixError, OsirixTasksError, OsirixUnreachable
 from ..hookspecs import hookimpl
 from ..model import TaskContext, TaskSpec, TaskType
+from .pixel_context import fill_pixels
 from .target_context import fill_for_target
 
 _EMPTY = utilities_pb2.Empty()
@@ -79,7 +80,8 @@ FILL: dict[TaskType, Callable[[TaskContext], None]] = {
 def osirix_tasks_context(context: TaskContext, task: TaskSpec) -> None:
     """Connect (server from the environment, else the last active server, as pyosirix; a connection
     already in the context is kept) and fill by task type: from the run's explicit target when it has
-    one (:mod:`.target_context`), else from what the user looks at."""
+    one (:mod:`.target_context`), else from what the user looks at; a task declared ``pixels=True``
+    gets its series' pixels in ``context.volume`` (:mod:`.pixel_context`)."""
     if context.connection is None:
         try:
             context.connection = Connection(context.server)
@@ -92,6 +94,8 @@ def osirix_tasks_context(context: TaskContext, task: TaskSpec) -> None:
             fill_for_target(context, context.target)
         else:
             FILL[task.type](context)
+        if task.pixels:
+            fill_pixels(context)
     except OsirixUnreachable:
         raise ContextUnavailable(
             f"no OsiriX answers at {context.server} - start OsiriX with the OsiriXgrpc plugin (or the embedded one: "

@@ -82,6 +82,14 @@ def _progress_printer(quiet: bool) -> Any:
     return show
 
 
+def _records() -> Any:
+    """The batch records of the user's run store."""
+    from ..batch.records import BatchRecords
+    from ..run.store import RunStore
+
+    return BatchRecords(RunStore.default())
+
+
 def _summary(records: Any, batch_id: str) -> int:
     record = records.get(batch_id)
     counts = ", ".join(f"{n} {state}" for state, n in sorted(record.counts.items()))
@@ -165,7 +173,6 @@ def start(
 ) -> None:
     """Run TASK over the selected studies or series."""
     from ..batch.plan import BatchOptions
-    from ..batch.records import BatchRecords
     from ..batch.selection import SelectionRequest
     from ..batch.service import BatchRequest, create_batch, prepare_batch, run_batch
 
@@ -194,7 +201,7 @@ def start(
             where = target.series or target.study
             click.echo(f"  {i:4d}  {where}  {ids.get('patient_id', '')}  {ids.get('modality', '')}  {label}")
         return
-    records = BatchRecords()
+    records = _records()
     batch_id = create_batch(records, catalog, request)
     click.echo(f"batch {batch_id}: {records.get(batch_id).total} item(s) of '{task}'", err=True)
     _drive(records, lambda show: (run_batch(records, catalog, batch_id, show), batch_id)[1], quiet)
@@ -207,10 +214,9 @@ def start(
 @pass_state
 def resume(state: AppState, batch_id: str, server: str | None, quiet: bool) -> None:
     """Run again only the items of batch ID that did not succeed (also after a restart)."""
-    from ..batch.records import BatchRecords
     from ..batch.service import resume_batch
 
-    records = BatchRecords()
+    records = _records()
     record = records.get(batch_id)
     catalog = state.catalog(warn=False)
     _drive(records, lambda show: (resume_batch(records, catalog, record.id, show, server=server), record.id)[1], quiet)
@@ -224,10 +230,9 @@ def resume(state: AppState, batch_id: str, server: str | None, quiet: bool) -> N
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to FILE.")
 def results(batch_id: str | None, fmt: str, output: Path | None) -> None:
     """The results table of batch ID (the latest by default): one row per item."""
-    from ..batch.records import BatchRecords
     from ..batch.results import result_rows, write_table
 
-    records = BatchRecords()
+    records = _records()
     records.mark_interrupted()
     record = records.get(batch_id)
     text = write_table(result_rows(records, record.id), fmt, output)
@@ -241,9 +246,7 @@ def results(batch_id: str | None, fmt: str, output: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_(as_json: bool) -> None:
     """Batches, most recent first: task, state, items done."""
-    from ..batch.records import BatchRecords
-
-    records = BatchRecords()
+    records = _records()
     records.mark_interrupted()
     found = records.batches()
     if as_json:
@@ -260,9 +263,7 @@ def list_(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def show(batch_id: str | None, as_json: bool) -> None:
     """Batch ID (the latest by default) and the state of each item."""
-    from ..batch.records import BatchRecords
-
-    records = BatchRecords()
+    records = _records()
     records.mark_interrupted()
     record = records.get(batch_id)
     items = records.items(record.id)
@@ -285,8 +286,7 @@ def show(batch_id: str | None, as_json: bool) -> None:
 @click.argument("batch_id", required=False)
 def cancel(batch_id: str | None) -> None:
     """Stop every item of batch ID (the latest by default), process groups included."""
-    from ..batch.records import BatchRecords
     from ..batch.service import cancel_batch_record
 
-    record = cancel_batch_record(BatchRecords(), batch_id)
+    record = cancel_batch_record(_records(), batch_id)
     click.echo(f"batch {record.id}: cancel asked; its driver stops every item")

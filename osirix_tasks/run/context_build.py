@@ -37,7 +37,8 @@ def target_from_env() -> Target | None:
 
 
 def build_context(task: TaskSpec, plugins: PluginSet, args: list[str] | None = None) -> TaskContext:
-    """A connected context for ``task``; raises ContextUnavailable saying what to open or select."""
+    """A connected context for ``task`` (with the run's target, when it was given one); raises
+    ContextUnavailable saying what to open or select."""
     context = TaskContext(
         task=task,
         server=os.environ.get(Env.SERVER),

@@ -2,9 +2,14 @@
 earlier versions.
 
 Version 1 added ``runs.output_dropped`` (output not kept because the run went past the output
-cap) and the ``settings`` table. Version 2 added the batch tables (:mod:`osirix_tasks.batch.records`):
-``batches`` (one per batch), ``batch_items`` (one per target) and ``batch_runs`` (the run of each
-attempt of an item).
+cap) and the ``settings`` table. Version 2 added ``runs.seen`` (the last moment its supervisor was
+known alive: where a lost run ends) and ``runs.output_lost`` (output that could not be stored, a
+full disk). Version 3 added the batch tables (:mod:`osirix_tasks.batch.records`): ``batches`` (one
+per batch), ``batch_items`` (one per target) and ``batch_runs`` (the run of each attempt of an item).
+
+Every step is additive (tables created when missing, columns added when missing), so a store of any
+earlier version is brought to this one in one transaction; that includes the stores of the batch
+branch before its merge, which were numbered 2 with the batch tables and without version 2's columns.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import sqlite3
 
 __all__ = ["SCHEMA_VERSION", "prepare", "WAL_CHECKPOINT_PAGES", "BUSY_SECONDS"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: Pages (64 KiB each) the write-ahead log may hold before a commit copies it into the store.
 WAL_CHECKPOINT_PAGES = 256
 #: The write-ahead log is cut back to this size once copied (bytes).
@@ -44,7 +49,9 @@ CREATE TABLE IF NOT EXISTS runs (
     timed_out INTEGER NOT NULL DEFAULT 0,
     timeout REAL,
     message TEXT,
-    output_dropped INTEGER NOT NULL DEFAULT 0
+    output_dropped INTEGER NOT NULL DEFAULT 0,
+    seen REAL,
+    output_lost INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS output (
     run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -59,6 +66,10 @@ CREATE TABLE IF NOT EXISTS settings (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+"""
+
+#: Version 3: the batch records.
+BATCH_SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
     id TEXT PRIMARY KEY,
     task_name TEXT NOT NULL,
@@ -100,6 +111,13 @@ CREATE TABLE IF NOT EXISTS batch_runs (
 CREATE INDEX IF NOT EXISTS batches_created ON batches(created);
 """
 
+#: Columns of ``runs`` that later versions added, for stores made before them.
+_ADDED_COLUMNS = (
+    ("output_dropped", "INTEGER NOT NULL DEFAULT 0"),
+    ("seen", "REAL"),
+    ("output_lost", "INTEGER NOT NULL DEFAULT 0"),
+)
+
 
 def prepare(conn: sqlite3.Connection) -> None:
     """Set up a fresh connection: pragmas (the file-level ones take effect on a new store only),
@@ -118,12 +136,13 @@ def prepare(conn: sqlite3.Connection) -> None:
     conn.execute("BEGIN IMMEDIATE")  # one process migrates; the others wait, then find it done
     try:
         if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-            for statement in SCHEMA.split(";"):
+            for statement in (SCHEMA + BATCH_SCHEMA).split(";"):
                 if statement.strip():
                     conn.execute(statement)
             columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
-            if "output_dropped" not in columns:
-                conn.execute("ALTER TABLE runs ADD COLUMN output_dropped INTEGER NOT NULL DEFAULT 0")
+            for column, declaration in _ADDED_COLUMNS:
+                if column not in columns:
+                    conn.execute(f"ALTER TABLE runs ADD COLUMN {column} {declaration}")
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
     except BaseException:
         conn.execute("ROLLBACK")

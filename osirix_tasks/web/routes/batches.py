@@ -14,27 +14,28 @@ from starlette.routing import Route
 from ...batch.records import BatchRecords
 from ...batch.service import cancel_batch_record
 from ..api import Call, api
-from ..context import WebContext
+from ..page import Page
 
 
-def _records(context: WebContext) -> BatchRecords:
-    records = BatchRecords(context.store())
+def _records(page: Page) -> BatchRecords:
+    records = BatchRecords(page.store())
     records.mark_interrupted()
     return records
 
 
-def listing(context: WebContext, call: Call) -> dict[str, Any]:
-    return {"batches": [b.to_json() for b in _records(context).batches(limit=int(call.query.get("limit", 50)))]}
+def listing(page: Page, call: Call) -> dict[str, Any]:
+    limit = call.integer("limit", 50, low=1, high=10_000)
+    return {"batches": [b.to_json() for b in _records(page).batches(limit=limit)]}
 
 
-def detail(context: WebContext, call: Call) -> dict[str, Any]:
-    records = _records(context)
+def detail(page: Page, call: Call) -> dict[str, Any]:
+    records = _records(page)
     batch = records.get(call.path["batch_id"])
     return {"batch": batch.to_json(), "items": [item.to_json() for item in records.items(batch.id)]}
 
 
-def cancel(context: WebContext, call: Call) -> dict[str, Any]:
-    record = cancel_batch_record(_records(context), call.path["batch_id"])
+def cancel(page: Page, call: Call) -> dict[str, Any]:
+    record = cancel_batch_record(_records(page), call.path["batch_id"])
     return {"batch": record.to_json(), "message": f"batch {record.id}: cancel asked; every item stops"}
 
 
