@@ -15,10 +15,11 @@ is supervised:
 - a worker of a batch's Dask cluster (:class:`osirix_tasks.batch.on_cluster.OnCluster`): the item
   runs in the worker's warm item process; the batch's driver records it when it comes back.
 
-All but the host resolve the task in a catalog (one lookup: :meth:`Catalog.resolve
-<osirix_tasks.catalog.Catalog.resolve>`) and plan it with :func:`plan_task` (which calls
-:func:`~osirix_tasks.run.runner.plan_run`, putting the target in the task's environment); the first
-two record it in the run store the ``where`` holds.
+Each kind resolves the task in a catalog (one lookup: :meth:`Catalog.resolve
+<osirix_tasks.catalog.Catalog.resolve>`) and plans it with :func:`plan_task` (which calls
+:func:`~osirix_tasks.run.runner.plan_run`, putting the target in the task's environment) in the
+process that supervises it (``OnHost``: the host, with its ``OnService``). ``Here`` and ``OnService``
+record it as it starts in the run store they hold; a batch's driver records an item when it returns.
 
 This module imports nothing heavy: the CLI's way to a host goes through it.
 """

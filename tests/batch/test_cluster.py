@@ -52,10 +52,11 @@ PIXEL_TASK = '''
 
 @osirix_task(type="Image", name="Shipped mean", pixels=True)
 def shipped_mean(context):
-    """Works on the shipped pixels alone: no connection."""
-    assert context.connection is None
-    return {"mean": float(context.volume.mean()), "planes": int(context.volume.shape[0]),
-            "spacing": float(context.extras["spacing"][0])}
+    """Works on its series' pixels alone (shipped with the item, or read by the context hook)."""
+    mean = float(context.volume.mean())
+    print(f"volume mean {mean:.6f}")
+    return {"mean": mean, "planes": int(context.volume.shape[0]), "spacing": float(context.extras["spacing"][0]),
+            "connected": context.connection is not None}
 '''
 
 SLEEPER = """
@@ -346,12 +347,13 @@ def test_an_unreachable_scheduler_is_a_clear_error(cohort_host: RunningHost, pro
     assert "Traceback" not in result.stderr
 
 
-def test_a_pixels_task_gets_the_pixels_shipped_with_each_item(
-    cohort_host: RunningHost, cluster: Cluster, project: Path, cohort: tuple[Path, list[CohortSeries]]
+@pytest.mark.parametrize("ship", [True, False], ids=["shipped", "read-on-the-worker"])
+def test_a_pixels_task_gets_its_pixels_shipped_or_read_on_a_local_worker(
+    cohort_host: RunningHost, cluster: Cluster, project: Path, cohort: tuple[Path, list[CohortSeries]], ship: bool
 ) -> None:
     result = cohort_host.cli(
         "--registry", str(project), "batch", "Shipped mean", "--where", "modality=CT", "--server",
-        cohort_host.address, "--scheduler", cluster.address, "--ship-pixels", "--quiet",
+        cohort_host.address, "--scheduler", cluster.address, *(["--ship-pixels"] if ship else []), "--quiet",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     rows = {r["series_uid"]: r for r in json.loads(cohort_host.cli("batch", "results", "--json").stdout)}
@@ -361,6 +363,19 @@ def test_a_pixels_task_gets_the_pixels_shipped_with_each_item(
         assert rows[s.series_uid]["mean"] == pytest.approx(expected(s)[0], rel=1e-5)
         assert rows[s.series_uid]["planes"] == len(s.files)
         assert rows[s.series_uid]["spacing"] == 1.0
+        assert rows[s.series_uid]["connected"] is not ship  # shipped: the task needs no connection at all
+
+
+def test_a_pixels_task_run_on_a_series_gets_its_volume(
+    cohort_host: RunningHost, project: Path, cohort: tuple[Path, list[CohortSeries]]
+) -> None:
+    target = cohort[1][2]
+    result = cohort_host.cli(
+        "--registry", str(project), "run", "Shipped mean", "--series", target.series_uid, "--server",
+        cohort_host.address,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout.split("volume mean ")[1].split()[0]) == pytest.approx(expected(target)[0], rel=1e-5)
 
 
 def test_ctrl_c_stops_every_item_with_its_whole_process_group(
