@@ -57,21 +57,25 @@ def runs(limit: int, as_json: bool) -> None:
     for batch in batches.batches(5):
         click.echo(f"batch {batch.id}  {batch.status:<11} {batch.done}/{batch.total} items  {batch.task_name}")
     for record in records:
-        exit_text = (
-            "-"
-            if record.exit_code is None and record.signal is None
-            else f"signal {record.signal}"
-            if record.signal
-            else f"exit {record.exit_code}"
-        )
-        duration = f"{record.duration:.2f} s" if record.duration is not None else "..."
-        status = click.style(f"{record.status:<10}", fg=_COLOURS.get(RunStatus(record.status)))
-        item = items[record.id]
-        part = f"  [batch {item[0]} item {item[1]}]" if item else ""
-        lost = click.style(f"  (output lost: {record.output_lost} bytes)", fg="red") if record.output_lost else ""
-        click.echo(
-            f"{record.id}  {status}  {exit_text:<10} {duration:>9}  {record.task_name} ({record.task_type}){part}{lost}"
-        )
+        _print_run(record, items[record.id])
+
+
+def _print_run(record: RunRecord, item: tuple[str, int] | None) -> None:
+    """One line of ``runs``: id, status, exit, duration, task, its batch item, output lost."""
+    exit_text = (
+        "-"
+        if record.exit_code is None and record.signal is None
+        else f"signal {record.signal}"
+        if record.signal
+        else f"exit {record.exit_code}"
+    )
+    duration = f"{record.duration:.2f} s" if record.duration is not None else "..."
+    status = click.style(f"{record.status:<10}", fg=_COLOURS.get(RunStatus(record.status)))
+    part = f"  [batch {item[0]} item {item[1]}]" if item else ""
+    lost = click.style(f"  (output lost: {record.output_lost} bytes)", fg="red") if record.output_lost else ""
+    click.echo(
+        f"{record.id}  {status}  {exit_text:<10} {duration:>9}  {record.task_name} ({record.task_type}){part}{lost}"
+    )
 
 
 def _pick(store: RunStore, run_id: str | None) -> RunRecord:
