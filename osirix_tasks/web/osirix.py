@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -215,6 +216,24 @@ class OsirixReader:
             "spacing": [spacing.spacing_rows, spacing.spacing_columns],
         }
 
+    def viewer_state(self, uid: str) -> dict[str, Any]:
+        """What a viewer displays now: title, slice, movie frame, WL/WW (cheap: four calls)."""
+        ref = types_pb2.ViewerController(osirixrpc_uid=uid)
+        wlww = self.call("ViewerControllerWLWW", ref)
+        return {
+            "title": self.call("ViewerControllerTitle", ref).title,
+            "idx": self.call("ViewerControllerIdx", ref).idx,
+            "movie_idx": self.call("ViewerControllerMovieIdx", ref).movie_idx,
+            "wl": wlww.wl,
+            "ww": wlww.ww,
+        }
+
+    def frame_pix(self, uid: str, movie_idx: int) -> list[str]:
+        """The DCMPix uids of one movie frame of a viewer, in display order."""
+        ref = types_pb2.ViewerController(osirixrpc_uid=uid)
+        request = viewercontroller_pb2.ViewerControllerPixListRequest(viewer_controller=ref, movie_idx=movie_idx)
+        return [p.osirixrpc_uid for p in self.call("ViewerControllerPixList", request).pix]
+
     def set_viewer(
         self,
         uid: str,
@@ -280,13 +299,25 @@ class OsirixReader:
             "selected": selected,
             "area": None,
             "mean": None,
+            "std": None,
+            "min": None,
+            "max": None,
+            "total": None,
             "mask": None,
         }
         if itype in CLOSED_ROI_TYPES:
             pix = self.call("ROIPix", roi).pix
             info["area"] = self.call("ROIArea", roi).area
             stats = self._maybe("DCMPixComputeROI", dcmpix_pb2.DCMPixComputeROIRequest(pix=pix, roi=roi))
-            info["mean"] = stats.mean if stats else None
+            if stats is not None:  # OsiriX's own definitions (DCMPix -computeROI:)
+                values = {
+                    "mean": stats.mean,
+                    "std": stats.std_dev,
+                    "min": stats.min,
+                    "max": stats.max,
+                    "total": stats.total,
+                }
+                info.update({k: (float(v) if math.isfinite(v) else None) for k, v in values.items()})
             if itype == MASK_ROI_TYPE:
                 answer = self.call("DCMPixGetMapFromROI", dcmpix_pb2.DCMPixGetMapFromROIRequest(pix=pix, roi=roi))
                 bits = np.packbits(np.asarray(answer.map, dtype=bool))

@@ -2,7 +2,7 @@
 
 from starlette.routing import BaseRoute
 
-from . import console, database, menus, scripts, servers, viewer, volume
+from . import console, database, menus, mpr, scripts, servers, viewer, vocabulary, volume
 
 __all__ = ["ROUTES"]
 
@@ -13,5 +13,7 @@ ROUTES: list[BaseRoute] = [
     *menus.routes,
     *database.routes,
     *viewer.routes,
+    *mpr.routes,
+    *vocabulary.routes,
     *volume.routes,
 ]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import numpy as np
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ...client import roi_edit
 from ...errors import OsirixTasksError
 from ..api import Call, api, raw
 from ..context import WebContext
@@ -127,6 +129,60 @@ def select_rois(context: WebContext, call: Call) -> dict[str, Any]:
     return {"ok": True}
 
 
+def edit_roi(context: WebContext, call: Call) -> dict[str, Any]:
+    """Change a drawn ROI through the protocol, so tasks see what the page shows: ``move`` [dx, dy],
+    ``points`` [[x, y], ...], ``rect`` (with ``viewer``, ``frame``, ``slice``: drawn anew), ``name``,
+    ``color`` [r, g, b]. Answers the ROI as the host now has it (its uid changes when drawn anew)."""
+    body = call.body
+    uid = call.path["roi_uid"]
+    connection = context.reader.connection
+    if body.get("rect") is not None:
+        if not body.get("viewer"):
+            raise OsirixTasksError("viewer: the viewer of the ROI is needed to draw it in a new rectangle")
+        new = roi_edit.redraw_in_rect(
+            connection,
+            str(body["viewer"]),
+            uid,
+            frame=int(call.number("frame", 0)),
+            index=int(call.number("slice", 0)),
+            rect=list(body["rect"]),
+        )
+        uid = new.osirixrpc_uid
+    if body.get("move") is not None:
+        dx, dy = body["move"]
+        roi_edit.move(connection, uid, dx, dy)
+    if body.get("points") is not None:
+        roi_edit.set_points(connection, uid, body["points"])
+    if body.get("name") is not None:
+        roi_edit.rename(connection, uid, body["name"])
+    if body.get("color") is not None:
+        roi_edit.recolour(connection, uid, body["color"])
+    roi = context.reader.roi(roi_edit.roi_ref(uid))
+    if body.get("viewer") and context.host_side.available and body.get("select", True):
+        context.host_side.select_rois(str(body["viewer"]), [uid])
+        roi["selected"] = True
+    return {"roi": roi}
+
+
+def version(context: WebContext, call: Call) -> dict[str, Any]:
+    """What the page polls to know that a viewer changed (pixels, ROIs, WL/WW, position).
+
+    TEMPORARY (for the lead to reconcile): the ``rooms`` branch adds a per-viewer change counter to the
+    viewer state; until it lands this answers a digest of the displayed plane's pixels and ROIs. The page
+    only compares the value with the last one, so the counter replaces this function alone."""
+    uid, frame, index = call.path["uid"], int(call.number("frame", 0)), int(call.number("slice", 0))
+    reader = context.reader
+    digest = hashlib.blake2b(digest_size=8)
+    state = reader.viewer_state(uid)
+    digest.update(repr(state).encode())
+    pix = reader.frame_pix(uid, frame) if frame >= 0 else []
+    if 0 <= index < len(pix):
+        digest.update(reader.pixel_digest(pix[index]).encode())
+    for roi in reader.rois(uid, frame, index):
+        digest.update(repr((roi["uid"], roi["name"], roi["color"], roi["points"], roi["selected"])).encode())
+    return {"version": digest.hexdigest(), "state": state}
+
+
 def delete_roi(context: WebContext, call: Call) -> dict[str, Any]:
     context.reader.delete_roi(call.path["roi_uid"])
     return {"ok": True}
@@ -142,6 +198,8 @@ routes = [
     Route("/api/viewers/{uid}/rois", api(new_roi), methods=["POST"]),
     Route("/api/viewers/{uid}/select-rois", api(select_rois), methods=["POST"]),
     Route("/api/rois/{roi_uid}", api(delete_roi), methods=["DELETE"]),
+    Route("/api/rois/{roi_uid}", api(edit_roi), methods=["PUT"]),
+    Route("/api/viewers/{uid}/version", api(version), methods=["GET"]),
     Route("/api/pix/{pix_uid}", api(pixels), methods=["GET"]),
     Route("/api/pix/{pix_uid}/digest", api(digest), methods=["GET"]),
 ]
