@@ -21,7 +21,7 @@ function rows() {
       <td>${escapeHtml(r.date || "")}</td><td>${escapeHtml(r.modality)}</td><td>${r.images}</td></tr>`).join("")).join("");
 }
 
-async function drawThumbnail(canvas) {
+export async function drawThumbnail(canvas) {
   try {
     const image = await pixels(`/api/series/${encodeURIComponent(canvas.dataset.series)}/thumbnail`);
     canvas.width = image.columns;
