@@ -8,17 +8,17 @@ export const PRESETS = [
 ];
 
 export function grey(value, wl, ww, invert = false) {
-  const low = wl - ww / 2, k = 255 / Math.max(ww, 1e-6);
-  let g = (value - low) * k;
+  const low = wl - ww / 2, w = Math.max(ww, 1e-6);
+  let g = ((value - low) * 255) / w;
   g = g < 0 ? 0 : g > 255 ? 255 : Math.floor(g);
   return invert ? 255 - g : g;
 }
 
 // Window `values` into opaque RGBA words (little-endian ABGR) of `out` (a Uint32Array).
 export function windowInto(values, out, wl, ww, invert = false) {
-  const low = wl - ww / 2, k = 255 / Math.max(ww, 1e-6), n = values.length;
+  const low = wl - ww / 2, w = Math.max(ww, 1e-6), n = values.length;
   for (let i = 0; i < n; i++) {
-    let g = (values[i] - low) * k;
+    let g = ((values[i] - low) * 255) / w;
     g = g < 0 ? 0 : g > 255 ? 255 : g | 0;
     if (invert) g = 255 - g;
     out[i] = 0xff000000 | (g << 16) | (g << 8) | g;
