@@ -37,7 +37,7 @@ def list_(server: str | None, as_json: bool) -> None:
     for r in found:
         mark = "*" if r.selected else " "
         click.echo(
-            f"{mark} {r.name:<{width}}  {r.type:<14}  slice {r.slice:<4} area {r.area_cm2:9.4f} cm2  "
+            f"{mark} {r.name:<{width}}  {r.type:<14}  image {r.slice + 1:<4} area {r.area_cm2:9.4f} cm2  "
             f"centroid ({r.centroid[0]:.1f}, {r.centroid[1]:.1f})  {r.uid}"
         )
 
@@ -66,7 +66,13 @@ def list_(server: str | None, as_json: bool) -> None:
     default=None,
     help="mask: a 2D 0/1 numpy array (.npy) placed with its top-left at --box's X Y (default 0 0).",
 )
-@click.option("--slice", "slice_", type=int, default=None, help="Slice index (default: the displayed one).")
+@click.option(
+    "--slice",
+    "slice_",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Image number as OsiriX shows it, 1 = the first (default: the displayed one).",
+)
 @click.option(
     "--color", type=(int, int, int), default=(0, 255, 0), show_default=True, metavar="R G B", help="0-255 each."
 )
@@ -98,7 +104,8 @@ def add(
         except (OSError, ValueError) as exc:
             fail(f"--npy {npy}: not a numpy array file ({exc}) - save one with numpy.save", code=2)
     with Connection(server) as connection:
-        created = add_roi(connection, kind, name=name, box=box, points=points, mask=mask, slice=slice_, color=color)
+        index = None if slice_ is None else slice_ - 1  # OsiriX shows images from 1; the protocol counts from 0
+        created = add_roi(connection, kind, name=name, box=box, points=points, mask=mask, slice=index, color=color)
         address = connection.address
     click.echo(f"{address}: added {kind} ROI {name!r} ({created.osirixrpc_uid})")
     if select_:

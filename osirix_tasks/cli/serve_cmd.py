@@ -13,6 +13,7 @@ import click
 
 from .. import __version__
 from .._support.paths import registry_path, user_data_dir
+from .._support.text import plural
 from ..client.server_configs import read_servers
 from ..emulator.database.demo import demo_folder
 from ..emulator.database.importer import ImportSummary, import_paths
@@ -142,7 +143,7 @@ def serve(
     studies, series, images = db.counts()
     click.echo(
         f"Embedded OsiriX (osirix-tasks {__version__}): database {db.folder} "
-        f"({studies} studies, {series} series, {images} images)"
+        f"({plural(studies, 'study', 'studies')}, {series} series, {plural(images, 'image')})"
     )
     for port in host.ports():
         click.echo(f"Listening on 127.0.0.1:{port}")

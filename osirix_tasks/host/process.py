@@ -21,6 +21,7 @@ from typing import Any
 
 import grpc
 
+from .._support.text import plural
 from ..client.server_configs import update_servers
 from ..emulator.database.conventions import sorted_images
 from ..emulator.database.importer import import_paths
@@ -327,7 +328,7 @@ class Host:
                 return Reply(ok=False, message=f"no series with SeriesInstanceUID {uid} in the database")
             series.extend(r.id for r in rows)
         self.state.select(studies, series)
-        return Reply(ok=True, message=f"selected {len(studies)} study(ies) and {len(series)} series")
+        return Reply(ok=True, message=f"selected {plural(len(studies), 'study', 'studies')} and {len(series)} series")
 
 
 def database_folder(explicit: str | None, data_dir: Path) -> Path:

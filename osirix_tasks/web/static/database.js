@@ -17,7 +17,7 @@ function rows() {
       <td>${escapeHtml(s.description)}</td><td>${escapeHtml(s.date || "")}</td><td>${escapeHtml(s.modality)}</td><td>${s.images}</td></tr>` +
     s.series.map((r) => `<tr class="series ${r.selected ? "selected" : ""}" data-kind="series" data-uid="${escapeHtml(r.uid)}" data-study="${escapeHtml(s.uid)}">
       <td><canvas class="thumb" data-series="${escapeHtml(r.uid)}" width="48" height="48"></canvas></td>
-      <td>${escapeHtml(r.description)}</td><td class="note">${escapeHtml(r.series_uid)}</td>
+      <td class="note" title="${escapeHtml(r.series_uid)}">Series</td><td>${escapeHtml(r.description)}</td>
       <td>${escapeHtml(r.date || "")}</td><td>${escapeHtml(r.modality)}</td><td>${r.images}</td></tr>`).join("")).join("");
 }
 
