@@ -614,7 +614,8 @@ async function poll() {
     try { data = await get(`/api/viewers/${enc(uid)}/version?frame=${vp.frame}&slice=${vp.slice}`); } catch { continue; }
     const before = versions.get(uid);
     versions.set(uid, data.version);
-    if (before === undefined || before === data.version || gesture) continue;
+    if (before === data.version || gesture) continue;
+    if (before === undefined) { loadRois(vp); continue; }  // first sight: what changed since it opened shows
     app.cache.drop(vp.planeKey());
     const plane = await app.cache.load(vp.planeKey(), vp.planeUrl(), true).catch(() => null);
     if (plane && vp.viewer?.uid === uid) { vp.plane = plane; vp.planeSlice = vp.slice; vp.render(); }
