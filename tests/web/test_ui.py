@@ -105,10 +105,12 @@ def open_demo_viewer(page: Any) -> None:
 def canvas_grey(page: Any) -> np.ndarray:
     """The 2D viewer's canvas as a (rows, columns) array of its grey values."""
     data = page.evaluate(
-        """() => { const c = document.querySelector('#vw-image');
-        return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data); }"""
+        """() => { const s = document.querySelector('#vw-grid .viewport.active .vp-image');
+        const c = document.createElement('canvas'); c.width = s.width; c.height = s.height;
+        const x = c.getContext('2d'); x.drawImage(s, 0, 0);
+        return Array.from(x.getImageData(0, 0, c.width, c.height).data); }"""
     )
-    width = page.evaluate("document.querySelector('#vw-image').width")
+    width = page.evaluate("document.querySelector('#vw-grid .viewport.active .vp-image').width")
     return np.asarray(data, dtype=np.float64).reshape(-1, width, 4)[..., 0]
 
 
@@ -233,8 +235,8 @@ def test_select_open_draw_an_roi_and_run_the_roi_task(
     page.wait_for_function("document.querySelector('#vw-status').textContent.includes('none is selected')")
     assert len(json.loads(host.cli("runs", "--json").stdout)) == runs_before
     # draw an oval with the mouse
-    page.click("#vw-tools button[data-tool='9']")
-    box = page.locator("#vw-image").bounding_box()
+    page.click("#vw-tools button[data-tool='OVAL']")
+    box = page.locator("#vw-grid .viewport.active").bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.35, box["y"] + box["height"] * 0.35)
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.55, steps=5)
@@ -332,17 +334,15 @@ def test_rois_made_by_a_script_appear_by_themselves(
         "window.osirixTasks.viewer.rois.filter(r => r.name.startsWith('script')).length === 6", timeout=10000
     )
     kinds = page.eval_on_selector_all("#vw-rois tbody tr td:nth-child(2)", "cells => cells.map(c => c.textContent)")
-    assert {"Brush (mask)", "Text", "Arrow", "Angle", "Point", "Measure"} <= set(kinds)
+    assert {"Brush", "Text", "Arrow", "Angle", "Point", "Length"} <= set(kinds)
     # a text ROI has no points in OsiriX; the page places it at its rect, which the embedded host tells
     text_at = page.evaluate("window.osirixTasks.viewer.rois.find(r => r.itype === 13).points")
     assert text_at == [[80, 20]]
     # the mask is painted as an overlay in its colour inside its 20x20 square
     inside = page.evaluate(
-        """() => { const v = window.osirixTasks.viewer, o = document.querySelector('#vw-overlay');
-        const img = document.querySelector('#vw-image').getBoundingClientRect(), stage = o.getBoundingClientRect();
-        const r = window.devicePixelRatio || 1, sx = img.width / v.state.viewer.columns;
-        const x = (img.left - stage.left + 20 * sx) * r, y = (img.top - stage.top + 20 * sx) * r;
-        return Array.from(o.getContext('2d').getImageData(x, y, 1, 1).data); }"""
+        """() => { const v = window.osirixTasks.viewer.active, o = v.overlay;
+        const r = window.devicePixelRatio || 1, [x, y] = v.toScreen([20, 20]);
+        return Array.from(o.getContext('2d').getImageData(x * r, y * r, 1, 1).data); }"""
     )
     assert inside[0] > 200 and inside[1] < 60 and inside[2] > 200 and inside[3] > 60
     page.screenshot(path=str(shots / "viewer_roi_types.png"))

@@ -169,6 +169,7 @@ def series_uid(stub: Any, description: str) -> str:
 def show_series(page: Any, stub: Any, description: str, viewport: int = 0) -> Any:
     """Open a series (as the database window does) in a viewport of the page; its ViewerController."""
     page.click("#tabs a[data-view='viewer']")
+    time.sleep(0.5)  # the view's own refresh (it shows the frontmost viewer when none is shown) settles
     uid = page.evaluate(
         "async (s) => (await (await fetch('/api/series/' + s + '/open', {method: 'POST', headers: "
         "{'X-Osirix-Tasks-Token': sessionStorage.getItem('osirix-tasks-token'), 'Content-Type': 'application/json'},"
@@ -214,7 +215,9 @@ def overlay_box(page: Any, colour: tuple[int, int, int], index: int = 0) -> tupl
     return xs.min() / ratio, ys.min() / ratio, (xs.max() + 1) / ratio, (ys.max() + 1) / ratio
 
 
-def new_rect_roi(stub: Any, viewer: Any, index: int, rect: tuple[float, float, float, float], colour: tuple[int, int, int]) -> Any:
+def new_rect_roi(
+    stub: Any, viewer: Any, index: int, rect: tuple[float, float, float, float], colour: tuple[int, int, int]
+) -> Any:
     request = viewercontroller_pb2.ViewerControllerNewROIRequest
     answer = stub.ViewerControllerNewROI(
         request(
@@ -263,14 +266,18 @@ def test_zoom_and_pan_keep_roi_geometry_right(page: Any, host: tuple[RunningHost
     assert zoom > 1.5
     block = bright_box(page)
     outline = overlay_box(page, (255, 0, 255))
-    assert np.allclose(block, outline, atol=3), (block, outline)  # the outline sits on the block, zoomed
+    # the outline sits on the block, zoomed (the block's visible edge is half a pixel in: linear filtering)
+    pixel = (block[2] - block[0]) / 9
+    assert np.allclose(block, outline, atol=0.7 * pixel), (block, outline)
     # draw a rectangle over the block as the page shows it now: the host gets the block's pixels
     page.click("#vw-tools button[data-tool='RECTANGLE']")
     drag(page, (box["x"] + block[0], box["y"] + block[1]), (box["x"] + block[2], box["y"] + block[3]))
     page.wait_for_function("window.osirixTasks.viewer.rois.length === 2", timeout=10000)
     roi = stub.ViewerControllerSelectedROIs(viewer).rois[0]
     points = np.array([[p.x, p.y] for p in stub.ROIPoints(roi).points])
-    assert np.allclose(points.min(axis=0), [39.5, 19.5], atol=0.6) and np.allclose(points.max(axis=0), [49.5, 29.5], atol=0.6)
+    assert np.allclose(points.min(axis=0), [39.5, 19.5], atol=0.6) and np.allclose(
+        points.max(axis=0), [49.5, 29.5], atol=0.6
+    )
     page.click("#vw-reset")
 
 
@@ -319,10 +326,14 @@ def test_an_roi_edited_in_the_page_is_edited_in_osirix(page: Any, host: tuple[Ru
 def test_orientation_markers_read_right(page: Any, host: tuple[RunningHost, str]) -> None:
     stub = host[0].stub()
     show_series(page, stub, "axial ct")
-    markers = page.eval_on_selector_all("#vw-grid .viewport:nth-child(1) .marker", "m => m.map(e => e.className + ':' + e.textContent)")
+    markers = page.eval_on_selector_all(
+        "#vw-grid .viewport:nth-child(1) .marker", "m => m.map(e => e.className + ':' + e.textContent)"
+    )
     assert set(markers) == {"marker top:A", "marker bottom:P", "marker left:R", "marker right:L"}
     show_series(page, stub, "sagittal ct")
-    markers = page.eval_on_selector_all("#vw-grid .viewport:nth-child(1) .marker", "m => m.map(e => e.className + ':' + e.textContent)")
+    markers = page.eval_on_selector_all(
+        "#vw-grid .viewport:nth-child(1) .marker", "m => m.map(e => e.className + ':' + e.textContent)"
+    )
     assert set(markers) == {"marker top:S", "marker bottom:I", "marker left:A", "marker right:P"}
 
 
@@ -337,19 +348,28 @@ def test_mpr_planes_equal_numpy_reslices(page: Any, host: tuple[RunningHost, str
     stub = host[0].stub()
     show_series(page, stub, "axial ct")
     page.click("#vw-mpr")
-    page.wait_for_function("window.osirixTasks.viewer.viewports.length === 3 && window.osirixTasks.viewer.viewports.every(v => v.plane)", timeout=20000)
+    page.wait_for_function(
+        "window.osirixTasks.viewer.viewports.length === 3 && window.osirixTasks.viewer.viewports.every(v => v.plane)",
+        timeout=20000,
+    )
     volume = axial_volume(data, "axial")  # superior first
     # crosshair in the acquired plane at column 45, row 12: the reformats go there
     page.evaluate("window.osirixTasks.viewer.crosshair(0, [45, 12])")
     page.wait_for_function(
-        "(() => { const v = window.osirixTasks.viewer.viewports; return v[1].slice === 12 && v[2].slice === 45 && v[1].planeSlice === 12 && v[2].planeSlice === 45; })()",
+        "(() => { const v = window.osirixTasks.viewer.viewports; return v[1].slice === 12 && v[2].slice === 45 && v[1].planeSlice === 12 && v[2].planeSlice === 45; })()",  # noqa: E501
         timeout=20000,
     )
-    row_plane = np.asarray(page.evaluate("Array.from(window.osirixTasks.viewer.viewports[1].plane.values)"), dtype=np.float32)
-    column_plane = np.asarray(page.evaluate("Array.from(window.osirixTasks.viewer.viewports[2].plane.values)"), dtype=np.float32)
+    row_plane = np.asarray(
+        page.evaluate("Array.from(window.osirixTasks.viewer.viewports[1].plane.values)"), dtype=np.float32
+    )
+    column_plane = np.asarray(
+        page.evaluate("Array.from(window.osirixTasks.viewer.viewports[2].plane.values)"), dtype=np.float32
+    )
     assert np.array_equal(row_plane.reshape(volume.shape[0], SIZE), volume[:, 12, :])
     assert np.array_equal(column_plane.reshape(volume.shape[0], SIZE), volume[:, :, 45])
-    markers = page.eval_on_selector_all("#vw-grid .viewport:nth-child(2) .marker", "m => m.map(e => e.className + ':' + e.textContent)")
+    markers = page.eval_on_selector_all(
+        "#vw-grid .viewport:nth-child(2) .marker", "m => m.map(e => e.className + ':' + e.textContent)"
+    )
     assert set(markers) == {"marker top:S", "marker bottom:I", "marker left:R", "marker right:L"}
     page.click("#vw-mpr")
     # a tilted series is refused with the reason (no resampling)
@@ -375,7 +395,9 @@ def test_both_renderers_window_the_plane_as_osirix(
     try:
         show_series(page, stub, "axial ct")
         assert page.evaluate("window.osirixTasks.viewer.renderer") == renderer
-        page.evaluate("(() => { const v = window.osirixTasks.viewer.active; v.window.wl = 1000; v.window.ww = 4000; v.render(); })()")
+        page.evaluate(
+            "(() => { const v = window.osirixTasks.viewer.active; v.window.wl = 1000; v.window.ww = 4000; v.render(); })()"  # noqa: E501
+        )
         block = bright_box(page)
         centre = ((block[0] + block[2]) / 2, (block[1] + block[3]) / 2)
         expected = int(np.clip(np.floor((3000 - (1000 - 2000)) * 255 / 4000), 0, 255))
@@ -425,7 +447,7 @@ def test_overlay_planes_are_drawn(page: Any, host: tuple[RunningHost, str]) -> N
     drawn = overlay_box(page, (255, 255, 0))
     # the plane's bits: rows 50-53, columns 8-23 (origin 1,1): where the camera puts those pixels
     expected = page.evaluate(
-        "(() => { const v = window.osirixTasks.viewer.active; return [v.toScreen([7.5, 49.5]), v.toScreen([23.5, 53.5])]; })()"
+        "(() => { const v = window.osirixTasks.viewer.active; return [v.toScreen([7.5, 49.5]), v.toScreen([23.5, 53.5])]; })()"  # noqa: E501
     )
     assert np.allclose(drawn, [*expected[0], *expected[1]], atol=2)
 
@@ -439,7 +461,9 @@ def test_layouts_thumbnails_and_synchronised_scrolling(page: Any, host: tuple[Ru
     page.wait_for_selector("#vw-series .series-thumb")
     thumb = page.locator("#vw-series .series-thumb", has_text="axial fine")
     thumb.drag_to(page.locator("#vw-grid .viewport").nth(1))
-    page.wait_for_function("window.osirixTasks.viewer.viewports[1].source?.geometry?.header?.series === 'axial fine'", timeout=15000)
+    page.wait_for_function(
+        "window.osirixTasks.viewer.viewports[1].source?.geometry?.header?.series === 'axial fine'", timeout=15000
+    )
     page.click("#vw-sync")
     page.evaluate("window.osirixTasks.viewer.activate(0)")
     page.evaluate("window.osirixTasks.viewer.setSlice(7)")
@@ -475,7 +499,9 @@ def test_page_bugs_of_issue_18_item_20(page: Any, host: tuple[RunningHost, str],
     assert page.eval_on_selector("#vw-preset", "e => e.value") == ""
     # the window list's title follows the scroll (OsiriX's title carries the image number)
     page.evaluate("window.osirixTasks.viewer.setSlice(5)")
-    page.wait_for_function("document.querySelector('#vw-list').selectedOptions[0].textContent.includes('6/20')", timeout=10000)
+    page.wait_for_function(
+        "document.querySelector('#vw-list').selectedOptions[0].textContent.includes('6/20')", timeout=10000
+    )
     assert "6/20" in stub.ViewerControllerTitle(viewer).title
     # an untitled study's viewer has no empty title parts
     show_series(page, stub, "")
@@ -489,7 +515,9 @@ def test_page_bugs_of_issue_18_item_20(page: Any, host: tuple[RunningHost, str],
     # the toolbar rows do not wrap at 1440 px
     page.click("#tabs a[data-view='viewer']")
     for row in ("#view-viewer .toolbar:not(.tools-row)", "#view-viewer .toolbar.tools-row"):
-        tops = page.eval_on_selector_all(f"{row} > button, {row} > select, {row} .tools button", "b => b.map(e => e.getBoundingClientRect().top)")
+        tops = page.eval_on_selector_all(
+            f"{row} > button, {row} > select, {row} .tools button", "b => b.map(e => e.getBoundingClientRect().top)"
+        )
         assert max(tops) - min(tops) < 4, (row, tops)
     # images are numbered from 1, as OsiriX shows them, in the page and the CLI
     page.keyboard.press("Home")

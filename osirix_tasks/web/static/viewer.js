@@ -90,10 +90,13 @@ function updateControls() {
 // --- display sets -------------------------------------------------------------------------------------
 
 async function openViewer(vp, uid, { keepPosition = false } = {}) {
+  const token = (vp.opening = {});  // a later open of this viewport wins over this one
   let info, geometry;
   try {
     [info, geometry] = await Promise.all([get(`/api/viewers/${enc(uid)}`), get(`/api/viewers/${enc(uid)}/geometry`)]);
   } catch (error) { setStatus(status(), error.message, true); return; }
+  if (vp.opening !== token) return;
+  $("#vw-empty").hidden = true;
   const same = vp.viewer?.uid === uid && !vp.isMpr;
   const frame = keepPosition && same ? Math.min(vp.frame, info.pix.length - 1) : info.movie_idx;
   const slice = keepPosition && same ? Math.min(vp.slice, info.pix[frame].length - 1) : info.idx;
@@ -588,7 +591,7 @@ async function refreshList(prefer) {
   const uid = prefer && data.viewers.some((v) => v.uid === prefer) ? prefer
     : shown.size ? null : data.frontmost;
   $("#vw-empty").hidden = data.viewers.length > 0;
-  if (uid && !shown.has(uid)) {
+  if (uid && !shown.has(uid) && !viewports.some((v) => v.opening && !v.source)) {
     if (mpr) leaveMpr();
     const target = active?.source ? active : viewports.find((v) => !v.source) || active;
     await openViewer(target, uid);
