@@ -79,7 +79,7 @@ SCROLL = """async (count) => {
 
 WHEEL = """async (count) => {
   const v = window.osirixTasks.viewer;
-  const stage = document.querySelector('#vw-stage');
+  const stage = document.querySelector('#vw-grid .viewport.active');
   const paints = v.stats.paints, start = performance.now();
   for (let i = 1; i < count; i++) {
     stage.dispatchEvent(new WheelEvent('wheel', { deltaY: -1, bubbles: true, cancelable: true }));
