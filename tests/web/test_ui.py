@@ -102,16 +102,24 @@ def open_demo_viewer(page: Any) -> None:
     page.wait_for_function("window.osirixTasks.viewer.stats.paints > 0")
 
 
-def canvas_grey(page: Any) -> np.ndarray:
-    """The 2D viewer's canvas as a (rows, columns) array of its grey values."""
-    data = page.evaluate(
-        """() => { const s = document.querySelector('#vw-grid .viewport.active .vp-image');
+def canvas_roughness(page: Any) -> float:
+    """How far neighbouring grey values of the 2D viewer's canvas are apart (mean of the absolute
+    differences down and across), computed in the page: the canvas is megabytes of RGBA."""
+    return float(
+        page.evaluate(
+            """() => { const s = document.querySelector('#vw-grid .viewport.active .vp-image');
         const c = document.createElement('canvas'); c.width = s.width; c.height = s.height;
         const x = c.getContext('2d'); x.drawImage(s, 0, 0);
-        return Array.from(x.getImageData(0, 0, c.width, c.height).data); }"""
+        const d = x.getImageData(0, 0, c.width, c.height).data, w = c.width, h = c.height;
+        let down = 0, across = 0;
+        for (let y = 0; y < h; y++) for (let i = 0; i < w; i++) {
+          const k = 4 * (y * w + i);
+          if (y + 1 < h) down += Math.abs(d[k + 4 * w] - d[k]);
+          if (i + 1 < w) across += Math.abs(d[k + 4] - d[k]);
+        }
+        return down / ((h - 1) * w) + across / (h * (w - 1)); }"""
+        )
     )
-    width = page.evaluate("document.querySelector('#vw-grid .viewport.active .vp-image').width")
-    return np.asarray(data, dtype=np.float64).reshape(-1, width, 4)[..., 0]
 
 
 def test_requests_without_the_token_are_refused(web_host: tuple[RunningHost, str, Path]) -> None:
@@ -246,16 +254,19 @@ def test_select_open_draw_an_roi_and_run_the_roi_task(
     assert len(rois) == 1 and stub.ROIIType(rois[0]).itype == 9
     area = stub.ROIArea(rois[0]).area
     assert page.inner_text("#vw-rois tbody tr td:nth-child(3)") == f"{area:.3f}"
-    columns = page.evaluate("window.osirixTasks.viewer.state.viewer.columns")
-    spacing = page.evaluate("window.osirixTasks.viewer.state.viewer.spacing")
-    # the drag spanned 15% x 20% of the image: an ellipse of those axes
-    expected = np.pi * (0.15 * columns / 2) * (0.20 * columns / 2) * spacing[0] * spacing[1] / 100
+    # the drag spanned 15% x 20% of the viewport, where the image is fitted whole (its physical size,
+    # centred): an ellipse of those axes in mm, from the pixel spacing the host gives
+    pix = stub.ROIPix(rois[0]).pix
+    shape, spacing = stub.DCMPixShape(pix), stub.DCMPixSpacing(pix)
+    columns, rows, across, down = shape.columns, shape.rows, spacing.spacing_columns, spacing.spacing_rows
+    screen_per_mm = min(box["width"] / (columns * across), box["height"] / (rows * down))
+    width_mm, height_mm = 0.15 * box["width"] / screen_per_mm, 0.20 * box["height"] / screen_per_mm
+    expected = np.pi * (width_mm / 2) * (height_mm / 2) / 100
     assert area == pytest.approx(expected, rel=0.15)
     choose_menu(page, "2D viewer", "ROI statistics")
     page.wait_for_function(
         "document.querySelector('#dock-output .stdout')?.textContent.includes('area')", timeout=30000
     )
-    pix = stub.ROIPix(rois[0]).pix
     mean = stub.DCMPixComputeROI(dcmpix_pb2.DCMPixComputeROIRequest(pix=pix, roi=rois[0])).mean
     page.wait_for_function("document.querySelector('#dock-info').textContent.includes('succeeded')", timeout=30000)
     output = page.inner_text("#dock-output .stdout")
@@ -270,21 +281,20 @@ def test_the_image_task_changes_the_plane_on_screen(
     page.evaluate("window.osirixTasks.viewer.setSlice(12)")
     page.wait_for_function("window.osirixTasks.viewer.stats.painted === 12")
     time.sleep(0.4)  # the slice reaches OsiriX (the task smooths the displayed plane)
-    before = canvas_grey(page)
-    paints = page.evaluate("window.osirixTasks.viewer.stats.paints")
+    before = canvas_roughness(page)
+    page.evaluate("window.shownBefore = window.osirixTasks.viewer.active.plane")
     choose_menu(page, "2D viewer", "Gaussian smooth")
     page.wait_for_function(
-        "document.querySelector('#dock-info').textContent.includes('Gaussian smooth')", timeout=30000
+        "document.querySelector('#dock-info').textContent.startsWith('Gaussian smooth (Image) - succeeded')",
+        timeout=30000,
     )
-    page.wait_for_function(f"window.osirixTasks.viewer.stats.paints > {paints}", timeout=15000)
-    after = canvas_grey(page)
-    assert after.shape == before.shape
-
-    def roughness(image: np.ndarray) -> float:
-        return float(np.abs(np.diff(image, axis=0)).mean() + np.abs(np.diff(image, axis=1)).mean())
-
-    assert roughness(after) < 0.8 * roughness(before)  # smoothing shows: neighbouring pixels got closer
-    assert "succeeded" in page.inner_text("#dock-info")
+    # the page reads the plane again after the run: a new plane, painted
+    page.wait_for_function(
+        "(() => { const v = window.osirixTasks.viewer.active; return v.plane !== window.shownBefore && v.planeSlice === 12; })()",  # noqa: E501
+        timeout=15000,
+    )
+    after = canvas_roughness(page)
+    assert after < 0.8 * before  # smoothing shows: neighbouring pixels got closer
     page.screenshot(path=str(shots / "viewer_after_image_task.png"))
 
 

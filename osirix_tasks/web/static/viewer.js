@@ -104,6 +104,7 @@ async function openViewer(vp, uid, { keepPosition = false } = {}) {
   vp.setSource({ kind: "viewer", viewer: info, geometry }, { frame, slice, window, keepCamera: keepPosition && same });
   if (!window) { vp.window.wl = info.wl; vp.window.ww = info.ww; }
   if (vp === active) { updateControls(); post(`/api/viewers/${enc(uid)}/front`).catch(() => {}); }
+  if (![...$("#vw-list").options].some((o) => o.value === uid)) refreshTitles().then(updateControls);  // a viewer new to the list
   await showPlane(vp);
 }
 
