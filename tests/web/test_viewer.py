@@ -251,6 +251,18 @@ def new_rect_roi(
     return answer.roi
 
 
+def wait_rois(page: Any, count: int) -> None:
+    """Wait until the page lists ``count`` ROIs on the active viewport's image (it polls the host)."""
+    try:
+        page.wait_for_function(f"window.osirixTasks.viewer.rois.length === {count}", timeout=10000)
+    except playwright_api.TimeoutError:
+        state = page.evaluate(
+            "(() => { const v = window.osirixTasks.viewer; return {rois: v.rois.length, gesture: v.gesture, "
+            "slice: v.state.slice, view: location.hash}; })()"
+        )
+        raise AssertionError(f"the page did not come to {count} ROIs: {state}") from None
+
+
 def all_rois(stub: Any, viewer: Any) -> list[Any]:
     """Every ROI of the viewer's first movie frame, through the protocol."""
     listing = viewercontroller_pb2.ViewerControllerROIListRequest(viewer_controller=viewer, movie_idx=0)
@@ -276,7 +288,7 @@ def test_zoom_and_pan_keep_roi_geometry_right(page: Any, host: tuple[RunningHost
     index = page.evaluate("window.osirixTasks.viewer.state.slice")
     # an ROI exactly over the bright block (pixel edges at -0.5: the block spans columns 40-49)
     new_rect_roi(stub, viewer, index, (39.5, 19.5, 10, 10), (255, 0, 255))
-    page.wait_for_function("window.osirixTasks.viewer.rois.length === 1", timeout=10000)
+    wait_rois(page, 1)
     box = viewport_box(page)
     centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     drag(page, centre, (centre[0], centre[1] - 120), "right")  # right drag up: zoom in (OsiriX)
@@ -291,10 +303,10 @@ def test_zoom_and_pan_keep_roi_geometry_right(page: Any, host: tuple[RunningHost
     # draw a rectangle over the block as the page shows it now (the first ROI gone: a press on an ROI
     # with a drawing tool moves it, as in OsiriX): the host gets the block's pixels
     delete_all_rois(stub, viewer)
-    page.wait_for_function("window.osirixTasks.viewer.rois.length === 0", timeout=10000)
+    wait_rois(page, 0)
     page.click("#vw-tools button[data-tool='RECTANGLE']")
     drag(page, (box["x"] + block[0], box["y"] + block[1]), (box["x"] + block[2], box["y"] + block[3]))
-    page.wait_for_function("window.osirixTasks.viewer.rois.length === 1", timeout=10000)
+    wait_rois(page, 1)
     (roi,) = all_rois(stub, viewer)
     points = np.array([[p.x, p.y] for p in stub.ROIPoints(roi).points])
     assert np.allclose(points.min(axis=0), [39.5, 19.5], atol=0.6) and np.allclose(
@@ -309,7 +321,7 @@ def test_an_roi_edited_in_the_page_is_edited_in_osirix(page: Any, host: tuple[Ru
     delete_all_rois(stub, viewer)
     index = page.evaluate("window.osirixTasks.viewer.state.slice")
     new_rect_roi(stub, viewer, index, (39.5, 19.5, 10, 10), (255, 0, 255))
-    page.wait_for_function("window.osirixTasks.viewer.rois.length === 1", timeout=10000)
+    wait_rois(page, 1)
     box = viewport_box(page)
     # the image's physical size (64 x 0.7 mm square) fitted into the viewport: screen px per image px
     per_pixel = min(box["width"], box["height"]) / SIZE
@@ -499,52 +511,98 @@ def test_layouts_thumbnails_and_synchronised_scrolling(page: Any, host: tuple[Ru
     page.select_option("#vw-layout", "1x1")
 
 
-def test_page_bugs_of_issue_18_item_20(page: Any, host: tuple[RunningHost, str], page_errors: list[str]) -> None:
-    stub = host[0].stub()
-    viewer = show_series(page, stub, "axial ct")
-    # an ROI refresh arriving during a WL/WW drag draws without a TypeError
-    page.click("#vw-tools button[data-tool='wlww']")
-    box = viewport_box(page)
-    page.mouse.move(box["x"] + 100, box["y"] + 100)
-    page.mouse.down()
-    page.mouse.move(box["x"] + 140, box["y"] + 130, steps=3)
-    page.evaluate("window.osirixTasks.viewer.loadRois()")
-    page.mouse.move(box["x"] + 160, box["y"] + 150, steps=3)
-    page.mouse.up()
-    time.sleep(0.3)
-    assert not page_errors
-    # the preset list says no preset once the window was dragged away from one
-    page.select_option("#vw-preset", "Bone")
-    drag(page, (box["x"] + 100, box["y"] + 100), (box["x"] + 130, box["y"] + 110))
-    assert page.eval_on_selector("#vw-preset", "e => e.value") == ""
-    # the window list's title follows the scroll (OsiriX's title carries the image number)
-    page.evaluate("window.osirixTasks.viewer.setSlice(5)")
-    page.wait_for_function(
-        "document.querySelector('#vw-list').selectedOptions[0].textContent.includes('6/20')", timeout=10000
-    )
-    assert "6/20" in stub.ViewerControllerTitle(viewer).title
-    # an untitled study's viewer has no empty title parts
-    untitled = show_series(page, stub, "")
-    page.wait_for_function(f"document.querySelector('#vw-list').value === {untitled.osirixrpc_uid!r}", timeout=10000)
-    title = page.evaluate("document.querySelector('#vw-list').selectedOptions[0].textContent")
-    assert not title.startswith(" -") and " -  - " not in title, title
-    # series rows show their description, not the SeriesInstanceUID
+def open_from_database(page: Any, description: str) -> str:
+    """Open a series as a user does (a double-click on its row in the database window); the new
+    viewer's uid once the page paints it. Only the elements the page had before issue 23 are used, so
+    the test can also be run against that page (benchmarks/page_at.py)."""
+    before = page.evaluate("window.osirixTasks.viewer.state.viewer?.uid ?? null")
     page.click("#tabs a[data-view='database']")
-    page.wait_for_selector("#db-table tbody tr.series")
-    cells = page.eval_on_selector_all("#db-table tbody tr.series td:nth-child(3)", "c => c.map(e => e.textContent)")
-    assert "axial ct" in cells and not any(re.fullmatch(r"[0-9.]{20,}", c) for c in cells)
-    # the toolbar rows do not wrap at 1440 px
-    page.click("#tabs a[data-view='viewer']")
-    for row in ("#view-viewer .toolbar:not(.tools-row)", "#view-viewer .toolbar.tools-row"):
-        tops = page.eval_on_selector_all(
-            f"{row} > button, {row} > select, {row} .tools button", "b => b.map(e => e.getBoundingClientRect().top)"
-        )
-        assert max(tops) - min(tops) < 4, (row, tops)
-    # images are numbered from 1, as OsiriX shows them, in the page and the CLI
+    row = page.locator("#db-table tbody tr.series", has_text=description).first
+    row.wait_for()
+    row.dblclick()
+    page.wait_for_selector("#view-viewer.active")
+    page.wait_for_function(
+        "(b) => { const v = window.osirixTasks.viewer; return v.state.viewer && v.state.viewer.uid !== b && v.stats.paints > 0; }",  # noqa: E501
+        arg=before,
+        timeout=20000,
+    )
+    return str(page.evaluate("window.osirixTasks.viewer.state.viewer.uid"))
+
+
+# Issue 18 item 20, each bug through the page's own controls (each fails against the page of commit
+# fe377e6: benchmarks/page_at.py).
+
+
+def test_item_20_a_plane_change_during_a_wl_drag_raises_no_error(page: Any, page_errors: list[str]) -> None:
+    open_from_database(page, "axial ct")
+    page.click("#vw-tools button[data-tool='wlww']")
     page.keyboard.press("Home")
     page.wait_for_function("window.osirixTasks.viewer.state.slice === 0")
-    assert "Image: 1 / " in page.inner_text("#vw-grid .viewport:nth-child(1) .corner.tl")
+    stage = page.locator("#vw-stage").bounding_box()
+    middle = (stage["x"] + stage["width"] / 2, stage["y"] + stage["height"] / 2)
+    page.mouse.move(*middle)
+    page.mouse.down()
+    page.mouse.move(middle[0] + 40, middle[1] + 30, steps=3)
+    page.keyboard.press("ArrowDown")  # the overlay repaints while the drag goes on
+    page.mouse.move(middle[0] + 60, middle[1] + 50, steps=3)
+    page.mouse.up()
+    page.wait_for_function("window.osirixTasks.viewer.state.slice === 1")
+    page.wait_for_timeout(300)
+    assert not page_errors
+
+
+def test_item_20_the_window_list_title_follows_the_scroll(page: Any, host: tuple[RunningHost, str]) -> None:
+    uid = open_from_database(page, "axial ct")
+    page.keyboard.press("Home")
+    for _ in range(5):
+        page.keyboard.press("ArrowDown")
+    page.wait_for_function(
+        "document.querySelector('#vw-list').selectedOptions[0]?.textContent.includes('6/20')", timeout=10000
+    )
+    assert "6/20" in host[0].stub().ViewerControllerTitle(types_pb2.ViewerController(osirixrpc_uid=uid)).title
+
+
+def test_item_20_preset_name_and_untitled_title(page: Any) -> None:
+    open_from_database(page, "axial ct")
+    page.select_option("#vw-preset", "Bone")
+    untitled = open_from_database(page, "unnamed")
+    # the preset list does not keep the name of a preset the other viewer's window is not
+    assert page.eval_on_selector("#vw-preset", "e => e.value") in ("", "Default")
+    # an untitled study's viewer has no empty title parts
+    page.wait_for_function(f"document.querySelector('#vw-list').value === {untitled!r}", timeout=10000)
+    title = page.evaluate("document.querySelector('#vw-list').selectedOptions[0].textContent")
+    assert not title.startswith(" -") and " -  - " not in title, title
+
+
+def test_item_20_the_toolbars_do_not_wrap_at_1440_px(page: Any) -> None:
+    open_from_database(page, "axial ct")
+    for toolbar in page.locator("#view-viewer .toolbar").all():
+        tops = toolbar.evaluate(
+            "t => [...t.querySelectorAll('button, select')].filter(e => e.offsetParent)"
+            ".map(e => e.getBoundingClientRect().top)"
+        )
+        assert max(tops) - min(tops) < 4, tops
+
+
+def test_item_20_series_rows_and_counts(page: Any) -> None:
+    page.click("#tabs a[data-view='database']")
+    page.wait_for_selector("#db-table tbody tr.series")
+    # series rows show their description under Description, not the SeriesInstanceUID
+    column = page.eval_on_selector_all("#db-table thead th", "h => h.map(e => e.textContent)").index("Description")
+    cells = page.eval_on_selector_all(
+        f"#db-table tbody tr.series td:nth-child({column + 1})", "c => c.map(e => e.textContent.trim())"
+    )
+    assert "axial ct" in cells and not any(re.fullmatch(r"[0-9.]{20,}", c) for c in cells), cells
+    # counts in words
+    page.locator("#db-table tbody tr.study").first.click()
+    page.wait_for_function("document.querySelector('#db-status').textContent.startsWith('selected')")
+    assert page.inner_text("#db-status") == "selected 1 study and 0 series"
+
+
+def test_item_20_the_cli_numbers_images_from_1(page: Any, host: tuple[RunningHost, str]) -> None:
+    open_from_database(page, "axial ct")  # the frontmost viewer, as the page (and OsiriX) numbers it
     added = host[0].cli("roi", "add", "--type", "point", "--point", "3", "3", "--slice", "1", "--name", "first image")
     assert added.returncode == 0, added.stderr
     listed = host[0].cli("roi", "list").stdout
     assert re.search(r"first image\s+\S+\s+image 1 ", listed), listed
+    assert "Image 1 / 20" in page.inner_text("#vw-grid .viewport:nth-child(1) .corner.tl").replace(":", "")

@@ -609,16 +609,24 @@ async function reloadAfterTask() {
   }
 }
 
+let polling = false;  // one poll at a time (a slow host must not have two race)
+
 async function poll() {
-  if (document.hidden || !$("#view-viewer").classList.contains("active") || gesture) return;
+  if (polling || document.hidden || !$("#view-viewer").classList.contains("active") || gesture) return;
+  polling = true;
+  try { await pollViewports(); } finally { polling = false; }
+}
+
+async function pollViewports() {
   for (const vp of viewports) {
     if (!vp.source || vp.isMpr) continue;
     const uid = vp.viewer.uid;
     let data;
     try { data = await get(`/api/viewers/${enc(uid)}/version?frame=${vp.frame}&slice=${vp.slice}`); } catch { continue; }
+    if (gesture) return;  // not recorded: the next poll after the gesture sees the change
     const before = versions.get(uid);
     versions.set(uid, data.version);
-    if (before === data.version || gesture) continue;
+    if (before === data.version) continue;
     if (before === undefined) { loadRois(vp); continue; }  // first sight: what changed since it opened shows
     app.cache.drop(vp.planeKey());
     const plane = await app.cache.load(vp.planeKey(), vp.planeUrl(), true).catch(() => null);
@@ -667,7 +675,7 @@ function debugApi() {
   return {
     state, stats, setSlice, cache: app.cache, rois: [], errors,
     get viewports() { return viewports; }, get active() { return active; }, get mpr() { return mpr; },
-    get renderer() { return active?.renderer.kind; },
+    get renderer() { return active?.renderer.kind; }, get gesture() { return gesture?.kind ?? null; },
     setLayout, activate: (i) => activate(viewports[i]), openViewer: (i, uid) => openViewer(viewports[i], uid),
     enterMpr, leaveMpr, setTool, crosshair: (i, point) => crosshairAt(viewports[i], point),
     setSync: (on) => { sync = on; $("#vw-sync").classList.toggle("on", on); },
@@ -689,6 +697,7 @@ export async function init({ show }) {
   setLayout("1x1");
   window.addEventListener("pointermove", pointerMove);
   window.addEventListener("pointerup", pointerUp);
+  window.addEventListener("pointercancel", () => { if (gesture?.kind !== "draw") gesture = null; });
   document.addEventListener("keydown", keyDown);
   $("#vw-slice").addEventListener("input", (e) => setSlice(+e.target.value));
   $("#vw-frame").addEventListener("input", (e) => setSlice(active.slice, +e.target.value));
