@@ -46,7 +46,7 @@ def _geometry_of(context: WebContext, pixes: list[Any]) -> dict[str, Any]:
 
 def geometry(context: WebContext, call: Call) -> dict[str, Any]:
     """Where each slice of a frame lies in the patient, and the file's header facts (corners)."""
-    frame = int(call.number("frame", 0))
+    frame = call.integer("frame", 0, low=0)
     pixes = _pix_list(context, call.path["uid"], frame)
     if not pixes:
         raise OsirixTasksError("the viewer has no image in this frame")
@@ -60,7 +60,7 @@ def pix_overlays(context: WebContext, call: Call) -> dict[str, Any]:
     """The DICOM overlay planes (60xx) of one plane's file."""
     pix = types_pb2.DCMPix(osirixrpc_uid=call.path["pix_uid"])
     path = context.reader.call("DCMPixSourceFile", pix).source_file
-    return {"overlays": overlays(path, int(call.number("frame", 0)))}
+    return {"overlays": overlays(path, call.integer("frame", 0, low=0))}
 
 
 def _stack(context: WebContext, uid: str, frame: int, version: str) -> Stack:
@@ -79,7 +79,7 @@ def _stack(context: WebContext, uid: str, frame: int, version: str) -> Stack:
 
 def mpr_info(context: WebContext, call: Call) -> dict[str, Any]:
     """The three planes' geometry (sizes, spacing, patient directions), or why MPR is refused."""
-    stack = _stack(context, call.path["uid"], int(call.number("frame", 0)), call.query.get("version", ""))
+    stack = _stack(context, call.path["uid"], call.integer("frame", 0, low=0), call.query.get("version", ""))
     planes = {}
     for plane in PLANES:
         _, planes[plane] = reslice(stack, plane, 0)
@@ -92,8 +92,8 @@ def mpr_plane(context: WebContext, call: Call) -> Response:
     plane = call.path["plane"]
     if plane not in PLANES:
         raise OsirixTasksError(f"plane must be one of {', '.join(PLANES)}, got {plane!r}")
-    stack = _stack(context, call.path["uid"], int(call.number("frame", 0)), call.query.get("version", ""))
-    image, _ = reslice(stack, plane, int(call.number("index", 0)))
+    stack = _stack(context, call.path["uid"], call.integer("frame", 0, low=0), call.query.get("version", ""))
+    image, _ = reslice(stack, plane, call.integer("index", 0, low=0))
     return raw(
         np.ascontiguousarray(image, dtype="<f4").tobytes(),
         rows=image.shape[0],

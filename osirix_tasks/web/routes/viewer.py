@@ -10,8 +10,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ...client import roi_edit
-from ...errors import OsirixTasksError
-from ..api import Call, api, raw
+from ...errors import BadRequest
+from ..api import Call, api, integer_of, number_of, raw
 from ..context import WebContext
 from ..osirix import ROI_TYPE_NAMES
 
@@ -41,17 +41,15 @@ def detail(context: WebContext, call: Call) -> dict[str, Any]:
 
 
 def change(context: WebContext, call: Call) -> dict[str, Any]:
-    body = call.body
-
-    def maybe(name: str, kind: type) -> Any:
-        return kind(body[name]) if body.get(name) is not None else None
-
+    wl, ww = call.maybe_number("wl"), call.maybe_number("ww")
+    if ww is not None and ww <= 0:
+        raise BadRequest("ww", f"the window width must be above 0, got {ww}")
     context.reader.set_viewer(
         call.path["uid"],
-        idx=maybe("idx", int),
-        movie_idx=maybe("movie_idx", int),
-        wl=maybe("wl", float),
-        ww=maybe("ww", float),
+        idx=call.maybe_integer("idx", low=0),
+        movie_idx=call.maybe_integer("movie_idx", low=0),
+        wl=wl,
+        ww=ww,
     )
     return {"ok": True}
 
@@ -93,7 +91,7 @@ def digest(context: WebContext, call: Call) -> dict[str, Any]:
 
 
 def rois(context: WebContext, call: Call) -> dict[str, Any]:
-    frame, index = int(call.number("frame", 0)), int(call.number("slice", 0))
+    frame, index = call.integer("frame", 0, low=0), call.integer("slice", 0, low=0)
     listed = context.reader.rois(call.path["uid"], frame, index)
     for roi in listed:
         if roi["itype"] == TEXT_ROI_TYPE and not roi["points"]:
@@ -102,21 +100,39 @@ def rois(context: WebContext, call: Call) -> dict[str, Any]:
     return {"rois": listed, "types": ROI_TYPE_NAMES}
 
 
+def _points(call: Call) -> list[list[float]]:
+    value = call.body.get("points")
+    if not isinstance(value, list) or not value or not all(isinstance(p, list) and len(p) == 2 for p in value):
+        raise BadRequest("points", f"must be a list of [x, y] pairs, got {value!r}")
+    return [[number_of("points", x), number_of("points", y)] for x, y in value]
+
+
+def _color(call: Call) -> list[int] | None:
+    value = call.body.get("color")
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != 3:
+        raise BadRequest("color", f"must be [red, green, blue], got {value!r}")
+    return [integer_of("color", v, low=0, high=255) for v in value]
+
+
 def new_roi(context: WebContext, call: Call) -> dict[str, Any]:
-    body = call.body
-    itype = int(body.get("itype", 0))
+    itype = call.integer("itype", 0)
     if itype not in DRAWN:
-        raise OsirixTasksError(f"ROI type {itype} cannot be drawn here - use one of {sorted(DRAWN)}")
+        raise BadRequest("itype", f"ROI type {itype} cannot be drawn here - use one of {sorted(DRAWN)}")
     shape = DRAWN[itype]
+    rect = call.numbers("rect", 4) if shape == "rect" else None
+    if shape == "rect" and rect is None:
+        raise BadRequest("rect", "give the ROI's rectangle as [x, y, width, height]")
     roi = context.reader.new_roi(
         call.path["uid"],
         itype=itype,
-        movie_idx=int(body.get("frame", 0)),
-        idx=int(body.get("slice", 0)),
-        name=str(body.get("name") or "Unnamed"),
-        points=body.get("points") if shape == "points" else None,
-        rect=body.get("rect") if shape == "rect" else None,
-        color=body.get("color"),
+        movie_idx=call.integer("frame", 0, low=0),
+        idx=call.integer("slice", 0, low=0),
+        name=str(call.body.get("name") or "Unnamed"),
+        points=_points(call) if shape == "points" else None,
+        rect=rect,
+        color=_color(call),
     )
     if context.host_side.available:  # a freshly drawn ROI is the selected one, as in OsiriX
         context.host_side.select_rois(call.path["uid"], [roi["uid"]])
@@ -125,7 +141,7 @@ def new_roi(context: WebContext, call: Call) -> dict[str, Any]:
 
 
 def select_rois(context: WebContext, call: Call) -> dict[str, Any]:
-    context.host_side.select_rois(call.path["uid"], [str(u) for u in call.body.get("uids") or []])
+    context.host_side.select_rois(call.path["uid"], call.strings("uids"))
     return {"ok": True}
 
 
@@ -135,31 +151,32 @@ def edit_roi(context: WebContext, call: Call) -> dict[str, Any]:
     ``color`` [r, g, b]. Answers the ROI as the host now has it (its uid changes when drawn anew)."""
     body = call.body
     uid = call.path["roi_uid"]
+    viewer = body.get("viewer")
+    if viewer is not None and not isinstance(viewer, str):
+        raise BadRequest("viewer", f"must be a viewer's uid, got {viewer!r}")
+    name = body.get("name")
+    if name is not None and not isinstance(name, str):
+        raise BadRequest("name", f"must be text, got {name!r}")
+    rect, move = call.numbers("rect", 4), call.numbers("move", 2)
+    points = _points(call) if body.get("points") is not None else None
+    color = _color(call)
     connection = context.reader.connection
-    if body.get("rect") is not None:
-        if not body.get("viewer"):
-            raise OsirixTasksError("viewer: the viewer of the ROI is needed to draw it in a new rectangle")
-        new = roi_edit.redraw_in_rect(
-            connection,
-            str(body["viewer"]),
-            uid,
-            frame=int(call.number("frame", 0)),
-            index=int(call.number("slice", 0)),
-            rect=list(body["rect"]),
-        )
-        uid = new.osirixrpc_uid
-    if body.get("move") is not None:
-        dx, dy = body["move"]
-        roi_edit.move(connection, uid, dx, dy)
-    if body.get("points") is not None:
-        roi_edit.set_points(connection, uid, body["points"])
-    if body.get("name") is not None:
-        roi_edit.rename(connection, uid, body["name"])
-    if body.get("color") is not None:
-        roi_edit.recolour(connection, uid, body["color"])
+    if rect is not None:
+        if not viewer:
+            raise BadRequest("viewer", "the viewer of the ROI is needed to draw it in a new rectangle")
+        frame, index = call.integer("frame", 0, low=0), call.integer("slice", 0, low=0)
+        uid = roi_edit.redraw_in_rect(connection, viewer, uid, frame=frame, index=index, rect=rect).osirixrpc_uid
+    if move is not None:
+        roi_edit.move(connection, uid, move[0], move[1])
+    if points is not None:
+        roi_edit.set_points(connection, uid, points)
+    if name is not None:
+        roi_edit.rename(connection, uid, name)
+    if color is not None:
+        roi_edit.recolour(connection, uid, color)
     roi = context.reader.roi(roi_edit.roi_ref(uid))
-    if body.get("viewer") and context.host_side.available and body.get("select", True):
-        context.host_side.select_rois(str(body["viewer"]), [uid])
+    if viewer and context.host_side.available and body.get("select", True):
+        context.host_side.select_rois(viewer, [uid])
         roi["selected"] = True
     return {"roi": roi}
 
@@ -170,7 +187,7 @@ def version(context: WebContext, call: Call) -> dict[str, Any]:
     TEMPORARY (for the lead to reconcile): the ``rooms`` branch adds a per-viewer change counter to the
     viewer state; until it lands this answers a digest of the displayed plane's pixels and ROIs. The page
     only compares the value with the last one, so the counter replaces this function alone."""
-    uid, frame, index = call.path["uid"], int(call.number("frame", 0)), int(call.number("slice", 0))
+    uid, frame, index = call.path["uid"], call.integer("frame", 0, low=0), call.integer("slice", 0, low=0)
     reader = context.reader
     digest = hashlib.blake2b(digest_size=8)
     state = reader.viewer_state(uid)
