@@ -125,6 +125,7 @@ FIELDS = [
     "select",
     "index",
     "version",
+    "since",
 ]
 JUNK: list[Any] = ["abc", 1e308, -1, None, [], {}, [[1]], "nan", True, "", [["a", "b"]]]
 

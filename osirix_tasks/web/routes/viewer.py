@@ -200,6 +200,17 @@ def version(context: WebContext, call: Call) -> dict[str, Any]:
     return {"version": digest.hexdigest(), "state": state}
 
 
+def changes(context: WebContext, call: Call) -> dict[str, Any]:
+    """What changed after change number ``since``.
+
+    TEMPORARY (for the lead to reconcile): the ``rooms`` branch answers this from the emulator's change
+    counters (``{"supported": true, "now", "windows", "viewers": {uid: {"version", "pixels", "rois",
+    "display"}}}``, which static/viewer/changes.js reads). Until it lands there are no counters: the
+    page is told so and asks each shown viewer's :func:`version` instead, as for a real OsiriX."""
+    call.integer("since", 0, low=0)
+    return {"supported": False}
+
+
 def delete_roi(context: WebContext, call: Call) -> dict[str, Any]:
     context.reader.delete_roi(call.path["roi_uid"])
     return {"ok": True}
@@ -217,6 +228,7 @@ routes = [
     Route("/api/rois/{roi_uid}", api(delete_roi), methods=["DELETE"]),
     Route("/api/rois/{roi_uid}", api(edit_roi), methods=["PUT"]),
     Route("/api/viewers/{uid}/version", api(version), methods=["GET"]),
+    Route("/api/changes", api(changes), methods=["GET"]),
     Route("/api/pix/{pix_uid}", api(pixels), methods=["GET"]),
     Route("/api/pix/{pix_uid}/digest", api(digest), methods=["GET"]),
 ]

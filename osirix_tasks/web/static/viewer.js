@@ -9,6 +9,7 @@ import { emit, on } from "./bus.js";
 import { drawThumbnail } from "./database.js";
 import { register } from "./menus.js";
 import { flipScreen, makeCamera, panBy, rotateBy, zoomAt } from "./viewer/camera.js";
+import { fromCounters, fromToken } from "./viewer/changes.js";
 import { nearestSlice, planePoint, voxelOf } from "./viewer/geometry.js";
 import { PlaneCache } from "./viewer/planes.js";
 import { dragEdit, hitTest, isValidShape, preview, shapeOf } from "./viewer/roigeom.js";
@@ -470,7 +471,7 @@ async function enterMpr() {
   const vp = active;
   if (!vp?.source || vp.isMpr) return;
   const viewer = vp.viewer, frame = vp.frame;
-  const version = versions.get(viewer.uid) || "0";
+  const version = counters ? String(counters.versions.get(viewer.uid)?.pixels ?? 0) : versions.get(viewer.uid) || "0";
   let info;
   try {
     setStatus(status(), "Building the MPR volume...");
@@ -617,23 +618,47 @@ async function poll() {
   try { await pollViewports(); } finally { polling = false; }
 }
 
+let counters = null;  // the host's change counters as last seen (viewer/changes.js), or false: it has none
+
 async function pollViewports() {
-  for (const vp of viewports) {
-    if (!vp.source || vp.isMpr) continue;
-    const uid = vp.viewer.uid;
+  const shown = new Map();
+  for (const vp of viewports) if (vp.source && !vp.isMpr) shown.set(vp.viewer.uid, [...(shown.get(vp.viewer.uid) || []), vp]);
+  if (counters !== false) {
+    let answer;
+    try { answer = await get(`/api/changes?since=${counters?.since ?? 0}`); } catch { return; }
+    if (answer.supported) {
+      if (gesture) return;  // not recorded: the next poll after the gesture sees the change
+      const next = fromCounters(answer, counters, shown);
+      counters = next;
+      for (const [uid, aspects] of next.reload) for (const vp of shown.get(uid) || []) await readAgain(vp, aspects, true);
+      if (next.titles) refreshTitles();
+      return;
+    }
+    counters = false;
+  }
+  for (const [uid, shownIn] of shown) {
     let data;
-    try { data = await get(`/api/viewers/${enc(uid)}/version?frame=${vp.frame}&slice=${vp.slice}`); } catch { continue; }
-    if (gesture) return;  // not recorded: the next poll after the gesture sees the change
-    const before = versions.get(uid);
+    try { data = await get(`/api/viewers/${enc(uid)}/version?frame=${shownIn[0].frame}&slice=${shownIn[0].slice}`); } catch { continue; }
+    if (gesture) return;
+    const aspects = fromToken(data.version, versions.get(uid));
     versions.set(uid, data.version);
-    if (before === data.version) continue;
-    if (before === undefined) { loadRois(vp); continue; }  // first sight: what changed since it opened shows
-    app.cache.drop(vp.planeKey());
+    for (const vp of shownIn) await readAgain(vp, aspects, false);
+    if (aspects.has("display")) refreshTitles();
+  }
+}
+
+// Read again what a task changed in a viewport's viewer: its planes (every plane of the viewer when the
+// counters say its pixels changed; the shown one for a token), its ROIs.
+async function readAgain(vp, aspects, wholeViewer) {
+  if (!vp.source || vp.isMpr) return;
+  const uid = vp.viewer.uid;
+  if (aspects.has("pixels")) {
+    if (wholeViewer) for (const frame of vp.viewer.pix) for (const pix of frame) app.cache.drop(`pix:${pix}`);
+    else app.cache.drop(vp.planeKey());
     const plane = await app.cache.load(vp.planeKey(), vp.planeUrl(), true).catch(() => null);
     if (plane && vp.viewer?.uid === uid) { vp.plane = plane; vp.planeSlice = vp.slice; vp.render(); }
-    loadRois(vp);
-    refreshTitles();
   }
+  if (aspects.has("rois") || aspects.has("pixels")) await loadRois(vp);  // statistics follow the pixels
 }
 
 // --- wiring -------------------------------------------------------------------------------------------------
