@@ -102,6 +102,17 @@ class Select:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Delete:
+    """Delete studies and series from the database, by StudyInstanceUID and SeriesInstanceUID, as
+    OsiriX's Delete does: the viewers showing them close, the files the database copied go."""
+
+    __pydantic_config__ = _FORBID_EXTRA
+    op: Literal["delete"] = "delete"
+    studies: list[str] = field(default_factory=list)
+    series: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Open:
     """Open a 2D viewer on a series, as a double-click in the browser (``frames`` > 1: a 4D viewer)."""
 
@@ -191,6 +202,7 @@ Request = (
     | StartServer
     | StopServer
     | Select
+    | Delete
     | Open
     | SelectRois
     | DeselectRois

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import OsirixTasksError
-from .control_protocol import Select
+from .control_protocol import Delete, Select
 
 if TYPE_CHECKING:
     from ..emulator.database.import_queue import ImportJob
@@ -50,6 +50,14 @@ class HostSide:
     def select(self, studies: list[str], series: list[str]) -> str:
         """Set the database browser's selection by StudyInstanceUID / SeriesInstanceUID."""
         reply = self._own("Selecting in the database").request(Select(studies=studies, series=series))
+        if not reply.ok:
+            raise OsirixTasksError(reply.message)
+        return reply.message
+
+    def delete(self, studies: list[str], series: list[str]) -> str:
+        """Delete studies and series (StudyInstanceUID / SeriesInstanceUID) from the database, as OsiriX's
+        Delete does; the protocol has no such call, so another OsiriX's user deletes in its window."""
+        reply = self._own("Deleting from the database").request(Delete(studies=studies, series=series))
         if not reply.ok:
             raise OsirixTasksError(reply.message)
         return reply.message

@@ -38,6 +38,7 @@ from .control_listener import ControlListener
 from .control_protocol import (
     Answer,
     CancelRun,
+    Delete,
     DeselectRois,
     Import,
     Open,
@@ -116,6 +117,7 @@ class Host:
             StartServer: self._start,
             StopServer: self._stop,
             Select: self._select,
+            Delete: self._delete,
             Open: self._open,
             SelectRois: self._select_rois,
             DeselectRois: self._deselect_rois,
@@ -315,20 +317,43 @@ class Host:
             data=summary.to_json(),
         )
 
-    def _select(self, request: Select) -> Reply:
+    def _rows_of(self, studies: list[str], series: list[str]) -> tuple[list[int], list[int]]:
+        """Database ids of studies and series named by their DICOM UIDs (OsirixTasksError naming the first unknown)."""
         db = self.state.db
-        studies: list[int] = []
-        series: list[int] = []
-        for uid in request.studies:
+        study_ids: list[int] = []
+        series_ids: list[int] = []
+        for uid in studies:
             row = db.find_study(uid)
             if row is None:
-                return Reply(ok=False, message=f"no study with StudyInstanceUID {uid} in the database")
-            studies.append(row.id)
-        for uid in request.series:
+                raise OsirixTasksError(f"no study with StudyInstanceUID {uid} in the database")
+            study_ids.append(row.id)
+        for uid in series:
             rows = db.find_series(uid)
             if not rows:
-                return Reply(ok=False, message=f"no series with SeriesInstanceUID {uid} in the database")
-            series.extend(r.id for r in rows)
+                raise OsirixTasksError(f"no series with SeriesInstanceUID {uid} in the database")
+            series_ids.extend(r.id for r in rows)
+        return study_ids, series_ids
+
+    def _delete(self, request: Delete) -> Reply:
+        """Delete from the database; the viewers showing what goes are closed first (as OsiriX does)."""
+        studies, series = self._rows_of(request.studies, request.series)
+        if not studies and not series:
+            return Reply(ok=False, message="nothing to delete - name studies or series")
+        db = self.state.db
+        doomed = set(series) | {r.id for s in studies for r in db.series_of(s)}
+        with self.state.lock:
+            for viewer in self.state.viewers.displayed():
+                if any(p.series_id in doomed for frame in viewer.frames for p in frame):
+                    self.state.forget(self.state.viewers.close(viewer))
+            counts = db.delete(studies, series)
+        self.state.selection()  # what was selected and went away: OsiriX selects the first study
+        gone = ", ".join([plural(counts[0], "study", "studies"), f"{counts[1]} series", plural(counts[2], "image")])
+        return Reply(
+            ok=True, message=f"deleted {gone}", data=dict(zip(("studies", "series", "images"), counts, strict=True))
+        )
+
+    def _select(self, request: Select) -> Reply:
+        studies, series = self._rows_of(request.studies, request.series)
         self.state.select(studies, series)
         return Reply(ok=True, message=f"selected {plural(len(studies), 'study', 'studies')} and {len(series)} series")
 

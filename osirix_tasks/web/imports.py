@@ -74,7 +74,10 @@ class ImportWatch:
             raise OsirixTasksError(f"no import {key!r} - it is too old to remember; look at the database list")
         job, names = found
         if job.future is None or not job.future.done():
-            return {"done": False, "message": f"Importing {_describe(job.paths, names)}..."}
+            done, total = job.progress
+            counted = f": {done} of {total} files read" if total else ""
+            message = f"Importing {_describe(job.paths, names)}{counted}..."
+            return {"done": False, "read": done, "total": total, "message": message}
         summary = job.summary
         if summary is None:
             return {"done": True, "ok": False, "message": "the import failed - the host's log says why"}

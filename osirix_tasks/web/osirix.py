@@ -7,6 +7,7 @@ here reaches into the embedded host's memory, so the same views show a real Osir
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import math
 import threading
@@ -26,6 +27,7 @@ from osirixgrpc import (
 from ..client import Connection
 from ..client.viewer_tools import DEFAULT_ROI_COLOR
 from ..errors import OsirixError
+from .study_files import ExportItem, StudyFacts, folder_name
 
 __all__ = ["OsirixReader", "CLOSED_ROI_TYPES", "ROI_TYPE_NAMES"]
 
@@ -59,6 +61,13 @@ def _date(answer: Any) -> str | None:
     return f"{answer.year:04d}-{answer.month:02d}-{answer.day:02d} {answer.hour:02d}:{answer.minute:02d}"
 
 
+def _day(answer: Any) -> str | None:
+    """A date answer as YYYY-MM-DD (None when OsiriX has none)."""
+    if answer is None or not answer.year:
+        return None
+    return f"{answer.year:04d}-{answer.month:02d}-{answer.day:02d}"
+
+
 class OsirixReader:
     """One channel to the OsiriX at ``address()`` (reopened when the address changes)."""
 
@@ -66,6 +75,7 @@ class OsirixReader:
         self._address = address
         self._lock = threading.Lock()
         self._connection: Connection | None = None
+        self.study_facts = StudyFacts()
 
     @property
     def connection(self) -> Connection:
@@ -123,15 +133,19 @@ class OsirixReader:
         out = []
         for study in studies:
             date = self._maybe("DicomStudyDate", study)
+            study_uid = self.call("DicomStudyStudyInstanceUID", study).study_instance_uid
             series = [self.series_info(s) for s in self.call("DicomStudySeries", study).series]
             for item in series:
                 item["selected"] = item["uid"] in selected_series
             out.append(
                 {
                     "uid": study.osirixrpc_uid,
-                    "study_uid": self.call("DicomStudyStudyInstanceUID", study).study_instance_uid,
+                    "study_uid": study_uid,
                     "patient": self._field("DicomStudyName", study, "name"),
                     "patient_id": self._field("DicomStudyPatientID", study, "patient_id"),
+                    "birth_date": _day(self._maybe("DicomStudyDateOfBirth", study)),
+                    "sex": self._field("DicomStudyPatientSex", study, "patient_sex"),
+                    **self.study_facts.of(study_uid, functools.partial(self._first_path, study)),
                     "description": self._field("DicomStudyStudyName", study, "study_name"),
                     "date": _date(date) if date else None,
                     "modality": self._field("DicomStudyModalities", study, "modalities"),
@@ -141,6 +155,35 @@ class OsirixReader:
                 }
             )
         return out
+
+    def _first_path(self, study: Any) -> str | None:
+        paths = self._field("DicomStudyPaths", study, "paths", [])
+        return str(paths[0]) if paths else None
+
+    def export_items(self, studies: list[str], series: list[str]) -> list[ExportItem]:
+        """The series of these studies and these series (protocol uids), each with its files and the
+        folders it is exported into (patient, study, series)."""
+        chosen = [types_pb2.DicomSeries(osirixrpc_uid=uid) for uid in series]
+        for uid in studies:
+            chosen.extend(self.call("DicomStudySeries", types_pb2.DicomStudy(osirixrpc_uid=uid)).series)
+        items, seen = [], set()
+        for item in chosen:
+            if item.osirixrpc_uid in seen:
+                continue
+            seen.add(item.osirixrpc_uid)
+            study = self.call("DicomSeriesStudy", item).study
+            date = _day(self._maybe("DicomStudyDate", study))
+            folders = (
+                folder_name(
+                    self._field("DicomStudyName", study, "name"),
+                    self._field("DicomStudyPatientID", study, "patient_id"),
+                ),
+                folder_name(self._field("DicomStudyStudyName", study, "study_name"), date or "", fallback="study"),
+                folder_name(self._field("DicomSeriesSeriesDescription", item, "series_description"), fallback="series"),
+            )
+            paths = [str(p) for p in self.call("DicomSeriesPaths", item).paths]
+            items.append(ExportItem(folders, list(dict.fromkeys(paths))))
+        return items
 
     def sorted_images(self, series_uid: str) -> list[Any]:
         """A series' images in OsiriX's display order."""

@@ -50,6 +50,7 @@ def write_series(
     patient: str | None = "Viewer^Test",
     overlay: bool = False,
     seed: int = 1,
+    tags: dict[str, Any] | None = None,
 ) -> list[Path]:
     """A CT series, one file per slice, slices written in a shuffled order (the host sorts them)."""
     folder.mkdir(parents=True)
@@ -80,7 +81,7 @@ def write_series(
         ds.WindowCenter, ds.WindowWidth = 1000, 4000
         pixels = rng.integers(-200, 400, size=(SIZE, SIZE)).astype(np.int16)
         pixels[BLOCK] = 3000
-        pixels[5, 5 + int(index)] = 2500  # each slice differs where MPR can see it
+        pixels[5, (5 + int(index)) % SIZE] = 2500  # each slice differs where MPR can see it
         ds.PixelData = pixels.tobytes()
         if overlay:
             bits = np.zeros((SIZE, SIZE), dtype=np.uint8)
@@ -92,6 +93,8 @@ def write_series(
             ds.add_new((0x6000, 0x0100), "US", 1)
             ds.add_new((0x6000, 0x0102), "US", 0)
             ds.add_new((0x6000, 0x3000), "OW", np.packbits(bits.ravel(), bitorder="little").tobytes())
+        for keyword, value in (tags or {}).items():
+            setattr(ds, keyword, value)
         pydicom.dcmwrite(path, ds, enforce_file_format=True)
         paths.append(path)
     return paths

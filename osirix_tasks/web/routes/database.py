@@ -8,8 +8,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..._support.text import plural
+from ...errors import BadRequest
 from ..api import Call, api, raw
 from ..context import WebContext
+from ..study_files import export_series
 from ..uploads import UPLOAD_PATH, UploadTooLarge
 
 __all__ = ["routes", "UPLOAD_PATH"]
@@ -31,6 +34,25 @@ def thumbnail(context: WebContext, call: Call) -> Response:
 def select(context: WebContext, call: Call) -> dict[str, Any]:
     studies, series = call.strings("studies"), call.strings("series")
     return {"message": context.host_side.select(studies, series)}
+
+
+def delete(context: WebContext, call: Call) -> dict[str, Any]:
+    """Delete studies and series (StudyInstanceUID / SeriesInstanceUID, as ``select`` takes them) from
+    the embedded OsiriX's database; the page has asked the user to confirm. Another OsiriX refuses: the
+    protocol cannot delete, its user does it in its own window."""
+    studies, series = call.strings("studies"), call.strings("series")
+    return {"message": context.host_side.delete(studies, series)}
+
+
+def export(context: WebContext, call: Call) -> dict[str, Any]:
+    """Copy the files of studies and series (the listing's ``uid``s) into ``folder`` on this machine,
+    one sub-folder per patient, study and series (see :func:`..study_files.export_series`)."""
+    folder = call.body.get("folder")
+    if not isinstance(folder, str):
+        raise BadRequest("folder", f"must be a folder's path, got {folder!r}")
+    items = context.reader.export_items(call.strings("studies"), call.strings("series"))
+    root, count = export_series(items, folder)
+    return {"message": f"exported {plural(count, 'file')} of {len(items)} series into {root}", "files": count}
 
 
 def import_paths(context: WebContext, call: Call) -> dict[str, Any]:
@@ -76,6 +98,8 @@ def open_series(context: WebContext, call: Call) -> dict[str, Any]:
 routes = [
     Route("/api/database", api(listing), methods=["GET"]),
     Route("/api/database/select", api(select), methods=["POST"]),
+    Route("/api/database/delete", api(delete), methods=["POST"]),
+    Route("/api/database/export", api(export), methods=["POST"]),
     Route("/api/database/import", api(import_paths), methods=["POST"]),
     Route("/api/database/imports/{key}", api(import_outcome), methods=["GET"]),
     Route(UPLOAD_PATH, upload, methods=["PUT"]),

@@ -1,0 +1,103 @@
+"""What the database window needs from a study's files that the protocol does not carry, and its export.
+
+The protocol gives a study's and a series' file paths (``DicomStudyPaths``, ``DicomSeriesPaths``) but
+not the accession number or the study ID: those are read from one file of the study, header only, and
+kept per study (a bounded number). Export copies the files of studies or series into a folder on this
+machine, one sub-folder per patient, study and series, as OsiriX's "Export to DICOM files" does. Both
+work for a real OsiriX on the same machine too (its files are where it says).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import OsirixTasksError
+from .header import header_info
+
+__all__ = ["StudyFacts", "ExportItem", "export_series", "folder_name"]
+
+#: Studies whose file facts are remembered (each a few short strings).
+_KEPT = 4096
+
+
+class StudyFacts:
+    """Accession number and study ID per StudyInstanceUID, read once from a file of the study."""
+
+    def __init__(self, kept: int = _KEPT):
+        self._facts: OrderedDict[str, dict[str, str]] = OrderedDict()
+        self._kept = kept
+        self._lock = threading.Lock()
+
+    def of(self, study_uid: str, first_path: Callable[[], str | None]) -> dict[str, str]:
+        """The study's ``accession`` and ``study_id`` ('' when its file lacks them or cannot be read)."""
+        with self._lock:
+            known = self._facts.get(study_uid)
+            if known is not None:
+                self._facts.move_to_end(study_uid)
+                return known
+        path = first_path()
+        info = header_info(path) if path else {}
+        facts = {"accession": info.get("accession", ""), "study_id": info.get("study_id", "")}
+        with self._lock:
+            self._facts[study_uid] = facts
+            while len(self._facts) > self._kept:
+                self._facts.popitem(last=False)
+        return facts
+
+
+def folder_name(*parts: str, fallback: str = "unnamed") -> str:
+    """A file-system-safe folder name from DICOM words (letters, digits, space, '.', '-', '_'; 64 at most)."""
+    text = " ".join(p.strip() for p in parts if p and p.strip())
+    text = re.sub(r"[^\w .-]+", "_", text, flags=re.ASCII).strip(" .")
+    return text[:64] or fallback
+
+
+@dataclass(frozen=True)
+class ExportItem:
+    """One series to export: the folders it goes in (patient, study, series) and its files."""
+
+    folders: tuple[str, str, str]
+    files: list[str]
+
+
+def export_series(items: list[ExportItem], folder: str) -> tuple[Path, int]:
+    """Copy each series' files into FOLDER/patient/study/series/IM00001.dcm...; the folders are made
+    owner-only (0700) and the files too (0600): they hold patient data. Nothing is copied when a file
+    would be overwritten or a source file is missing (the error names it). Returns the folder and how
+    many files were copied."""
+    if not folder or not folder.strip():
+        raise OsirixTasksError("folder: give the folder to export into (a path on this machine)")
+    root = Path(folder.strip()).expanduser()
+    if not root.is_absolute():
+        raise OsirixTasksError(f"folder: give a full path (from /), got {folder!r}")
+    if root.exists() and not root.is_dir():
+        raise OsirixTasksError(f"folder: {root} is a file - give a folder")
+    plan: list[tuple[str, Path]] = []
+    for item in items:
+        target = root.joinpath(*item.folders)
+        for number, source in enumerate(item.files, start=1):
+            destination = target / f"IM{number:05d}.dcm"
+            if not os.path.isfile(source):
+                raise OsirixTasksError(
+                    f"{source} is missing - OsiriX lists it but the file is gone; nothing was exported"
+                )
+            if destination.exists():
+                raise OsirixTasksError(f"{destination} exists - export into another folder; nothing was exported")
+            plan.append((source, destination))
+    if not plan:
+        raise OsirixTasksError("nothing to export - choose studies or series that have images")
+    for source, destination in plan:
+        for parent in reversed([destination.parent, *destination.parent.parents]):
+            if not parent.exists():
+                parent.mkdir(mode=0o700)
+        descriptor = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as out, open(source, "rb") as data:
+            shutil.copyfileobj(data, out)
+    return root, len(plan)
