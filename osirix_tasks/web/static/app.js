@@ -46,10 +46,11 @@ function watchRuns() {
 
 async function start() {
   window.osirixTasks = { ready: false, show };
-  const info = await get("/api/info");
-  document.querySelector("#target").textContent =
-    `osirix-tasks ${info.version} - ports ${info.ports.join(", ") || "none"} - registry ${info.registry}`;
-  await Promise.all(Object.values(views).map((module) => module.init?.({ show })));
+  const info = get("/api/info").then((answer) => {
+    document.querySelector("#target").textContent =
+      `osirix-tasks ${answer.version} - ports ${answer.ports.join(", ") || "none"} - registry ${answer.registry}`;
+  });
+  await Promise.all([info, ...Object.values(views).map((module) => module.init?.({ show }))]);
   menus.init({ show });
   dock.init();
   watchRuns();

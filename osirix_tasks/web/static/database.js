@@ -53,9 +53,12 @@ export async function drawThumbnail(canvas) {
   } catch { /* a series without a readable image keeps a black icon */ }
 }
 
+let early = null;  // the first listing, asked for while the page starts
+
 export async function load() {
   try {
-    const data = await get("/api/database");
+    const data = await (early || get("/api/database"));
+    early = null;
     studies = data.studies;
     canSelect = data.can_select;
     const known = new Set(studies.flatMap((s) => [`study:${s.uid}`, ...s.series.map((r) => `series:${r.uid}`)]));
@@ -205,6 +208,8 @@ function pollAfterImport(started) {
 
 export function init({ show }) {
   showView = show;
+  early = get("/api/database");
+  early.catch(() => {});  // load() reports it
   const body = document.querySelector("#db-table tbody");
   body.addEventListener("click", (event) => { const row = event.target.closest("tr"); if (row) select(row, event.ctrlKey || event.metaKey); });
   body.addEventListener("dblclick", (event) => { const row = event.target.closest("tr"); if (row) { chosen = [{ kind: row.dataset.kind, uid: row.dataset.uid }]; openChosen(); } });

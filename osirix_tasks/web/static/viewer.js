@@ -18,6 +18,7 @@ import { loadVocabulary } from "./viewer/vocabulary.js";
 import { PRESETS, dragWindow, fullDynamic, presetOf } from "./viewer/windowing.js";
 
 const PREFETCH = 12;
+const DETAILS_DELAY = 100;  // ms a plane stays before its ROIs and overlay planes are asked for
 const LAYOUTS = { "1x1": [1, 1], "1x2": [1, 2], "2x1": [2, 1], "2x2": [2, 2], "1x3": [1, 3], "3x3": [3, 3] };
 const MPR_PLANES = [["slice", "Acquired"], ["row", "Row reformat"], ["column", "Column reformat"]];
 const enc = encodeURIComponent;
@@ -120,8 +121,8 @@ async function showPlane(vp) {
   vp.plane = plane; vp.planeSlice = slice;
   vp.render();
   prefetch(vp);
-  loadRois(vp);
-  loadOverlays(vp);
+  clearTimeout(vp.detailsTimer);  // while scrolling, the ROIs and overlays of the image it stops on
+  vp.detailsTimer = setTimeout(() => { loadRois(vp); loadOverlays(vp); }, DETAILS_DELAY);
 }
 
 function prefetch(vp) {

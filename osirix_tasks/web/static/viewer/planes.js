@@ -40,6 +40,9 @@ export class PlaneCache {
     old.dropped = true;  // renderers free the plane's texture
   }
 
+  // Forget every plane (those on their way still arrive).
+  clear() { for (const key of [...this.planes.keys()]) this.drop(key); }
+
   // Forget every plane whose key starts with prefix (a task changed a viewer's pixels).
   dropPrefix(prefix) { for (const key of [...this.planes.keys()]) if (key.startsWith(prefix)) this.drop(key); }
 
@@ -66,7 +69,9 @@ export class PlaneCache {
       const { key, url, resolve, reject } = this.queue.shift();
       this.inFlight++;
       pixels(url).then((image) => {
-        const values = new (ARRAYS[image.format] || Uint8Array)(image.data);
+        // grey values as float32 once, on arrival (the renderers window floats; a texture takes them as they are)
+        const raw = new (ARRAYS[image.format] || Uint8Array)(image.data);
+        const values = image.format === "argb8" || raw instanceof Float32Array ? raw : Float32Array.from(raw);
         const plane = { key, rows: image.rows, columns: image.columns, format: image.format, values };
         this.put(key, plane);
         resolve(plane);

@@ -3,6 +3,9 @@
 // a 2D canvas (the values windowed in JavaScript, as before). Both draw through the camera's transform.
 import { argbInto, windowInto } from "./windowing.js";
 
+// Bytes of plane textures each viewport's context keeps (the shown plane, the ones scrolled through).
+const TEXTURE_BUDGET = 128 * 1024 * 1024;
+
 const VERTEX = `#version 300 es
 in vec2 corner;            // 0..1 over the image
 uniform vec2 size;         // columns, rows
@@ -62,12 +65,14 @@ class GlRenderer {
     gl.enableVertexAttribArray(at);
     gl.vertexAttribPointer(at, 2, gl.FLOAT, false, 0, 0);
     this.where = Object.fromEntries(["size", "toScreen", "viewport", "plane", "low", "width", "invert", "rgb"].map((n) => [n, gl.getUniformLocation(program, n)]));
-    this.textures = new Map();  // plane -> texture (a few: the shown plane and its neighbours)
+    this.textures = new Map();  // plane -> texture, the last used last (bounded by TEXTURE_BUDGET)
+    this.textureBytes = 0;
   }
 
   texture(plane) {
     const gl = this.gl;
     let texture = this.textures.get(plane);
+    if (texture && plane.dropped) { this.textures.delete(plane); this.textureBytes -= texture.bytes; gl.deleteTexture(texture); texture = null; }
     if (texture) { this.textures.delete(plane); this.textures.set(plane, texture); return texture; }
     texture = gl.createTexture();
     gl.bindTexture(gl.TEXTURE_2D, texture);
@@ -83,10 +88,13 @@ class GlRenderer {
       const values = plane.values instanceof Float32Array ? plane.values : Float32Array.from(plane.values);
       gl.texImage2D(gl.TEXTURE_2D, 0, gl.R32F, plane.columns, plane.rows, 0, gl.RED, gl.FLOAT, values);
     }
+    texture.bytes = plane.values.byteLength;
     this.textures.set(plane, texture);
-    while (this.textures.size > 8) {
+    this.textureBytes += texture.bytes;
+    while (this.textureBytes > TEXTURE_BUDGET && this.textures.size > 1) {
       const [old, oldTexture] = this.textures.entries().next().value;
       this.textures.delete(old);
+      this.textureBytes -= oldTexture.bytes;
       gl.deleteTexture(oldTexture);
     }
     return texture;
