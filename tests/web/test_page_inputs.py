@@ -126,6 +126,9 @@ FIELDS = [
     "index",
     "version",
     "since",
+    "preset",
+    "zoom",
+    "folder",
 ]
 JUNK: list[Any] = ["abc", 1e308, -1, None, [], {}, [[1]], "nan", True, "", [["a", "b"]]]
 

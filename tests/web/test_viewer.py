@@ -129,9 +129,9 @@ def browser(host: tuple[RunningHost, str]) -> Iterator[Any]:
         chromium.close()
 
 
-def new_page(browser: Any, url: str, errors: list[str]) -> Any:
+def new_page(browser: Any, url: str, errors: list[str], ratio: float = 1) -> Any:
     # bypass_csp: Playwright's wait_for_function evaluates strings, which the page's policy forbids
-    page = browser.new_page(viewport={"width": 1440, "height": 900}, bypass_csp=True)
+    page = browser.new_page(viewport={"width": 1440, "height": 900}, bypass_csp=True, device_scale_factor=ratio)
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(url)
     page.wait_for_selector("body[data-ready='1']", timeout=20000)
@@ -522,6 +522,57 @@ def open_from_database(page: Any, description: str) -> str:
         timeout=20000,
     )
     return str(page.evaluate("window.osirixTasks.viewer.state.viewer.uid"))
+
+
+def test_the_3d_window_is_sharp_zooms_has_presets_and_an_orientation_cube(
+    browser: Any, host: tuple[RunningHost, str], page_errors: list[str], data: Path
+) -> None:
+    stub = host[0].stub()
+    page = new_page(browser, host[1], page_errors, ratio=2)  # a high-density screen
+    try:
+        show_series(page, stub, "axial ct")
+        page.click("#vw-mip")
+        page.wait_for_selector("#view-vr.active")
+        # once still, the picture has as many pixels as the screen shows (CSS size x device pixel ratio)
+        side = page.evaluate("document.querySelector('#vr-canvas').getBoundingClientRect().width")
+        sharp = min(768, round(side * 2))
+        page.wait_for_function(f"window.osirixTasks.vr.size === {sharp}", timeout=60000)
+        assert page.evaluate("document.querySelector('#vr-canvas').width") == sharp
+        # the orientation cube: the eye looks from the first image the viewer shows (OsiriX orders them by
+        # instance number) towards the last; the files say which way that is along the patient's axis
+        files = sorted((pydicom.dcmread(p) for p in (data / "axial").glob("*.dcm")), key=lambda ds: ds.InstanceNumber)
+        rising = float(files[-1].ImagePositionPatient[2]) > float(files[0].ImagePositionPatient[2])
+        faces = page.evaluate("window.osirixTasks.vr.cube")
+        rightmost = max(faces, key=lambda f: f["x"])["letter"]
+        lowest = max(faces, key=lambda f: f["y"])["letter"]
+        assert (rightmost, lowest) == ("L", "P")
+        assert [f["letter"] for f in faces if f["visible"]] == ["I" if rising else "S"]
+        # the wheel zooms: the bright block grows on the picture
+        before = bright_width(page)
+        box = page.locator("#vr-canvas").bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        for _ in range(7):
+            page.mouse.wheel(0, -100)
+        page.wait_for_function(f"window.osirixTasks.vr.zoom > 1.9 && window.osirixTasks.vr.size === {sharp}")
+        page.wait_for_function("document.querySelector('#vr-angles').textContent.includes('zoom 2.01')", timeout=60000)
+        page.wait_for_function(f"window.osirixTasks.vr.size === {sharp}", timeout=60000)
+        assert bright_width(page) == pytest.approx(2.01 * before, rel=0.15)
+        # a preset sets the 3D window's WL/WW through the protocol (a task sees it) and its colours
+        page.select_option("#vr-preset", "VR Bones")
+        vr = stub.OsirixFrontmostVRController(EMPTY).vr_controller
+        page.wait_for_function("window.osirixTasks.vr.info.wl === 300", timeout=20000)
+        wlww = stub.VRControllerWLWW(vr)
+        assert (wlww.wl, wlww.ww) == (300, 1500)  # OsiriX's bone window
+    finally:
+        page.close()
+
+
+def bright_width(page: Any) -> float:
+    """The widest run of the 3D picture's bright pixels, as a fraction of its width."""
+    box = page.evaluate(CANVAS_BOX.replace("window.devicePixelRatio", "1"), ["#vr-canvas", None, 0, 200])
+    width = page.evaluate("document.querySelector('#vr-canvas').width")
+    assert box, "nothing bright in the 3D picture"
+    return (box[2] - box[0]) / width
 
 
 # Issue 18 item 20, each bug through the page's own controls (each fails against the page of commit

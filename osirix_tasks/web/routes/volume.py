@@ -9,10 +9,13 @@ import numpy as np
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ...errors import OsirixTasksError
+from ...errors import BadRequest, OsirixTasksError
 from ..api import Call, api, raw
 from ..context import WebContext
-from ..render3d import render
+from ..render3d import PRESETS, colour_table, render
+
+#: The largest picture side the page may ask for (a sharp render of a large window).
+MAX_SIZE = 768
 
 _volumes: dict[tuple[str, str], tuple[np.ndarray, tuple[float, float, float]]] = {}
 _lock = threading.Lock()
@@ -43,8 +46,16 @@ def listing(context: WebContext, call: Call) -> dict[str, Any]:
     return context.reader.vr_windows()
 
 
+def _presets() -> list[dict[str, Any]]:
+    return [
+        {"name": name, "wl": window[0] if window else None, "ww": window[1] if window else None}
+        for name, (window, _) in PRESETS.items()
+    ]
+
+
 def detail(context: WebContext, call: Call) -> dict[str, Any]:
-    return context.reader.vr(call.path["uid"])
+    """A 3D window's state, and the presets the page offers (a window and a colour table each)."""
+    return {**context.reader.vr(call.path["uid"]), "presets": _presets()}
 
 
 def change(context: WebContext, call: Call) -> dict[str, Any]:
@@ -54,7 +65,7 @@ def change(context: WebContext, call: Call) -> dict[str, Any]:
         raise OsirixTasksError(f"rendering mode {mode!r} is not VR or MIP")
     wl, ww = call.maybe_number("wl"), call.maybe_number("ww")
     context.reader.set_vr(call.path["uid"], mode=mode, wl=wl, ww=ww)
-    return context.reader.vr(call.path["uid"])
+    return {**context.reader.vr(call.path["uid"]), "presets": _presets()}
 
 
 def front(context: WebContext, call: Call) -> dict[str, Any]:
@@ -65,7 +76,13 @@ def front(context: WebContext, call: Call) -> dict[str, Any]:
 def picture(context: WebContext, call: Call) -> Response:
     info = context.reader.vr(call.path["uid"])
     volume, spacing = _volume(context, info["viewer"])
-    size = call.integer("size", 192, low=32, high=512)
+    size = call.integer("size", 192, low=32, high=MAX_SIZE)
+    preset = call.query.get("preset") or "Grey"
+    if preset not in PRESETS:
+        raise BadRequest("preset", f"no preset {preset!r} - use one of {', '.join(PRESETS)}")
+    zoom = call.number("zoom", 1.0)
+    if not 0.25 <= zoom <= 16:
+        raise BadRequest("zoom", f"must be from 0.25 to 16, got {zoom}")
     image = render(
         volume,
         spacing,
@@ -75,6 +92,8 @@ def picture(context: WebContext, call: Call) -> Response:
         azimuth=call.number("azimuth", 0.0),
         elevation=call.number("elevation", 0.0),
         size=size,
+        zoom=zoom,
+        colours=colour_table(PRESETS[preset][1]),
     )
     return raw(image.tobytes(), rows=size, columns=size, format="rgba8", mode=info["mode"])
 
