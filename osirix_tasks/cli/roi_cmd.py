@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..client.viewer_tools import ROI_KINDS
-from ._common import emit_json, fail
+from ._common import emit_json, fail, image_index, image_option
 from ._hosts import SERVER_OPTION_HELP, pick_host
 from .db_cmd import SERVER_HELP
 
@@ -66,13 +66,7 @@ def list_(server: str | None, as_json: bool) -> None:
     default=None,
     help="mask: a 2D 0/1 numpy array (.npy) placed with its top-left at --box's X Y (default 0 0).",
 )
-@click.option(
-    "--slice",
-    "slice_",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Image number as OsiriX shows it, 1 = the first (default: the displayed one).",
-)
+@image_option()
 @click.option(
     "--color", type=(int, int, int), default=(0, 255, 0), show_default=True, metavar="R G B", help="0-255 each."
 )
@@ -104,7 +98,7 @@ def add(
         except (OSError, ValueError) as exc:
             fail(f"--npy {npy}: not a numpy array file ({exc}) - save one with numpy.save", code=2)
     with Connection(server) as connection:
-        index = None if slice_ is None else slice_ - 1  # OsiriX shows images from 1; the protocol counts from 0
+        index = image_index(slice_)
         created = add_roi(connection, kind, name=name, box=box, points=points, mask=mask, slice=index, color=color)
         address = connection.address
     click.echo(f"{address}: added {kind} ROI {name!r} ({created.osirixrpc_uid})")
