@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import OsirixTasksError
+from ..errors import MprRefused, OsirixTasksError
 
 __all__ = ["Stack", "PLANES", "stack_of", "reslice", "plane_geometry", "StackCache", "MprRefused"]
 
@@ -33,10 +33,6 @@ TILT_TOLERANCE_DEGREES = 0.5
 SPACING_TOLERANCE = 0.01
 #: The screen's conventional direction along each patient axis (x to the left, y to posterior, z down).
 CONVENTION = np.array([1.0, 1.0, -1.0])
-
-
-class MprRefused(OsirixTasksError):
-    """The series cannot be reformatted as it is (tilted, sheared or unevenly spaced slices)."""
 
 
 @dataclass(frozen=True)

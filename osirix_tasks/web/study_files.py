@@ -17,11 +17,18 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from ..errors import OsirixTasksError
+from osirixgrpc import types_pb2
+
+from ..client.db_listing import StudyInfo, format_date
+from ..errors import OsirixError, OsirixTasksError
 from .header import header_info
 
-__all__ = ["StudyFacts", "ExportItem", "export_series", "folder_name"]
+if TYPE_CHECKING:
+    from ..client import Connection
+
+__all__ = ["StudyFacts", "ExportItem", "export_items", "export_series", "folder_name", "patient_facts"]
 
 #: Studies whose file facts are remembered (each a few short strings).
 _KEPT = 4096
@@ -50,6 +57,72 @@ class StudyFacts:
             while len(self._facts) > self._kept:
                 self._facts.popitem(last=False)
         return facts
+
+
+def _answer(answer: Any, name: str, default: Any) -> Any:
+    return default if isinstance(answer, OsirixError) else getattr(answer, name)
+
+
+def patient_facts(connection: Connection, studies: list[StudyInfo], facts: StudyFacts) -> dict[str, dict[str, Any]]:
+    """Per study (its protocol uid): date of birth and sex (the protocol's), accession number and study ID
+    (from a file of the study, once). The calls of every study are sent together."""
+    answers = iter(
+        connection.call_many(
+            [(rpc, study.ref) for study in studies for rpc in ("DicomStudyDateOfBirth", "DicomStudyPatientSex")]
+        )
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for study in studies:
+        birth, sex = next(answers), next(answers)
+        born = (
+            None
+            if isinstance(birth, OsirixError) or not birth.year
+            else f"{birth.year:04d}-{birth.month:02d}-{birth.day:02d}"
+        )
+
+        def first_path(study: StudyInfo = study) -> str | None:
+            paths = _answer(connection.call_many([("DicomStudyPaths", study.ref)])[0], "paths", [])
+            return str(paths[0]) if paths else None
+
+        out[study.uid] = {
+            "birth_date": born,
+            "sex": _answer(sex, "patient_sex", ""),
+            **facts.of(study.study_instance_uid, first_path),
+        }
+    return out
+
+
+def export_items(connection: Connection, studies: list[str], series: list[str]) -> list[ExportItem]:
+    """The series of these studies and these series (protocol uids), each with its files and the folders
+    it is exported into (patient, study, series)."""
+    chosen = [types_pb2.DicomSeries(osirixrpc_uid=uid) for uid in series]
+    for uid in studies:
+        chosen.extend(connection.call("DicomStudySeries", types_pb2.DicomStudy(osirixrpc_uid=uid)).series)
+    items, seen = [], set()
+    for item in chosen:
+        if item.osirixrpc_uid in seen:
+            continue
+        seen.add(item.osirixrpc_uid)
+        study = connection.call("DicomSeriesStudy", item).study
+        name, patient_id, description, date, series_description, paths = connection.call_many(
+            [
+                ("DicomStudyName", study),
+                ("DicomStudyPatientID", study),
+                ("DicomStudyStudyName", study),
+                ("DicomStudyDate", study),
+                ("DicomSeriesSeriesDescription", item),
+                ("DicomSeriesPaths", item),
+            ]
+        )
+        day = (format_date(date) or "")[:10]
+        folders = (
+            folder_name(_answer(name, "name", ""), _answer(patient_id, "patient_id", "")),
+            folder_name(_answer(description, "study_name", ""), day, fallback="study"),
+            folder_name(_answer(series_description, "series_description", ""), fallback="series"),
+        )
+        files = [str(p) for p in _answer(paths, "paths", [])]
+        items.append(ExportItem(folders, list(dict.fromkeys(files))))
+    return items
 
 
 def folder_name(*parts: str, fallback: str = "unnamed") -> str:

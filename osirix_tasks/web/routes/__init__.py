@@ -2,18 +2,18 @@
 
 from starlette.routing import BaseRoute
 
-from . import console, database, menus, mpr, scripts, servers, viewer, vocabulary, volume
+from . import database, menus, mpr, runs, scripts, servers, viewer, vocabulary, volume
 
 __all__ = ["ROUTES"]
 
 ROUTES: list[BaseRoute] = [
     *servers.routes,
     *scripts.routes,
-    *console.routes,
+    *runs.routes,
     *menus.routes,
     *database.routes,
     *viewer.routes,
     *mpr.routes,
-    *vocabulary.routes,
     *volume.routes,
+    *vocabulary.routes,
 ]

@@ -4,66 +4,102 @@ from __future__ import annotations
 
 from typing import Any
 
+from osirixgrpc import types_pb2
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..._support.text import plural
-from ...errors import BadRequest
+from ...client import viewer_tools
+from ...client.db_listing import SeriesInfo, StudyInfo, browser_listing
+from ...errors import BadRequest, UploadTooLarge
+from ...host.control_protocol import Delete, Select
 from ..api import Call, api, raw
-from ..context import WebContext
-from ..study_files import export_series
-from ..uploads import UPLOAD_PATH, UploadTooLarge
+from ..page import Page
+from ..study_files import export_items, export_series, patient_facts
+from ..thumbnails import series_thumbnail
+from ..uploads import UPLOAD_PATH
 
 __all__ = ["routes", "UPLOAD_PATH"]
 
 
-def listing(context: WebContext, call: Call) -> dict[str, Any]:
+def _series_json(series: SeriesInfo) -> dict[str, Any]:
     return {
-        "studies": context.reader.studies(),
-        "can_select": context.host_side.available,
-        "target": context.target(),
+        "uid": series.uid,
+        "series_uid": series.series_instance_uid,
+        "description": series.description,
+        "modality": series.modality,
+        "date": series.date,
+        "images": series.images,
+        "selected": series.selected,
     }
 
 
-def thumbnail(context: WebContext, call: Call) -> Response:
-    rows, columns, data = context.reader.thumbnail(call.path["series_uid"])
+def _study_json(study: StudyInfo, extra: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **extra,
+        "uid": study.uid,
+        "study_uid": study.study_instance_uid,
+        "patient": study.patient_name,
+        "patient_id": study.patient_id,
+        "description": study.description,
+        "date": study.date,
+        "modality": study.modalities,
+        "images": study.images,
+        "selected": study.selected,
+        "series": [_series_json(s) for s in study.series_list],
+    }
+
+
+def listing(page: Page, call: Call) -> dict[str, Any]:
+    connection = page.connection()
+    studies = browser_listing(connection)
+    extras = patient_facts(connection, studies, page.study_facts)
+    return {
+        "studies": [_study_json(s, extras[s.uid]) for s in studies],
+        "can_select": page.own_host() is not None,
+        "target": page.address(),
+    }
+
+
+def thumbnail(page: Page, call: Call) -> Response:
+    rows, columns, data = series_thumbnail(page.connection(), call.path["series_uid"])
     return raw(data, rows=rows, columns=columns, format="rgba8")
 
 
-def select(context: WebContext, call: Call) -> dict[str, Any]:
+def select(page: Page, call: Call) -> dict[str, Any]:
     studies, series = call.strings("studies"), call.strings("series")
-    return {"message": context.host_side.select(studies, series)}
+    return {"message": page.hand(Select(studies=studies, series=series), "Selecting in the database").message}
 
 
-def delete(context: WebContext, call: Call) -> dict[str, Any]:
+def delete(page: Page, call: Call) -> dict[str, Any]:
     """Delete studies and series (StudyInstanceUID / SeriesInstanceUID, as ``select`` takes them) from
     the embedded OsiriX's database; the page has asked the user to confirm. Another OsiriX refuses: the
     protocol cannot delete, its user does it in its own window."""
     studies, series = call.strings("studies"), call.strings("series")
-    return {"message": context.host_side.delete(studies, series)}
+    return {"message": page.hand(Delete(studies=studies, series=series), "Deleting from the database").message}
 
 
-def export(context: WebContext, call: Call) -> dict[str, Any]:
+def export(page: Page, call: Call) -> dict[str, Any]:
     """Copy the files of studies and series (the listing's ``uid``s) into ``folder`` on this machine,
     one sub-folder per patient, study and series (see :func:`..study_files.export_series`)."""
     folder = call.body.get("folder")
     if not isinstance(folder, str):
         raise BadRequest("folder", f"must be a folder's path, got {folder!r}")
-    items = context.reader.export_items(call.strings("studies"), call.strings("series"))
+    items = export_items(page.connection(), call.strings("studies"), call.strings("series"))
     root, count = export_series(items, folder)
     return {"message": f"exported {plural(count, 'file')} of {len(items)} series into {root}", "files": count}
 
 
-def import_paths(context: WebContext, call: Call) -> dict[str, Any]:
+def import_paths(page: Page, call: Call) -> dict[str, Any]:
     """Start importing files or folders; ``import`` is the id to ask how it went (None: not known)."""
     paths = [p.strip() for p in call.strings("paths") if p.strip()]
-    return context.imports.start(context, paths)
+    return page.imports.start(page, paths)
 
 
-def import_outcome(context: WebContext, call: Call) -> dict[str, Any]:
+def import_outcome(page: Page, call: Call) -> dict[str, Any]:
     """How an import went: what was imported, what was already there, what was skipped and why."""
-    return context.imports.outcome(call.path["key"])
+    return page.imports.outcome(page, call.path["key"])
 
 
 def _refused(status: int, message: str) -> Response:
@@ -73,8 +109,8 @@ def _refused(status: int, message: str) -> Response:
 
 async def upload(request: Request) -> Response:
     """One file sent by the page's file picker, streamed to an upload folder until imported."""
-    context: WebContext = request.app.state.context
-    uploads = context.imports.uploads
+    page: Page = request.app.state.page
+    uploads = page.imports.uploads
     name = request.query_params.get("name", "") or "upload.dcm"
     batch = request.query_params.get("batch", "")
     if not batch.isalnum() or len(batch) > 64:
@@ -91,8 +127,9 @@ async def upload(request: Request) -> Response:
     return JSONResponse({"path": str(path)})
 
 
-def open_series(context: WebContext, call: Call) -> dict[str, Any]:
-    return {"viewer": context.reader.open_series(call.path["series_uid"])}
+def open_series(page: Page, call: Call) -> dict[str, Any]:
+    series = types_pb2.DicomSeries(osirixrpc_uid=call.path["series_uid"])
+    return {"viewer": viewer_tools.open_series(page.connection(), series).osirixrpc_uid}
 
 
 routes = [

@@ -12,22 +12,22 @@ from starlette.routing import Route
 
 from ...errors import OsirixTasksError
 from ..api import Call, api, raw
-from ..context import WebContext
 from ..header import header_info, overlays
 from ..mpr import PLANES, Stack, StackCache, reslice, stack_of
+from ..page import Page
 
 #: The stacks MPR reslices, shared by every page of this host (bounded by bytes).
 STACKS = StackCache()
 
 
-def _pix_list(context: WebContext, uid: str, frame: int) -> list[Any]:
+def _pix_list(page: Page, uid: str, frame: int) -> list[Any]:
     ref = types_pb2.ViewerController(osirixrpc_uid=uid)
     request = viewercontroller_pb2.ViewerControllerPixListRequest(viewer_controller=ref, movie_idx=frame)
-    return list(context.reader.call("ViewerControllerPixList", request).pix)
+    return list(page.connection().call("ViewerControllerPixList", request).pix)
 
 
-def _geometry_of(context: WebContext, pixes: list[Any]) -> dict[str, Any]:
-    call = context.reader.call
+def _geometry_of(page: Page, pixes: list[Any]) -> dict[str, Any]:
+    call = page.connection().call
     first = pixes[0]
     origins = []
     locations = []
@@ -44,32 +44,32 @@ def _geometry_of(context: WebContext, pixes: list[Any]) -> dict[str, Any]:
     }
 
 
-def geometry(context: WebContext, call: Call) -> dict[str, Any]:
+def geometry(page: Page, call: Call) -> dict[str, Any]:
     """Where each slice of a frame lies in the patient, and the file's header facts (corners)."""
     frame = call.integer("frame", 0, low=0)
-    pixes = _pix_list(context, call.path["uid"], frame)
+    pixes = _pix_list(page, call.path["uid"], frame)
     if not pixes:
         raise OsirixTasksError("the viewer has no image in this frame")
-    out = _geometry_of(context, pixes)
-    path = context.reader.call("DCMPixSourceFile", pixes[0]).source_file
+    out = _geometry_of(page, pixes)
+    path = page.connection().call("DCMPixSourceFile", pixes[0]).source_file
     out["header"] = header_info(path)
     return out
 
 
-def pix_overlays(context: WebContext, call: Call) -> dict[str, Any]:
+def pix_overlays(page: Page, call: Call) -> dict[str, Any]:
     """The DICOM overlay planes (60xx) of one plane's file."""
     pix = types_pb2.DCMPix(osirixrpc_uid=call.path["pix_uid"])
-    path = context.reader.call("DCMPixSourceFile", pix).source_file
+    path = page.connection().call("DCMPixSourceFile", pix).source_file
     return {"overlays": overlays(path, call.integer("frame", 0, low=0))}
 
 
-def _stack(context: WebContext, uid: str, frame: int, version: str) -> Stack:
-    key = (context.target(), uid, str(frame), version)
+def _stack(page: Page, uid: str, frame: int, version: str) -> Stack:
+    key = (page.address(), uid, str(frame), version)
     stack = STACKS.get(key)
     if stack is None:
-        pixes = _pix_list(context, uid, frame)
-        facts = _geometry_of(context, pixes)
-        volume = context.reader.connection.volume(pixes)
+        pixes = _pix_list(page, uid, frame)
+        facts = _geometry_of(page, pixes)
+        volume = page.connection().volume(pixes)
         if volume.ndim == 4:
             raise OsirixTasksError("MPR of colour (RGB) images is not available - convert them to grey first")
         stack = stack_of(volume, facts["orientation"], facts["origins"], tuple(facts["spacing"]))
@@ -77,9 +77,9 @@ def _stack(context: WebContext, uid: str, frame: int, version: str) -> Stack:
     return stack
 
 
-def mpr_info(context: WebContext, call: Call) -> dict[str, Any]:
+def mpr_info(page: Page, call: Call) -> dict[str, Any]:
     """The three planes' geometry (sizes, spacing, patient directions), or why MPR is refused."""
-    stack = _stack(context, call.path["uid"], call.integer("frame", 0, low=0), call.query.get("version", ""))
+    stack = _stack(page, call.path["uid"], call.integer("frame", 0, low=0), call.query.get("version", ""))
     planes = {}
     for plane in PLANES:
         _, planes[plane] = reslice(stack, plane, 0)
@@ -87,12 +87,12 @@ def mpr_info(context: WebContext, call: Call) -> dict[str, Any]:
     return {"shape": [slices, rows, columns], "planes": planes, "interval": stack.interval}
 
 
-def mpr_plane(context: WebContext, call: Call) -> Response:
+def mpr_plane(page: Page, call: Call) -> Response:
     """One plane of the orthogonal MPR as float32 pixels (rows = screen y)."""
     plane = call.path["plane"]
     if plane not in PLANES:
         raise OsirixTasksError(f"plane must be one of {', '.join(PLANES)}, got {plane!r}")
-    stack = _stack(context, call.path["uid"], call.integer("frame", 0, low=0), call.query.get("version", ""))
+    stack = _stack(page, call.path["uid"], call.integer("frame", 0, low=0), call.query.get("version", ""))
     image, _ = reslice(stack, plane, call.integer("index", 0, low=0))
     return raw(
         np.ascontiguousarray(image, dtype="<f4").tobytes(),

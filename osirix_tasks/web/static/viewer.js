@@ -14,8 +14,8 @@ import { nearestSlice, planePoint, voxelOf } from "./viewer/geometry.js";
 import { PlaneCache } from "./viewer/planes.js";
 import { dragEdit, hitTest, isValidShape, preview, shapeOf } from "./viewer/roigeom.js";
 import { Viewport } from "./viewer/viewport.js";
-import { loadVocabulary } from "./viewer/vocabulary.js";
 import { PRESETS, dragWindow, fullDynamic, presetOf } from "./viewer/windowing.js";
+import { loadVocabulary } from "./vocabulary.js";
 
 const PREFETCH = 12;
 const DETAILS_DELAY = 100;  // ms a plane stays before its ROIs and overlay planes are asked for
@@ -713,8 +713,9 @@ export async function init({ show }) {
   showView = show;
   window.osirixTasks = window.osirixTasks || {};
   window.osirixTasks.viewer = debugApi();
-  const vocabulary = await loadVocabulary();
-  Object.assign(app, { types: vocabulary.types, byName: vocabulary.byName, newRoi: vocabulary.newRoi });
+  const vocabulary = await loadVocabulary(get);
+  const byName = new Map(vocabulary.roi_types.map((t) => [t.name, t]));
+  Object.assign(app, { types: vocabulary.byCode, byName, newRoi: vocabulary.new_roi });
   buildTools();
   $("#vw-preset").innerHTML = '<option value="">WL/WW presets</option>' + PRESETS.map(([n]) => `<option>${n}</option>`).join("");
   $("#vw-preset").addEventListener("change", (e) => applyPreset(e.target.value));

@@ -40,9 +40,20 @@ export function handles(roi, types) {
   return roi.points.length > 400 ? [] : roi.points;
 }
 
+// Whether an image point is on a set pixel of a brush ROI's mask (rows x columns bits, row-major,
+// most significant bit first, base64: as the host lists it).
+export function inMask(roi, point) {
+  if (!roi.mask) return false;
+  const x = Math.round(point[0]), y = Math.round(point[1]);
+  const { rows, columns, bits } = roi.mask;
+  if (x < 0 || y < 0 || x >= columns || y >= rows) return false;
+  const i = y * columns + x;
+  return (atob(bits).charCodeAt(i >> 3) & (0x80 >> (i & 7))) !== 0;
+}
+
 // What is under an image point: {roi, part: "handle", index} (a selected ROI's handle first),
 // {roi, part: "body"}, or null. `tolerance` is in image pixels.
-export function hitTest(rois, point, tolerance, types, maskHit = () => false) {
+export function hitTest(rois, point, tolerance, types, maskHit = inMask) {
   for (const roi of [...rois].reverse()) {
     if (!roi.selected) continue;
     const index = handles(roi, types).findIndex(([x, y]) => Math.hypot(point[0] - x, point[1] - y) <= tolerance * 1.5);
