@@ -10,7 +10,7 @@ from osirixgrpc import roi_pb2
 
 from ..protocol import RpcFailure, implements, ok
 from ..roi import T_2DPOINT, T_OVAL, T_OVALANGLE, T_PLAIN, T_ROI, Roi
-from ..roi_factory import clamp_color, osirix_name, osirix_thickness
+from ..roi_factory import clamp_color, osirix_name, osirix_thickness, read_points
 from ..state import OsirixState
 from .tables import field, fields, getters, ref, setters
 
@@ -48,8 +48,10 @@ def _set_thickness(roi: Roi, request: Any) -> None:
 
 def _set_points(roi: Roi, request: Any) -> None:
     """``-setPoints:`` ignores rectangles, ovals and 2D points; a brush ROI keeps its texture."""
-    points = np.array([[p.x, p.y] for p in request.points], dtype=np.float64).reshape(-1, 2)
-    _finite(*points.ravel().tolist())
+    points = read_points(request.points, "ROISetPoints")
+    if not np.isfinite(points).all():
+        bad = points[~np.isfinite(points).all(axis=1)][0]
+        raise RpcFailure(f"Values must be finite numbers, got the point ({bad[0]}, {bad[1]})")
     if roi.itype in (T_ROI, T_OVAL, T_2DPOINT, T_OVALANGLE, T_PLAIN):
         return
     roi.points = points
