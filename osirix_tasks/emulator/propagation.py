@@ -6,13 +6,21 @@ many frames) and the window level and width. WL/WW goes to a viewer whose displa
 greyscale or RGB alike, whose modality is the same, and when neither is CR and the other is not NM
 (OsiriX's "propagate settings" is on, as it is by default and after a fusion of the same study).
 A viewer's fused viewer gets the settings too. Zoom, pan and rotation are not part of the protocol.
+
+When a viewer opens (``initWithPix:`` registers it, then ``changeImageData:``), OsiriX ends
+``changeImageData:`` by having every *other* displayed viewer, in opening order, propagate its
+settings to all the viewers but itself: the new viewer takes the movie frame and WL/WW of the
+viewers already open (the last one that applies wins).
 """
 
 from __future__ import annotations
 
-from .workspace import Viewer
+from typing import TYPE_CHECKING
 
-__all__ = ["propagate_settings"]
+if TYPE_CHECKING:
+    from .workspace import Viewer
+
+__all__ = ["propagate_settings", "after_data_changed"]
 
 
 def _to_viewer(source: Viewer, other: Viewer, seen: set[int]) -> None:
@@ -33,3 +41,10 @@ def propagate_settings(source: Viewer, displayed: list[Viewer]) -> None:
     seen = {id(source)}
     for other in displayed:
         _to_viewer(source, other, seen)
+
+
+def after_data_changed(viewer: Viewer, displayed: list[Viewer]) -> None:
+    """The end of ``changeImageData:``: every other displayed viewer propagates its settings."""
+    for other in list(displayed):
+        if other is not viewer and not other.closed:
+            propagate_settings(other, displayed)

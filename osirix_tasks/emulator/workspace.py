@@ -17,6 +17,7 @@ from .database.conventions import sorted_images
 from .database.index import Database, ImageRow
 from .pix import Pix
 from .pixels import load_pix
+from .propagation import after_data_changed
 from .roi import ROI_TYPES, VOLUME_TYPES, Roi
 
 __all__ = ["Pix", "Roi", "Viewer", "VRController", "RoiVolume", "Workspace", "load_pix", "ROI_TYPES"]
@@ -179,9 +180,12 @@ class Workspace:
         self._front_vr: VRController | None = None
 
     def add(self, viewer: Viewer) -> Viewer:
+        """A new viewer, frontmost; the viewers already open propagate their settings to it (OsiriX's
+        ``changeImageData:`` of a new viewer, :func:`~.propagation.after_data_changed`)."""
         with self.lock:
             self.viewers.append(viewer)
             self._front = viewer
+            after_data_changed(viewer, self.viewers)
         return viewer
 
     def close(self, viewer: Viewer) -> list[Any]:
