@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from .protocol import RpcFailure
-from .roi_bounds import check_points, check_texture
 from .roi import (
     MIN_POINTS,
     RECT_TYPES,
@@ -31,6 +30,7 @@ from .roi import (
     T_TEXT,
     Roi,
 )
+from .roi_bounds import check_points, check_texture
 from .workspace import Viewer
 
 __all__ = ["new_roi", "tagt_points", "clamp_color", "osirix_thickness", "osirix_name", "read_points", "NOT_CREATED"]

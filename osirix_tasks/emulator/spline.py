@@ -97,8 +97,10 @@ def _second_derivatives(p: np.ndarray, d: np.ndarray, a: list[float], gam: list[
     nb = len(p)
     g = np.zeros(nb)
     i = np.arange(1, nb - 1)
-    g[1 : nb - 1] = 6.0 * (((p[i - 1] - p[i]) / (d[i - 1] - d[i])) - ((p[i] - p[i + 1]) / (d[i] - d[i + 1]))) / (
-        d[i - 1] - d[i + 1]
+    g[1 : nb - 1] = (
+        6.0
+        * (((p[i - 1] - p[i]) / (d[i - 1] - d[i])) - ((p[i] - p[i + 1]) / (d[i] - d[i + 1])))
+        / (d[i - 1] - d[i + 1])
     )
     return _sweep(g.tolist(), a, gam, bet)
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -58,8 +57,7 @@ def open_viewer(stub: Any, description: str, frames: int = 1) -> Any:
     images = ok(stub.DicomSeriesSortedImages(series_by_description(stub)[description])).sorted_images
     request = browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest(
         browser=browser,
-        frames=[browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest.FrameImages(images=images)]
-        * frames,
+        frames=[browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest.FrameImages(images=images)] * frames,
         movie=frames > 1,
     )
     return ok(stub.BrowserControllerOpenViewerFromImages(request)).viewer
