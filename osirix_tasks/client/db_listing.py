@@ -1,6 +1,8 @@
 """The database as the browser lists it: studies and series with their UIDs, over OsiriXgrpc.
 
-Works against any OsiriX (real or embedded): only the plugin's RPCs are used.
+Works against any OsiriX (real or embedded): only the plugin's RPCs are used. Whatever OsiriX may
+answer ``... not available`` for (a patient name, a description, even a UID) is listed empty, never
+an error.
 """
 
 from __future__ import annotations
@@ -74,8 +76,8 @@ def _date(connection: Connection, rpc: str, request: Any) -> str | None:
 def _study(connection: Connection, ref: Any) -> StudyInfo:
     call = connection.call
     return StudyInfo(
-        study_instance_uid=call("DicomStudyStudyInstanceUID", ref).study_instance_uid,
-        patient_name=call("DicomStudyName", ref).name,
+        study_instance_uid=_optional(connection, "DicomStudyStudyInstanceUID", ref, "study_instance_uid") or "",
+        patient_name=_optional(connection, "DicomStudyName", ref, "name") or "",
         patient_id=_optional(connection, "DicomStudyPatientID", ref, "patient_id") or "",
         description=_optional(connection, "DicomStudyStudyName", ref, "study_name") or "",
         date=_date(connection, "DicomStudyDate", ref),
@@ -112,7 +114,10 @@ def list_series(connection: Connection, study_uid: str | None = None) -> list[Se
         for ref in connection.call("DicomStudySeries", study.ref).series:
             found.append(
                 SeriesInfo(
-                    series_instance_uid=connection.call("DicomSeriesSeriesInstanceUID", ref).series_instance_uid,
+                    series_instance_uid=_optional(
+                        connection, "DicomSeriesSeriesInstanceUID", ref, "series_instance_uid"
+                    )
+                    or "",
                     description=_optional(connection, "DicomSeriesSeriesDescription", ref, "series_description") or "",
                     modality=_optional(connection, "DicomSeriesModality", ref, "modality") or "",
                     date=_date(connection, "DicomSeriesDate", ref),

@@ -4,7 +4,11 @@ Only headers are read (``dicomread``: tolerant, bounded, never the pixel data); 
 when a viewer needs a plane. A multi-frame file gives one image row per frame, as in OsiriX; a
 non-image object (structured report, presentation state, RT plan or structure set, waveform, key
 object selection ...) gives one row of kind ``object`` in a series of its own modality. A DICOMDIR
-is followed to the files it refers to.
+is followed to the files it refers to. What a file leaves unnamed is named as OsiriX names it when it
+reads the file: a patient without a PatientName (absent or empty) is "No name", a study without a
+StudyDescription takes the CodeMeaning of its first ProcedureCodeSequence item, else "unnamed", a
+series without a SeriesDescription takes its PerformedProcedureStepDescription, then its
+AcquisitionDeviceProcessingDescription, else "unnamed".
 
 Files are taken in batches; each batch is one SQLite transaction that also covers the copies of
 its files, so a process killed in the middle leaves every file either fully indexed or not at
@@ -32,13 +36,17 @@ from pydicom.errors import InvalidDicomError
 from pydicom.tag import Tag
 
 from .dicomread import dicomdir_references, is_dicomdir, read_dicom_header, transfer_syntax_of, uid_name
-from .frames import frames_of, number_of_frames
+from .frames import FrameInfo, frames_of, number_of_frames
 from .index import IMAGE, OBJECT, Database
 
 __all__ = ["ImportSummary", "find_files", "import_paths", "read_header", "NotAnImage"]
 
 log = logging.getLogger(__name__)
 BATCH = 64
+#: What OsiriX calls a patient without a PatientName, and a study or series without a description
+#: (Horos ``DicomFileDCMTKCategory.mm``).
+NO_NAME = "No name"
+UNNAMED = "unnamed"
 
 #: Extra tags kept with each image for viewers and DCMPix (JSON in images.header); the per-frame
 #: ones (spacing, window, rescale) are overridden by the frame's functional groups.
@@ -99,6 +107,9 @@ _READ_TAGS = [
     "GridFrameOffsetVector",
     "DirectoryRecordSequence",
     "SpecificCharacterSet",
+    "ProcedureCodeSequence",
+    "PerformedProcedureStepDescription",
+    "AcquisitionDeviceProcessingDescription",
     *_EXTRA_TAGS,
 ]
 
@@ -259,7 +270,7 @@ def _fill_missing_uids(ds: Dataset, path: Path) -> None:
     (our choice: stable, so importing the file twice adds it once)."""
     from pydicom.uid import generate_uid
 
-    name = person_name(_get(ds, "PatientName")) or "No name"
+    name = person_name(_get(ds, "PatientName")) or NO_NAME
     for keyword in ("StudyInstanceUID", "SeriesInstanceUID"):
         if not _text(ds, keyword):
             setattr(ds, keyword, name)
@@ -267,82 +278,120 @@ def _fill_missing_uids(ds: Dataset, path: Path) -> None:
         ds.SOPInstanceUID = generate_uid(prefix="1.2.826.0.1.3680043.10.1458.7.", entropy_srcs=[str(path.resolve())])
 
 
-def _rows_for(ds: Dataset, kind: str, sop_class: str) -> dict[str, Any]:
-    modality = _text(ds, "Modality") or "OT"
-    echo = _text(ds, "EchoTime")
-    series_uid = str(_text(ds, "SeriesInstanceUID"))
-    # OsiriX splits multi-echo MR series: its series identifier carries the echo time.
-    series_key = f"{series_uid} TE-{echo}" if modality == "MR" and echo else series_uid
+def _acquired(ds: Dataset) -> tuple[str | None, str | None]:
+    """The image's date and time: acquisition, else content, series, study (OsiriX's order)."""
     date = _text(ds, "AcquisitionDate") or _text(ds, "ContentDate") or _text(ds, "SeriesDate") or _text(ds, "StudyDate")
     time_of_day = (
         _text(ds, "AcquisitionTime") or _text(ds, "ContentTime") or _text(ds, "SeriesTime") or _text(ds, "StudyTime")
     )
+    return date, time_of_day
+
+
+def _common_header(ds: Dataset, modality: str) -> dict[str, Any]:
+    """The extra tags every frame of the file shares (JSON in images.header)."""
     common = {k: _jsonable(v) for k in _EXTRA_TAGS if (v := _get(ds, k)) not in (None, "")}
-    common["AcquisitionDate"], common["AcquisitionTime"] = date, time_of_day
+    common["AcquisitionDate"], common["AcquisitionTime"] = _acquired(ds)
     common["TransferSyntaxUID"] = transfer_syntax_of(ds)
     common["Modality"] = modality
+    return common
+
+
+def _frame_header(common: dict[str, Any], info: FrameInfo | None) -> dict[str, Any]:
+    """``common`` overridden by what the frame's functional groups say."""
+    extra = dict(common)
+    if info is None:
+        return extra
+    own = (
+        ("PixelSpacing", info.spacing),
+        ("WindowCenter", info.window_center),
+        ("WindowWidth", info.window_width),
+        ("RescaleSlope", info.slope),
+        ("RescaleIntercept", info.intercept),
+        ("SliceThickness", info.thickness),
+    )
+    extra.update({k: v for k, v in own if v is not None})
+    return extra
+
+
+def _image_row(ds: Dataset, kind: str, modality: str, common: dict[str, Any], info: FrameInfo | None) -> dict[str, Any]:
+    """The images row of one frame (``info``), or of a non-image object (``info`` None)."""
+    date, time_of_day = _acquired(ds)
+    position = info.position if info is not None else None
+    orientation = info.orientation if info is not None else None
     slice_location_tag = _floats(ds, "SliceLocation")
-    frames = number_of_frames(ds) if kind == IMAGE else 1
-    images = []
-    for info in frames_of(ds) if kind == IMAGE else [None]:
-        extra = dict(common)
-        if info is not None:
-            extra.update(
-                {
-                    k: v
-                    for k, v in (
-                        ("PixelSpacing", info.spacing),
-                        ("WindowCenter", info.window_center),
-                        ("WindowWidth", info.window_width),
-                        ("RescaleSlope", info.slope),
-                        ("RescaleIntercept", info.intercept),
-                        ("SliceThickness", info.thickness),
-                    )
-                    if v is not None
-                }
-            )
-        position = info.position if info is not None else None
-        orientation = info.orientation if info is not None else None
-        images.append(
-            {
-                "sop_instance_uid": str(_text(ds, "SOPInstanceUID")),
-                "instance_number": _int(ds, "InstanceNumber"),
-                "rows": _int(ds, "Rows") or 0 if kind == IMAGE else 0,
-                "columns": _int(ds, "Columns") or 0 if kind == IMAGE else 0,
-                "number_of_frames": frames,
-                "modality": modality,
-                "acquired": f"{date or ''}|{time_of_day or ''}" if date else None,
-                "position": json.dumps(position) if position and len(position) == 3 else None,
-                "orientation": json.dumps(orientation) if orientation and len(orientation) == 6 else None,
-                "slice_location_tag": slice_location_tag[0] if slice_location_tag else None,
-                "header": json.dumps(extra),
-                "frame": info.index if info is not None else 0,
-                "slice_location": info.slice_location if info is not None else 0.0,
-                "kind": kind,
-            }
-        )
+    is_image = kind == IMAGE
     return {
-        "study": {
-            "study_instance_uid": str(_text(ds, "StudyInstanceUID")),
-            "patient_name": person_name(_get(ds, "PatientName")),
-            "patient_id": _text(ds, "PatientID") or "",
-            "patient_birth_date": _text(ds, "PatientBirthDate"),
-            "patient_sex": _text(ds, "PatientSex") or "",
-            "study_description": _text(ds, "StudyDescription") or "",
-            "institution_name": _text(ds, "InstitutionName"),
-            "referring_physician": person_name(_get(ds, "ReferringPhysicianName")) or None,
-            "performing_physician": person_name(_get(ds, "PerformingPhysicianName")) or None,
-            "modality": modality,
-        },
-        "series": {
-            "series_key": series_key,
-            "series_instance_uid": series_uid,
-            "sop_class_uid": sop_class,
-            "description": _text(ds, "SeriesDescription") or "",
-            "modality": modality,
-            "series_number": _int(ds, "SeriesNumber"),
-        },
-        "images": images,
+        "sop_instance_uid": str(_text(ds, "SOPInstanceUID")),
+        "instance_number": _int(ds, "InstanceNumber"),
+        "rows": (_int(ds, "Rows") or 0) if is_image else 0,
+        "columns": (_int(ds, "Columns") or 0) if is_image else 0,
+        "number_of_frames": number_of_frames(ds) if is_image else 1,
+        "modality": modality,
+        "acquired": f"{date or ''}|{time_of_day or ''}" if date else None,
+        "position": json.dumps(position) if position and len(position) == 3 else None,
+        "orientation": json.dumps(orientation) if orientation and len(orientation) == 6 else None,
+        "slice_location_tag": slice_location_tag[0] if slice_location_tag else None,
+        "header": json.dumps(_frame_header(common, info)),
+        "frame": info.index if info is not None else 0,
+        "slice_location": info.slice_location if info is not None else 0.0,
+        "kind": kind,
+    }
+
+
+def _procedure_meaning(ds: Dataset) -> str | None:
+    """The CodeMeaning of the first ProcedureCodeSequence item (a study description's fallback)."""
+    try:
+        items = ds.get("ProcedureCodeSequence")
+        return _text(items[0], "CodeMeaning") if items else None
+    except Exception:
+        return None
+
+
+def _study_row(ds: Dataset, modality: str) -> dict[str, Any]:
+    """The studies row; unnamed patients and studies named as OsiriX names them (module docstring)."""
+    return {
+        "study_instance_uid": str(_text(ds, "StudyInstanceUID")),
+        "patient_name": person_name(_get(ds, "PatientName")) or NO_NAME,
+        "patient_id": _text(ds, "PatientID") or "",
+        "patient_birth_date": _text(ds, "PatientBirthDate"),
+        "patient_sex": _text(ds, "PatientSex") or "",
+        "study_description": _text(ds, "StudyDescription") or _procedure_meaning(ds) or UNNAMED,
+        "institution_name": _text(ds, "InstitutionName"),
+        "referring_physician": person_name(_get(ds, "ReferringPhysicianName")) or None,
+        "performing_physician": person_name(_get(ds, "PerformingPhysicianName")) or None,
+        "modality": modality,
+    }
+
+
+def _series_row(ds: Dataset, modality: str, sop_class: str) -> dict[str, Any]:
+    """The series row; an MR series is split by echo time, as OsiriX does (its key carries it)."""
+    echo = _text(ds, "EchoTime")
+    series_uid = str(_text(ds, "SeriesInstanceUID"))
+    description = (
+        _text(ds, "SeriesDescription")
+        or _text(ds, "PerformedProcedureStepDescription")
+        or _text(ds, "AcquisitionDeviceProcessingDescription")
+        or UNNAMED
+    )
+    return {
+        "series_key": f"{series_uid} TE-{echo}" if modality == "MR" and echo else series_uid,
+        "series_instance_uid": series_uid,
+        "sop_class_uid": sop_class,
+        "description": description,
+        "modality": modality,
+        "series_number": _int(ds, "SeriesNumber"),
+    }
+
+
+def _rows_for(ds: Dataset, kind: str, sop_class: str) -> dict[str, Any]:
+    """The study, series and images rows of one file (one images row per frame)."""
+    modality = _text(ds, "Modality") or "OT"
+    common = _common_header(ds, modality)
+    frames: list[FrameInfo | None] = list(frames_of(ds)) if kind == IMAGE else [None]
+    return {
+        "study": _study_row(ds, modality),
+        "series": _series_row(ds, modality, sop_class),
+        "images": [_image_row(ds, kind, modality, common, info) for info in frames],
     }
 
 
