@@ -109,15 +109,19 @@ class Open:
     op: Literal["open"] = "open"
     series: str
     frames: Annotated[int, Ge(1), Le(1000)] = 1
+    slice: Annotated[int, Ge(0)] | None = None  # the slice to show (from 0); default: the first
 
 
 @dataclass(frozen=True, kw_only=True)
 class SelectRois:
-    """Select the frontmost viewer's ROIs with this name (the others are deselected)."""
+    """Select the frontmost viewer's ROIs with this name on the displayed slice, or on ``slice`` (shown
+    first); without ``slice`` and none displayed, the first slice holding one is shown. The others are
+    deselected."""
 
     __pydantic_config__ = _FORBID_EXTRA
     op: Literal["select_rois"] = "select_rois"
     name: str
+    slice: Annotated[int, Ge(0)] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -25,6 +25,7 @@ from ..client.server_configs import update_servers
 from ..emulator.database.conventions import sorted_images
 from ..emulator.database.importer import import_paths
 from ..emulator.reset import baseline_of, reset_state
+from ..emulator.roi_selection import SelectionRefused, select_rois_named
 from ..emulator.rpc.servicer import build_handler
 from ..emulator.state import OsirixState
 from ..emulator.workspace import open_viewer
@@ -267,29 +268,32 @@ class Host:
         if not rows:
             return Reply(ok=False, message=f"no series with SeriesInstanceUID {request.series} in the database")
         ids = [i.id for i in sorted_images(db.images_of(rows[0].id))]
-        viewer = self.state.viewers.add(open_viewer(db, [ids] * request.frames))
+        if request.slice is not None and not 0 <= request.slice < len(ids):
+            return Reply(
+                ok=False, message=f"slice {request.slice} is out of range: the series has slices 0-{len(ids) - 1}"
+            )
+        viewer = open_viewer(db, [ids] * request.frames)
+        if request.slice is not None:
+            viewer.idx = request.slice
+        self.state.viewers.add(viewer)
+        shown = f", showing slice {viewer.idx}" if request.slice is not None else ""
         return Reply(
-            ok=True, message=f"opened a viewer of {len(ids)} slice(s) x {request.frames} frame(s): {viewer.title()}"
+            ok=True,
+            message=f"opened a viewer of {len(ids)} slice(s) x {request.frames} frame(s){shown}: {viewer.title()}",
         )
 
     def _select_rois(self, request: SelectRois) -> Reply:
-        """Select the frontmost viewer's ROIs named ``name``; the others are deselected, unless none has it."""
+        """Select the frontmost viewer's ROIs named ``name`` on the displayed slice, or on ``slice`` (shown
+        first), as OsiriX selects (:mod:`~osirix_tasks.emulator.roi_selection`); the others are deselected."""
         viewer = self.state.viewers.frontmost()
         if viewer is None:
             return Reply(ok=False, message="no viewer is open - open one first ('osirix-tasks open SERIES_UID')")
         with self.state.lock:
-            rois = viewer.all_rois()
-            chosen = sum(roi.name == request.name for roi in rois)
-            if not chosen:
-                names = sorted({roi.name for roi in rois})
-                known = f" (its ROIs: {', '.join(repr(n) for n in names)})" if names else " (it has no ROIs)"
-                return Reply(
-                    ok=False,
-                    message=f"no ROI named {request.name!r} in the frontmost viewer{known}; the selection is unchanged",
-                )
-            for roi in rois:
-                roi.selected = roi.name == request.name
-        return Reply(ok=True, message=f"selected {chosen} ROI(s) named {request.name!r}")
+            try:
+                done = select_rois_named(viewer, request.name, request.slice)
+            except SelectionRefused as exc:
+                return Reply(ok=False, message=str(exc))
+        return Reply(ok=True, message=done.message())
 
     def _deselect_rois(self, request: DeselectRois) -> Reply:
         """Deselect every ROI of the frontmost viewer."""
