@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import signal
+import sqlite3
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,6 +19,7 @@ from ..client.server_configs import read_servers
 from ..emulator.database.demo import demo_folder
 from ..emulator.database.importer import ImportSummary, import_paths
 from ..emulator.database.index import Database
+from ..emulator.decode_limit import set_max_decode_bytes
 from ..emulator.state import OsirixState
 from ..errors import PortUnavailable, ServerConfigError
 from ..host.process import Host, database_folder
@@ -27,6 +30,39 @@ if TYPE_CHECKING:
     from ..web import WebServer
 
 DEFAULT_PORT = 50051
+
+MAX_DECODE_HELP = (
+    "MB one pixel decode may allocate (default: $OSIRIX_TASKS_MAX_DECODE_MB, else 1024); files whose frames "
+    "would take more are skipped at import, named"
+)
+
+
+def max_decode_option(function: Any) -> Any:
+    """``--max-decode-mb``: the bound on one decode (:mod:`osirix_tasks.emulator.decode_limit`)."""
+    return click.option(
+        "--max-decode-mb", type=click.FloatRange(min=1), default=None, metavar="MB", help=MAX_DECODE_HELP
+    )(function)
+
+
+def apply_max_decode(megabytes: float | None) -> None:
+    """Put ``--max-decode-mb`` in force for this process."""
+    if megabytes is not None:
+        set_max_decode_bytes(int(megabytes * 2**20))
+
+
+def open_database(folder: Path) -> Database:
+    """The database in ``folder``, or a clear failure when its index cannot be opened or written."""
+    try:
+        return Database(folder)
+    except (sqlite3.Error, OSError) as exc:
+        fail(f"the database at {folder} cannot be opened ({exc}) - check the folder, its permissions and free space")
+
+
+def report_import(summary: ImportSummary, label: str) -> None:
+    """Print an import's summary; a stopped import is an error (exit 1) with its reason."""
+    click.echo(f"{label}{summary}", err=bool(label))
+    if summary.stopped:
+        fail(f"import stopped: {summary.stopped}")
 
 
 def import_with_progress(db: Database, paths: list[str], copy: bool, label: str) -> ImportSummary:
@@ -91,6 +127,7 @@ def default_ports() -> list[int]:
     default=None,
     help="tasks.toml the web UI shows, edits and runs (default: the top-level --registry choice).",
 )
+@max_decode_option
 @click.option("-v", "--verbose", is_flag=True, help="Log every server event.")
 @click.pass_context
 def serve(
@@ -103,6 +140,7 @@ def serve(
     web_port: int,
     no_web: bool,
     web_registry: str | None,
+    max_decode_mb: float | None,
     verbose: bool,
 ) -> None:
     """Run an embedded OsiriX: the OsiriXgrpc protocol over a DICOM database, and its web UI."""
@@ -111,13 +149,13 @@ def serve(
     )
     if not verbose:  # gRPC logs a traceback for every undecodable request; the client gets the error anyway
         logging.getLogger("grpc._common").setLevel(logging.CRITICAL)
+    apply_max_decode(max_decode_mb)
     data_dir = user_data_dir()
-    db = Database(database_folder(database, data_dir))
+    db = open_database(database_folder(database, data_dir))
     if empty:
         db.clear()
     if imports:
-        summary = import_with_progress(db, list(imports), True, "Importing")
-        click.echo(f"Import: {summary}", err=True)
+        report_import(import_with_progress(db, list(imports), True, "Importing"), "Import: ")
     if (demo or not (empty or imports)) and db.counts()[0] == 0:
         summary = import_paths(db, [str(demo_folder(data_dir))], copy=True)
         click.echo(f"Demo data: {summary}", err=True)
@@ -177,11 +215,13 @@ def _start_web(ctx: click.Context, host: Host, port: int, registry: str | None) 
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--database", default=None, help="Database folder (default: the per-user data folder).")
 @click.option("--link", is_flag=True, help="Index the files where they are instead of copying them in.")
-def import_(paths: tuple[str, ...], database: str | None, link: bool) -> None:
+@max_decode_option
+def import_(paths: tuple[str, ...], database: str | None, link: bool, max_decode_mb: float | None) -> None:
     """Import DICOM files and folders into the database."""
-    db = Database(database_folder(database, user_data_dir()))
+    apply_max_decode(max_decode_mb)
+    db = open_database(database_folder(database, user_data_dir()))
     summary = import_with_progress(db, list(paths), not link, "Importing")
     db.close()
-    click.echo(f"{summary}")
+    report_import(summary, "")
     if summary.imported + summary.already_present == 0:  # nothing usable: say why (the summary lists each file)
         fail("nothing was imported - the files above were skipped; give DICOM files, folders or a DICOMDIR")

@@ -255,7 +255,7 @@ class Host:
 
     def _import(self, request: Import) -> Reply:
         summary = import_paths(self.state.db, request.paths, copy=request.copy_files)
-        return Reply(ok=True, message=str(summary))
+        return Reply(ok=not summary.stopped, message=str(summary))
 
     def _shutdown(self, request: Shutdown) -> Reply:
         threading.Thread(target=self.shutdown, daemon=True).start()

@@ -19,6 +19,7 @@ counted and named in the summary; the import goes on. An import stops at its nex
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -35,7 +36,16 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.tag import Tag
 
-from .dicomread import dicomdir_references, is_dicomdir, read_dicom_header, transfer_syntax_of, uid_name
+from .declared_size import DeclaredTooLarge, check_declared_size
+from .dicomread import (
+    HeaderTooLarge,
+    InflatesTooFar,
+    dicomdir_references,
+    is_dicomdir,
+    read_dicom_header,
+    transfer_syntax_of,
+    uid_name,
+)
 from .frames import FrameInfo, frames_of, number_of_frames
 from .index import IMAGE, OBJECT, Database
 
@@ -123,27 +133,34 @@ class NotAnImage(ValueError):
 
 @dataclass
 class ImportSummary:
-    """What an import did."""
+    """What an import did; ``stopped`` says why it ended before the last file (disk full ...)."""
 
     imported: int = 0
     already_present: int = 0
     not_dicom: list[str] = field(default_factory=list)
     broken: list[str] = field(default_factory=list)
+    too_large: list[str] = field(default_factory=list)
     copy_failed: list[str] = field(default_factory=list)
     frames: int = 0
     objects: int = 0
     dicomdirs: int = 0
     cancelled: bool = False
+    stopped: str | None = None
+    not_imported: int = 0
     seconds: float = 0.0
+
+    def _kinds(self) -> list[tuple[str, list[str]]]:
+        return [
+            ("not DICOM", self.not_dicom),
+            ("broken", self.broken),
+            ("too large", self.too_large),
+            ("copy failed", self.copy_failed),
+        ]
 
     @property
     def skipped(self) -> list[tuple[str, str]]:
         """Every skipped file with the reason: (label, 'path (why)')."""
-        return (
-            [("not DICOM", item) for item in self.not_dicom]
-            + [("broken", item) for item in self.broken]
-            + [("copy failed", item) for item in self.copy_failed]
-        )
+        return [(label, item) for label, items in self._kinds() for item in items]
 
     def __str__(self) -> str:
         parts = [
@@ -152,12 +169,16 @@ class ImportSummary:
             f"{len(self.not_dicom)} not DICOM",
             f"{len(self.broken)} broken",
         ]
+        if self.too_large:
+            parts.append(f"{len(self.too_large)} too large")
         if self.copy_failed:
             parts.append(f"{len(self.copy_failed)} could not be copied")
         text = ", ".join(parts) + f" ({self.seconds:.1f} s)"
-        if self.cancelled:
+        if self.stopped:
+            text += f" - stopped, {self.not_imported} file(s) not imported: {self.stopped}"
+        elif self.cancelled:
             text += " - cancelled before the end"
-        for label, items in (("not DICOM", self.not_dicom), ("broken", self.broken), ("copy failed", self.copy_failed)):
+        for label, items in self._kinds():
             for item in items[:5]:
                 text += f"\n  skipped ({label}): {item}"
             if len(items) > 5:
@@ -247,7 +268,8 @@ def read_header(path: Path) -> dict[str, Any]:
     """The rows the database keeps for one file: study, series and one image entry per frame.
 
     A DICOMDIR answers ``{"dicomdir": [files it refers to]}``. Raises InvalidDicomError for a file
-    that is not DICOM, NotAnImage when it cannot be listed.
+    that is not DICOM, NotAnImage when it cannot be listed, DeclaredTooLarge when it declares more
+    than it holds or than one decode may allocate (:mod:`.declared_size`).
     """
     ds = read_dicom_header(path, specific_tags=_READ_TAG_NUMBERS)
     if is_dicomdir(ds):
@@ -257,6 +279,7 @@ def read_header(path: Path) -> dict[str, Any]:
     rows, columns = _int(ds, "Rows"), _int(ds, "Columns")
     if rows and columns:
         kind = IMAGE
+        check_declared_size(ds, path)
     elif not is_image_class(sop_class):
         kind = OBJECT
     else:
@@ -313,11 +336,22 @@ def _frame_header(common: dict[str, Any], info: FrameInfo | None) -> dict[str, A
     return extra
 
 
+def _frame_geometry(info: FrameInfo | None) -> dict[str, Any]:
+    """The images columns that come from the frame: position, orientation, index, slice location."""
+    if info is None:
+        return {"position": None, "orientation": None, "frame": 0, "slice_location": 0.0}
+    position, orientation = info.position, info.orientation
+    return {
+        "position": json.dumps(position) if position and len(position) == 3 else None,
+        "orientation": json.dumps(orientation) if orientation and len(orientation) == 6 else None,
+        "frame": info.index,
+        "slice_location": info.slice_location,
+    }
+
+
 def _image_row(ds: Dataset, kind: str, modality: str, common: dict[str, Any], info: FrameInfo | None) -> dict[str, Any]:
     """The images row of one frame (``info``), or of a non-image object (``info`` None)."""
     date, time_of_day = _acquired(ds)
-    position = info.position if info is not None else None
-    orientation = info.orientation if info is not None else None
     slice_location_tag = _floats(ds, "SliceLocation")
     is_image = kind == IMAGE
     return {
@@ -328,13 +362,10 @@ def _image_row(ds: Dataset, kind: str, modality: str, common: dict[str, Any], in
         "number_of_frames": number_of_frames(ds) if is_image else 1,
         "modality": modality,
         "acquired": f"{date or ''}|{time_of_day or ''}" if date else None,
-        "position": json.dumps(position) if position and len(position) == 3 else None,
-        "orientation": json.dumps(orientation) if orientation and len(orientation) == 6 else None,
         "slice_location_tag": slice_location_tag[0] if slice_location_tag else None,
         "header": json.dumps(_frame_header(common, info)),
-        "frame": info.index if info is not None else 0,
-        "slice_location": info.slice_location if info is not None else 0.0,
         "kind": kind,
+        **_frame_geometry(info),
     }
 
 
@@ -417,15 +448,7 @@ def _copy_private(source: Path, target: Path) -> None:
     os.replace(partial, target)
 
 
-def _store(db: Database, conn: sqlite3.Connection, source: Path, header: dict[str, Any], copy: bool) -> bool:
-    study_id = _row_id(conn, "studies", "study_instance_uid", {**header["study"], "date_added": time.time()})
-    series_id = _row_id(conn, "series", "series_key", {**header["series"], "study_id": study_id})
-    images = header["images"]
-    if conn.execute(
-        "SELECT 1 FROM images WHERE series_id = ? AND sop_instance_uid = ? LIMIT 1",
-        (series_id, images[0]["sop_instance_uid"]),
-    ).fetchone():
-        return False
+def _insert_images(conn: sqlite3.Connection, series_id: int, images: list[dict[str, Any]]) -> list[int]:
     ids = []
     for image in images:
         values = {
@@ -438,11 +461,34 @@ def _store(db: Database, conn: sqlite3.Connection, source: Path, header: dict[st
             tuple(values.values()),
         )
         ids.append(int(cursor.lastrowid or 0))
+    return ids
+
+
+def _store(
+    db: Database,
+    conn: sqlite3.Connection,
+    source: Path,
+    header: dict[str, Any],
+    copy: bool,
+    copies: list[Path] | None = None,
+) -> bool:
+    """Index one file (and copy it in, recording the copy in ``copies``); False when it is there already."""
+    study_id = _row_id(conn, "studies", "study_instance_uid", {**header["study"], "date_added": time.time()})
+    series_id = _row_id(conn, "series", "series_key", {**header["series"], "study_id": study_id})
+    images = header["images"]
+    if conn.execute(
+        "SELECT 1 FROM images WHERE series_id = ? AND sop_instance_uid = ? LIMIT 1",
+        (series_id, images[0]["sop_instance_uid"]),
+    ).fetchone():
+        return False
+    ids = _insert_images(conn, series_id, images)
     if copy:
         folder = db.files_folder / str(ids[0] // 1000)
         db.make_private_folder(folder)
         target = folder / f"{ids[0]}.dcm"
         db.journal_copies([target])
+        if copies is not None:
+            copies.append(target)
         _copy_private(source, target)
         final = str(target)
     else:
@@ -475,6 +521,98 @@ def _expand_dicomdirs(files: list[Path], summary: ImportSummary) -> list[Path]:
     return out
 
 
+#: errno of a write that fails for the whole database folder, not for one file: the import stops.
+#: (EFBIG - this file is larger than a file may be - skips that file only.)
+_FOLDER_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
+
+
+class _ImportStopped(Exception):
+    """The database folder cannot be written: the import stops (the batch is rolled back)."""
+
+
+def _stop_reason(db: Database, exc: BaseException) -> str:
+    detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return (
+        f"the database at {db.folder} cannot be written ({detail}) - free some space on that disk "
+        "(or choose another --database) and import again; nothing of the unfinished batch was kept"
+    )
+
+
+def _read_one(path: Path, files: list[Path], summary: ImportSummary) -> dict[str, Any] | None:
+    """The rows of one file, or None with the file counted in the summary (a DICOMDIR under another
+    name adds its files to ``files``)."""
+    try:
+        header = read_header(path)
+    except InvalidDicomError:
+        summary.not_dicom.append(str(path))
+        return None
+    except NotAnImage as exc:
+        summary.broken.append(f"{path} ({exc})")
+        return None
+    except (DeclaredTooLarge, HeaderTooLarge, InflatesTooFar) as exc:
+        summary.too_large.append(f"{path} ({exc})")
+        return None
+    except Exception as exc:  # truncated or malformed files: pydicom raises many kinds
+        summary.broken.append(f"{path} ({type(exc).__name__}: {exc})")
+        return None
+    if "dicomdir" in header:
+        summary.dicomdirs += 1
+        known = {f.resolve() for f in files}
+        files.extend(p for p in header["dicomdir"] if p.exists() and p.resolve() not in known)
+        return None
+    return header
+
+
+def _store_one(
+    db: Database,
+    conn: sqlite3.Connection,
+    item: tuple[Path, dict[str, Any]],
+    copy: bool,
+    copies: list[Path],
+    summary: ImportSummary,
+) -> None:
+    """Store one file in its own savepoint; a file that cannot be copied is skipped, a full folder stops."""
+    path, header = item
+    conn.execute("SAVEPOINT one_file")
+    try:
+        stored: bool | None = _store(db, conn, path, header, copy, copies)
+    except OSError as exc:
+        conn.execute("ROLLBACK TO one_file")
+        if exc.errno in _FOLDER_FULL:
+            raise _ImportStopped(_stop_reason(db, exc)) from exc
+        summary.copy_failed.append(f"{path} ({type(exc).__name__}: {exc})")
+        stored = None
+    conn.execute("RELEASE one_file")
+    if stored:
+        summary.imported += 1
+        summary.frames += len(header["images"])
+        summary.objects += header["images"][0]["kind"] == OBJECT
+    elif stored is False:
+        summary.already_present += 1
+
+
+def _store_batch(db: Database, items: list[tuple[Path, dict[str, Any]]], copy: bool, summary: ImportSummary) -> None:
+    """One transaction for the batch and its copies: all of it lands, or none of it (copies removed)."""
+    copies: list[Path] = []
+    before = (summary.imported, summary.already_present, summary.frames, summary.objects, len(summary.copy_failed))
+    try:
+        with db.transaction() as conn:
+            for item in items:
+                _store_one(db, conn, item, copy, copies, summary)
+    except (sqlite3.OperationalError, OSError, _ImportStopped) as exc:
+        for target in copies:
+            target.unlink(missing_ok=True)
+            target.with_suffix(".part").unlink(missing_ok=True)
+        summary.imported, summary.already_present, summary.frames, summary.objects = before[:4]
+        del summary.copy_failed[before[4] :]
+        if copy:
+            db.clear_journal()
+        reason = str(exc) if isinstance(exc, _ImportStopped) else _stop_reason(db, exc)
+        raise _ImportStopped(reason) from exc
+    if copy:
+        db.clear_journal()
+
+
 def import_paths(
     db: Database,
     paths: Iterable[str | os.PathLike[str]],
@@ -486,8 +624,11 @@ def import_paths(
     """Import files and folders; ``copy`` puts the files into the database folder as OsiriX does.
 
     Never raises for a bad file: it is counted in the summary, and so is a file whose copy fails
-    (the rest goes on). ``progress(done, total)`` is called after each batch. Setting ``cancel``
-    (or closing the database) stops the import after the current file; what was imported stays.
+    (the rest goes on). When the database folder cannot be written (disk full, quota, read-only),
+    the batch under way is rolled back, its copies removed, and the import stops: ``stopped`` says
+    why and ``not_imported`` how many files were left. ``progress(done, total)`` is called after
+    each batch. Setting ``cancel`` (or closing the database) stops the import after the current
+    file; what was imported stays.
     """
     started = time.perf_counter()
     summary = ImportSummary()
@@ -497,51 +638,25 @@ def import_paths(
         return bool((cancel is not None and cancel.is_set()) or db.closing.is_set())
 
     start = 0
-    while start < len(files):
+    while start < len(files) and not summary.stopped:
         if stopped():
             summary.cancelled = True
             break
         batch = files[start : start + BATCH]
-        start += len(batch)
         headers = []
         for path in batch:
             if stopped():
                 break
-            try:
-                header = read_header(path)
-            except InvalidDicomError:
-                summary.not_dicom.append(str(path))
-                continue
-            except NotAnImage as exc:
-                summary.broken.append(f"{path} ({exc})")
-                continue
-            except Exception as exc:  # truncated or malformed files: pydicom raises many kinds
-                summary.broken.append(f"{path} ({type(exc).__name__}: {exc})")
-                continue
-            if "dicomdir" in header:  # a DICOMDIR under another name
-                summary.dicomdirs += 1
-                known = {f.resolve() for f in files}
-                files.extend(p for p in header["dicomdir"] if p.exists() and p.resolve() not in known)
-                continue
-            headers.append((path, header))
-        with db.transaction() as conn:
-            for path, header in headers:
-                conn.execute("SAVEPOINT one_file")
-                try:
-                    stored = _store(db, conn, path, header, copy)
-                except OSError as exc:  # the copy failed (disk full, unreadable source ...): skip this file
-                    conn.execute("ROLLBACK TO one_file")
-                    summary.copy_failed.append(f"{path} ({type(exc).__name__}: {exc})")
-                    stored = None
-                conn.execute("RELEASE one_file")
-                if stored:
-                    summary.imported += 1
-                    summary.frames += len(header["images"])
-                    summary.objects += header["images"][0]["kind"] == OBJECT
-                elif stored is False:
-                    summary.already_present += 1
-        if copy:
-            db.clear_journal()
+            header = _read_one(path, files, summary)
+            if header is not None:
+                headers.append((path, header))
+        try:
+            _store_batch(db, headers, copy, summary)
+        except _ImportStopped as exc:
+            summary.stopped = str(exc)
+            summary.not_imported = len(files) - start
+            break
+        start += len(batch)
         if progress:
             progress(start, len(files))
         if stopped() and start < len(files):
