@@ -16,6 +16,7 @@ import click
 from .. import __version__
 from .._support.paths import registry_path, user_data_dir
 from ..client.server_configs import read_servers
+from ..contract import Env
 from ..emulator.database.demo import demo_folder
 from ..emulator.database.importer import ImportSummary, import_paths
 from ..emulator.database.index import Database
@@ -128,6 +129,13 @@ def default_ports() -> list[int]:
     help="tasks.toml the web UI shows, edits and runs (default: the top-level --registry choice).",
 )
 @max_decode_option
+@click.option(
+    "--allow-other-users",
+    is_flag=True,
+    envvar=Env.ALLOW_OTHER_USERS.value,
+    help="Serve other users' processes on the gRPC ports too (Linux refuses them by default; macOS cannot tell). "
+    "Also $OSIRIX_TASKS_ALLOW_OTHER_USERS=1.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log every server event.")
 @click.pass_context
 def serve(
@@ -141,6 +149,7 @@ def serve(
     no_web: bool,
     web_registry: str | None,
     max_decode_mb: float | None,
+    allow_other_users: bool,
     verbose: bool,
 ) -> None:
     """Run an embedded OsiriX: the OsiriXgrpc protocol over a DICOM database, and its web UI."""
@@ -159,7 +168,7 @@ def serve(
     if (demo or not (empty or imports)) and db.counts()[0] == 0:
         summary = import_paths(db, [str(demo_folder(data_dir))], copy=True)
         click.echo(f"Demo data: {summary}", err=True)
-    host = Host(OsirixState(db))
+    host = Host(OsirixState(db), allow_other_users=allow_other_users)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -51,6 +51,7 @@ from .control_protocol import (
     Status,
     StopServer,
 )
+from .peer_check import PeerCheck, checks_peers
 from .runs import HostRuns
 
 __all__ = ["Host", "PortUnavailable", "LOCALHOST"]
@@ -97,8 +98,10 @@ def _set_active(port: int, active: bool) -> None:
 class Host:
     """The running OsiriX: its state, its gRPC servers and its control channel."""
 
-    def __init__(self, state: OsirixState):
+    def __init__(self, state: OsirixState, *, allow_other_users: bool = False):
         self.state = state
+        #: Serve other users' processes too (else refused where the system tells: :mod:`.peer_check`).
+        self.allow_other_users = allow_other_users
         self.handler = build_handler(state)
         self.servers: dict[int, grpc.Server] = {}
         self.lock = threading.RLock()
@@ -132,9 +135,11 @@ class Host:
             if port in self.servers:
                 raise PortUnavailable(f"port {port} is already served by this host")
             _check_port_free(port)
+            checked = not self.allow_other_users and checks_peers()
             server = grpc.server(
                 ThreadPoolExecutor(max_workers=WORKERS_PER_SERVER, thread_name_prefix=f"osirix-{port}"),
                 handlers=[self.handler],
+                interceptors=[PeerCheck(port)] if checked else None,
                 options=[*CHANNEL_OPTIONS, ("grpc.so_reuseport", 0)],
             )
             try:
