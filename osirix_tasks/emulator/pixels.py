@@ -146,14 +146,10 @@ def _first(value: Any) -> float | None:
         return None
 
 
-def osirix_values(stored: np.ndarray, ds: Dataset, extra: dict[str, Any]) -> np.ndarray:
-    """Stored values of a frame -> what OsiriX keeps: float32 (rows, columns) or ARGB uint8 (rows, columns, 4).
+def _colour(stored: np.ndarray, ds: Dataset, photometric: str) -> np.ndarray | None:
+    """ARGB of a palette or colour frame (8 bits per channel, the low bits dropped); None for grey."""
+    from pydicom.pixels.processing import apply_color_lut
 
-    ``extra`` holds the frame's own RescaleSlope/Intercept (from the functional groups).
-    """
-    from pydicom.pixels.processing import apply_color_lut, apply_modality_lut
-
-    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
     if photometric == "PALETTE COLOR":
         rgb = apply_color_lut(stored, ds)
         if rgb.dtype.itemsize > 1:
@@ -163,17 +159,35 @@ def osirix_values(stored: np.ndarray, ds: Dataset, extra: dict[str, Any]) -> np.
         bits = int(ds.get("BitsStored") or ds.get("BitsAllocated") or 8)
         rgb = stored >> (bits - 8) if bits > 8 and stored.dtype.itemsize > 1 else stored
         return _argb(rgb)
+    return None
+
+
+def _modality_values(stored: np.ndarray, ds: Dataset, extra: dict[str, Any]) -> np.ndarray:
+    """The modality LUT, else stored x slope + intercept (the frame's own), in double precision."""
+    from pydicom.pixels.processing import apply_modality_lut
+
     if ds.get("ModalityLUTSequence"):
-        values = np.asarray(apply_modality_lut(stored, ds), dtype=np.float64)
-    else:
-        slope = _first(extra.get("RescaleSlope")) or 1.0
-        intercept = _first(extra.get("RescaleIntercept")) or 0.0
-        values = stored.astype(np.float64)
-        if slope != 1.0 or intercept != 0.0:
-            values = values * slope + intercept
-    if str(ds.get("Modality", "")).upper() == "RTDOSE" and _first(ds.get("DoseGridScaling")):
+        return np.asarray(apply_modality_lut(stored, ds), dtype=np.float64)
+    slope = _first(extra.get("RescaleSlope")) or 1.0
+    intercept = _first(extra.get("RescaleIntercept")) or 0.0
+    values = stored.astype(np.float64)
+    return values * slope + intercept if slope != 1.0 or intercept != 0.0 else values
+
+
+def osirix_values(stored: np.ndarray, ds: Dataset, extra: dict[str, Any]) -> np.ndarray:
+    """Stored values of a frame -> what OsiriX keeps: float32 (rows, columns) or ARGB uint8 (rows, columns, 4).
+
+    ``extra`` holds the frame's own RescaleSlope/Intercept (from the functional groups).
+    """
+    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
+    colour = _colour(stored, ds, photometric)
+    if colour is not None:
+        return colour
+    values = _modality_values(stored, ds, extra)
+    modality = str(ds.get("Modality", "")).upper()
+    if modality == "RTDOSE" and _first(ds.get("DoseGridScaling")):
         values = values * float(ds.DoseGridScaling)
-    if photometric == "MONOCHROME1" and str(ds.get("Modality", "")).upper() != "PT":
+    if photometric == "MONOCHROME1" and modality != "PT":
         values = -values
     return np.ascontiguousarray(values, dtype=np.float32)
 
