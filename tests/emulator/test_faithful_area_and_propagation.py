@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,7 +24,7 @@ from osirixgrpc.utilities_pb2 import Empty
 
 from osirix_tasks.emulator.database.demo import generate_demo_series
 from osirix_tasks.testing import RunningHost, running_host
-from tests.helpers import copy_series, ok
+from tests.helpers import copy_series, float32_area, ok, reference_spline
 
 VC = viewercontroller_pb2
 SPACING = (0.7, 0.3)  # PixelSpacing: between rows, between columns; neither is a float32
@@ -63,43 +62,6 @@ def open_viewer(stub: Any, description: str, frames: int = 1) -> Any:
     return ok(stub.BrowserControllerOpenViewerFromImages(request)).viewer
 
 
-def float32_area(points: np.ndarray) -> float:
-    xs, ys = points[:, 0].astype(np.float32), points[:, 1].astype(np.float32)
-    area = np.float32(0)
-    for i in range(len(points)):
-        j = (i + 1) % len(points)
-        area = np.float32(area + np.float32(xs[i] * ys[j]))
-        area = np.float32(area - np.float32(ys[i] * xs[j]))
-    return float(abs(np.float32(area * np.float32(0.5))))
-
-
-def closed_spline(vertices: list[tuple[float, float]]) -> np.ndarray:
-    """ROI.m's spline through a closed polygon, its second derivatives solved as a dense system."""
-    p = np.array(vertices + vertices[:1], dtype=float)
-    padded = np.vstack([p[-2], p, p[1]])
-    h = np.linalg.norm(np.diff(padded, axis=0), axis=1) * 5.0
-    d = np.concatenate([[0.0], np.cumsum(h)])
-    n = len(padded) - 2
-    matrix = 4 * np.eye(n)
-    for j in range(1, n + 1):
-        if j >= 2:
-            matrix[j - 1, j - 2] = 2 * h[j - 1] / (h[j] + h[j - 1])
-        if j <= n - 1:
-            matrix[j - 1, j] = 2 * h[j] / (h[j] + h[j - 1])
-    slope = np.diff(padded, axis=0) / np.diff(d)[:, None]
-    rhs = 6 * (slope[1:] - slope[:-1]) / (d[2:] - d[:-2])[:, None]
-    second = np.zeros((n + 2, 2))
-    second[1 : n + 1] = np.linalg.solve(matrix, rhs)
-    curve = []
-    for i in range(1, n):
-        step = h[i]
-        cubic = (second[i + 1] - second[i]) / (3 * step)
-        linear = (padded[i + 1] - padded[i]) / step - step / 3 * (second[i + 1] + 2 * second[i])
-        t = np.arange(0, math.floor(step) + 1, dtype=np.int64)[:, None]
-        curve.append(padded[i] + linear * t + second[i] * (t * t) + cubic * (t * t * t))
-    return np.vstack(curve)
-
-
 POLYGONS = [
     [(10.3, 20.7), (90.1, 25.9), (110.6, 97.2), (40.45, 118.05), (12.8, 70.3)],
     [(5.5, 5.25), (120.75, 7.125), (64.0625, 121.5)],
@@ -121,7 +83,7 @@ def test_closed_polygon_area_is_osirix_single_precision_to_the_last_bit(
     area = ok(stub.ROIArea(roi)).area
 
     spacing_x, spacing_y = SPACING[1], SPACING[0]  # pixelSpacingX: between columns
-    expected = np.float32(float32_area(closed_spline(sent)) * spacing_x * spacing_y / 100.0)
+    expected = np.float32(float32_area(reference_spline(sent, closed=True)) * spacing_x * spacing_y / 100.0)
     assert np.float32(area) == expected
     ok(stub.ViewerControllerCloseViewer(viewer))
 

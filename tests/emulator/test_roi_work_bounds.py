@@ -9,10 +9,8 @@ killed the host at L = 3e6; the spline, the pixel masks and the statistics grew 
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,22 +20,13 @@ from osirixgrpc import dcmpix_pb2, roi_pb2, viewercontroller_pb2
 from osirix_tasks.client import Connection
 from osirix_tasks.client.viewer_tools import open_series
 from osirix_tasks.testing import RunningHost, running_host
-from tests.helpers import ok
+from tests.helpers import float32_area, ok, proc_status_mb, reference_spline
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/PID/status")
 
 VC = viewercontroller_pb2
-MB = 1_000_000
 #: What the host may grow by, at its peak, while it refuses or computes these ROIs.
 ALLOWED_PEAK_GROWTH_MB = 150
-
-
-def status_mb(pid: int, key: str) -> float:
-    """A memory line of /proc/PID/status (VmRSS, VmHWM) in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) * 1024 / MB
-    raise AssertionError(f"no {key} for {pid}")
 
 
 @pytest.fixture(scope="module")
@@ -68,51 +57,13 @@ def every_computation(stub: Any, roi: Any) -> dict[str, Any]:
     }
 
 
-def float32_shoelace(points: np.ndarray) -> float:
-    """ROI.m ``-Area:`` in single precision, one step at a time (a plain loop: the reference)."""
-    xs, ys = points[:, 0].astype(np.float32), points[:, 1].astype(np.float32)
-    area = np.float32(0)
-    for i in range(len(points)):
-        j = (i + 1) % len(points)
-        area = np.float32(area + np.float32(xs[i] * ys[j]))
-        area = np.float32(area - np.float32(ys[i] * xs[j]))
-    return float(abs(np.float32(area * np.float32(0.5))))
-
-
-def spline_of_triangle(length: float) -> np.ndarray:
-    """ROI.m's spline through the closed triangle (0,0), (L,0), (0,L), solved as a dense system."""
-    p = np.array([(0.0, 0.0), (length, 0.0), (0.0, length), (0.0, 0.0)])
-    padded = np.vstack([p[-2], p, p[1]])
-    h = np.linalg.norm(np.diff(padded, axis=0), axis=1) * 5.0
-    d = np.concatenate([[0.0], np.cumsum(h)])
-    n = len(padded) - 2
-    matrix = 4 * np.eye(n)
-    for j in range(1, n + 1):
-        if j >= 2:
-            matrix[j - 1, j - 2] = 2 * h[j - 1] / (h[j] + h[j - 1])
-        if j <= n - 1:
-            matrix[j - 1, j] = 2 * h[j] / (h[j] + h[j - 1])
-    slope = np.diff(padded, axis=0) / np.diff(d)[:, None]
-    rhs = 6 * (slope[1:] - slope[:-1]) / (d[2:] - d[:-2])[:, None]
-    second = np.zeros((n + 2, 2))
-    second[1 : n + 1] = np.linalg.solve(matrix, rhs)
-    curve = []
-    for i in range(1, n):
-        step = h[i]
-        cubic = (second[i + 1] - second[i]) / (3 * step)
-        linear = (padded[i + 1] - padded[i]) / step - step / 3 * (second[i + 1] + 2 * second[i])
-        t = np.arange(0, math.floor(step) + 1, dtype=np.int64)[:, None]
-        curve.append(padded[i] + linear * t + second[i] * (t * t) + cubic * (t * t * t))
-    return np.vstack(curve)
-
-
 @pytest.mark.parametrize("length", [1e6, 3e6, 1e12])
 def test_a_huge_polygon_is_refused_by_every_computation_and_the_host_stays_small(
     demo: tuple[RunningHost, Any, Any], length: float
 ) -> None:
     host, stub, viewer = demo
     pid = host.process.pid
-    before = status_mb(pid, "VmHWM")
+    before = proc_status_mb(pid)
     roi = ok(new_roi(stub, viewer, 11, [(0, 0), (length, 0), (0, length)])).roi
 
     answers = every_computation(stub, roi)
@@ -130,7 +81,7 @@ def test_a_huge_polygon_is_refused_by_every_computation_and_the_host_stays_small
     mask = np.array(shape.map).reshape(shape.rows, shape.columns)
     assert mask[1:, 1:].all() and not mask[0].any() and not mask[:, 0].any()
     assert host.process.poll() is None
-    assert status_mb(pid, "VmHWM") - before < ALLOWED_PEAK_GROWTH_MB
+    assert proc_status_mb(pid) - before < ALLOWED_PEAK_GROWTH_MB
     ok(stub.ROIDelete(roi))
 
 
@@ -139,20 +90,20 @@ def test_a_large_polygon_below_the_bounds_is_measured_as_osirix_does_in_bounded_
 ) -> None:
     host, stub, viewer = demo
     pid = host.process.pid
-    before = status_mb(pid, "VmHWM")
+    before = proc_status_mb(pid)
     length = 50_000.0  # about 850,000 spline points: under the bound, far beyond any real ROI
     roi = ok(new_roi(stub, viewer, 11, [(0, 0), (length, 0), (0, length)])).roi
 
     area_cm2 = ok(stub.ROIArea(roi)).area
     stats = ok(stub.DCMPixComputeROI(dcmpix_pb2.DCMPixComputeROIRequest(pix=ok(stub.ROIPix(roi)).pix, roi=roi)))
 
-    curve = spline_of_triangle(length)
+    curve = reference_spline([(0, 0), (length, 0), (0, length)], closed=True)
     spacing = 1.5  # the demo series' PixelSpacing
     # the plugin: float area = [roi areaPix] * pixelSpacingX * pixelSpacingY / 100.0 (doubles, kept as a float)
-    expected = np.float32(float32_shoelace(curve) * spacing * spacing / 100.0)
+    expected = np.float32(float32_area(curve) * spacing * spacing / 100.0)
     assert np.float32(area_cm2) == expected
     assert stats.max > stats.min  # the whole plane lies inside: its values are read
-    assert status_mb(pid, "VmHWM") - before < ALLOWED_PEAK_GROWTH_MB
+    assert proc_status_mb(pid) - before < ALLOWED_PEAK_GROWTH_MB
     ok(stub.ROIDelete(roi))
 
 
