@@ -37,21 +37,17 @@ from typing import Any
 import numpy as np
 from pydicom.dataset import Dataset
 
+from ..errors import NotAnImageObject, PlaneTooLarge
 from .database.dicomread import read_deflated, read_dicom_header
 from .database.frames import pix_slice_location
 from .database.index import ImageRow
 from .decode_limit import describe_bytes, frame_decode_bytes, max_decode_bytes
 from .pix import Pix
-from .protocol import RpcFailure
 
 __all__ = ["load_pix", "decode_plane", "osirix_values", "NotAnImageObject", "PlaneSpec", "PlaneTooLarge"]
 
 log = logging.getLogger(__name__)
 _DEFLATED = "1.2.840.10008.1.2.1.99"
-
-
-class NotAnImageObject(RpcFailure, ValueError):
-    """A non-image object (SR, presentation state, RT plan ...) asked to open as an image."""
 
 
 @dataclass(frozen=True)
@@ -146,10 +142,14 @@ def _first(value: Any) -> float | None:
         return None
 
 
-def _colour(stored: np.ndarray, ds: Dataset, photometric: str) -> np.ndarray | None:
-    """ARGB of a palette or colour frame (8 bits per channel, the low bits dropped); None for grey."""
+def osirix_values(stored: np.ndarray, ds: Dataset, extra: dict[str, Any]) -> np.ndarray:
+    """Stored values of a frame -> what OsiriX keeps: float32 (rows, columns) or ARGB uint8 (rows, columns, 4).
+
+    ``extra`` holds the frame's own RescaleSlope/Intercept (from the functional groups).
+    """
     from pydicom.pixels.processing import apply_color_lut
 
+    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
     if photometric == "PALETTE COLOR":
         rgb = apply_color_lut(stored, ds)
         if rgb.dtype.itemsize > 1:
@@ -159,37 +159,27 @@ def _colour(stored: np.ndarray, ds: Dataset, photometric: str) -> np.ndarray | N
         bits = int(ds.get("BitsStored") or ds.get("BitsAllocated") or 8)
         rgb = stored >> (bits - 8) if bits > 8 and stored.dtype.itemsize > 1 else stored
         return _argb(rgb)
-    return None
+    values = _modality_values(stored, ds, extra)
+    if photometric == "MONOCHROME1" and str(ds.get("Modality", "")).upper() != "PT":
+        values = -values
+    return np.ascontiguousarray(values, dtype=np.float32)
 
 
 def _modality_values(stored: np.ndarray, ds: Dataset, extra: dict[str, Any]) -> np.ndarray:
-    """The modality LUT, else stored x slope + intercept (the frame's own), in double precision."""
+    """Greyscale stored values through the modality LUT or rescale (and an RT dose's grid scaling)."""
     from pydicom.pixels.processing import apply_modality_lut
 
     if ds.get("ModalityLUTSequence"):
-        return np.asarray(apply_modality_lut(stored, ds), dtype=np.float64)
-    slope = _first(extra.get("RescaleSlope")) or 1.0
-    intercept = _first(extra.get("RescaleIntercept")) or 0.0
-    values = stored.astype(np.float64)
-    return values * slope + intercept if slope != 1.0 or intercept != 0.0 else values
-
-
-def osirix_values(stored: np.ndarray, ds: Dataset, extra: dict[str, Any]) -> np.ndarray:
-    """Stored values of a frame -> what OsiriX keeps: float32 (rows, columns) or ARGB uint8 (rows, columns, 4).
-
-    ``extra`` holds the frame's own RescaleSlope/Intercept (from the functional groups).
-    """
-    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
-    colour = _colour(stored, ds, photometric)
-    if colour is not None:
-        return colour
-    values = _modality_values(stored, ds, extra)
-    modality = str(ds.get("Modality", "")).upper()
-    if modality == "RTDOSE" and _first(ds.get("DoseGridScaling")):
+        values = np.asarray(apply_modality_lut(stored, ds), dtype=np.float64)
+    else:
+        slope = _first(extra.get("RescaleSlope")) or 1.0
+        intercept = _first(extra.get("RescaleIntercept")) or 0.0
+        values = stored.astype(np.float64)
+        if slope != 1.0 or intercept != 0.0:
+            values = values * slope + intercept
+    if str(ds.get("Modality", "")).upper() == "RTDOSE" and _first(ds.get("DoseGridScaling")):
         values = values * float(ds.DoseGridScaling)
-    if photometric == "MONOCHROME1" and modality != "PT":
-        values = -values
-    return np.ascontiguousarray(values, dtype=np.float32)
+    return values
 
 
 def _argb(rgb: np.ndarray) -> np.ndarray:
@@ -205,10 +195,6 @@ def _blank(spec: PlaneSpec) -> np.ndarray:
         blank[..., 0] = 255
         return blank
     return np.zeros((spec.rows, spec.columns), dtype=np.float32)
-
-
-class PlaneTooLarge(RpcFailure, ValueError):
-    """A plane whose decode would take more than one decode may allocate."""
 
 
 def check_plane_size(spec: PlaneSpec) -> None:

@@ -23,28 +23,37 @@ if TYPE_CHECKING:
 __all__ = ["propagate_settings", "after_data_changed"]
 
 
-def _to_viewer(source: Viewer, other: Viewer, seen: set[int]) -> None:
+def _to_viewer(source: Viewer, other: Viewer, seen: set[int], changed: list[Viewer]) -> None:
     if id(other) in seen or other.closed:
         return
     seen.add(id(other))
+    before = (other.movie_idx, other.wl, other.ww)
     if source.movie_idx != other.movie_idx and len(source.frames) == len(other.frames):
         other.movie_idx = source.movie_idx
     same_kind = source.current_pix().is_rgb == other.current_pix().is_rgb and source.modality == other.modality
     if same_kind and "CR" not in (source.modality, other.modality) and other.modality != "NM":
         other.wl, other.ww = source.wl, source.ww
+    if (other.movie_idx, other.wl, other.ww) != before and other not in changed:
+        changed.append(other)
     if other.blending is not None and other.blending is not source:
-        _to_viewer(source, other.blending, seen)
+        _to_viewer(source, other.blending, seen, changed)
 
 
-def propagate_settings(source: Viewer, displayed: list[Viewer]) -> None:
-    """Pass ``source``'s frame and WL/WW on to every other displayed viewer that takes them."""
+def propagate_settings(source: Viewer, displayed: list[Viewer]) -> list[Viewer]:
+    """Pass ``source``'s frame and WL/WW on to every other displayed viewer that takes them; the
+    viewers whose frame or WL/WW changed."""
     seen = {id(source)}
+    changed: list[Viewer] = []
     for other in displayed:
-        _to_viewer(source, other, seen)
+        _to_viewer(source, other, seen, changed)
+    return changed
 
 
-def after_data_changed(viewer: Viewer, displayed: list[Viewer]) -> None:
-    """The end of ``changeImageData:``: every other displayed viewer propagates its settings."""
+def after_data_changed(viewer: Viewer, displayed: list[Viewer]) -> list[Viewer]:
+    """The end of ``changeImageData:``: every other displayed viewer propagates its settings; the
+    viewers whose frame or WL/WW changed."""
+    changed: list[Viewer] = []
     for other in list(displayed):
         if other is not viewer and not other.closed:
-            propagate_settings(other, displayed)
+            changed += [v for v in propagate_settings(other, displayed) if v not in changed]
+    return changed

@@ -11,7 +11,7 @@ The bounds lie far above any ROI drawn on a real image (an outline along the bor
 
 from __future__ import annotations
 
-from .protocol import RpcFailure
+from ..errors import OsirixError
 
 __all__ = [
     "MAX_ROI_POINTS",
@@ -34,7 +34,7 @@ MAX_FILL_CROSSINGS = 2_000_000
 def check_points(count: int, prefix: str) -> None:
     """Refuse more than :data:`MAX_ROI_POINTS` vertices (before they are read)."""
     if count > MAX_ROI_POINTS:
-        raise RpcFailure(
+        raise OsirixError(
             f"{prefix}: {count:,} points, more than the {MAX_ROI_POINTS:,} an ROI of the embedded OsiriX may have "
             "- simplify the outline"
         )
@@ -43,7 +43,7 @@ def check_points(count: int, prefix: str) -> None:
 def check_curve(count: float, name: str) -> None:
     """Refuse a spline of more than :data:`MAX_CURVE_POINTS` points."""
     if not count <= MAX_CURVE_POINTS:  # also NaN and infinity
-        raise RpcFailure(
+        raise OsirixError(
             f"ROI {name!r} is too large to measure: its spline would have {_count(count)} points, more than "
             f"the {MAX_CURVE_POINTS:,} the embedded OsiriX computes - keep its points within the image"
         )
@@ -52,7 +52,7 @@ def check_curve(count: float, name: str) -> None:
 def check_fill(count: float, name: str, rows: int, columns: int) -> None:
     """Refuse a fill of more than :data:`MAX_FILL_CROSSINGS` edge crossings."""
     if not count <= MAX_FILL_CROSSINGS:
-        raise RpcFailure(
+        raise OsirixError(
             f"ROI {name!r} is too complex to fill: its outline crosses the rows of the {columns} x {rows} plane "
             f"{_count(count)} times, more than the {MAX_FILL_CROSSINGS:,} the embedded OsiriX computes "
             "- use fewer points"
@@ -62,7 +62,7 @@ def check_fill(count: float, name: str, rows: int, columns: int) -> None:
 def check_texture(rows: int, columns: int, plane_rows: int, plane_columns: int, prefix: str) -> None:
     """Refuse a brush buffer larger than the plane it is drawn on (before it is read)."""
     if rows > plane_rows or columns > plane_columns:
-        raise RpcFailure(
+        raise OsirixError(
             f"{prefix}: the brush buffer is {columns} x {rows} pixels, larger than the "
             f"{plane_columns} x {plane_rows} plane - give a buffer no larger than the plane"
         )

@@ -13,13 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import OsirixError
 from .workspace import Viewer
 
-__all__ = ["RoiSelection", "select_rois_named", "SelectionRefused"]
-
-
-class SelectionRefused(ValueError):
-    """Nothing to select where asked; the message says what there is. The selection is unchanged."""
+__all__ = ["RoiSelection", "select_rois_named"]
 
 
 @dataclass(frozen=True)
@@ -52,23 +49,23 @@ def _slices_with(viewer: Viewer, name: str) -> list[int]:
     return [index for index, plane in enumerate(planes) if any(roi.name == name for roi in plane)]
 
 
-def _refusal(viewer: Viewer, name: str, where: str, found: list[int]) -> SelectionRefused:
+def _refusal(viewer: Viewer, name: str, where: str, found: list[int]) -> OsirixError:
     if found:
         there = f"it is on {_slices_text(found)}"
     else:
         names = sorted({roi.name for roi in viewer.all_rois(viewer.movie_idx)})
         there = f"its ROIs: {', '.join(repr(n) for n in names)}" if names else "it has no ROIs"
-    return SelectionRefused(f"no ROI named {name!r} {where} ({there}); the selection is unchanged")
+    return OsirixError(f"no ROI named {name!r} {where} ({there}); the selection is unchanged")
 
 
 def select_rois_named(viewer: Viewer, name: str, slice: int | None = None) -> RoiSelection:
     """Select ``viewer``'s ROIs named ``name`` on ``slice`` (shown first) or as the module says.
 
-    Raises SelectionRefused (nothing changed) when the slice is out of range or holds no such ROI.
+    Raises OsirixError (nothing changed) when the slice is out of range or holds no such ROI.
     """
     found = _slices_with(viewer, name)
     if slice is not None and not 0 <= slice < viewer.slices:
-        raise SelectionRefused(f"slice {slice} is out of range: the viewer has slices 0-{viewer.slices - 1}")
+        raise OsirixError(f"slice {slice} is out of range: the viewer has slices 0-{viewer.slices - 1}")
     if slice is not None and slice not in found:
         raise _refusal(viewer, name, f"on slice {slice}", found)
     if slice is None and not found:

@@ -23,6 +23,7 @@ from pydicom.dataset import Dataset
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 
 from ...contract import Env
+from ...errors import DeclaredTooLarge
 from ..decode_limit import describe_bytes, frame_decode_bytes, max_decode_bytes
 from .dicomread import transfer_syntax_of
 
@@ -32,10 +33,6 @@ __all__ = ["DeclaredTooLarge", "check_declared_size", "MAX_DEFLATE_RATIO"]
 MAX_DEFLATE_RATIO = 1032
 #: The smallest item an encapsulated frame takes (its item tag and length).
 _ITEM_BYTES = 8
-
-
-class DeclaredTooLarge(ValueError):
-    """A file whose header declares more than it holds or than one decode may allocate."""
 
 
 def _number(ds: Dataset, keyword: str, default: int) -> int:

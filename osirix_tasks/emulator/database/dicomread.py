@@ -29,6 +29,8 @@ from pydicom.filereader import read_dataset, read_file_meta_info, read_partial
 from pydicom.tag import BaseTag, Tag
 from pydicom.uid import UID, DeflatedExplicitVRLittleEndian, ExplicitVRLittleEndian
 
+from ...errors import HeaderTooLarge, InflatesTooFar
+
 __all__ = [
     "MAX_HEADER_BYTES",
     "MAX_INFLATED_HEADER_BYTES",
@@ -49,14 +51,6 @@ MAX_INFLATED_HEADER_BYTES = 64 * 1024 * 1024
 #: SOP class of a DICOMDIR.
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
 _PIXEL_TAGS = {0x7FE00008, 0x7FE00009, 0x7FE00010}
-
-
-class HeaderTooLarge(ValueError):
-    """The header of a file goes on for more than MAX_HEADER_BYTES."""
-
-
-class InflatesTooFar(ValueError):
-    """A deflated dataset inflates to more than it may."""
 
 
 class _Inflating:

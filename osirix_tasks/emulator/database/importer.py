@@ -36,20 +36,13 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.tag import Tag
 
-from .declared_size import DeclaredTooLarge, check_declared_size
-from .dicomread import (
-    HeaderTooLarge,
-    InflatesTooFar,
-    dicomdir_references,
-    is_dicomdir,
-    read_dicom_header,
-    transfer_syntax_of,
-    uid_name,
-)
+from ...errors import DatabaseError, DeclaredTooLarge, HeaderTooLarge, InflatesTooFar, UnlistableDicom
+from .declared_size import check_declared_size
+from .dicomread import dicomdir_references, is_dicomdir, read_dicom_header, transfer_syntax_of, uid_name
 from .frames import FrameInfo, frames_of, number_of_frames
 from .index import IMAGE, OBJECT, Database
 
-__all__ = ["ImportSummary", "find_files", "import_paths", "read_header", "NotAnImage"]
+__all__ = ["ImportSummary", "find_files", "import_paths", "read_header", "UnlistableDicom"]
 
 log = logging.getLogger(__name__)
 BATCH = 64
@@ -125,10 +118,6 @@ _READ_TAGS = [
 
 
 _READ_TAG_NUMBERS = [Tag(keyword) for keyword in _READ_TAGS]
-
-
-class NotAnImage(ValueError):
-    """A DICOM file that OsiriX would not list (no UIDs, or an image without rows/columns)."""
 
 
 @dataclass
@@ -268,7 +257,7 @@ def read_header(path: Path) -> dict[str, Any]:
     """The rows the database keeps for one file: study, series and one image entry per frame.
 
     A DICOMDIR answers ``{"dicomdir": [files it refers to]}``. Raises InvalidDicomError for a file
-    that is not DICOM, NotAnImage when it cannot be listed, DeclaredTooLarge when it declares more
+    that is not DICOM, UnlistableDicom when it cannot be listed, DeclaredTooLarge when it declares more
     than it holds or than one decode may allocate (:mod:`.declared_size`).
     """
     ds = read_dicom_header(path, specific_tags=_READ_TAG_NUMBERS)
@@ -283,7 +272,7 @@ def read_header(path: Path) -> dict[str, Any]:
     elif not is_image_class(sop_class):
         kind = OBJECT
     else:
-        raise NotAnImage(f"no {'Rows' if not rows else 'Columns'}")
+        raise UnlistableDicom(f"no {'Rows' if not rows else 'Columns'}")
     return _rows_for(ds, kind, sop_class)
 
 
@@ -526,10 +515,6 @@ def _expand_dicomdirs(files: list[Path], summary: ImportSummary) -> list[Path]:
 _FOLDER_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
 
 
-class _ImportStopped(Exception):
-    """The database folder cannot be written: the import stops (the batch is rolled back)."""
-
-
 def _stop_reason(db: Database, exc: BaseException) -> str:
     detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     return (
@@ -546,7 +531,7 @@ def _read_one(path: Path, files: list[Path], summary: ImportSummary) -> dict[str
     except InvalidDicomError:
         summary.not_dicom.append(str(path))
         return None
-    except NotAnImage as exc:
+    except UnlistableDicom as exc:
         summary.broken.append(f"{path} ({exc})")
         return None
     except (DeclaredTooLarge, HeaderTooLarge, InflatesTooFar) as exc:
@@ -579,7 +564,7 @@ def _store_one(
     except OSError as exc:
         conn.execute("ROLLBACK TO one_file")
         if exc.errno in _FOLDER_FULL:
-            raise _ImportStopped(_stop_reason(db, exc)) from exc
+            raise DatabaseError(_stop_reason(db, exc)) from exc
         summary.copy_failed.append(f"{path} ({type(exc).__name__}: {exc})")
         stored = None
     conn.execute("RELEASE one_file")
@@ -599,7 +584,7 @@ def _store_batch(db: Database, items: list[tuple[Path, dict[str, Any]]], copy: b
         with db.transaction() as conn:
             for item in items:
                 _store_one(db, conn, item, copy, copies, summary)
-    except (sqlite3.OperationalError, OSError, _ImportStopped) as exc:
+    except (sqlite3.OperationalError, OSError, DatabaseError) as exc:
         for target in copies:
             target.unlink(missing_ok=True)
             target.with_suffix(".part").unlink(missing_ok=True)
@@ -607,8 +592,8 @@ def _store_batch(db: Database, items: list[tuple[Path, dict[str, Any]]], copy: b
         del summary.copy_failed[before[4] :]
         if copy:
             db.clear_journal()
-        reason = str(exc) if isinstance(exc, _ImportStopped) else _stop_reason(db, exc)
-        raise _ImportStopped(reason) from exc
+        reason = str(exc) if isinstance(exc, DatabaseError) else _stop_reason(db, exc)
+        raise DatabaseError(reason) from exc
     if copy:
         db.clear_journal()
 
@@ -652,7 +637,7 @@ def import_paths(
                 headers.append((path, header))
         try:
             _store_batch(db, headers, copy, summary)
-        except _ImportStopped as exc:
+        except DatabaseError as exc:
             summary.stopped = str(exc)
             summary.not_imported = len(files) - start
             break

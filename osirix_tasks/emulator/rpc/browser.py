@@ -6,8 +6,9 @@ import os
 import stat
 from typing import Any
 
+from ...errors import OsirixError
 from ..database.conventions import browser_order
-from ..protocol import RpcFailure, implements, ok
+from ..protocol import implements, ok
 from ..state import OsirixState
 from .tables import getters
 
@@ -61,7 +62,7 @@ def BrowserControllerCopyFilesIfNeeded(state: OsirixState, request: Any) -> Any:
     paths = list(request.paths)
     for path in paths:
         if not _readable_file(path):
-            raise RpcFailure(f"Cannot read {path}: give the paths of DICOM files this OsiriX can read")
+            raise OsirixError(f"Cannot read {path}: give the paths of DICOM files this OsiriX can read")
     if paths:
         state.import_in_background(paths)
     return ok("BrowserControllerCopyFilesIfNeeded")

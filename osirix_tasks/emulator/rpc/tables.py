@@ -1,7 +1,7 @@
 """Simple RPCs described as tables: getters that read fields of one object, setters that change one.
 
 Most of the plugin's RPCs look up one object by uid (status 0 ``No <Type> cached`` otherwise) and
-either answer some of its fields or set one of its values. Each ``rpc_*`` module lists those as
+either answer some of its fields or set one of its values. Each module of ``rpc/`` lists those as
 tables built with the helpers here; the odd cases stay functions there.
 
 A *reader* is ``(state, obj) -> response fields``; :func:`field`, :func:`fields`, :func:`ref`,
@@ -14,7 +14,8 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ..protocol import IMPLEMENTATIONS, RPC_NAMES, RpcFailure, ok
+from ...errors import OsirixError
+from ..protocol import IMPLEMENTATIONS, RPC_NAMES, ok
 from ..state import OsirixState
 
 __all__ = ["Reader", "Resolver", "field", "fields", "ref", "refs", "available", "getters", "setters", "finite"]
@@ -51,7 +52,7 @@ def available(name: str, read: Callable[[Any], Any], missing: str) -> Reader:
     def reader(state: OsirixState, obj: Any) -> dict[str, Any]:
         value = read(obj)
         if value is None or value == "":
-            raise RpcFailure(missing)
+            raise OsirixError(missing)
         return {name: value}
 
     return reader
@@ -60,7 +61,7 @@ def available(name: str, read: Callable[[Any], Any], missing: str) -> Reader:
 def finite(value: float, what: str) -> float:
     """``value`` when it is a finite number. Our own refusal: the plugin passes NaN and infinities on."""
     if not math.isfinite(value):
-        raise RpcFailure(f"{what} must be a finite number, got {value}")
+        raise OsirixError(f"{what} must be a finite number, got {value}")
     return value
 
 
