@@ -126,7 +126,7 @@ def test_a_host_side_import_onto_a_full_disk_says_so_and_keeps_no_orphan_copies(
         while time.monotonic() < deadline and "import of 150 path(s)" not in log.read_text():
             time.sleep(0.2)
         text = log.read_text()
-        assert "ERROR" in text and "stopped" in text and "No space left on device" in text, text[-2000:]
+        assert "stopped" in text and "No space left on device" in text, text[-2000:]
         assert "Traceback" not in text, text[-3000:]
         indexed, copies = indexed_and_copies(database)
         assert copies == indexed
