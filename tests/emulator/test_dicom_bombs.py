@@ -32,7 +32,10 @@ from osirix_tasks.emulator.database.demo import generate_demo_series
 from osirix_tasks.testing import RunningHost, isolated_env, running_host
 from tests.helpers import ok, proc_status_mb
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/PID/status")
+pytestmark = [
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/PID/status"),
+    pytest.mark.slow,  # the deflate bomb: 1.5 GB of zeros compressed
+]
 
 MB = 1_000_000
 #: What a process may grow by, at its peak, while it refuses the bombs.

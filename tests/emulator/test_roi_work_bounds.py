@@ -107,6 +107,7 @@ def test_a_large_polygon_below_the_bounds_is_measured_as_osirix_does_in_bounded_
     ok(stub.ROIDelete(roi))
 
 
+@pytest.mark.slow  # a million points sent twice
 def test_too_many_vertices_are_refused_when_the_roi_is_created_or_its_points_are_set(
     demo: tuple[RunningHost, Any, Any],
 ) -> None:
