@@ -94,7 +94,13 @@ def max_decode_option(function: Any) -> Any:
     "web_registry",
     type=click.Path(dir_okay=False),
     default=None,
-    help="tasks.toml the web UI shows, edits and runs (default: the top-level --registry choice).",
+    help="tasks.toml this host offers: its page shows, edits and runs it, and status and 'tasks list' name it "
+    "(default: the top-level --registry choice, as found where the host starts).",
+)
+@click.option(
+    "--temporary",
+    is_flag=True,
+    help="On stopping, remove from server_configs.json the entries this host added (the user's stay).",
 )
 @max_decode_option
 @click.option(
@@ -117,6 +123,7 @@ def serve(
     no_web: bool,
     web_stream_seconds: float | None,
     web_registry: str | None,
+    temporary: bool,
     max_decode_mb: float | None,
     allow_other_users: bool,
     verbose: bool,
@@ -135,6 +142,7 @@ def serve(
         web_port=web_port,
         web_stream_seconds=web_stream_seconds,
         registry=Path(web_registry) if web_registry else (state.registry_path if state else None),
+        temporary=temporary,
         max_decode_mb=max_decode_mb,
         allow_other_users=allow_other_users,
         verbose=verbose,
@@ -147,6 +155,7 @@ def serve(
     )
     for port in host.ports():
         click.echo(f"Listening on 127.0.0.1:{port}")
+    click.echo(f"Registry: {host.registry}")
     if host.web is not None:
         click.echo(f"Web UI: {host.web['url']}")
     sys.stdout.flush()  # the ports before the ready line, also when stdout is a file

@@ -91,7 +91,12 @@ def run_host(
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     else:  # gRPC logs a traceback for every undecodable request; the client gets the error anyway
         logging.getLogger("grpc._common").setLevel(logging.CRITICAL)
-    host = Host(OsirixState(_load(config, importer, report)), allow_other_users=config.allow_other_users)
+    host = Host(
+        OsirixState(_load(config, importer, report)),
+        temporary_ports=config.temporary,
+        registry=registry_path(config.registry),
+        allow_other_users=config.allow_other_users,
+    )
     try:
         for port in config.ports or default_ports(report):
             host.start_server(port)
@@ -99,9 +104,7 @@ def run_host(
         if config.web:
             from ..web import start_web
 
-            page = start_web(
-                host, registry_path(config.registry), port=config.web_port, stream_seconds=config.web_stream_seconds
-            )
+            page = start_web(host, host.registry, port=config.web_port, stream_seconds=config.web_stream_seconds)
             host.attach_web(page)
     except BaseException:
         host.shutdown()

@@ -1,6 +1,6 @@
 """The host's control channel on the wire: typed requests and replies, framing, authentication.
 
-A control connection is a TCP socket on 127.0.0.1. Each side proves it knows the host's key
+A control connection is a Unix socket in the user's 0700 runtime folder. Each side proves it knows the host's key
 (kept in a 0600 file, see :mod:`.control`) with an HMAC-SHA256 challenge-response, then
 messages travel as length-prefixed JSON frames. A request is one of the small dataclasses below,
 told apart by ``op``, and validated by the host (with pydantic; the client side stays light). The
@@ -393,7 +393,13 @@ def prove_server(sock: socket.socket, key: bytes) -> None:
 
 def prove_client(sock: socket.socket, key: bytes) -> None:
     """The client's side of the handshake; ControlError when the host does not know the key."""
-    challenge = _recv_exact(sock, _CHALLENGE_BYTES)
+    try:
+        challenge = _recv_exact(sock, _CHALLENGE_BYTES)
+    except ControlError:
+        raise ControlError(
+            "the host closed the connection before the handshake: it has as many control connections open as it "
+            "allows, or it is stopping - try again"
+        ) from None
     mine = secrets.token_bytes(_CHALLENGE_BYTES)
     sock.sendall(_digest(key, challenge, b"client") + mine)
     try:
