@@ -70,7 +70,12 @@ def list_(server: str | None, as_json: bool) -> None:
 @click.option(
     "--color", type=(int, int, int), default=(0, 255, 0), show_default=True, metavar="R G B", help="0-255 each."
 )
-@click.option("--select", "select_", is_flag=True, help="Select it afterwards (embedded OsiriX only).")
+@click.option(
+    "--select",
+    "select_",
+    is_flag=True,
+    help="Select it afterwards, showing its image as OsiriX selects on the displayed image (embedded OsiriX only).",
+)
 @click.option("--server", default=None, help=SERVER_HELP)
 def add(
     kind: str,
@@ -103,24 +108,27 @@ def add(
         address = connection.address
     click.echo(f"{address}: added {kind} ROI {name!r} ({created.osirixrpc_uid})")
     if select_:
-        _select(name, server)
+        _select(name, server, index)
 
 
-def _select(name: str, server: str | None) -> None:
+def _select(name: str, server: str | None, index: int | None) -> None:
+    """Ask the host to select ROIs named ``name`` on slice ``index`` (the protocol's, from 0) or as it finds."""
     from ..host.control import ask
     from ..host.control_protocol import SelectRois
 
     host, port = pick_host(server)
-    click.echo(f"127.0.0.1:{port}: " + ask(host, SelectRois(name=name)).message)
+    click.echo(f"127.0.0.1:{port}: " + ask(host, SelectRois(name=name, slice=index)).message)
 
 
 @roi.command()
 @click.argument("name")
+@image_option("the displayed one, else the first holding NAME; shown, then selected there")
 @click.option("--server", default=None, help=SERVER_OPTION_HELP)
-def select(name: str, server: str | None) -> None:
+def select(name: str, slice_: int | None, server: str | None) -> None:
     """Select the frontmost viewer's ROIs named NAME, deselecting the others (embedded OsiriX: in OsiriX,
-    click them)."""
-    _select(name, server)
+    click them). OsiriX selects on the displayed image: with --slice N, image N is shown first; without,
+    the displayed image's ROIs of that name, or else the first image holding one is shown."""
+    _select(name, server, image_index(slice_))
 
 
 @roi.command()

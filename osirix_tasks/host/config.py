@@ -37,8 +37,15 @@ class HostConfig:
     web_port: int = 0
     #: How long one of the page's event streams lasts before the page reconnects (None: STREAM_SECONDS).
     web_stream_seconds: float | None = None
-    #: The tasks.toml the page shows, edits and runs; None: the usual choice (see ``registry_path``).
+    #: The tasks.toml this host offers (its page shows, edits and runs it; its status names it); None:
+    #: the usual choice (see ``registry_path``).
     registry: Path | None = None
+    #: On stopping, remove the server_configs.json entries this host added (``demo``'s random port).
+    temporary: bool = False
+    #: MiB one pixel decode may allocate (None: ``$OSIRIX_TASKS_MAX_DECODE_MB``, else 1024).
+    max_decode_mb: float | None = None
+    #: Serve other users' processes on the gRPC ports too (else refused where the system tells).
+    allow_other_users: bool = False
     #: Log every host event.
     verbose: bool = False
 
@@ -73,6 +80,12 @@ class HostConfig:
                 args += ["--web-stream-seconds", str(self.web_stream_seconds)]
         if self.registry is not None:
             args += ["--registry", str(self.registry)]
+        if self.temporary:
+            args.append("--temporary")
+        if self.max_decode_mb is not None:
+            args += ["--max-decode-mb", str(self.max_decode_mb)]
+        if self.allow_other_users:
+            args.append("--allow-other-users")
         if self.verbose:
             args.append("--verbose")
         return args

@@ -16,11 +16,13 @@ import socket
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Protocol
 
 import grpc
 
 from .._support.limits import raise_open_files_limit
+from .._support.paths import registry_path
 from ..client.server_configs import update_servers
 from ..emulator.database.importer import import_paths
 from ..emulator.reset import baseline_of, reset_state
@@ -29,7 +31,7 @@ from ..emulator.state import OsirixState
 from ..errors import OsirixTasksError, PortUnavailable
 from ..model import ServerSpec
 from ..wire.options import CHANNEL_OPTIONS
-from .control import HostInfo, hosts_folder, new_authkey, publish, who_holds_port
+from .control import HostInfo, hosts_folder, new_authkey, publish, runtime_folder, who_holds_port
 from .control_listener import ControlListener
 from .control_protocol import (
     Answer,
@@ -46,6 +48,7 @@ from .control_protocol import (
     WhatChanged,
 )
 from .hands import Hands
+from .peer_check import PeerCheck, checks_peers
 from .runs import HostRuns
 from .watch import what_changed
 
@@ -68,10 +71,13 @@ WORKERS_PER_SERVER = 8
 
 
 def _check_port_free(port: int) -> None:
+    """Refuse a port another process listens on (naming it). SO_REUSEADDR, as the gRPC server itself
+    binds: connections of a killed host lingering in TIME_WAIT do not hold the port, a listener does."""
     if not 1 <= port <= 65535:
         raise PortUnavailable(f"port {port} is not a TCP port - use 1 to 65535")
     probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind((LOCALHOST, port))
     except OSError as exc:
         holder = who_holds_port(port)
@@ -83,7 +89,10 @@ def _check_port_free(port: int) -> None:
         probe.close()
 
 
-def _set_active(port: int, active: bool) -> None:
+def _set_active(port: int, active: bool) -> bool:
+    """Mark ``port`` (in)active in server_configs.json; returns whether its entry had to be added."""
+    added = []
+
     def change(servers: list[ServerSpec]) -> list[ServerSpec]:
         for server in servers:
             if server.port == port:
@@ -91,6 +100,7 @@ def _set_active(port: int, active: bool) -> None:
                 return servers
         if active:
             servers.append(ServerSpec(port=port, active=True))
+            added.append(port)
         return servers
 
     try:
@@ -99,14 +109,37 @@ def _set_active(port: int, active: bool) -> None:
         log.warning(
             "could not record port %d as %s in server_configs.json: %s", port, "active" if active else "inactive", exc
         )
+    return bool(added)
+
+
+def _forget(ports: set[int]) -> None:
+    """Remove the entries of ``ports`` from server_configs.json (the others stay as they are)."""
+    try:
+        update_servers(lambda servers: [s for s in servers if s.port not in ports])
+    except Exception as exc:  # noqa: BLE001 - stopping anyway; say so
+        log.warning("could not remove ports %s from server_configs.json: %s", sorted(ports), exc)
 
 
 class Host:
     """The running OsiriX: its state, its gRPC servers and its control channel."""
 
-    def __init__(self, state: OsirixState):
+    def __init__(
+        self,
+        state: OsirixState,
+        *,
+        temporary_ports: bool = False,
+        registry: Path | None = None,
+        allow_other_users: bool = False,
+    ):
         raise_open_files_limit()  # every gRPC and web connection holds a descriptor
         self.state = state
+        #: The tasks.toml this host offers (its page, its status); runs the CLI asks for name their own.
+        self.registry = Path(registry).absolute() if registry else registry_path(None)
+        #: Remove the server_configs.json entries this host added when it stops (``serve --temporary``).
+        self.temporary_ports = temporary_ports
+        self._added_ports: set[int] = set()
+        #: Serve other users' processes too (else refused where the system tells: :mod:`.peer_check`).
+        self.allow_other_users = allow_other_users
         self.handler = build_handler(state)
         self.servers: dict[int, grpc.Server] = {}
         self.lock = threading.RLock()
@@ -140,9 +173,11 @@ class Host:
             if port in self.servers:
                 raise PortUnavailable(f"port {port} is already served by this host")
             _check_port_free(port)
+            checked = not self.allow_other_users and checks_peers()
             server = grpc.server(
                 ThreadPoolExecutor(max_workers=WORKERS_PER_SERVER, thread_name_prefix=f"osirix-{port}"),
                 handlers=[self.handler],
+                interceptors=[PeerCheck(port)] if checked else None,
                 options=[*CHANNEL_OPTIONS, ("grpc.so_reuseport", 0)],
             )
             try:
@@ -153,7 +188,8 @@ class Host:
                 raise PortUnavailable(f"port {port} could not be bound")
             server.start()
             self.servers[port] = server
-        _set_active(port, True)
+        if _set_active(port, True):
+            self._added_ports.add(port)
         self._republish()
         log.info("serving on %s:%d", LOCALHOST, port)
 
@@ -197,6 +233,8 @@ class Host:
         for port in self.ports():
             with contextlib.suppress(PortUnavailable):
                 self.stop_server(port)
+        if self.temporary_ports and self._added_ports:
+            _forget(self._added_ports)
         if self._listener is not None:
             self._listener.close()
         if self.info is not None:
@@ -207,16 +245,19 @@ class Host:
     # --- control channel -------------------------------------------------------------------
 
     def open_control_channel(self) -> HostInfo:
-        """Listen for control requests on 127.0.0.1 and publish how to reach us."""
+        """Listen for control requests on a Unix socket of this user's runtime folder and publish how
+        to reach us."""
         authkey = new_authkey()
-        self._listener = ControlListener(bytes.fromhex(authkey), self.dispatch)
+        socket_path = runtime_folder() / f"host-{os.getpid()}.sock"
+        self._listener = ControlListener(bytes.fromhex(authkey), self.dispatch, socket_path)
         self.info = HostInfo(
             os.getpid(),
-            self._listener.address,
+            str(socket_path),
             authkey,
             str(self.state.db.folder),
             hosts_folder() / f"{os.getpid()}.json",
             tuple(self.ports()),
+            registry=str(self.registry),
         )
         publish(self.info)
         self._listener.start()
@@ -245,7 +286,10 @@ class Host:
             return Reply(ok=False, message=f"internal error while handling {request.op!r}: {type(exc).__name__}: {exc}")
 
     def _status(self, request: Status) -> Reply:
+        from ..registry import load_registry
+
         studies, series, images = self.state.db.counts()
+        registry = load_registry(self.registry)
         return Reply(
             ok=True,
             message=f"serving {self.ports()}",
@@ -255,6 +299,7 @@ class Host:
                 "database": str(self.state.db.folder),
                 "counts": {"studies": studies, "series": series, "images": images},
                 "web": self.web,
+                "registry": {"path": str(self.registry), "problems": [str(p) for p in registry.problems]},
             },
         )
 
@@ -269,7 +314,7 @@ class Host:
     def _import(self, request: Import) -> Reply:
         summary = import_paths(self.state.db, request.paths, copy=request.copy_files)
         self.state.changes.touch_state("browser")
-        return Reply(ok=True, message=str(summary))
+        return Reply(ok=not summary.stopped, message=str(summary))
 
     def _shutdown(self, request: Shutdown) -> Reply:
         threading.Thread(target=self.shutdown, daemon=True).start()

@@ -36,6 +36,10 @@ class RunRecord:
     message: str | None
     #: Bytes of output not kept because the run went past the store's output cap.
     output_dropped: int = 0
+    #: The last moment its supervisor was known alive (a lost run ends there).
+    seen: float | None = None
+    #: Bytes of output that could not be stored (a full disk, a broken store): lost.
+    output_lost: int = 0
 
     @property
     def duration(self) -> float | None:

@@ -122,7 +122,10 @@ def plan_run(
         command = [interpreter, "-u", spec.location, *arguments]
         cwd = os.path.dirname(spec.location)
     else:
-        cwd = str(registry.parent) if registry.parent.is_dir() else environ.get("PWD", os.getcwd())
+        if spec.file is not None:  # a function of a file: in the file's folder, as its script would run
+            cwd = os.path.dirname(spec.file)
+        else:
+            cwd = str(registry.parent) if registry.parent.is_dir() else environ.get("PWD", os.getcwd())
         if not _imports_osirix_tasks(interpreter, cwd):
             raise RunRefused(
                 f"task '{spec.name}' is a decorated task but {interpreter} cannot import osirix_tasks - "

@@ -20,7 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .._support.paths import run_store_path
+from .._support.paths import run_store_path, user_data_dir
+from .._support.private import private_sqlite
 from .._support.processes import pid_alive
 from ..errors import RunBlocked, StoreError
 from ..model import RunStatus
@@ -73,7 +74,8 @@ class RunStore:
     def __init__(self, path: Path):
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # task output holds patient names, a run's env holds secrets: owner-only (0600 in 0700)
+            private_sqlite(self.path, own_folder=self.path.parent == user_data_dir())
             self.conn = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
             self.conn.row_factory = sqlite3.Row
             prepare(self.conn)
@@ -159,7 +161,7 @@ class RunStore:
                     raise RunBlocked(row["task_name"], row["id"])
                 self.conn.execute(
                     "UPDATE runs SET status = ?, ended = ?, message = ? WHERE id = ?",
-                    (RunStatus.LOST.value, time.time(), _lost_message(None), row["id"]),
+                    (RunStatus.LOST.value, self.last_seen(row["id"]), _lost_message(None), row["id"]),
                 )
             self.conn.execute(
                 "INSERT INTO runs (id, task_name, task_type, spec, command, cwd, env, server, blocking, background, "
@@ -191,10 +193,24 @@ class RunStore:
         for record in self.running():
             if not pid_alive(record.supervisor_pid) and time.time() - record.started > LOST_AFTER_SECONDS:
                 self.update(
-                    record.id, status=RunStatus.LOST.value, ended=time.time(), message=_lost_message(record.pid)
+                    record.id,
+                    status=RunStatus.LOST.value,
+                    ended=self.last_seen(record.id),
+                    message=_lost_message(record.pid),
                 )
                 marked.append(record.id)
         return marked
+
+    def last_seen(self, run_id: str) -> float:
+        """The last moment a run was known alive: its supervisor's last sign of life or its last output,
+        whichever is later (never before its start). A lost run ends there, so its duration does not
+        count the time nobody watched it (a host that was killed and restarted later)."""
+        row = self.conn.execute(
+            "SELECT MAX(runs.started, COALESCE(runs.seen, 0), COALESCE((SELECT MAX(at) FROM output "
+            "WHERE output.run_id = runs.id), 0)) FROM runs WHERE id = ?",
+            (run_id,),
+        ).fetchone()
+        return float(row[0]) if row and row[0] is not None else time.time()
 
     def update(self, run_id: str, **fields: Any) -> None:
         """Set fields of a run."""

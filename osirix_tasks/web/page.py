@@ -112,8 +112,9 @@ class Page:
         return reply
 
     def catalog(self) -> Catalog:
-        """Every task of the registry (rebuilt only when something it is made of changed)."""
-        return self.catalogs.get(self.registry)
+        """Every task of the registry (rebuilt only when something it is made of changed); none of the
+        registry's own while ``tasks validate`` rejects it (its problems say why)."""
+        return self.catalogs.get(self.registry, offer_invalid=False)
 
     def store(self) -> RunStore:
         """The run store, one connection per thread (routes run on a thread pool)."""

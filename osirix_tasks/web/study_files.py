@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from osirixgrpc import types_pb2
 
+from .._support.private import open_private, private_folder
 from ..client.db_listing import StudyInfo, format_date
 from ..errors import OsirixError, OsirixTasksError
 from .header import header_info
@@ -168,9 +169,8 @@ def export_series(items: list[ExportItem], folder: str) -> tuple[Path, int]:
         raise OsirixTasksError("nothing to export - choose studies or series that have images")
     for source, destination in plan:
         for parent in reversed([destination.parent, *destination.parent.parents]):
-            if not parent.exists():
-                parent.mkdir(mode=0o700)
-        descriptor = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as out, open(source, "rb") as data:
+            if not parent.exists():  # the folders it makes are private; those the user had are left as they are
+                private_folder(parent)
+        with os.fdopen(open_private(destination, "xb"), "wb") as out, open(source, "rb") as data:
             shutil.copyfileobj(data, out)
     return root, len(plan)
