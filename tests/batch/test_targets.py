@@ -94,12 +94,19 @@ def test_a_roi_task_finds_the_series_rois_by_name_in_an_open_viewer(host: Runnin
 
 
 def test_closing_the_front_window_brings_back_the_one_that_was_in_front_before_it() -> None:
-    from osirix_tasks.emulator.workspace import Viewer
+    import numpy as np
+
+    from osirix_tasks.emulator.workspace import Pix, Viewer
+
+    def viewer(name: str) -> Viewer:  # a one-plane 2D viewer, as the emulator holds it in memory
+        plane = Pix(
+            np.zeros((4, 4), np.float32), (1.0, 1.0), (0.0, 0.0, 0.0), (1, 0, 0, 0, 1, 0), 0.0, "", None, None, None
+        )
+        return Viewer([[plane]], name, "patient", "MR", wl=40.0, ww=400.0)
 
     space = Workspace()
-    a, b, c = (Viewer.__new__(Viewer) for _ in range(3))
+    a, b, c = (viewer(name) for name in "abc")
     for v in (a, b, c):
-        v.vr_controllers, v.frames, v.rois, v.closed, v.blending = [], [], [], False, None
         space.add(v)
     space.bring_to_front(b)  # the user clicks b, then a: front to back a, b, c
     space.bring_to_front(a)
