@@ -25,6 +25,7 @@ from collections.abc import Callable
 from ..contract import ExitCode
 from ..model import RunStatus
 from ..run.streams import SYSTEM
+from ..run.supervise import start_process
 from .item import ItemOutcome, ItemSpec
 from .item_child import flat_record, write_frame
 from .item_process import OutputKeeper, Watch, pump
@@ -157,15 +158,7 @@ def _run_decorated(spec: ItemSpec, keeper: OutputKeeper, watch: Watch) -> tuple[
 
 
 def _run_script(spec: ItemSpec, keeper: OutputKeeper, watch: Watch) -> tuple[int | None, int | None]:
-    process = subprocess.Popen(
-        spec.command,
-        cwd=spec.cwd,
-        env=spec.env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    process = start_process(spec)  # as the run service starts a script: its own group, pipes
     untrack = _tracked(spec, process.pid)
     try:
         pump(process, keeper, watch)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from .conftest import Page as WebPage
+from .conftest import policed_tab
 
 
 @pytest.fixture(scope="module")
@@ -72,20 +73,12 @@ def test_the_batch_api_answers_only_the_pages_own_requests(web: WebPage, finishe
 def test_the_batch_view_breaks_no_rule_of_the_pages_content_security_policy(
     web: WebPage, browser: Any, finished: dict[str, Any]
 ) -> None:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    try:
-        tab = context.new_page()
-        violations: list[str] = []
-        tab.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-        tab.goto(web.url)
-        tab.wait_for_selector("body[data-ready='1']", timeout=60000)
+    with policed_tab(browser, web) as (tab, violations):
         tab.click("#tabs a[data-view='batch']")
         tab.click(f"#bt-list tbody tr[data-id='{finished['batch']['id']}']", timeout=60000)
         tab.click("#bt-items tbody tr[data-index='0']", timeout=60000)
         tab.wait_for_selector("#bt-output:has-text('Series:')", timeout=60000)
         assert not violations, violations
-    finally:
-        context.close()
 
 
 def test_cancel_asks_the_running_batchs_driver_to_stop(web: WebPage, page: Any) -> None:
