@@ -130,7 +130,7 @@ def serve(
     verbose: bool,
 ) -> None:
     """Run an embedded OsiriX: the OsiriXgrpc protocol over a DICOM database, and its web UI."""
-    from ..host.assemble import run_host, wait_until_stopped
+    from ..host.assemble import StopSignals, run_host, wait_until_stopped
 
     state = ctx.find_object(AppState)
     config = HostConfig(
@@ -148,6 +148,7 @@ def serve(
         allow_other_users=allow_other_users,
         verbose=verbose,
     )
+    signals = StopSignals()  # before the host starts: a SIGTERM while it loads stops it cleanly
     host = run_host(config, importer=import_with_progress, report=lambda line: click.echo(line, err=True))
     studies, series, images = host.state.db.counts()
     click.echo(
@@ -161,7 +162,7 @@ def serve(
         click.echo(f"Web UI: {host.web['url']}")
     sys.stdout.flush()  # the ports before the ready line, also when stdout is a file
     click.echo(READY_LINE, err=True)
-    wait_until_stopped(host)
+    wait_until_stopped(host, signals)
     click.echo("Stopped.", err=True)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import signal
-import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ..emulator.database.index import Database
     from .process import Host
 
-__all__ = ["HostConfig", "run_host", "wait_until_stopped", "Importer", "default_ports"]
+__all__ = ["HostConfig", "StopSignals", "run_host", "wait_until_stopped", "Importer", "default_ports"]
 
 log = logging.getLogger(__name__)
 
@@ -112,15 +112,29 @@ def run_host(
     return host
 
 
-def wait_until_stopped(host: Host) -> None:
-    """Serve until SIGTERM, SIGINT (Ctrl-C) or a Shutdown request, then stop the host."""
-    stop = threading.Event()
+class StopSignals:
+    """SIGTERM and SIGINT (Ctrl-C) noted as a request to stop, from the moment this is made.
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
+    The handler only sets a flag: a signal handler that took a lock (``threading.Event.set``) while
+    the main thread held it inside ``Event.wait`` would deadlock the host on SIGTERM.
+    """
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    while not stop.is_set() and not host.stopped.is_set():
-        stop.wait(0.5)
+    def __init__(self) -> None:
+        self.received: int | None = None
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._note)
+
+    def _note(self, signum: int, frame: FrameType | None) -> None:
+        self.received = signum
+
+
+def wait_until_stopped(host: Host, signals: StopSignals | None = None) -> None:
+    """Serve until SIGTERM, SIGINT (Ctrl-C) or a Shutdown request, then stop the host.
+
+    Pass the :class:`StopSignals` made before the host started, so that a signal arriving while it
+    started is not lost (without it, the handlers are installed here).
+    """
+    signals = signals or StopSignals()
+    while signals.received is None and not host.stopped.is_set():
+        time.sleep(0.2)
     host.shutdown()
