@@ -25,6 +25,8 @@ __all__ = [
     "PortUnavailable",
     "OsirixError",
     "OsirixUnreachable",
+    "DicomNodeError",
+    "DicomPeerError",
     "describe_validation_error",
 ]
 
@@ -98,6 +100,14 @@ class OsirixError(OsirixTasksError):
 
 class OsirixUnreachable(OsirixError):
     """No OsiriX answers at the address (not started, stopped, or another program on the port)."""
+
+
+class DicomNodeError(OsirixTasksError):
+    """The DICOM node cannot do what was asked (settings, a bad identifier, a port); the message says why."""
+
+
+class DicomPeerError(DicomNodeError):
+    """A remote DICOM node refused, failed or could not be reached; the message names it and its answer."""
 
 
 def describe_validation_error(

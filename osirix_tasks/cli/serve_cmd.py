@@ -6,6 +6,7 @@ import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from ..emulator.database.demo import demo_folder
 from ..emulator.database.importer import ImportSummary, import_paths
 from ..emulator.database.index import Database
 from ..emulator.state import OsirixState
-from ..errors import PortUnavailable, ServerConfigError
+from ..errors import OsirixTasksError, PortUnavailable, ServerConfigError
 from ..host.process import Host, database_folder
 from ..host.spawn import READY_LINE
 from ._common import AppState, fail, warning
@@ -89,7 +90,23 @@ def default_ports() -> list[int]:
     "web_registry",
     type=click.Path(dir_okay=False),
     default=None,
-    help="tasks.toml the web UI shows, edits and runs (default: the top-level --registry choice).",
+    help="tasks.toml the web UI shows, edits and runs, and the DICOM node reads ([dicom], [[trigger]]) "
+    "(default: the top-level --registry choice).",
+)
+@click.option(
+    "--dicom-port",
+    type=int,
+    default=None,
+    help="Listen as a DICOM node on this port (0: a free one). Default: [dicom] port of tasks.toml; neither: no node.",
+)
+@click.option(
+    "--dicom-aet", default=None, help="The DICOM node's AE title (default: [dicom] ae_title, else OSIRIX_TASKS)."
+)
+@click.option(
+    "--dicom-address",
+    default=None,
+    help="Address the DICOM node listens on (default 127.0.0.1; any other needs [dicom] allowed_aets and "
+    "allowed_addresses).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log every server event.")
 @click.pass_context
@@ -103,6 +120,9 @@ def serve(
     web_port: int,
     no_web: bool,
     web_registry: str | None,
+    dicom_port: int | None,
+    dicom_aet: str | None,
+    dicom_address: str | None,
     verbose: bool,
 ) -> None:
     """Run an embedded OsiriX: the OsiriXgrpc protocol over a DICOM database, and its web UI."""
@@ -136,6 +156,7 @@ def serve(
             host.shutdown()
             raise
     host.open_control_channel()
+    dicom = _start_dicom(ctx, host, web_registry, dicom_port, dicom_aet, dicom_address)
     web = None
     if not no_web:
         web = _start_web(ctx, host, web_port, web_registry)
@@ -148,6 +169,8 @@ def serve(
         click.echo(f"Listening on 127.0.0.1:{port}")
     if web is not None:
         click.echo(f"Web UI: {web.url}")
+    if dicom is not None:
+        click.echo(f"DICOM node {dicom[0]} listening on {dicom[1]}:{dicom[2]}")
     sys.stdout.flush()  # the ports before the ready line, also when stdout is a file
     click.echo(READY_LINE, err=True)
     while not stop.is_set() and not host.stopped.is_set():
@@ -158,12 +181,33 @@ def serve(
     click.echo("Stopped.", err=True)
 
 
+def _registry_of(ctx: click.Context, registry: str | None) -> Path:
+    state = ctx.find_object(AppState)
+    return registry_path(registry) if registry else (state.registry_path if state else registry_path(None))
+
+
+def _start_dicom(
+    ctx: click.Context, host: Host, registry: str | None, port: int | None, aet: str | None, address: str | None
+) -> tuple[str, str, int] | None:
+    """Start the DICOM node when asked for; (AE title, address, port) or None."""
+    from ..dicomnode.settings import plan_node
+
+    try:
+        plan = plan_node(_registry_of(ctx, registry), port=port, ae_title=aet, address=address)
+        if plan is None:
+            return None
+        bound = host.start_dicom(plan.settings, plan.port, plan.registry, plan.triggers)
+    except OsirixTasksError:
+        host.shutdown()
+        raise
+    return plan.settings.ae_title, plan.settings.address, bound
+
+
 def _start_web(ctx: click.Context, host: Host, port: int, registry: str | None) -> WebServer:
     """Serve the web UI for ``host``; the registry is ``--registry`` of serve, else the top-level choice."""
     from ..web import start_web
 
-    state = ctx.find_object(AppState)
-    path = registry_path(registry) if registry else (state.registry_path if state else registry_path(None))
+    path = _registry_of(ctx, registry)
     try:
         web = start_web(host, path, port=port)
     except PortUnavailable:

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
@@ -29,7 +29,7 @@ from ..emulator.rpc.servicer import build_handler
 from ..emulator.state import OsirixState
 from ..emulator.workspace import open_viewer
 from ..errors import OsirixTasksError, PortUnavailable
-from ..model import ServerSpec
+from ..model import DicomSettings, ServerSpec, TriggerSpec
 from ..wire.options import CHANNEL_OPTIONS
 from .control import HostInfo, hosts_folder, new_authkey, publish, who_holds_port
 from .control_listener import ControlListener
@@ -51,6 +51,10 @@ from .control_protocol import (
     StopServer,
 )
 from .runs import HostRuns
+
+if TYPE_CHECKING:
+    from ..contract import Target
+    from ..dicomnode.node import DicomNode
 
 __all__ = ["Host", "PortUnavailable", "LOCALHOST"]
 
@@ -108,6 +112,8 @@ class Host:
         #: The web UI's port and URL (with its token) when the host serves one; in the Status reply.
         self.web: dict[str, Any] | None = None
         self.runs = HostRuns()
+        #: The DICOM node, when this host listens as one (:meth:`start_dicom`).
+        self.dicom: DicomNode | None = None
         self._handlers: dict[type, Callable[[Any], Answer]] = {
             Status: self._status,
             StartServer: self._start,
@@ -177,8 +183,40 @@ class Host:
         self.web = web
         self._republish()
 
+    def start_dicom(
+        self, settings: DicomSettings, port: int, registry: Path | None, triggers: list[TriggerSpec]
+    ) -> int:
+        """Listen as a DICOM node on ``settings.address:port`` (0: a free port); returns the port.
+        Its triggers start runs of ``registry``'s tasks on this host, against its first gRPC port."""
+        from ..dicomnode.node import DicomNode
+
+        def start(trigger: TriggerSpec, target: Target, triggered_by: dict[str, Any]) -> str:
+            ports = self.ports()
+            assert registry is not None
+            return self.runs.start_on_target(
+                registry,
+                trigger.task,
+                trigger.type.value if trigger.type else None,
+                target,
+                server=f"{LOCALHOST}:{ports[0]}" if ports else None,
+                args=trigger.args,
+                timeout=trigger.timeout,
+                triggered_by=triggered_by,
+            )
+
+        node = DicomNode(self.state.db, settings, triggers, start if registry is not None else None)
+        try:
+            node.start(port)
+        except BaseException:
+            node.stop()
+            raise
+        self.dicom = node
+        return node.port
+
     def shutdown(self) -> None:
         """Stop every run and server, mark the servers inactive, close the control channel."""
+        if self.dicom is not None:
+            self.dicom.stop()
         self.runs.stop_all()
         for port in self.ports():
             with contextlib.suppress(PortUnavailable):
@@ -241,6 +279,7 @@ class Host:
                 "database": str(self.state.db.folder),
                 "counts": {"studies": studies, "series": series, "images": images},
                 "web": self.web,
+                "dicom": self.dicom.info() if self.dicom is not None else None,
             },
         )
 

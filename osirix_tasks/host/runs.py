@@ -7,12 +7,15 @@ the task in that registry's catalog, plans the run exactly as the CLI would, sta
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import sys
 from collections.abc import Generator
 from pathlib import Path
+from typing import Any
 
+from ..contract import Env, Target
 from ..model import TaskType
 from ..run.runner import base_environment, plan_run
 from ..run.service import OutputEvent, RunService
@@ -72,6 +75,42 @@ class HostRuns:
             store.close()
         assert final is not None
         yield Reply(ok=True, message=final.status, data={"record": final.to_json()})
+
+    def start_on_target(
+        self,
+        registry: Path,
+        name: str,
+        type: str | None,
+        target: Target,
+        *,
+        server: str | None,
+        args: list[str] | None = None,
+        timeout: float | None = None,
+        triggered_by: dict[str, Any] | None = None,
+    ) -> str:
+        """Start a run of ``name`` on an explicit target in the background (a DICOM trigger); returns
+        its id. The record says what triggered it. (The one call site to move to the run service's
+        ``start(task, target, ...)`` when it exists.)"""
+        catalog = self.catalogs.get(registry)
+        entry = catalog.resolve(name, TaskType.parse(type) if type else None)
+        plan = plan_run(
+            entry.spec,
+            server=server,
+            args=list(args or []),
+            registry=registry,
+            plugins=catalog.plugins,
+            timeout=timeout,
+            background=True,
+        )
+        plan.env[Env.TARGET] = target.to_env()
+        record, _ = self.service.start(plan, None)
+        if triggered_by is not None:
+            store = RunStore(None)
+            try:
+                store.update(record.id, triggered_by=json.dumps(triggered_by))
+            finally:
+                store.close()
+        return record.id
 
     def cancel(self, request: CancelRun) -> Reply:
         """Stop a run and its process group."""

@@ -84,6 +84,8 @@ class RunRecord:
     message: str | None
     #: Bytes of output not kept because the run went past the store's output cap.
     output_dropped: int = 0
+    #: What started the run when a DICOM node's trigger did: the trigger, the study/series, the sender.
+    triggered_by: dict[str, Any] | None = None
 
     @property
     def duration(self) -> float | None:
@@ -117,6 +119,7 @@ def _record(row: sqlite3.Row) -> RunRecord:
     data["spec"] = json.loads(data["spec"])
     data["command"] = json.loads(data["command"])
     data["env"] = json.loads(data["env"])
+    data["triggered_by"] = json.loads(data["triggered_by"]) if data.get("triggered_by") else None
     for key in ("blocking", "background", "cancelled", "timed_out"):
         data[key] = bool(data[key])
     return RunRecord(**data)

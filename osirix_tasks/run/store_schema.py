@@ -2,7 +2,8 @@
 earlier versions.
 
 Version 1 added ``runs.output_dropped`` (output not kept because the run went past the output
-cap) and the ``settings`` table.
+cap) and the ``settings`` table. Version 2 added ``runs.triggered_by`` (JSON: the DICOM node's
+trigger that started the run, and on what).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sqlite3
 
 __all__ = ["SCHEMA_VERSION", "prepare", "WAL_CHECKPOINT_PAGES", "BUSY_SECONDS"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Pages (64 KiB each) the write-ahead log may hold before a commit copies it into the store.
 WAL_CHECKPOINT_PAGES = 256
 #: The write-ahead log is cut back to this size once copied (bytes).
@@ -60,6 +61,12 @@ CREATE TABLE IF NOT EXISTS settings (
 """
 
 
+def _add_triggered_by(conn: sqlite3.Connection, columns: set[str]) -> None:
+    """Version 2: what started a run when a DICOM node's trigger did (NULL for every other run)."""
+    if "triggered_by" not in columns:
+        conn.execute("ALTER TABLE runs ADD COLUMN triggered_by TEXT")
+
+
 def prepare(conn: sqlite3.Connection) -> None:
     """Set up a fresh connection: pragmas (the file-level ones take effect on a new store only),
     tables, and the migration of an older store."""
@@ -83,6 +90,7 @@ def prepare(conn: sqlite3.Connection) -> None:
             columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
             if "output_dropped" not in columns:
                 conn.execute("ALTER TABLE runs ADD COLUMN output_dropped INTEGER NOT NULL DEFAULT 0")
+            _add_triggered_by(conn, columns)
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
     except BaseException:
         conn.execute("ROLLBACK")

@@ -35,10 +35,12 @@ from .dicomread import dicomdir_references, is_dicomdir, read_dicom_header, tran
 from .frames import frames_of, number_of_frames
 from .index import IMAGE, OBJECT, Database
 
-__all__ = ["ImportSummary", "find_files", "import_paths", "read_header", "NotAnImage"]
+__all__ = ["ImportSummary", "find_files", "import_paths", "read_header", "store_batch", "NotAnImage", "LINK"]
 
 log = logging.getLogger(__name__)
 BATCH = 64
+#: ``store_batch(copy=LINK)``: the file gets a second name in the database folder (a copy if it cannot).
+LINK = "link"
 
 #: Extra tags kept with each image for viewers and DCMPix (JSON in images.header); the per-frame
 #: ones (spacing, window, rescale) are overridden by the frame's functional groups.
@@ -368,7 +370,18 @@ def _copy_private(source: Path, target: Path) -> None:
     os.replace(partial, target)
 
 
-def _store(db: Database, conn: sqlite3.Connection, source: Path, header: dict[str, Any], copy: bool) -> bool:
+def _link_private(source: Path, target: Path) -> None:
+    """Give ``source`` (owner-only already) a second name ``target`` (a copy across file systems)."""
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        target.unlink()
+        os.link(source, target)
+    except OSError:
+        _copy_private(source, target)
+
+
+def _store(db: Database, conn: sqlite3.Connection, source: Path, header: dict[str, Any], copy: bool | str) -> bool:
     study_id = _row_id(conn, "studies", "study_instance_uid", {**header["study"], "date_added": time.time()})
     series_id = _row_id(conn, "series", "series_key", {**header["series"], "study_id": study_id})
     images = header["images"]
@@ -394,12 +407,47 @@ def _store(db: Database, conn: sqlite3.Connection, source: Path, header: dict[st
         db.make_private_folder(folder)
         target = folder / f"{ids[0]}.dcm"
         db.journal_copies([target])
-        _copy_private(source, target)
+        (_link_private if copy == LINK else _copy_private)(source, target)
         final = str(target)
     else:
         final = str(source.resolve())
     conn.executemany("UPDATE images SET path = ? WHERE id = ?", [(final, i) for i in ids])
     return True
+
+
+def store_batch(
+    db: Database, items: list[tuple[Path, dict[str, Any]]], summary: ImportSummary, *, copy: bool | str = True
+) -> list[tuple[Path, dict[str, Any]]]:
+    """Index files whose headers were read (:func:`read_header`) in one transaction; returns those
+    stored (not those already present or whose copy failed, which ``summary`` counts).
+
+    ``copy``: True copies each file into the database folder, :data:`LINK` gives it a second name
+    there (a file already owner-only on the same file system, e.g. one received over the network),
+    False indexes it where it is. Raises sqlite3.Error when the index cannot be written (then
+    nothing of the batch is indexed).
+    """
+    stored_items = []
+    with db.transaction() as conn:
+        for path, header in items:
+            conn.execute("SAVEPOINT one_file")
+            try:
+                stored = _store(db, conn, path, header, copy)
+            except OSError as exc:  # the copy failed (disk full, unreadable source ...): skip this file
+                conn.execute("ROLLBACK TO one_file")
+                summary.copy_failed.append(f"{path} ({type(exc).__name__}: {exc})")
+                stored = None
+            conn.execute("RELEASE one_file")
+            if stored:
+                stored_items.append((path, header))
+            elif stored is False:
+                summary.already_present += 1
+    if copy:  # committed: the copies are the index's now (a failed batch leaves them to crash recovery)
+        db.clear_journal()
+    for _path, header in stored_items:
+        summary.imported += 1
+        summary.frames += len(header["images"])
+        summary.objects += header["images"][0]["kind"] == OBJECT
+    return stored_items
 
 
 def _expand_dicomdirs(files: list[Path], summary: ImportSummary) -> list[Path]:
@@ -475,24 +523,7 @@ def import_paths(
                 files.extend(p for p in header["dicomdir"] if p.exists() and p.resolve() not in known)
                 continue
             headers.append((path, header))
-        with db.transaction() as conn:
-            for path, header in headers:
-                conn.execute("SAVEPOINT one_file")
-                try:
-                    stored = _store(db, conn, path, header, copy)
-                except OSError as exc:  # the copy failed (disk full, unreadable source ...): skip this file
-                    conn.execute("ROLLBACK TO one_file")
-                    summary.copy_failed.append(f"{path} ({type(exc).__name__}: {exc})")
-                    stored = None
-                conn.execute("RELEASE one_file")
-                if stored:
-                    summary.imported += 1
-                    summary.frames += len(header["images"])
-                    summary.objects += header["images"][0]["kind"] == OBJECT
-                elif stored is False:
-                    summary.already_present += 1
-        if copy:
-            db.clear_journal()
+        store_batch(db, headers, summary, copy=copy)
         if progress:
             progress(start, len(files))
         if stopped() and start < len(files):
