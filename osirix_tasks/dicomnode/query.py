@@ -25,7 +25,7 @@ from ..emulator.database.index import Database
 from ..errors import DicomNodeError
 from .matching import is_universal, matches
 
-__all__ = ["LEVELS", "IndexQuery", "Entity", "MAX_MATCHES"]
+__all__ = ["LEVELS", "IndexQuery", "Entity", "MAX_MATCHES", "files_to_send"]
 
 log = logging.getLogger(__name__)
 LEVELS = ("PATIENT", "STUDY", "SERIES", "IMAGE")
@@ -357,3 +357,24 @@ _ENTITY_OF: dict[str, Callable[[Any], Entity]] = {
     "SERIES": _series,
     "IMAGE": _image,
 }
+
+
+def files_to_send(
+    db: Database, *, study: str | None = None, series: str | None = None, modalities: list[str] | None = None
+) -> list[Path]:
+    """The files of a study or a series of the database (only its series of ``modalities`` when given:
+    a task's SEG and SR results, say); DicomNodeError when nothing matches."""
+    if not (study or series):
+        raise DicomNodeError("name a study (StudyInstanceUID) or a series (SeriesInstanceUID) to send")
+    ask = Dataset()
+    ask.QueryRetrieveLevel = "SERIES" if series or modalities else "STUDY"
+    ask.StudyInstanceUID = study or ""
+    if series or modalities:
+        ask.SeriesInstanceUID = series or ""
+        ask.Modality = "\\".join(m.upper() for m in modalities or [])
+    files = IndexQuery(db).files(ask)
+    if not files:
+        what = f"series {series}" if series else f"study {study}"
+        only = f" with modality {', '.join(modalities)}" if modalities else ""
+        raise DicomNodeError(f"no {what}{only} in the database {db.folder} - see 'osirix-tasks db studies'")
+    return files

@@ -2,7 +2,7 @@
 
 from starlette.routing import BaseRoute
 
-from . import console, database, menus, scripts, servers, viewer, volume
+from . import console, database, dicom, menus, scripts, servers, viewer, volume
 
 __all__ = ["ROUTES"]
 
@@ -14,4 +14,5 @@ ROUTES: list[BaseRoute] = [
     *database.routes,
     *viewer.routes,
     *volume.routes,
+    *dicom.routes,
 ]
