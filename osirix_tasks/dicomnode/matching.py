@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pydicom.multival import MultiValue
+
 __all__ = ["matches", "is_universal"]
 
 _RANGE_VRS = {"DA", "TM", "DT"}
@@ -20,7 +22,7 @@ def is_universal(value: Any) -> bool:
 def _values(value: Any) -> list[str]:
     if value is None:
         return []
-    if isinstance(value, list | tuple) or (hasattr(value, "__iter__") and not isinstance(value, str | bytes)):
+    if isinstance(value, list | tuple | MultiValue):
         return [str(v).strip() for v in value]
     return [str(value).strip()]
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 
 from ..emulator.database.dicomread import read_dicom_header
 from ..emulator.database.index import Database

@@ -263,7 +263,7 @@ class NodeServer:
             }
             if accepted and syntax not in accepted:
                 try:
-                    ds.decompress()
+                    ds.decompress(generate_instance_uid=False)  # a change of transfer syntax: the same instance
                 except Exception as exc:  # noqa: BLE001 - cannot be sent in a syntax the peer takes
                     log.warning("DICOM: cannot decompress %s for the peer: %s", path, exc)
                     return SUBOP_FAILED, None

@@ -308,7 +308,7 @@ def _send_one(assoc: Association, node: RemoteNode, path: Path, syntax: str, out
             str(cx.transfer_syntax[0]) for cx in assoc.accepted_contexts if cx.abstract_syntax == ds.SOPClassUID
         }
         if UID(syntax).is_compressed and syntax not in accepted:
-            ds.decompress()
+            ds.decompress(generate_instance_uid=False)  # a change of transfer syntax: the same instance
         status = assoc.send_c_store(ds)
     except Exception as exc:  # noqa: BLE001 - one file failing does not stop the others
         outcome.failed += 1
