@@ -141,9 +141,7 @@ def get(state: AppState, node: str, level: str, keys: tuple[str, ...], database:
 @click.option("--to", "destination", default=None, help="AE title to send to (default: this host's node).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
-def move(
-    state: AppState, node: str, level: str, keys: tuple[str, ...], destination: str | None, as_json: bool
-) -> None:
+def move(state: AppState, node: str, level: str, keys: tuple[str, ...], destination: str | None, as_json: bool) -> None:
     """C-MOVE: ask NODE to send what matches to an AE title (by default this host's node)."""
     from ..dicomnode.scu import move as do_move
 

@@ -89,11 +89,7 @@ def _uids(identifier: Dataset, keyword: str) -> list[str]:
     value = identifier.get(keyword)
     if is_universal(value):
         return []
-    items = (
-        value if isinstance(value, list | tuple) or hasattr(value, "__iter__") and not isinstance(value, str) else None
-    )
-    if items is None:
-        items = str(value).split("\\")
+    items = list(value) if isinstance(value, list | tuple | MultiValue) else str(value).split("\\")
     return [str(v).strip() for v in items if str(v).strip()]
 
 

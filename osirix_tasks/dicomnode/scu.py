@@ -118,14 +118,15 @@ def _status_error(node: RemoteNode, what: str, status: Dataset | None) -> DicomP
     return DicomPeerError(f"DICOM node '{node.name}' failed the {what} (status {code}{comment})")
 
 
-def identifier(level: str, keys: dict[str, str]) -> Dataset:
-    """A query/retrieve identifier: the level, the keys to match, the keys to return (empty)."""
+def identifier(level: str, keys: dict[str, str], *, returned: bool = True) -> Dataset:
+    """A query/retrieve identifier: the level, the keys to match and (``returned``: for C-FIND) the
+    keys to return, empty. A retrieve's identifier holds only the level and the unique keys."""
     level = level.upper()
     if level not in RETURN_KEYS:
         raise DicomNodeError(f"level {level!r} - use one of patient, study, series, image")
     ds = Dataset()
     ds.QueryRetrieveLevel = level
-    for keyword in RETURN_KEYS[level]:
+    for keyword in RETURN_KEYS[level] if returned else ():
         setattr(ds, keyword, "")
     for keyword, value in keys.items():
         if not pydicom.datadict.tag_for_keyword(keyword):
@@ -203,7 +204,9 @@ def move(local_aet: str, node: RemoteNode, level: str, keys: dict[str, str], des
     assoc = _associate(ae, node)
     outcome = Outcome()
     try:
-        responses = assoc.send_c_move(identifier(level, keys), destination, StudyRootQueryRetrieveInformationModelMove)
+        responses = assoc.send_c_move(
+            identifier(level, keys, returned=False), destination, StudyRootQueryRetrieveInformationModelMove
+        )
         _suboperations(node, f"C-MOVE to {destination}", responses, outcome)
     finally:
         assoc.release()
@@ -249,7 +252,9 @@ def get(local_aet: str, node: RemoteNode, level: str, keys: dict[str, str], db: 
     try:
         assoc = _associate(ae, node, ext_neg=roles, evt_handlers=[(evt.EVT_C_STORE, on_store)])
         try:
-            responses = assoc.send_c_get(identifier(level, keys), StudyRootQueryRetrieveInformationModelGet)
+            responses = assoc.send_c_get(
+                identifier(level, keys, returned=False), StudyRootQueryRetrieveInformationModelGet
+            )
             _suboperations(node, "C-GET", responses, outcome)
         finally:
             assoc.release()

@@ -65,7 +65,9 @@ def retrieve(context: WebContext, call: Call) -> dict[str, Any]:
     if call.body.get("how") == "move":
         node = context.host.dicom if context.host is not None else None
         if node is None:
-            raise DicomNodeError("this host is not listening as a DICOM node - start it with --dicom-port, or use C-GET")
+            raise DicomNodeError(
+                "this host is not listening as a DICOM node - start it with --dicom-port, or use C-GET"
+            )
         outcome = scu.move(settings.ae_title, remote, level, _keys(call), settings.ae_title)
     else:
         if context.host is None:
