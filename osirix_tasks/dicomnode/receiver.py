@@ -6,7 +6,8 @@ A batch is indexed when it is full, when its first file has waited ``delay`` sec
 association ends (a flush), so a study appears as it arrives and completely once its sender is
 done. Files are moved into the database by a second name (hard link), so the bytes are written
 once. A staged file that could not be indexed yet (disk full, index busy) stays staged and is
-tried again; files left staged by a host that stopped are indexed when the node starts again.
+tried again (after 1 s, doubling up to 30 s); files left staged by a host that stopped are
+indexed when the node starts again.
 """
 
 from __future__ import annotations
@@ -117,7 +118,6 @@ class Receiver:
         self._busy = False
         self._closing = False
         self.indexed = 0
-        self.failed = 0
         self._thread = threading.Thread(target=self._work, name="dicom-index", daemon=True)
         self._thread.start()
         if staging is None:
@@ -215,52 +215,51 @@ class Receiver:
         retry = RETRY_SECONDS
         while (items := self._take()) is not None:
             try:
-                done = self._index(items)
+                again = self._index(items)
             except Exception:  # never let the worker die: what was staged stays staged
                 log.exception("indexing %d received file(s) failed", len(items))
-                done = False
+                again = items
             with self._cond:
                 self._busy = False
-                if not done:  # put them back in front and wait before trying again
+                if again:  # put them back in front and wait before trying again
                     now = time.monotonic()
-                    self._queue.extendleft((now, item) for item in reversed(items))
+                    self._queue.extendleft((now, item) for item in reversed(again))
                 self._cond.notify_all()
-            if done:
+            if not again:
                 retry = RETRY_SECONDS
             elif not self._closing:
                 time.sleep(retry)
                 retry = min(retry * 2, 30.0)
 
-    def _index(self, items: list[Staged]) -> bool:
-        """Index one batch; False when the index could not be written (the files stay staged)."""
+    def _index(self, items: list[Staged]) -> list[Staged]:
+        """Index one batch; returns the files to try again (the index or the disk refused them: they
+        stay staged)."""
         summary = ImportSummary()
         try:
             stored = store_batch(self.db, [(i.path, i.header) for i in items], summary, copy=LINK)
         except sqlite3.Error as exc:
             log.warning(
-                "could not index %d received file(s) (%s) - they stay in %s and are indexed again when "
-                "the index can be written (free disk space)",
+                "could not index %d received file(s) (%s) - they stay in %s and are indexed when the index "
+                "can be written again (free disk space)",
                 len(items),
                 exc,
                 self.staging,
             )
-            return False
+            return items
         failed = {str(i.path) for i in items if any(e.startswith(f"{i.path} (") for e in summary.copy_failed)}
         for entry in summary.copy_failed:
-            log.warning("received file not indexed yet (kept in the staging folder): %s", entry)
-        for item in items:
-            if str(item.path) not in failed:
-                item.path.unlink(missing_ok=True)
+            log.warning("received file not indexed yet (kept staged, tried again): %s", entry)
         stored_paths = {str(p) for p, _ in stored}
         settled = [i for i in items if str(i.path) not in failed]
+        for item in settled:
+            item.path.unlink(missing_ok=True)
         self.indexed += len(stored_paths)
-        self.failed += len(failed)
         if settled:
             try:
                 self._on_indexed(_arrivals(settled, stored_paths))
             except Exception:  # a listener's bug must not stop indexing
                 log.exception("a listener of received series failed")
-        return True
+        return [i for i in items if str(i.path) in failed]
 
     def _recover(self) -> None:
         """Queue the files a previous host received and acknowledged but did not index."""
