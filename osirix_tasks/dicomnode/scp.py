@@ -9,6 +9,7 @@ peer and time window (:class:`.allow.RefusalLog`).
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,6 +49,8 @@ class _GuardedServer(ThreadedAssociationServer):
     def verify_request(self, request: Any, client_address: Any) -> bool:
         address = str(client_address[0])
         if self.allow.address_allowed(address):
+            # Answers are small: send each at once rather than wait for the peer's delayed ACK.
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             return True
         self.refusals.refused(address, "", "address not in allowed_addresses")
         return False
