@@ -29,6 +29,8 @@ import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
+from osirix_tasks.testing.environment import isolated_env
+
 PUBLISHED_PYNETDICOM_FILES_PER_SECOND = 20.0
 #: dcmtk leaves Nagle's algorithm on unless TCP_NODELAY is set: with it on, every small message waits
 #: for a delayed ACK (about 40 ms), and storescp manages ~20 files/s. Both dcmtk tools get it off: the
@@ -123,13 +125,7 @@ def run_node(folder: Path, work: Path, count: int) -> tuple[float, float]:
     run = Path(tempfile.mkdtemp(prefix="node-", dir=work))
     home, database = run / "home", run / "db"
     home.mkdir()
-    env = dict(
-        os.environ,
-        HOME=str(home),
-        XDG_CONFIG_HOME=str(home / ".config"),
-        XDG_DATA_HOME=str(home / ".local" / "share"),
-        OSIRIX_TASKS_HOME=str(home),
-    )
+    env = isolated_env(home)
     host = subprocess.Popen(
         [
             sys.executable,

@@ -85,6 +85,30 @@ class Entity:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+#: The identifier's keys that narrow the SQL candidates, with their columns and the levels they apply to.
+_NARROWING = (
+    ("PatientID", "studies.patient_id", LEVELS),
+    ("StudyInstanceUID", "studies.study_instance_uid", LEVELS),
+    ("SeriesInstanceUID", "series.series_instance_uid", ("SERIES", "IMAGE")),
+    ("SOPInstanceUID", "images.sop_instance_uid", ("IMAGE",)),
+)
+
+
+def _narrowing(level: str, identifier: Dataset) -> tuple[str, list[Any]]:
+    """The WHERE clause (and its arguments) the identifier's UIDs and exact patient ID allow."""
+    conditions: list[str] = []
+    args: list[Any] = []
+    for keyword, column, levels in _NARROWING:
+        values = _uids(identifier, keyword) if level in levels else []
+        if keyword == "PatientID" and any("*" in v or "?" in v for v in values):
+            continue  # a pattern: matched afterwards
+        if values:
+            conditions.append(f"{column} IN ({', '.join('?' for _ in values)})")
+            args.extend(values)
+    where = "WHERE " + " AND ".join(conditions) if conditions else ("WHERE 1" if level == "IMAGE" else "")
+    return (where.replace("studies.", "") if level == "PATIENT" else where), args
+
+
 def _uids(identifier: Dataset, keyword: str) -> list[str]:
     value = identifier.get(keyword)
     if is_universal(value):
@@ -145,30 +169,9 @@ class IndexQuery:
         return level
 
     def _entities(self, level: str, identifier: Dataset) -> Iterator[Entity]:
-        conditions: list[str] = []
-        args: list[Any] = []
-        for keyword, column in (
-            ("PatientID", "studies.patient_id"),
-            ("StudyInstanceUID", "studies.study_instance_uid"),
-            ("SeriesInstanceUID", "series.series_instance_uid"),
-            ("SOPInstanceUID", "images.sop_instance_uid"),
-        ):
-            if (keyword == "SeriesInstanceUID" and level in ("PATIENT", "STUDY")) or (
-                keyword == "SOPInstanceUID" and level != "IMAGE"
-            ):
-                continue
-            values = _uids(identifier, keyword)
-            if keyword == "PatientID" and any("*" in v or "?" in v for v in values):
-                continue
-            if values:
-                conditions.append(f"{column} IN ({', '.join('?' for _ in values)})")
-                args.extend(values)
-        where = "WHERE " + " AND ".join(conditions) if conditions else ("WHERE 1" if level == "IMAGE" else "")
-        if level == "PATIENT":
-            where = where.replace("studies.", "")
-        conn = self.db.connection()
+        where, args = _narrowing(level, identifier)
         sql = {"PATIENT": _PATIENT_SQL, "STUDY": _STUDY_SQL, "SERIES": _SERIES_SQL, "IMAGE": _IMAGE_SQL}[level]
-        for row in conn.execute(sql.format(where=where), args):
+        for row in self.db.connection().execute(sql.format(where=where), args):
             yield _ENTITY_OF[level](row)
 
     def _paths(self, entity: Entity) -> list[str]:

@@ -279,3 +279,29 @@ def test_the_page_searches_the_pacs_and_retrieves_a_study(
         assert kept is not None
         assert_same_instance(original, kept)
     assert index_rows(running.database, "SELECT COUNT(*) FROM studies WHERE study_instance_uid = ?", (study,)) == [(1,)]
+
+
+def test_the_database_view_shows_a_study_as_it_arrives(
+    host: tuple[RunningHost, Path, str], pacs: tuple[Orthanc, int, dict[str, list[Path]]], page: Any, tmp_path: Path
+) -> None:
+    running, registry, _ = host
+    orthanc, _, _ = pacs
+    study = generate_uid()
+    for path in write_series(
+        tmp_path,
+        2,
+        modality="CT",
+        study=study,
+        series=generate_uid(),
+        patient="Arrives^Live",
+        description="live",
+        sop_class=CTImageStorage,
+        rows=16,
+        columns=16,
+    ):
+        orthanc.upload(path)
+    page.click("#tabs a[data-view='database']")
+    page.wait_for_selector("#db-table")
+    assert "Arrives Live" not in page.inner_text("#db-table")
+    _cli(running, registry, "move", "pacs", "-k", f"StudyInstanceUID={study}")  # Orthanc sends to our node
+    page.wait_for_function("document.querySelector('#db-table').textContent.includes('Arrives Live')", timeout=30000)

@@ -8,7 +8,7 @@ import os
 import stat
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +120,17 @@ def _find(port: int, folder: Path, *keys: str, patient_root: bool = False) -> li
 
 def _sent(sample_set: SampleSet) -> list[Dataset]:
     return [pydicom.dcmread(f, stop_before_pixels=True) for f in sample_set.files]
+
+
+def _received_as_sent(folder: Path, sample_set: SampleSet, chosen: Callable[[Dataset], bool]) -> int:
+    """Every file in ``folder`` is one of the ``chosen`` sent instances, all of them came, each equal to
+    the one sent; returns how many."""
+    received = {pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID: p for p in folder.iterdir()}
+    originals = {d.SOPInstanceUID: f for d, f in zip(_sent(sample_set), sample_set.files, strict=True) if chosen(d)}
+    assert set(received) == set(originals)
+    for uid, path in received.items():
+        assert_same_instance(originals[uid], path)
+    return len(received)
 
 
 def test_echoscu_is_answered(node: tuple[RunningHost, int, int]) -> None:
@@ -255,15 +266,8 @@ def test_getscu_pulls_a_study(node: tuple[RunningHost, int, int], stored: Sample
         "127.0.0.1",
         str(port),
     )
-    received = {pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID: p for p in tmp_path.iterdir()}
-    originals = {
-        d.SOPInstanceUID: f
-        for d, f in zip(_sent(stored), stored.files, strict=True)
-        if d.StudyInstanceUID == stored.ct_study
-    }
-    assert set(received) == set(originals)
-    for uid, path in received.items():  # compressed ones come uncompressed: getscu proposes only that
-        assert_same_instance(originals[uid], path)
+    # compressed ones come uncompressed: getscu proposes only that
+    assert _received_as_sent(tmp_path, stored, lambda d: d.StudyInstanceUID == stored.ct_study) == 9
 
 
 def test_movescu_to_a_known_destination_and_not_to_an_unknown_one(
@@ -298,15 +302,7 @@ def test_movescu_to_a_known_destination_and_not_to_an_unknown_one(
         "127.0.0.1",
         str(port),
     )
-    received = {pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID: p for p in tmp_path.iterdir()}
-    originals = {
-        d.SOPInstanceUID: f
-        for d, f in zip(sent, stored.files, strict=True)
-        if d.SeriesInstanceUID == rle.SeriesInstanceUID
-    }
-    assert set(received) == set(originals) and len(received) == 2
-    for uid, path in received.items():
-        assert_same_instance(originals[uid], path)
+    assert _received_as_sent(tmp_path, stored, lambda d: d.SeriesInstanceUID == rle.SeriesInstanceUID) == 2
     unknown = dcmtk(
         "movescu",
         "-aet",

@@ -101,13 +101,14 @@ function changed() {
 }
 
 async function follow() {
-  // Long polling: each request waits for the next arrivals; a page of a host without a node stops.
-  let after = 0;
+  // Long polling: the first request learns where the feed is, each next one waits for new arrivals;
+  // a page of a host that is not a node stops.
+  let after = -1;
   for (;;) {
     try {
-      const data = await get(`/api/dicom/arrivals?after=${after}&wait=15`);
+      const data = await get(`/api/dicom/arrivals?after=${Math.max(after, 0)}&wait=${after < 0 ? 0 : 15}`);
       if (!data.listening) return;
-      if (data.arrivals.length && after) changed();
+      if (data.arrivals.length && after >= 0) changed();
       after = data.seq;
       const list = $("#dq-arrivals");
       for (const item of data.arrivals) {
