@@ -204,6 +204,13 @@ class Host:
                 triggered_by=triggered_by,
             )
 
+        if registry is not None:
+            catalog = self.runs.catalogs.get(registry)
+            for trigger in triggers:  # said now, not when the first series arrives
+                try:
+                    catalog.resolve(trigger.task, trigger.type)
+                except OsirixTasksError as exc:
+                    log.warning("[[trigger]] %r will not run: %s", trigger.label, exc)
         node = DicomNode(self.state.db, settings, triggers, start if registry is not None else None)
         try:
             node.start(port)

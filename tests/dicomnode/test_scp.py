@@ -71,6 +71,10 @@ type = "Database"
 modality = "CT"
 description = "*trigger*"
 stable_seconds = {STABLE_SECONDS}
+
+[[trigger]]
+task = "No such task"
+modality = "XA"
 """,
         encoding="utf-8",
     )
@@ -131,6 +135,12 @@ def _received_as_sent(folder: Path, sample_set: SampleSet, chosen: Callable[[Dat
     for uid, path in received.items():
         assert_same_instance(originals[uid], path)
     return len(received)
+
+
+def test_a_trigger_naming_an_unknown_task_is_reported_at_start(node: tuple[RunningHost, int, int]) -> None:
+    host, _, _ = node
+    line = next((x for x in host.output if "No such task" in x), "")
+    assert "will not run" in line and "'No such task on each series'" in line
 
 
 def test_echoscu_is_answered(node: tuple[RunningHost, int, int]) -> None:
