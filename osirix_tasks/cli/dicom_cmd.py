@@ -42,10 +42,9 @@ def _keys(keys: tuple[str, ...]) -> dict[str, str]:
 
 
 def _database(database: str | None) -> Path:
-    from .._support.paths import user_data_dir
-    from ..host.process import database_folder
+    from ..host.config import database_folder
 
-    return database_folder(database, user_data_dir())
+    return database_folder(database)
 
 
 def _print_outcome(outcome: Outcome, as_json: bool) -> None:

@@ -1,37 +1,31 @@
-"""``osirix-tasks serve`` and ``osirix-tasks import``: the embedded OsiriX host and its database."""
+"""``osirix-tasks serve`` and ``osirix-tasks import``: the embedded OsiriX host and its database.
+
+``serve`` turns its options into a :class:`~osirix_tasks.host.config.HostConfig` and hands it to
+:func:`~osirix_tasks.host.assemble.run_host`; it prints what the host serves, then waits.
+"""
 
 from __future__ import annotations
 
-import logging
-import signal
 import sys
-import threading
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING
 
 import click
 
 from .. import __version__
-from .._support.paths import registry_path, user_data_dir
-from ..client.server_configs import read_servers
-from ..emulator.database.demo import demo_folder
-from ..emulator.database.importer import ImportSummary, import_paths
-from ..emulator.database.index import Database
-from ..emulator.state import OsirixState
-from ..errors import OsirixTasksError, PortUnavailable, ServerConfigError
-from ..host.process import Host, database_folder
+from ..host.config import HostConfig, database_folder
 from ..host.spawn import READY_LINE
-from ._common import AppState, fail, warning
+from ._common import AppState, fail
 
 if TYPE_CHECKING:
-    from ..web import WebServer
-
-DEFAULT_PORT = 50051
+    from ..emulator.database.importer import ImportSummary
+    from ..emulator.database.index import Database
 
 
 def import_with_progress(db: Database, paths: list[str], copy: bool, label: str) -> ImportSummary:
     """Import with a progress bar on the terminal."""
+    from ..emulator.database.importer import import_paths
+
     with click.progressbar(length=1, label=label, file=sys.stderr) as bar:
 
         def progress(done: int, total: int) -> None:
@@ -42,16 +36,6 @@ def import_with_progress(db: Database, paths: list[str], copy: bool, label: str)
             return import_paths(db, paths, copy=copy, progress=progress)
         except FileNotFoundError as exc:
             fail(str(exc))
-
-
-def default_ports() -> list[int]:
-    """Every server listed in server_configs.json, else 50051."""
-    try:
-        listed = [s.port for s in read_servers(check_liveness=False)]
-    except ServerConfigError as exc:
-        warning(f"{exc}\nserving on {DEFAULT_PORT} instead")
-        return [DEFAULT_PORT]
-    return listed or [DEFAULT_PORT]
 
 
 @click.command()
@@ -86,16 +70,24 @@ def default_ports() -> list[int]:
 )
 @click.option("--no-web", is_flag=True, help="Do not serve the web UI.")
 @click.option(
+    "--web-stream-seconds",
+    type=click.FloatRange(min=1),
+    default=None,
+    hidden=True,
+    help="How long one of the page's event streams lasts before the page reconnects (tests).",
+)
+@click.option(
     "--registry",
     "web_registry",
     type=click.Path(dir_okay=False),
     default=None,
-    help="tasks.toml the web UI shows, edits and runs, and the DICOM node reads ([dicom], [[trigger]]) "
-    "(default: the top-level --registry choice).",
+    help="tasks.toml this host offers: its page shows, edits and runs it, status and 'tasks list' name it, and "
+    "its DICOM node reads [dicom] and [[trigger]] there (default: the top-level --registry choice, as found where "
+    "the host starts).",
 )
 @click.option(
     "--dicom-port",
-    type=int,
+    type=click.IntRange(0, 65535),
     default=None,
     help="Listen as a DICOM node on this port (0: a free one). Default: [dicom] port of tasks.toml; neither: no node.",
 )
@@ -108,6 +100,11 @@ def default_ports() -> list[int]:
     help="Address the DICOM node listens on (default 127.0.0.1; any other needs [dicom] allowed_aets and "
     "allowed_addresses).",
 )
+@click.option(
+    "--temporary",
+    is_flag=True,
+    help="On stopping, remove from server_configs.json the entries this host added (the user's stay).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log every server event.")
 @click.pass_context
 def serve(
@@ -119,102 +116,52 @@ def serve(
     imports: tuple[str, ...],
     web_port: int,
     no_web: bool,
+    web_stream_seconds: float | None,
     web_registry: str | None,
     dicom_port: int | None,
     dicom_aet: str | None,
     dicom_address: str | None,
+    temporary: bool,
     verbose: bool,
 ) -> None:
     """Run an embedded OsiriX: the OsiriXgrpc protocol over a DICOM database, and its web UI."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    from ..host.assemble import run_host, wait_until_stopped
+
+    state = ctx.find_object(AppState)
+    config = HostConfig(
+        ports=ports,
+        database=Path(database) if database else None,
+        empty=empty,
+        demo=demo,
+        imports=imports,
+        web=not no_web,
+        web_port=web_port,
+        web_stream_seconds=web_stream_seconds,
+        registry=Path(web_registry) if web_registry else (state.registry_path if state else None),
+        dicom_port=dicom_port,
+        dicom_aet=dicom_aet,
+        dicom_address=dicom_address,
+        temporary=temporary,
+        verbose=verbose,
     )
-    if not verbose:  # gRPC logs a traceback for every undecodable request; the client gets the error anyway
-        logging.getLogger("grpc._common").setLevel(logging.CRITICAL)
-    data_dir = user_data_dir()
-    db = Database(database_folder(database, data_dir))
-    if empty:
-        db.clear()
-    if imports:
-        summary = import_with_progress(db, list(imports), True, "Importing")
-        click.echo(f"Import: {summary}", err=True)
-    if (demo or not (empty or imports)) and db.counts()[0] == 0:
-        summary = import_paths(db, [str(demo_folder(data_dir))], copy=True)
-        click.echo(f"Demo data: {summary}", err=True)
-    host = Host(OsirixState(db))
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    for port in ports or default_ports():
-        try:
-            host.start_server(port)
-        except PortUnavailable:
-            host.shutdown()
-            raise
-    host.open_control_channel()
-    dicom = _start_dicom(ctx, host, web_registry, dicom_port, dicom_aet, dicom_address)
-    web = None
-    if not no_web:
-        web = _start_web(ctx, host, web_port, web_registry)
-    studies, series, images = db.counts()
+    host = run_host(config, importer=import_with_progress, report=lambda line: click.echo(line, err=True))
+    studies, series, images = host.state.db.counts()
     click.echo(
-        f"Embedded OsiriX (osirix-tasks {__version__}): database {db.folder} "
+        f"Embedded OsiriX (osirix-tasks {__version__}): database {host.state.db.folder} "
         f"({studies} studies, {series} series, {images} images)"
     )
     for port in host.ports():
         click.echo(f"Listening on 127.0.0.1:{port}")
-    if web is not None:
-        click.echo(f"Web UI: {web.url}")
-    if dicom is not None:
-        click.echo(f"DICOM node {dicom[0]} listening on {dicom[1]}:{dicom[2]}")
+    click.echo(f"Registry: {host.registry}")
+    if host.web is not None:
+        click.echo(f"Web UI: {host.web['url']}")
+    if host.dicom is not None:
+        node = host.dicom.settings
+        click.echo(f"DICOM node {node.ae_title} listening on {node.address}:{host.dicom.port}")
     sys.stdout.flush()  # the ports before the ready line, also when stdout is a file
     click.echo(READY_LINE, err=True)
-    while not stop.is_set() and not host.stopped.is_set():
-        stop.wait(0.5)
-    if web is not None:
-        web.stop()
-    host.shutdown()
+    wait_until_stopped(host)
     click.echo("Stopped.", err=True)
-
-
-def _registry_of(ctx: click.Context, registry: str | None) -> Path:
-    state = ctx.find_object(AppState)
-    return registry_path(registry) if registry else (state.registry_path if state else registry_path(None))
-
-
-def _start_dicom(
-    ctx: click.Context, host: Host, registry: str | None, port: int | None, aet: str | None, address: str | None
-) -> tuple[str, str, int] | None:
-    """Start the DICOM node when asked for; (AE title, address, port) or None."""
-    from ..dicomnode.settings import plan_node
-
-    try:
-        plan = plan_node(_registry_of(ctx, registry), port=port, ae_title=aet, address=address)
-        if plan is None:
-            return None
-        bound = host.start_dicom(plan.settings, plan.port, plan.registry, plan.triggers)
-    except OsirixTasksError:
-        host.shutdown()
-        raise
-    return plan.settings.ae_title, plan.settings.address, bound
-
-
-def _start_web(ctx: click.Context, host: Host, port: int, registry: str | None) -> WebServer:
-    """Serve the web UI for ``host``; the registry is ``--registry`` of serve, else the top-level choice."""
-    from ..web import start_web
-
-    path = _registry_of(ctx, registry)
-    try:
-        web = start_web(host, path, port=port)
-    except PortUnavailable:
-        host.shutdown()
-        raise
-    host.set_web(web.info())
-    return web
 
 
 @click.command("import")
@@ -223,7 +170,9 @@ def _start_web(ctx: click.Context, host: Host, port: int, registry: str | None) 
 @click.option("--link", is_flag=True, help="Index the files where they are instead of copying them in.")
 def import_(paths: tuple[str, ...], database: str | None, link: bool) -> None:
     """Import DICOM files and folders into the database."""
-    db = Database(database_folder(database, user_data_dir()))
+    from ..emulator.database.index import Database
+
+    db = Database(database_folder(database))
     summary = import_with_progress(db, list(paths), not link, "Importing")
     db.close()
     click.echo(f"{summary}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from ..emulator.database.index import Database
@@ -31,14 +32,19 @@ class DicomNode:
         settings: DicomSettings,
         triggers: list[TriggerSpec] | None = None,
         start_run: StartRun | None = None,
+        *,
+        on_indexed: Callable[[], object] | None = None,
     ):
+        """``start_run`` starts the triggers' runs (None: no triggers fire); ``on_indexed`` is told
+        each time received instances were indexed (the host bumps its database change counter)."""
         self.db = db
         self.settings = settings
         self.query = IndexQuery(db)
         self.watch = TriggerWatch(triggers or [], start_run) if triggers and start_run is not None else None
         self._recent: deque[tuple[int, Arrival]] = deque(maxlen=RECENT)
         self._sequence = 0
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
+        self._on_indexed = on_indexed
         self.receiver = Receiver(db, self._indexed, on_staged=self._staged)
         self.server = NodeServer(settings, self.receiver, self.query)
 
@@ -54,8 +60,6 @@ class DicomNode:
         self.receiver.close()
         if self.watch is not None:
             self.watch.close()
-        with self._changed:
-            self._changed.notify_all()
 
     @property
     def port(self) -> int:
@@ -85,15 +89,14 @@ class DicomNode:
     def _indexed(self, arrivals: list[Arrival]) -> None:
         if self.watch is not None:
             self.watch.arrived(arrivals)
-        with self._changed:
+        if self._on_indexed is not None and any(a.instances for a in arrivals):
+            self._on_indexed()
+        with self._lock:
             for arrival in arrivals:
                 self._sequence += 1
                 self._recent.append((self._sequence, arrival))
-            self._changed.notify_all()
 
-    def arrivals_after(self, sequence: int, wait: float = 0.0) -> tuple[int, list[dict[str, Any]]]:
-        """The arrivals after ``sequence`` (waiting up to ``wait`` seconds for one) and the latest number."""
-        with self._changed:
-            if self._sequence <= sequence and wait > 0:
-                self._changed.wait(wait)
+    def arrivals_after(self, sequence: int) -> tuple[int, list[dict[str, Any]]]:
+        """The arrivals kept after number ``sequence``, and the number of the latest."""
+        with self._lock:
             return self._sequence, [{"seq": n, **a.to_json()} for n, a in self._recent if n > sequence]

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._support.private import open_private, private_folder
 from ..emulator.database.importer import LINK, ImportSummary, read_header, store_batch
 from ..emulator.database.index import Database
 
@@ -105,9 +106,7 @@ class Receiver:
         delay: float = DELAY_SECONDS,
     ):
         self.db = db
-        self.staging = staging or db.folder / STAGING_FOLDER
-        self.staging.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(self.staging, 0o700)
+        self.staging = private_folder(staging or db.folder / STAGING_FOLDER)  # patient data: 0700
         self._on_indexed = on_indexed
         self._on_staged = on_staged
         self._batch = batch
@@ -126,9 +125,9 @@ class Receiver:
     # --- the receiving side (association threads) --------------------------------------------
 
     def stage(self, parts: Iterable[bytes | memoryview]) -> Path:
-        """Write a received file into the staging folder, owner-only; OSError when it cannot be."""
+        """Write a received file into the staging folder, owner-only (0600); OSError when it cannot be."""
         path = self.staging / f"{uuid.uuid4().hex}.dcm"
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        descriptor = open_private(path)
         try:
             with os.fdopen(descriptor, "wb") as handle:
                 for part in parts:

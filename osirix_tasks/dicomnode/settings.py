@@ -3,6 +3,7 @@ again as a whole (a wider address needs both allow-lists, whichever side said it
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,14 @@ from ..registry import load_registry
 __all__ = ["NodePlan", "plan_node", "load_dicom_settings", "remote_node"]
 
 
+@dataclass(frozen=True)
 class NodePlan:
-    """What the host starts: the settings, the port, the triggers (with the registry they run from)."""
+    """What the host starts: the settings (the ``serve`` options laid over ``[dicom]``), the port,
+    the triggers (run from the same registry)."""
 
-    def __init__(self, settings: DicomSettings, port: int, triggers: list[TriggerSpec], registry: Path):
-        self.settings, self.port, self.triggers, self.registry = settings, port, triggers, registry
+    settings: DicomSettings
+    port: int
+    triggers: list[TriggerSpec]
 
 
 def _node_problems(registry_path: Path) -> tuple[Any, list[str]]:
@@ -69,4 +73,4 @@ def plan_node(registry_path: Path, *, port: int | None, ae_title: str | None, ad
         raise DicomNodeError(
             "; ".join(describe_validation_error(e, known=list(DicomSettings.model_fields)) for e in exc.errors())
         ) from None
-    return NodePlan(merged, chosen, list(registry.triggers), Path(registry_path))
+    return NodePlan(merged, chosen, list(registry.triggers))

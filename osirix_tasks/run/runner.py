@@ -24,8 +24,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from ..contract import INHERITED, Env
+from ..contract import INHERITED, Env, Target
 from ..errors import RunRefused
 from ..model import RunStatus, TaskSpec
 from ..plugins import PluginSet
@@ -60,6 +61,8 @@ class RunPlan:
     timeout: float | None
     background: bool = False
     args: list[str] = field(default_factory=list)
+    #: What started the run when a DICOM node's trigger did (recorded with it); None: a person.
+    triggered_by: dict[str, Any] | None = None
 
 
 @functools.lru_cache(maxsize=16)
@@ -97,12 +100,14 @@ def plan_run(
     timeout: float | None = None,
     background: bool = False,
     environ: Mapping[str, str] | None = None,
+    target: Target | None = None,
 ) -> RunPlan:
     """The command, working folder and environment of a run; RunRefused when it cannot start.
 
     ``environ`` is the environment of whoever asked for the run (this process's by default): the
     run gets its HOME and the variables of :data:`~osirix_tasks.contract.INHERITED`, whichever
-    process starts it.
+    process starts it. ``target`` (what the run acts on, when given explicitly) goes to the task
+    process as :attr:`~osirix_tasks.contract.Env.TARGET`.
     """
     environ = os.environ if environ is None else environ
     interpreter = spec.interpreter
@@ -120,7 +125,10 @@ def plan_run(
         command = [interpreter, "-u", spec.location, *arguments]
         cwd = os.path.dirname(spec.location)
     else:
-        cwd = str(registry.parent) if registry.parent.is_dir() else environ.get("PWD", os.getcwd())
+        if spec.file is not None:  # a function of a file: in the file's folder, as its script would run
+            cwd = os.path.dirname(spec.file)
+        else:
+            cwd = str(registry.parent) if registry.parent.is_dir() else environ.get("PWD", os.getcwd())
         if not _imports_osirix_tasks(interpreter, cwd):
             raise RunRefused(
                 f"task '{spec.name}' is a decorated task but {interpreter} cannot import osirix_tasks - "
@@ -148,6 +156,8 @@ def plan_run(
     env[Env.TASK_TYPE] = spec.type.value
     if server:
         env[Env.SERVER] = server
+    if target is not None:
+        env[Env.TARGET] = target.to_env()
     env.update(spec.env)
     if plugins is not None:
         plugins.manager.hook.osirix_tasks_environment(task=spec, env=env)
@@ -172,6 +182,7 @@ def record_run(plan: RunPlan, store: RunStore) -> str:
         blocking=plan.spec.blocking,
         background=plan.background,
         timeout=plan.timeout,
+        triggered_by=plan.triggered_by,
     )
     return run_id
 

@@ -2,17 +2,18 @@
 
 from starlette.routing import BaseRoute
 
-from . import console, database, dicom, menus, scripts, servers, viewer, volume
+from . import database, dicom, menus, runs, scripts, servers, viewer, vocabulary, volume
 
 __all__ = ["ROUTES"]
 
 ROUTES: list[BaseRoute] = [
     *servers.routes,
     *scripts.routes,
-    *console.routes,
+    *runs.routes,
     *menus.routes,
     *database.routes,
     *viewer.routes,
     *volume.routes,
+    *vocabulary.routes,
     *dicom.routes,
 ]

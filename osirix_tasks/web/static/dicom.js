@@ -1,9 +1,9 @@
 // The query/retrieve window: search a remote DICOM node of tasks.toml ([[dicom.node]]), retrieve a
 // study into the database (C-GET, or C-MOVE to this host's node), send a study or its SEG/SR results
-// to a node. It also follows what this host's node receives, so the database view shows series as
-// they arrive (the "database-changed" event, and a reload of the database view).
+// to a node. It lists what this host's node received lately, read again whenever the host's database
+// changes (the database view follows the host's change counter and says so with "database-changed").
 import { escapeHtml, get, post, setStatus } from "./api.js";
-import { emit } from "./bus.js";
+import { on } from "./bus.js";
 import * as database from "./database.js";
 
 const LEVEL_KEYS = {
@@ -15,6 +15,7 @@ const LEVEL_KEYS = {
 const UID_OF = { study: "StudyInstanceUID", series: "SeriesInstanceUID", image: "SOPInstanceUID" };
 let results = [];
 let level = "study";
+let after = 0;  // the last arrival listed (the node numbers them)
 const $ = (selector) => document.querySelector(selector);
 const status = () => $("#dq-status");
 
@@ -81,7 +82,7 @@ async function retrieve(index) {
     const how = $("#dq-move").checked ? "move" : "get";
     const data = await post("/api/dicom/retrieve", { node: $("#dq-node").value, level, keys, how });
     setStatus(status(), data.message, data.outcome.failed > 0);
-    changed();
+    database.load();
   } catch (error) { setStatus(status(), error.message, true); }
 }
 
@@ -95,28 +96,17 @@ async function send(event) {
   } catch (error) { setStatus(status(), error.message, true); }
 }
 
-function changed() {
-  emit("database-changed");
-  database.load?.();
-}
-
-async function follow() {
-  // Long polling: the first request learns where the feed is, each next one waits for new arrivals;
-  // a page of a host that is not a node stops.
-  let after = -1;
-  for (;;) {
-    try {
-      const data = await get(`/api/dicom/arrivals?after=${Math.max(after, 0)}&wait=${after < 0 ? 0 : 15}`);
-      if (!data.listening) return;
-      if (data.arrivals.length && after >= 0) changed();
-      after = data.seq;
-      const list = $("#dq-arrivals");
-      for (const item of data.arrivals) {
-        list.insertAdjacentHTML("afterbegin", `<li>${escapeHtml(item.modality)} ${escapeHtml(item.series_description || item.series_uid)}: ${item.instances} new from ${escapeHtml(item.calling_aet || "?")}</li>`);
-      }
-      while (list.children.length > 50) list.lastElementChild.remove();
-    } catch { await new Promise((resolve) => setTimeout(resolve, 3000)); }
-  }
+async function arrivals() {
+  try {
+    const data = await get(`/api/dicom/arrivals?after=${after}`);
+    if (!data.listening) return;
+    after = data.seq;
+    const list = $("#dq-arrivals");
+    for (const item of data.arrivals) {
+      list.insertAdjacentHTML("afterbegin", `<li>${escapeHtml(item.modality)} ${escapeHtml(item.series_description || item.series_uid)}: ${item.instances} new from ${escapeHtml(item.calling_aet || "?")}</li>`);
+    }
+    while (list.children.length > 50) list.lastElementChild.remove();
+  } catch { /* listed again at the next change */ }
 }
 
 export async function load() {
@@ -130,6 +120,7 @@ export async function load() {
       : `This host is not listening as a DICOM node (AE title ${data.ae_title}); start it with --dicom-port.`;
     if (!data.nodes.length) setStatus(status(), "No remote nodes: add [[dicom.node]] entries (name, ae_title, host, port) to tasks.toml.");
   } catch (error) { setStatus(status(), error.message, true); }
+  arrivals();
 }
 
 export function init() {
@@ -144,7 +135,7 @@ export function init() {
     const button = event.target.closest(".dq-retrieve");
     if (button) retrieve(+button.dataset.index);
   });
-  follow();
+  on("database-changed", arrivals);
 }
 
 export function shown() { load(); }
