@@ -17,11 +17,11 @@ from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, JPEG2000Lossless
 
 from osirix_tasks.client.server_configs import free_port
 from osirix_tasks.testing import RunningHost, running_host
+from osirix_tasks.testing.browser import CHROMIUM, CHROMIUM_ARGS
 
 from .peers import Orthanc, assert_same_instance, index_rows, start_orthanc, stop, stored_path, wait_until, write_series
 
 NODE_AET = "OSIRIX_TASKS"
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
@@ -218,25 +218,19 @@ def test_send_a_study_s_results_only(
 
 @pytest.fixture(scope="module")
 def page(host: tuple[RunningHost, Path, str]) -> Iterator[Any]:
-    """The page in Debian's Chromium (Playwright)."""
+    """The page in Debian's Chromium (Playwright), under the page's own Content Security Policy (no
+    inline script or style: what the Query/Retrieve window does must not break it; waits are selectors,
+    as Playwright's wait_for_function evaluates strings, which the policy forbids)."""
     playwright_api = pytest.importorskip("playwright.sync_api")
     if shutil.which(CHROMIUM) is None:
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
     _, _, url = host
-    args = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-    ]
     with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda message: errors.append(message.text) if "Content Security" in message.text else None)
         page.goto(url)
         page.wait_for_selector("body[data-ready='1']", timeout=15000)
         yield page
@@ -272,7 +266,7 @@ def test_the_page_searches_the_pacs_and_retrieves_a_study(
     assert page.locator("#dq-table tbody tr").count() == 1
     assert study in page.inner_text("#dq-table tbody")
     page.click("#dq-table tbody tr .dq-retrieve")
-    page.wait_for_function("document.querySelector('#dq-status').textContent.includes('completed')", timeout=30000)
+    page.wait_for_selector("#dq-status:has-text('completed')", timeout=30000)
     assert "2 completed, 0 failed" in page.inner_text("#dq-status")
     for original in files:
         kept = stored_path(running.database, _uid(original))
@@ -304,4 +298,4 @@ def test_the_database_view_shows_a_study_as_it_arrives(
     page.wait_for_selector("#db-table")
     assert "Arrives Live" not in page.inner_text("#db-table")
     _cli(running, registry, "move", "pacs", "-k", f"StudyInstanceUID={study}")  # Orthanc sends to our node
-    page.wait_for_function("document.querySelector('#db-table').textContent.includes('Arrives Live')", timeout=30000)
+    page.wait_for_selector("#db-table:has-text('Arrives Live')", timeout=30000)
