@@ -447,9 +447,13 @@ class RemoteNode(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    #: What the commands and the page call the node (``osirix-tasks dicom echo NAME``); unique in the file.
     name: str = Field(min_length=1)
+    #: The node's own AE title (the called AE title of our associations; a C-MOVE destination's name).
     ae_title: str
+    #: The node's host name or IP address.
     host: str = Field(min_length=1)
+    #: The node's DICOM port (1-65535).
     port: Annotated[int, Field(ge=1, le=65535)]
 
     @field_validator("ae_title")
@@ -471,8 +475,13 @@ class DicomSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    #: This node's AE title: the called AE title peers send to, and the calling one of our queries and sends
+    #: (``serve --dicom-aet``).
     ae_title: str = DEFAULT_AE_TITLE
+    #: The port the node listens on (0: a free one; ``serve --dicom-port``); unset: the host is no DICOM node.
     port: Annotated[int, Field(ge=0, le=65535)] | None = None
+    #: The address the node listens on (``serve --dicom-address``): 127.0.0.1, or another address only with
+    #: both ``allowed_aets`` and ``allowed_addresses``.
     address: str = "127.0.0.1"
     #: Calling AE titles allowed to associate (empty: any, only while bound to 127.0.0.1).
     allowed_aets: list[str] = Field(default_factory=list)
@@ -548,10 +557,15 @@ class TriggerSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    #: The task to run: a name of the catalog (``osirix-tasks tasks list``).
     task: str = Field(min_length=1)
+    #: The task's type, when two tasks share the name (our names, the plugin's, or codes 1-4).
     type: TaskType | None = None
+    #: The trigger's name in the log and in each run's ``triggered_by`` (default: "TASK on each LEVEL").
     name: str = ""
+    #: What a run acts on: each ``series`` as it arrives, or each ``study``.
     level: TriggerLevel = TriggerLevel.SERIES
+    #: Seconds without a new instance of the series (or study) before it counts as arrived (0 < s <= 86400).
     stable_seconds: Annotated[float, Field(gt=0, le=86400)] = 30.0
     #: Modalities that match (any of them; empty: any modality).
     modality: list[str] = Field(default_factory=list)
@@ -560,7 +574,9 @@ class TriggerSpec(BaseModel):
     description: str = ""
     #: Calling AE titles whose data matches (empty: any sender).
     calling_aet: list[str] = Field(default_factory=list)
+    #: Arguments after the task's own ``args``.
     args: list[str] = Field(default_factory=list)
+    #: Seconds after which the run is stopped (default: the task's own timeout).
     timeout: Annotated[float, Field(gt=0)] | None = None
 
     @field_validator("type", mode="before")

@@ -154,3 +154,31 @@ def test_refusals_are_logged_once_per_peer_and_window(caplog: pytest.LogCaptureF
 )
 def test_matching_rules(query: str, value: object, vr: str, expected: bool) -> None:
     assert matches(query, value, vr) is expected
+
+
+def _documented_fields(cls: type) -> dict[str, bool]:
+    """Each field of a model class: whether a ``#:`` comment stands right above it or its Field has a
+    description (the docs site's tasks.toml reference is made from these)."""
+    import ast
+    import inspect
+
+    source = inspect.getsource(cls)
+    lines = source.splitlines()
+    found = {}
+    for node in ast.parse(source).body[0].body:  # type: ignore[attr-defined]
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            name = node.target.id
+            if name == "model_config":
+                continue
+            above = lines[node.lineno - 2].strip() if node.lineno >= 2 else ""
+            found[name] = above.startswith("#:") or bool(cls.model_fields[name].description)  # type: ignore[attr-defined]
+    return found
+
+
+def test_every_field_of_the_node_tables_says_what_it_means() -> None:
+    from osirix_tasks.model import DicomSettings, RemoteNode, TriggerSpec
+
+    for cls in (DicomSettings, RemoteNode, TriggerSpec):
+        fields = _documented_fields(cls)
+        assert set(fields) == set(cls.model_fields), cls  # every field was seen
+        assert [name for name, documented in fields.items() if not documented] == [], cls.__name__
