@@ -20,7 +20,6 @@ import os
 import socket
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,6 +28,8 @@ import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
+from osirix_tasks.host.config import HostConfig
+from osirix_tasks.host.spawn import spawn_host
 from osirix_tasks.testing.environment import isolated_env
 
 PUBLISHED_PYNETDICOM_FILES_PER_SECOND = 20.0
@@ -121,32 +122,21 @@ def indexed(database: Path) -> int:
 
 
 def run_node(folder: Path, work: Path, count: int) -> tuple[float, float]:
+    """Our node in a host of its own (``spawn_host``, as the test kit starts one): storescu's wall
+    time, and the time until every slice is indexed."""
     port, grpc_port = free_port(), free_port()
     run = Path(tempfile.mkdtemp(prefix="node-", dir=work))
     home, database = run / "home", run / "db"
     home.mkdir()
-    env = isolated_env(home)
-    host = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "osirix_tasks",
-            "serve",
-            "--empty",
-            "--no-web",
-            "--database",
-            str(database),
-            "--port",
-            str(grpc_port),
-            "--registry",
-            str(work / "tasks.toml"),
-            "--dicom-port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
+    config = HostConfig(
+        ports=(grpc_port,),
+        database=database,
+        empty=True,
+        web=False,
+        registry=work / "tasks.toml",
+        dicom_port=port,
     )
+    host = spawn_host(config, env=isolated_env(home), log_path=run / "serve.log")
     try:
         wait_for_port(port)
         started = time.perf_counter()
@@ -157,8 +147,7 @@ def run_node(folder: Path, work: Path, count: int) -> tuple[float, float]:
             time.sleep(0.02)
         return sent, time.perf_counter() - started
     finally:
-        host.terminate()
-        host.wait(30)
+        host.stop()
 
 
 def main() -> None:

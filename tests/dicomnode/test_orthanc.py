@@ -299,3 +299,34 @@ def test_the_database_view_shows_a_study_as_it_arrives(
     assert "Arrives Live" not in page.inner_text("#db-table")
     _cli(running, registry, "move", "pacs", "-k", f"StudyInstanceUID={study}")  # Orthanc sends to our node
     page.wait_for_selector("#db-table:has-text('Arrives Live')", timeout=30000)
+
+
+def _post(url: str, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+    """POST as the page does (its token header, its Origin, JSON): status and answer."""
+    import http.client
+
+    base, token = url.split("/?token=")
+    connection = http.client.HTTPConnection(base.removeprefix("http://"), timeout=60)
+    try:
+        headers = {"X-Osirix-Tasks-Token": token, "Origin": base, "Content-Type": "application/json"}
+        connection.request("POST", path, body=json.dumps(body), headers=headers)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read() or b"null")
+    finally:
+        connection.close()
+
+
+def test_the_window_s_requests_name_a_bad_value(host: tuple[RunningHost, Path, str]) -> None:
+    _, _, url = host
+    for body, field in (
+        ({"node": "pacs", "level": "everything"}, "level"),
+        ({"node": "pacs", "keys": ["PatientID"]}, "keys"),
+        ({"node": "pacs", "keys": {"PatientID": None}}, "keys"),
+        ({"node": 7}, "node"),
+    ):
+        status, answer = _post(url, "/api/dicom/find", body)
+        assert (status, answer.get("field")) == (400, field), (body, status, answer)
+    status, answer = _post(url, "/api/dicom/send", {"node": "pacs"})
+    assert (status, answer.get("field")) == (400, "study"), answer
+    status, answer = _post(url, "/api/dicom/find", {"node": "nowhere"})
+    assert status == 409 and "no DICOM node named 'nowhere'" in answer["error"] and "pacs" in answer["error"]

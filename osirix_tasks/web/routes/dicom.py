@@ -131,10 +131,11 @@ def send(page: Page, call: Call) -> dict[str, Any]:
 
 def arrivals(page: Page, call: Call) -> dict[str, Any]:
     """What this host's node received after arrival number ``after`` (the page asks when the database changed)."""
+    after = call.integer("after", 0, low=0, high=2**63 - 1)
     node = _node(page)
     if node is None:
         return {"seq": 0, "arrivals": [], "listening": False}
-    seq, found = node.arrivals_after(call.integer("after", 0, low=0, high=2**63 - 1))
+    seq, found = node.arrivals_after(after)
     return {"seq": seq, "arrivals": found, "listening": True}
 
 
