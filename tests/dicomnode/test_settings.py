@@ -182,3 +182,14 @@ def test_every_field_of_the_node_tables_says_what_it_means() -> None:
         fields = _documented_fields(cls)
         assert set(fields) == set(cls.model_fields), cls  # every field was seen
         assert [name for name, documented in fields.items() if not documented] == [], cls.__name__
+
+
+def test_the_node_s_choices_travel_to_a_host_in_its_own_process() -> None:
+    from osirix_tasks.cli.serve_cmd import serve
+    from osirix_tasks.host.config import HostConfig
+
+    config = HostConfig(dicom_port=0, dicom_aet="READING_ROOM", dicom_address="127.0.0.1")
+    parsed = serve.make_context("serve", config.serve_args()).params
+    assert (parsed["dicom_port"], parsed["dicom_aet"], parsed["dicom_address"]) == (0, "READING_ROOM", "127.0.0.1")
+    unset = serve.make_context("serve", HostConfig().serve_args()).params
+    assert (unset["dicom_port"], unset["dicom_aet"], unset["dicom_address"]) == (None, None, None)
