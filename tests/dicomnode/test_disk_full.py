@@ -5,6 +5,7 @@ once there is room again. The database lives on a small tmpfs mounted for this t
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,3 +105,21 @@ def _send_big_series(port: int, count: int) -> dict[str, int]:
     finally:
         assoc.release()
     return statuses
+
+
+def test_a_staging_folder_left_readable_is_tightened_and_received_files_are_private(tmp_path: Path) -> None:
+    from osirix_tasks.dicomnode.receiver import STAGING_FOLDER, Receiver
+    from osirix_tasks.emulator.database.index import Database
+
+    db = Database(tmp_path / "db")
+    (db.folder / STAGING_FOLDER).mkdir(mode=0o755)  # made by an earlier version, or by hand
+    os.chmod(db.folder / STAGING_FOLDER, 0o755)
+    receiver = Receiver(db, lambda arrivals: None)
+    try:
+        assert stat.S_IMODE(os.stat(receiver.staging).st_mode) == 0o700
+        staged = receiver.stage([b"not read here"])
+        assert stat.S_IMODE(os.stat(staged).st_mode) == 0o600 and staged.read_bytes() == b"not read here"
+        staged.unlink()
+    finally:
+        receiver.close()
+        db.close()

@@ -160,6 +160,7 @@ def test_storescu_mixed_set_arrives_as_sent(node: tuple[RunningHost, int, int], 
         assert_same_instance(original, kept)
         assert stat.S_IMODE(os.stat(kept).st_mode) == 0o600
         assert stat.S_IMODE(os.stat(kept.parent).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(host.database / "incoming.noindex").st_mode) == 0o700  # the staging folder
     frames = index_rows(
         host.database,
         "SELECT COUNT(*) FROM images WHERE sop_instance_uid = ?",
