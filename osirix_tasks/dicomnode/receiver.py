@@ -28,6 +28,7 @@ from typing import Any
 from .._support.private import open_private, private_folder
 from ..emulator.database.importer import LINK, ImportSummary, read_header, store_batch
 from ..emulator.database.index import Database
+from ..errors import DatabaseError
 
 __all__ = ["Arrival", "Receiver", "Staged", "STAGING_FOLDER", "BATCH", "DELAY_SECONDS"]
 
@@ -236,7 +237,7 @@ class Receiver:
         summary = ImportSummary()
         try:
             stored = store_batch(self.db, [(i.path, i.header) for i in items], summary, copy=LINK)
-        except sqlite3.Error as exc:
+        except (DatabaseError, sqlite3.Error) as exc:  # the disk is full, the index cannot be written
             log.warning(
                 "could not index %d received file(s) (%s) - they stay in %s and are indexed when the index "
                 "can be written again (free disk space)",

@@ -45,7 +45,7 @@ class OsirixState:
         self.imports = ImportQueue(db, on_done=self._import_done)
         self._had_studies = False  # whether the browser listed studies when the selection was last checked
         self.last_import: ImportSummary | None = None
-        self.viewers = Workspace()
+        self.viewers = Workspace(on_settings_changed=lambda viewer: self.changes.touch(viewer, "display"))
         #: A change counter per viewer and 3D window, and for the windows and the browser (see :mod:`.changes`).
         self.changes = Changes()
 

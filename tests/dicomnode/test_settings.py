@@ -193,3 +193,33 @@ def test_the_node_s_choices_travel_to_a_host_in_its_own_process() -> None:
     assert (parsed["dicom_port"], parsed["dicom_aet"], parsed["dicom_address"]) == (0, "READING_ROOM", "127.0.0.1")
     unset = serve.make_context("serve", HostConfig().serve_args()).params
     assert (unset["dicom_port"], unset["dicom_aet"], unset["dicom_address"]) == (None, None, None)
+
+
+def test_every_host_config_field_travels_to_a_host_in_its_own_process(tmp_path: Path) -> None:
+    from osirix_tasks.cli.serve_cmd import serve
+    from osirix_tasks.host.config import HostConfig
+
+    config = HostConfig(
+        ports=(50100, 50101),
+        database=tmp_path / "db",
+        empty=True,
+        demo=True,
+        imports=(str(tmp_path),),
+        web_port=8123,
+        web_stream_seconds=5.0,
+        registry=tmp_path / "tasks.toml",
+        dicom_port=11112,
+        dicom_aet="ROOM",
+        dicom_address="127.0.0.1",
+        temporary=True,
+        max_decode_mb=64.0,
+        allow_other_users=True,
+        verbose=True,
+    )
+    parsed = serve.make_context("serve", config.serve_args()).params
+    assert parsed["ports"] == (50100, 50101) and parsed["imports"] == (str(tmp_path),)
+    assert (parsed["database"], parsed["web_registry"]) == (str(tmp_path / "db"), str(tmp_path / "tasks.toml"))
+    assert (parsed["web_port"], parsed["web_stream_seconds"], parsed["no_web"]) == (8123, 5.0, False)
+    assert all(parsed[k] for k in ("empty", "demo", "temporary", "allow_other_users", "verbose"))
+    assert (parsed["dicom_port"], parsed["dicom_aet"], parsed["max_decode_mb"]) == (11112, "ROOM", 64.0)
+    assert serve.make_context("serve", HostConfig(web=False, web_port=9).serve_args()).params["no_web"] is True
