@@ -386,6 +386,19 @@ def test_malformed_datasets_are_refused_and_nothing_is_lost(
         sop_class=CTImageStorage,
     )
     del no_rows.Rows
+    bomb = make_image(  # a DICOM bomb: 8 x 8 pixels held, 100 frames of 4096 x 4096 declared
+        modality="CT",
+        study=generate_uid(),
+        series=generate_uid(),
+        number=1,
+        rows=8,
+        columns=8,
+        patient="Bomb^Declared",
+        description="bomb",
+        sop_class=CTImageStorage,
+    )
+    bomb.Rows = bomb.Columns = 4096
+    bomb.NumberOfFrames = 100
     garbage = tmp_path / "garbage.dcm"
     meta = Dataset()
     meta.file_meta = pydicom.dataset.FileMetaDataset()
@@ -400,6 +413,7 @@ def test_malformed_datasets_are_refused_and_nothing_is_lost(
     assoc = _pynetdicom_assoc(port, (CTImageStorage, [ExplicitVRLittleEndian]))
     try:
         assert assoc.send_c_store(no_rows).Status == 0xC000
+        assert assoc.send_c_store(bomb).Status == 0xC000  # the importer's size checks refuse it
         _config.STORE_SEND_CHUNKED_DATASET = True  # send the file's bytes as they are
         try:
             status = assoc.send_c_store(garbage)
@@ -414,6 +428,7 @@ def test_malformed_datasets_are_refused_and_nothing_is_lost(
     first = stored.files[0]
     assert_same_instance(first, stored_path(host.database, pydicom.dcmread(first).SOPInstanceUID))
     assert any("refused instance" in line and "PYNETDICOM" in line for line in host.output)
+    assert any("refused instance" in line and "DeclaredTooLarge" in line for line in host.output)
 
 
 def _runs(host: RunningHost) -> list[dict[str, Any]]:
