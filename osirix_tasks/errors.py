@@ -32,6 +32,7 @@
     │   └── DicomPeerError           a remote DICOM node refused, failed or could not be reached
     ├── BadRequest                   the page was sent a value it cannot use (``field`` names it; 400)
     ├── UploadTooLarge               a file uploaded to the page is over the limit (413)
+    ├── MprRefused                   a series the page cannot reformat as it is (tilted, sheared, uneven)
     └── TooManyStreams               every event-stream slot of the page is taken
 
 The CLI catches the base class in one place and prints its message; the message always names the
@@ -76,6 +77,7 @@ __all__ = [
     "ImportQueueFull",
     "BadRequest",
     "UploadTooLarge",
+    "MprRefused",
     "TooManyStreams",
     "DicomNodeError",
     "DicomPeerError",
@@ -246,6 +248,10 @@ class BadRequest(OsirixTasksError):
     def __init__(self, field: str, message: str):
         self.field = field
         super().__init__(f"{field}: {message}")
+
+
+class MprRefused(OsirixTasksError):
+    """A series cannot be reformatted as it is (tilted, sheared or unevenly spaced slices): the page says why."""
 
 
 class UploadTooLarge(OsirixTasksError, ValueError):
