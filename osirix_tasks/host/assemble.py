@@ -1,7 +1,8 @@
 """``run_host(config)``: the one place a host is put together.
 
 Open (or clear) the database and load what the config asks, build the emulator's state, serve its
-gRPC ports, open the control channel, serve the page; then run until told to stop. ``serve`` calls
+gRPC ports, open the control channel, listen as a DICOM node (when the config or the registry's
+``[dicom]`` asks), serve the page; then run until told to stop. ``serve`` calls
 it; every other way to start a host (``demo``, ``ui``, ``servers start``, the test kit, the
 benchmarks) starts ``serve`` in a process of its own with the same :class:`HostConfig`.
 """
@@ -78,11 +79,13 @@ def run_host(
     report: Callable[[str], None] = log.info,
 ) -> Host:
     """Assemble a host as ``config`` says and start it: returns it serving its ports, its control
-    channel and (unless ``config.web`` is false) its page; :meth:`Host.shutdown` stops all of it.
+    channel, its DICOM node (when asked for) and (unless ``config.web`` is false) its page;
+    :meth:`Host.shutdown` stops all of it.
 
     ``importer`` imports the config's files (the CLI passes one with a progress bar); ``report``
-    hears what was loaded. Raises PortUnavailable when a port (gRPC or the page's) cannot be
-    served, after stopping whatever had started.
+    hears what was loaded. Raises PortUnavailable when a port (gRPC, DICOM or the page's) cannot be
+    served, DicomNodeError when the registry's ``[dicom]`` or ``[[trigger]]`` tables cannot be used,
+    after stopping whatever had started.
     """
     from ..emulator.state import OsirixState
     from .process import Host
@@ -101,6 +104,7 @@ def run_host(
         for port in config.ports or default_ports(report):
             host.start_server(port)
         host.open_control_channel()
+        _start_dicom(host, config)
         if config.web:
             from ..web import start_web
 
@@ -110,6 +114,16 @@ def run_host(
         host.shutdown()
         raise
     return host
+
+
+def _start_dicom(host: Host, config: HostConfig) -> None:
+    """Listen as a DICOM node when ``config.dicom_port`` or the registry's ``[dicom] port`` asks for
+    one (DicomNodeError naming the registry's problems; PortUnavailable)."""
+    from ..dicomnode.settings import plan_node
+
+    plan = plan_node(host.registry, port=config.dicom_port, ae_title=config.dicom_aet, address=config.dicom_address)
+    if plan is not None:
+        host.start_dicom(plan.settings, plan.port, plan.triggers)
 
 
 class StopSignals:
