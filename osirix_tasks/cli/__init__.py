@@ -39,6 +39,7 @@ COMMANDS = {
     "new-pack": "newpack_cmd:new_pack",
     "ui": "ui_cmd:ui",
     "batch": "batch_cmd:batch",
+    "dicom": "dicom_cmd:dicom",
 }
 
 
@@ -63,6 +64,7 @@ SUMMARIES = {
     "new-pack": "Create a pip-installable task pack NAME, with one task of each type and its tests.",
     "ui": "Open the web UI of the running embedded OsiriX (starting one in the background if none runs).",
     "batch": "Run a task over many studies or series (a Dask cluster), with progress, resume and a results table.",
+    "dicom": "Query, retrieve from and send to the DICOM nodes of tasks.toml ([[dicom.node]]).",
 }
 
 

@@ -4,21 +4,24 @@ earlier versions.
 Version 1 added ``runs.output_dropped`` (output not kept because the run went past the output
 cap) and the ``settings`` table. Version 2 added ``runs.seen`` (the last moment its supervisor was
 known alive: where a lost run ends) and ``runs.output_lost`` (output that could not be stored, a
-full disk). Version 3 added the batch tables (:mod:`osirix_tasks.batch.records`): ``batches`` (one
-per batch), ``batch_items`` (one per target) and ``batch_runs`` (the run of each attempt of an item).
+full disk).
 
-Every step is additive (tables created when missing, columns added when missing), so a store of any
-earlier version is brought to this one in one transaction; that includes the stores of the batch
-branch before its merge, which were numbered 2 with the batch tables and without version 2's columns.
+Each later version is one step of :data:`_STEPS` (version 3: ``runs.triggered_by``, JSON: the DICOM
+node's trigger that started the run, and on what; version 4: the batch tables of
+:mod:`osirix_tasks.batch.records`: ``batches`` (one per batch), ``batch_items`` (one per target) and
+``batch_runs`` (the run of each attempt of an item)). A step checks what it adds before adding it, so it
+runs on a store of any earlier version, a fresh one too; a new step goes at the end of the list. That
+includes the stores of the batch branch before its merge, numbered 2 with the batch tables and without
+version 2's columns: every step runs on them.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 __all__ = ["SCHEMA_VERSION", "prepare", "WAL_CHECKPOINT_PAGES", "BUSY_SECONDS"]
 
-SCHEMA_VERSION = 3
 #: Pages (64 KiB each) the write-ahead log may hold before a commit copies it into the store.
 WAL_CHECKPOINT_PAGES = 256
 #: The write-ahead log is cut back to this size once copied (bytes).
@@ -68,7 +71,7 @@ CREATE TABLE IF NOT EXISTS settings (
 );
 """
 
-#: Version 3: the batch records.
+#: Version 4: the batch records.
 BATCH_SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
     id TEXT PRIMARY KEY,
@@ -119,6 +122,29 @@ _ADDED_COLUMNS = (
 )
 
 
+def _add_column(conn: sqlite3.Connection, column: str, declaration: str) -> None:
+    """``ALTER TABLE runs ADD COLUMN`` unless ``runs`` has that column already."""
+    if column not in {row[1] for row in conn.execute("PRAGMA table_info(runs)")}:
+        conn.execute(f"ALTER TABLE runs ADD COLUMN {column} {declaration}")
+
+
+def _v3_triggered_by(conn: sqlite3.Connection) -> None:
+    """Version 3: what started a run when a DICOM node's trigger did (JSON; NULL for every other run)."""
+    _add_column(conn, "triggered_by", "TEXT")
+
+
+def _v4_batches(conn: sqlite3.Connection) -> None:
+    """Version 4: the batch records (tables created when missing)."""
+    for statement in BATCH_SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+#: The steps after version 2 (the tables of :data:`SCHEMA`), in order: step N brings a store to version 2 + N.
+_STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v3_triggered_by, _v4_batches)
+SCHEMA_VERSION = 2 + len(_STEPS)
+
+
 def prepare(conn: sqlite3.Connection) -> None:
     """Set up a fresh connection: pragmas (the file-level ones take effect on a new store only),
     tables, and the migration of an older store."""
@@ -136,13 +162,15 @@ def prepare(conn: sqlite3.Connection) -> None:
     conn.execute("BEGIN IMMEDIATE")  # one process migrates; the others wait, then find it done
     try:
         if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-            for statement in (SCHEMA + BATCH_SCHEMA).split(";"):
+            for statement in SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
             columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
             for column, declaration in _ADDED_COLUMNS:
                 if column not in columns:
                     conn.execute(f"ALTER TABLE runs ADD COLUMN {column} {declaration}")
+            for step in _STEPS:
+                step(conn)
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
     except BaseException:
         conn.execute("ROLLBACK")

@@ -160,6 +160,15 @@ _V2 = (
     PRAGMA user_version=2;
 """
 )
+# Version 3 (main): what a DICOM node's trigger started.
+_V3 = (
+    _V2
+    + """
+    ALTER TABLE runs ADD COLUMN triggered_by TEXT;
+    UPDATE runs SET triggered_by = '{"trigger": "CT arrives"}';
+    PRAGMA user_version=3;
+"""
+)
 # The batch branch's store before its merge: numbered 2 with the batch tables, without main's columns.
 _V2_BATCH = (
     _V1
@@ -183,7 +192,7 @@ _V2_BATCH = (
 )
 
 
-@pytest.mark.parametrize("old_store", [_V0, _V1, _V2, _V2_BATCH], ids=["v0", "v1", "v2", "v2-batch-branch"])
+@pytest.mark.parametrize("old_store", [_V0, _V1, _V2, _V3, _V2_BATCH], ids=["v0", "v1", "v2", "v3", "v2-batch-branch"])
 def test_a_store_of_an_earlier_version_is_migrated(tmp_path: Path, old_store: str) -> None:
     path = tmp_path / "runs.sqlite"
     old = sqlite3.connect(path)
@@ -192,11 +201,13 @@ def test_a_store_of_an_earlier_version_is_migrated(tmp_path: Path, old_store: st
     store = RunStore(path)
     record = store.get("20250101-000000-abcdef")
     assert record is not None and record.output_dropped == 0 and record.task_name == "Old"
-    assert (record.output_lost, record.seen) == ((42, 1.75) if old_store is _V2 else (0, None))
+    lost_seen = (42, 1.75) if old_store in (_V2, _V3) else (0, None)
+    assert (record.output_lost, record.seen) == lost_seen
+    assert record.triggered_by == ({"trigger": "CT arrives"} if old_store is _V3 else None)
     assert [c.text for c in store.output(record.id)] == ["kept from before"]
-    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     assert store.max_output_bytes() == (128 * MiB if old_store is _V0 else 3 * MiB)
-    batches = BatchRecords(store)  # version 3: the batch records
+    batches = BatchRecords(store)  # version 4: the batch records
     if old_store is _V2_BATCH:
         [item] = batches.items(batches.get().id)
         assert (item.target.series, item.status) == ("1.2.3", "succeeded")
@@ -205,6 +216,32 @@ def test_a_store_of_an_earlier_version_is_migrated(tmp_path: Path, old_store: st
         assert batches.batches() == [] and batches.item_of_run(record.id) is None
     store.close()
     assert RunStore(path).get(record.id) == record  # opening it again changes nothing
+
+
+def test_a_version_2_store_gains_triggered_by_and_keeps_its_runs(tmp_path: Path) -> None:
+    path = tmp_path / "runs.sqlite"
+    store = RunStore(path)
+    store.create(
+        "r1",
+        spec={"name": "Old", "type": "Image"},
+        command=["x"],
+        cwd="/",
+        env={},
+        server=None,
+        blocking=False,
+        background=False,
+        timeout=None,
+    )
+    store.conn.execute("ALTER TABLE runs DROP COLUMN triggered_by")
+    store.conn.execute("PRAGMA user_version=2")
+    store.close()
+    store = RunStore(path)
+    record = store.get("r1")
+    assert record is not None and record.task_name == "Old" and record.triggered_by is None
+    store.update("r1", triggered_by='{"trigger": "CT arrives", "series": "1.2.3"}')
+    assert store.get("r1").triggered_by == {"trigger": "CT arrives", "series": "1.2.3"}
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    store.close()
 
 
 def test_utf8_split_between_reads_and_invalid_bytes(project: Project) -> None:

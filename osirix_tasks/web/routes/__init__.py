@@ -2,7 +2,7 @@
 
 from starlette.routing import BaseRoute
 
-from . import batches, database, menus, mpr, runs, scripts, servers, viewer, vocabulary, volume
+from . import batches, database, dicom, menus, mpr, runs, scripts, servers, viewer, vocabulary, volume
 
 __all__ = ["ROUTES"]
 
@@ -16,5 +16,6 @@ ROUTES: list[BaseRoute] = [
     *mpr.routes,
     *volume.routes,
     *vocabulary.routes,
+    *dicom.routes,
     *batches.routes,
 ]

@@ -5,6 +5,7 @@ import * as batch from "./batch.js";
 import { emit } from "./bus.js";
 import * as consoleView from "./console.js";
 import * as database from "./database.js";
+import * as dicom from "./dicom.js";
 import * as dock from "./dock.js";
 import * as menus from "./menus.js";
 import * as scripts from "./scripts.js";
@@ -12,8 +13,8 @@ import * as servers from "./servers.js";
 import * as viewer from "./viewer.js";
 import * as vr from "./vr.js";
 
-const views = { database, viewer, vr, servers, scripts, console: consoleView, batch };
-const WINDOW_VIEWS = new Set(["servers", "scripts", "console", "batch"]);
+const views = { database, viewer, vr, dicom, servers, scripts, console: consoleView, batch };
+const WINDOW_VIEWS = new Set(["servers", "scripts", "console", "dicom", "batch"]);
 let current = null;
 
 export function show(name) {
