@@ -15,7 +15,8 @@ from .database.import_queue import ImportJob, ImportQueue
 from .database.importer import ImportSummary
 from .database.index import Database, ImageRow, SeriesRow, StudyRow
 from .protocol import RpcFailure
-from .workspace import Pix, Roi, RoiVolume, Viewer, VRController, Workspace
+from .roi_store.store import RoiStore
+from .workspace import Pix, Roi, RoiVolume, Viewer, VRController, Workspace, open_viewer
 
 __all__ = ["OsirixState", "BROWSER_KEY"]
 
@@ -35,7 +36,7 @@ KIND_OF: dict[type, str] = {
 class OsirixState:
     """What OsiriX holds while it runs. Thread-safe: every gRPC server thread calls into it."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, *, save_rois: bool = True):
         self.db = db
         self.cache = ObjectCache()
         self.lock = threading.RLock()
@@ -45,6 +46,8 @@ class OsirixState:
         self._had_studies = False  # whether the browser listed studies when the selection was last checked
         self.last_import: ImportSummary | None = None
         self.viewers = Workspace()
+        #: ROIs kept with their study (loaded when a viewer opens, saved when they change).
+        self.roi_store = RoiStore(db, self.lock, enabled=save_rois)
 
     # --- references --------------------------------------------------------------------
 
@@ -101,6 +104,13 @@ class OsirixState:
     def image(self, ref: Any) -> ImageRow:
         """The image behind a DicomImage reference."""
         return self._row(ref, "DicomImage", self.db.image)
+
+    def open_viewer(self, frames_of_image_ids: list[list[int]]) -> Viewer:
+        """Open a 2D viewer of these images (one list per movie frame) with their stored ROIs; it
+        becomes the frontmost (Horos ``loadROI:`` when a viewer opens)."""
+        viewer = open_viewer(self.db, frames_of_image_ids)
+        self.roi_store.load_into(viewer)
+        return self.viewers.add(viewer)
 
     # --- the user's side: selection, imports ------------------------------------------------
 

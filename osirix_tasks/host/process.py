@@ -27,7 +27,6 @@ from ..emulator.database.importer import import_paths
 from ..emulator.reset import baseline_of, reset_state
 from ..emulator.rpc.servicer import build_handler
 from ..emulator.state import OsirixState
-from ..emulator.workspace import open_viewer
 from ..errors import OsirixTasksError, PortUnavailable
 from ..model import ServerSpec
 from ..wire.options import CHANNEL_OPTIONS
@@ -187,6 +186,7 @@ class Host:
             self._listener.close()
         if self.info is not None:
             self.info.path.unlink(missing_ok=True)
+        self.state.roi_store.flush()  # ROIs changed in the last second reach the disk
         self.state.db.close()
         self.stopped.set()
 
@@ -267,7 +267,7 @@ class Host:
         if not rows:
             return Reply(ok=False, message=f"no series with SeriesInstanceUID {request.series} in the database")
         ids = [i.id for i in sorted_images(db.images_of(rows[0].id))]
-        viewer = self.state.viewers.add(open_viewer(db, [ids] * request.frames))
+        viewer = self.state.open_viewer([ids] * request.frames)
         return Reply(
             ok=True, message=f"opened a viewer of {len(ids)} slice(s) x {request.frames} frame(s): {viewer.title()}"
         )

@@ -26,6 +26,7 @@ from ..protocol import (
     response_class,
 )
 from ..request_guard import RequestGuard
+from ..roi_store.watch import after_call, before_call
 from ..state import OsirixState
 from . import browser, dicom, osirix, pix, roi, viewer, vr  # noqa: F401
 
@@ -41,7 +42,10 @@ def _guarded(name: str, state: OsirixState) -> Callable[[Any, grpc.ServicerConte
         if implementation is None:
             return failure(name, f"{name} is not implemented yet by the embedded OsiriX")
         try:
-            return implementation(state, request)
+            changes = before_call(state, name, request)  # the viewer whose stored ROIs the call changes
+            answer = implementation(state, request)
+            after_call(state, changes)
+            return answer
         except RpcFailure as exc:
             return failure(name, exc.message)
         except Exception as exc:

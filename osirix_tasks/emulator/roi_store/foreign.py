@@ -1,0 +1,134 @@
+"""SR and SEG objects made elsewhere (3D Slicer, OHIF, highdicom ...), shown as ROIs on the images
+they reference. Each object is read once per host (again when its file changes); one that cannot
+be read, or references none of our images, is reported (file and reason) and skipped."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pydicom
+
+from ...roidicom.masks import texture_from_mask
+from ...roidicom.records import PlaneKey, RoiRecord
+from ...roidicom.seg import SEG_SOP_CLASS, read_seg
+from ...roidicom.sr import read_sr
+from ..database.index import Database, ImageRow
+from ..roi import T_PLAIN
+from .catalog import study_objects
+from .layout import ROI_FOLDER
+from .planes import MAX_OBJECT_BYTES
+
+__all__ = ["ForeignObjects", "ForeignRois", "read_object"]
+
+log = logging.getLogger(__name__)
+#: Problems kept for the user to see (the oldest go first).
+MAX_PROBLEMS = 200
+
+
+@dataclass
+class ForeignRois:
+    """The ROIs one object holds, by plane."""
+
+    sop_instance_uid: str
+    planes: dict[PlaneKey, list[RoiRecord]] = field(default_factory=dict)
+
+
+def _seg_rois(path: Path, ds: pydicom.Dataset) -> ForeignRois:
+    content = read_seg(ds)
+    found = ForeignRois(content.sop_instance_uid)
+    for frame in content.frames:
+        placed = texture_from_mask(frame.mask)
+        if placed is None:
+            continue
+        texture, origin = placed
+        record = RoiRecord(
+            T_PLAIN,
+            content.labels.get(frame.segment, f"Segment {frame.segment}"),
+            color=content.colors.get(frame.segment, (255, 255, 0)),
+            texture=texture,
+            texture_origin=origin,
+            spline=False,
+        )
+        found.planes.setdefault(frame.key, []).append(record)
+    if content.unplaced:
+        log.warning("%s: %d frame(s) name no source image; they are skipped", path, content.unplaced)
+    return found
+
+
+def read_object(path: Path) -> ForeignRois:
+    """The ROIs of an SR or SEG file. Raises ValueError naming why it cannot be shown."""
+    size = path.stat().st_size
+    if size > MAX_OBJECT_BYTES:
+        raise ValueError(f"{size} bytes, more than the {MAX_OBJECT_BYTES} we read")
+    try:
+        ds = pydicom.dcmread(path)
+    except Exception as exc:
+        raise ValueError(f"not readable as DICOM ({type(exc).__name__}: {exc})") from None
+    if str(ds.get("SOPClassUID", "")) == SEG_SOP_CLASS:
+        return _seg_rois(path, ds)
+    content = read_sr(ds)
+    found = ForeignRois(content.sop_instance_uid, content.planes)
+    if content.masks:
+        found.planes = {k: [r for r in v if id(r) not in content.masks] for k, v in content.planes.items()}
+    return found
+
+
+class ForeignObjects:
+    """The objects of each study that hold ROIs and are not our own store's, read and cached."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self._own = (db.files_folder / ROI_FOLDER).resolve()
+        self._cache: dict[str, tuple[tuple[int, int], ForeignRois | None]] = {}
+        self._lock = threading.Lock()
+        self.problems: deque[str] = deque(maxlen=MAX_PROBLEMS)
+
+    def _is_own(self, row: ImageRow) -> bool:
+        return Path(row.path).resolve().is_relative_to(self._own)
+
+    def _load(self, row: ImageRow) -> ForeignRois | None:
+        path = Path(row.path)
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            return self._problem(row.path, f"missing ({exc.strerror})")
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            cached = self._cache.get(row.path)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        try:
+            found: ForeignRois | None = read_object(path)
+        except ValueError as exc:
+            found = self._problem(row.path, str(exc))
+        with self._lock:
+            self._cache[row.path] = (stamp, found)
+        return found
+
+    def _problem(self, path: str, reason: str) -> None:
+        message = f"{path}: {reason} - skipped"
+        log.warning("%s", message)
+        self.problems.append(message)
+        return None
+
+    def for_study(self, study_id: int) -> list[ForeignRois]:
+        """The ROIs of the study's objects made elsewhere (unreadable ones reported and skipped)."""
+        found = []
+        for row in study_objects(self.db, study_id):
+            if self._is_own(row):
+                continue
+            rois = self._load(row)
+            if rois is not None and rois.planes:
+                found.append(rois)
+        return found
+
+    def check_references(self, rois: ForeignRois, known: set[PlaneKey], path: str) -> bool:
+        """Report an object none of whose planes is an image of ours; True when some are."""
+        if any(key in known for key in rois.planes):
+            return True
+        self._problem(path, "references no image of this database")
+        return False
