@@ -104,6 +104,7 @@ class Host:
         self._listener: ControlListener | None = None
         self.info: HostInfo | None = None
         self.baseline = baseline_of(state)  # what a Reset returns to: the state after loading
+        state.roi_store.warm_up()
         #: The web UI's port and URL (with its token) when the host serves one; in the Status reply.
         self.web: dict[str, Any] | None = None
         self.runs = HostRuns()

@@ -322,7 +322,7 @@ def _approximate(ds: Dataset) -> SrContent:
 
     content = SrContent(str(ds.SOPInstanceUID), exact=False)
     try:
-        report = hd.sr.MeasurementReport.from_sequence(ds.ContentSequence, copy=False)
+        report = hd.sr.MeasurementReport.from_sequence([ds], copy=False)
     except Exception as exc:
         raise ValueError(f"not a TID 1500 measurement report ({type(exc).__name__}: {exc})") from None
     for group in report.get_planar_roi_measurement_groups():

@@ -39,8 +39,6 @@ __all__ = ["ImportSummary", "find_files", "import_paths", "read_header", "NotAnI
 
 log = logging.getLogger(__name__)
 BATCH = 64
-#: Segmentation Storage: a non-image object here, shown as ROIs on the images it references.
-SEGMENTATION = "1.2.840.10008.5.1.4.1.1.66.4"
 
 #: Extra tags kept with each image for viewers and DCMPix (JSON in images.header); the per-frame
 #: ones (spacing, window, rescale) are overridden by the frame's functional groups.
@@ -231,7 +229,7 @@ def is_image_class(sop_class_uid: str) -> bool:
     name = uid_name(sop_class_uid) if sop_class_uid else ""
     if not name or name == sop_class_uid:
         return True
-    return "Image" in name or "RT Dose" in name
+    return "Image" in name or "Segmentation" in name or "RT Dose" in name
 
 
 def read_header(path: Path) -> dict[str, Any]:
@@ -246,7 +244,7 @@ def read_header(path: Path) -> dict[str, Any]:
     _fill_missing_uids(ds, path)
     sop_class = _text(ds, "SOPClassUID") or ""
     rows, columns = _int(ds, "Rows"), _int(ds, "Columns")
-    if rows and columns and sop_class != SEGMENTATION:  # a SEG has rows, yet shows as ROIs (roi_store)
+    if rows and columns:
         kind = IMAGE
     elif not is_image_class(sop_class):
         kind = OBJECT

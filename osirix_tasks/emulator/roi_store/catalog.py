@@ -75,10 +75,15 @@ def remove_objects(db: Database, paths: list[Path]) -> None:
 
 
 def study_objects(db: Database, study_id: int) -> list[ImageRow]:
-    """The study's non-image objects that may hold ROIs (SR and SEG), by id."""
+    """The study's objects that may hold ROIs, one row per file: structured reports, and segmentations
+    (OsiriX lists a SEG as a series of images, one per frame; its masks are also shown as ROIs)."""
     rows = db.connection().execute(
         "SELECT images.* FROM images JOIN series ON images.series_id = series.id "
-        "WHERE series.study_id = ? AND images.kind = ? AND images.modality IN ('SR', 'SEG') ORDER BY images.id",
+        "WHERE series.study_id = ? AND ((images.kind = ? AND images.modality = 'SR') OR images.modality = 'SEG') "
+        "ORDER BY images.id",
         (study_id, OBJECT),
     )
-    return [ImageRow(*row) for row in rows]
+    unique: dict[str, ImageRow] = {}
+    for row in rows:
+        unique.setdefault(row[3], ImageRow(*row))
+    return list(unique.values())

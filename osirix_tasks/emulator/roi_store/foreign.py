@@ -116,19 +116,23 @@ class ForeignObjects:
         return None
 
     def for_study(self, study_id: int) -> list[ForeignRois]:
-        """The ROIs of the study's objects made elsewhere (unreadable ones reported and skipped)."""
+        """The ROIs of the study's objects made elsewhere (unreadable ones, and ones that reference no
+        image of the database, reported and skipped)."""
         found = []
+        known: set[PlaneKey] | None = None
         for row in study_objects(self.db, study_id):
             if self._is_own(row):
                 continue
+            with self._lock:
+                seen = row.path in self._cache
             rois = self._load(row)
-            if rois is not None and rois.planes:
-                found.append(rois)
+            if rois is None or not rois.planes:
+                continue
+            if known is None:
+                known = {PlaneKey(i.sop_instance_uid, i.frame) for i in self.db.images_of_study(study_id)}
+            if not any(key in known for key in rois.planes):
+                if not seen:  # said once per object, not at every viewer opening
+                    self._problem(row.path, "references no image of this database (its images were not imported)")
+                continue
+            found.append(rois)
         return found
-
-    def check_references(self, rois: ForeignRois, known: set[PlaneKey], path: str) -> bool:
-        """Report an object none of whose planes is an image of ours; True when some are."""
-        if any(key in known for key in rois.planes):
-            return True
-        self._problem(path, "references no image of this database")
-        return False

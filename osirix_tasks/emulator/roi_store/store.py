@@ -227,6 +227,11 @@ class RoiStore:
                 write_plane(target, PlaneRois(source, item.records, item.imported_from))
         self._memory_of(item.viewer).saved[item.plane] = item.fingerprint
 
+    def warm_up(self) -> None:
+        """Import the DICOM writers on a thread now (about a second), so the first save is not late."""
+        if self.enabled:
+            threading.Thread(target=_import_writers, name="osirix-roi-warm-up", daemon=True).start()
+
     def flush(self, timeout: float = 60.0) -> bool:
         """Save every pending change now (a clean exit); False when that took longer than ``timeout``."""
         return self.saver.flush(timeout)
@@ -249,6 +254,13 @@ class RoiStore:
             for path in doomed:
                 path.unlink(missing_ok=True)
         return len(doomed)
+
+
+def _import_writers() -> None:
+    import highdicom  # noqa: F401
+    from pydicom.sr.codedict import codes
+
+    codes.SCT.Area  # noqa: B018 - the code dictionary loads on first use
 
 
 def _copy(record: RoiRecord) -> RoiRecord:
