@@ -14,6 +14,7 @@ from osirixgrpc import viewercontroller_pb2
 from osirixgrpc.utilities_pb2 import Empty
 
 from osirix_tasks.testing import Project, isolated_env
+from tests.helpers import image_series
 
 VC = viewercontroller_pb2
 
@@ -22,7 +23,7 @@ def demo_series(host: Any) -> str:
     stub = host.stub()
     browser = stub.OsirixCurrentBrowser(Empty()).browser_controller
     [study] = stub.BrowserControllerDatabaseStudies(browser).studies
-    [series] = stub.DicomStudySeries(study).series
+    series = image_series(stub, study)
     return str(stub.DicomSeriesSeriesInstanceUID(series).series_instance_uid)
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "seg_path",
     "write_atomic",
     "ROI_FOLDER",
+    "is_osirix_own_series",
 ]
 
 #: (description, series number) of a study's ROI series, as OsiriX names its ROI SR series.
@@ -38,6 +39,16 @@ SR_SERIES = ("OsiriX ROI SR", 5002)
 SEG_SERIES = ("OsiriX ROI SEG", 5009)
 ROI_FOLDER = "ROIs"
 _UID_PREFIX = "1.2.826.0.1.3680043.10.1458.20."  # pydicom's root + our branch
+
+
+#: Series OsiriX keeps for itself and leaves out of a study's ``imageSeries`` (Horos ``DicomStudy.m``
+#: ``displaySeriesWithSOPClassUID:``), with our ROI SEG series.
+OWN_SERIES_PREFIXES = ("OsiriX ROI SR", "OsiriX Annotations SR", "OsiriX Report SR", "OsiriX WindowsState SR", "OsiriX ROI SEG")
+
+
+def is_osirix_own_series(description: str) -> bool:
+    """Whether a series description names one of OsiriX's own series (not shown as an image series)."""
+    return description.startswith(OWN_SERIES_PREFIXES)
 
 
 def _digest(text: str, size: int = 24) -> str:
