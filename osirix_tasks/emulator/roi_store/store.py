@@ -137,7 +137,8 @@ class RoiStore:
             merged = list(own.imported_from) if own is not None else []
             for other in foreign_by_study[info.study_id]:
                 if info.key in other.planes and other.sop_instance_uid not in merged:
-                    records.extend(_copy(r) for r in other.planes[info.key])
+                    shown = {_shape(r) for r in records}  # a task drew them too when it saved its SEG
+                    records.extend(_copy(r) for r in other.planes[info.key] if _shape(r) not in shown)
                     merged.append(other.sop_instance_uid)
             found[info.key] = (records, merged)
         return found
@@ -261,6 +262,13 @@ def _import_writers() -> None:
     from pydicom.sr.codedict import codes
 
     codes.SCT.Area  # noqa: B018 - the code dictionary loads on first use
+
+
+def _shape(record: RoiRecord) -> tuple[Any, ...]:
+    """What makes two ROIs the same drawing (whatever their colour or tracking UID)."""
+    texture = record.texture.tobytes() if record.texture is not None else b""
+    shape = record.texture.shape if record.texture is not None else None
+    return (record.itype, record.name, record.rect, record.points.round(3).tobytes(), record.texture_origin, shape, texture)
 
 
 def _copy(record: RoiRecord) -> RoiRecord:
