@@ -96,9 +96,7 @@ def _measurements(connection: Connection, roi: Any, pix: Any, itype: int, record
         record.measurements.update(mean=stats.mean, std_dev=stats.std_dev, min=stats.min, max=stats.max)
     if itype in (5, 14) and len(record.points) >= 2:
         (x0, y0), (x1, y1) = record.points[:2]
-        record.measurements["length_mm"] = float(
-            np.hypot((x1 - x0) * record.spacing[0], (y1 - y0) * record.spacing[1])
-        )
+        record.measurements["length_mm"] = float(np.hypot((x1 - x0) * record.spacing[0], (y1 - y0) * record.spacing[1]))
 
 
 def read_roi(connection: Connection, roi: Any, pix: Any, rows: int, columns: int) -> RoiRecord:

@@ -2,8 +2,9 @@
 
 What OsiriX holds in memory goes: every 2D viewer and 3D window is closed, their DCMPix, ROIs
 and ROI volumes with them, and every uid that pointed at one of those answers ``No <Type> cached``
-from then on; ROIs saved into the database since loading are removed with their files. The browser selection returns to the one recorded when the host finished loading.
-The database is left alone (studies a task imported stay; their uids stay valid).
+from then on. The browser selection returns to the one recorded when the host finished loading.
+The database is left alone (studies a task imported stay; their uids stay valid), except for the
+ROIs saved into it since loading: they are removed with their files.
 """
 
 from __future__ import annotations

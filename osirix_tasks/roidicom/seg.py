@@ -185,9 +185,7 @@ def _frame_segments(group: Any, shared: Any, plane: np.ndarray, labelmap: bool) 
     return [] if number is None else [(number, plane)]
 
 
-def read_seg(
-    ds: Dataset, locate: Callable[[tuple[float, float, float]], PlaneKey | None] | None = None
-) -> SegContent:
+def read_seg(ds: Dataset, locate: Callable[[tuple[float, float, float]], PlaneKey | None] | None = None) -> SegContent:
     """The masks of a SEG, by source plane and segment. Raises ValueError for a SEG we cannot read."""
     from pydicom.pixels import pixel_array
 

@@ -286,7 +286,7 @@ def _source_key(scoord: Any) -> PlaneKey | None:
 def record_of_region(graphic_type: str, data: np.ndarray, name: str, uid: str) -> list[RoiRecord]:
     """The ROIs OsiriX would show for a SCOORD drawn by another tool (no spline: their shape as given)."""
     data = np.asarray(data, dtype=np.float64).reshape(-1, 2)
-    base = {"name": name, "color": DEFAULT_COLOR, "tracking_uid": uid, "spline": False}
+    base: dict[str, Any] = {"name": name, "color": DEFAULT_COLOR, "tracking_uid": uid, "spline": False}
     if graphic_type == "POINT" or (graphic_type == "MULTIPOINT" and len(data) == 1):
         return [RoiRecord(T_2DPOINT, rect=(float(data[0, 0]), float(data[0, 1]), 0.0, 0.0), **base)]
     if graphic_type == "MULTIPOINT":
@@ -332,7 +332,9 @@ def _approximate(ds: Dataset) -> SrContent:
             content.skipped += 1  # a segment reference (its SEG shows it) or a 3D region
             continue
         name = str(group.tracking_identifier or "") or "ROI"
-        records = record_of_region(str(scoord.GraphicType), np.asarray(scoord.GraphicData), name, str(group.tracking_uid or ""))
+        records = record_of_region(
+            str(scoord.GraphicType), np.asarray(scoord.GraphicData), name, str(group.tracking_uid or "")
+        )
         content.planes.setdefault(key, []).extend(records)
     return content
 

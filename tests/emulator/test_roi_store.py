@@ -107,7 +107,24 @@ def test_every_roi_type_survives_sigkill_and_a_new_host(start_host: Any, tmp_pat
     database = tmp_path / "db"
     with start_host("--demo", database=database) as host:
         drawn = run_pyosirix(host, draw=True)
-        assert len(drawn) == 16 and {r["type"] for r in drawn} == {5, 6, 9, 10, 11, 12, 13, 14, 15, 19, 20, 24, 26, 27, 29, 31}
+        assert len(drawn) == 16 and {r["type"] for r in drawn} == {
+            5,
+            6,
+            9,
+            10,
+            11,
+            12,
+            13,
+            14,
+            15,
+            19,
+            20,
+            24,
+            26,
+            27,
+            29,
+            31,
+        }
         wait_for(lambda: len(stored_names(host)) == 16, "the 16 ROIs stored")
         host.process.kill()  # SIGKILL: no clean exit, nothing flushed
         host.process.wait()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +87,9 @@ class Osirix:
 
 
 def draw(osirix: Osirix, viewer: Any, itype: int, idx: int, name: str, movie_idx: int = 0, **shape: Any) -> Any:
-    request = VC(viewer_controller=viewer, itype=itype, idx=idx, movie_idx=movie_idx, name=name, thickness=2, opacity=0.7)
+    request = VC(
+        viewer_controller=viewer, itype=itype, idx=idx, movie_idx=movie_idx, name=name, thickness=2, opacity=0.7
+    )
     request.color.r, request.color.g, request.color.b = 200, 30, 90
     if "points" in shape:
         request.points.extend(VC.Point2D(x=x, y=y) for x, y in shape["points"])
@@ -210,7 +212,9 @@ def test_edits_and_deletions_are_stored(database: Path) -> None:
 
     again = Osirix(database)
     found = everything(again, again.open())
-    assert found == [(3, {"type": 11, "name": "renamed", "color": (200, 30, 90), "points": [(25, 18), (55, 22), (49, 58)]})]
+    assert found == [
+        (3, {"type": 11, "name": "renamed", "color": (200, 30, 90), "points": [(25, 18), (55, 22), (49, 58)]})
+    ]
 
 
 def test_a_second_viewer_does_not_overwrite_what_the_first_one_stored(database: Path) -> None:
@@ -329,7 +333,8 @@ def test_a_report_written_by_highdicom_opens_as_rois(database: Path, demo_files:
         for name, kind, data in (("lesion", "POLYLINE", polygon), ("marker", "POINT", np.array([[70.0, 80.0]])))
     ]
     observer = hd.sr.ObserverContext(
-        observer_type=codes.cid270.Person, observer_identifying_attributes=hd.sr.PersonObserverIdentifyingAttributes("Reader")
+        observer_type=codes.cid270.Person,
+        observer_identifying_attributes=hd.sr.PersonObserverIdentifyingAttributes("Reader"),
     )
     report = hd.sr.MeasurementReport(
         observation_context=hd.sr.ObservationContext(observer_person_context=observer),
@@ -369,7 +374,9 @@ def test_bad_objects_are_reported_and_skipped_and_nothing_is_lost(database: Path
     again = Osirix(database)
     assert [d["name"] for _, d in everything(again, again.open())] == ["kept"]
     problems = list(again.state.roi_store.foreign.problems)
-    copies = {str(r.path) for r in again.state.db.images_of_study(1) if r.modality in ("SR", "SEG") and "ROIs" not in r.path}
+    copies = {
+        str(r.path) for r in again.state.db.images_of_study(1) if r.modality in ("SR", "SEG") and "ROIs" not in r.path
+    }
     assert len(problems) == 2 and {p.split(": ", 1)[0] for p in problems} == copies  # each file named
     assert any("not a TID 1500 measurement report" in p for p in problems)
     assert any("per-frame functional groups" in p for p in problems)

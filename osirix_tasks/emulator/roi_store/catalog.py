@@ -16,7 +16,9 @@ from .layout import series_uid
 __all__ = ["put_object", "remove_objects", "study_objects"]
 
 
-def _series_id(conn: sqlite3.Connection, study_id: int, study_uid: str, kind: tuple[str, int], modality: str, sop_class: str) -> int:
+def _series_id(
+    conn: sqlite3.Connection, study_id: int, study_uid: str, kind: tuple[str, int], modality: str, sop_class: str
+) -> int:
     description, number = kind
     uid = series_uid(study_uid, description)
     found = conn.execute("SELECT id FROM series WHERE series_key = ?", (uid,)).fetchone()

@@ -7,74 +7,19 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import pydicom
-
-from ...roidicom.masks import texture_from_mask
-from ...roidicom.records import PlaneKey, RoiRecord
-from ...roidicom.seg import SEG_SOP_CLASS, read_seg
-from ...roidicom.sr import read_sr
+from ...roidicom.objects import ForeignRois, read_object
+from ...roidicom.records import PlaneKey
 from ..database.index import Database, ImageRow
-from ..roi import T_PLAIN
 from .catalog import study_objects
 from .layout import ROI_FOLDER
-from .planes import MAX_OBJECT_BYTES
 
-__all__ = ["ForeignObjects", "ForeignRois", "read_object"]
+__all__ = ["ForeignObjects"]
 
 log = logging.getLogger(__name__)
 #: Problems kept for the user to see (the oldest go first).
 MAX_PROBLEMS = 200
-
-
-@dataclass
-class ForeignRois:
-    """The ROIs one object holds, by plane."""
-
-    sop_instance_uid: str
-    planes: dict[PlaneKey, list[RoiRecord]] = field(default_factory=dict)
-
-
-def _seg_rois(path: Path, ds: pydicom.Dataset) -> ForeignRois:
-    content = read_seg(ds)
-    found = ForeignRois(content.sop_instance_uid)
-    for frame in content.frames:
-        placed = texture_from_mask(frame.mask)
-        if placed is None:
-            continue
-        texture, origin = placed
-        record = RoiRecord(
-            T_PLAIN,
-            content.labels.get(frame.segment, f"Segment {frame.segment}"),
-            color=content.colors.get(frame.segment, (255, 255, 0)),
-            texture=texture,
-            texture_origin=origin,
-            spline=False,
-        )
-        found.planes.setdefault(frame.key, []).append(record)
-    if content.unplaced:
-        log.warning("%s: %d frame(s) name no source image; they are skipped", path, content.unplaced)
-    return found
-
-
-def read_object(path: Path) -> ForeignRois:
-    """The ROIs of an SR or SEG file. Raises ValueError naming why it cannot be shown."""
-    size = path.stat().st_size
-    if size > MAX_OBJECT_BYTES:
-        raise ValueError(f"{size} bytes, more than the {MAX_OBJECT_BYTES} we read")
-    try:
-        ds = pydicom.dcmread(path)
-    except Exception as exc:
-        raise ValueError(f"not readable as DICOM ({type(exc).__name__}: {exc})") from None
-    if str(ds.get("SOPClassUID", "")) == SEG_SOP_CLASS:
-        return _seg_rois(path, ds)
-    content = read_sr(ds)
-    found = ForeignRois(content.sop_instance_uid, content.planes)
-    if content.masks:
-        found.planes = {k: [r for r in v if id(r) not in content.masks] for k, v in content.planes.items()}
-    return found
 
 
 class ForeignObjects:
@@ -95,16 +40,18 @@ class ForeignObjects:
         try:
             stat = path.stat()
         except OSError as exc:
-            return self._problem(row.path, f"missing ({exc.strerror})")
+            self._problem(row.path, f"missing ({exc.strerror})")
+            return None
         stamp = (stat.st_mtime_ns, stat.st_size)
         with self._lock:
             cached = self._cache.get(row.path)
         if cached is not None and cached[0] == stamp:
             return cached[1]
+        found: ForeignRois | None = None
         try:
-            found: ForeignRois | None = read_object(path)
+            found = read_object(path)
         except ValueError as exc:
-            found = self._problem(row.path, str(exc))
+            self._problem(row.path, str(exc))
         with self._lock:
             self._cache[row.path] = (stamp, found)
         return found

@@ -43,7 +43,13 @@ _UID_PREFIX = "1.2.826.0.1.3680043.10.1458.20."  # pydicom's root + our branch
 
 #: Series OsiriX keeps for itself and leaves out of a study's ``imageSeries`` (Horos ``DicomStudy.m``
 #: ``displaySeriesWithSOPClassUID:``), with our ROI SEG series.
-OWN_SERIES_PREFIXES = ("OsiriX ROI SR", "OsiriX Annotations SR", "OsiriX Report SR", "OsiriX WindowsState SR", "OsiriX ROI SEG")
+OWN_SERIES_PREFIXES = (
+    "OsiriX ROI SR",
+    "OsiriX Annotations SR",
+    "OsiriX Report SR",
+    "OsiriX WindowsState SR",
+    "OsiriX ROI SEG",
+)
 
 
 def is_osirix_own_series(description: str) -> bool:

@@ -8,12 +8,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 
 from ...roidicom.masks import plane_mask, texture_from_mask
+from ...roidicom.objects import MAX_OBJECT_BYTES
 from ...roidicom.records import PlaneKey, RoiRecord
 from ...roidicom.seg import SEG_SOP_CLASS, SegmentSpec, build_seg, read_seg
 from ...roidicom.sr import PlaneRois, build_sr, read_sr
@@ -24,8 +26,6 @@ from .layout import SEG_SERIES, SR_SERIES, seg_path, series_uid, sr_path, write_
 __all__ = ["StoredPlane", "write_plane", "delete_plane", "read_plane", "MAX_OBJECT_BYTES"]
 
 log = logging.getLogger(__name__)
-#: A stored object larger than this is not read (reported instead).
-MAX_OBJECT_BYTES = 512 * 1024 * 1024
 
 
 @dataclass
@@ -91,7 +91,7 @@ def write_plane(target: PlaneTarget, plane: PlaneRois) -> None:
     )
     path = sr_path(target.folder, key)
     write_atomic(sr, path)
-    common = {"study_id": target.study_id, "study_uid": target.study_uid, "key": key}
+    common: dict[str, Any] = {"study_id": target.study_id, "study_uid": target.study_uid, "key": key}
     put_object(
         target.db,
         series=SR_SERIES,
@@ -157,7 +157,9 @@ def read_plane(folder: Path, key: PlaneKey) -> StoredPlane | None:
         mask = masks[link.seg_uid].get(link.segment)
         placed = texture_from_mask(mask, record.texture_origin, link.shape) if mask is not None else None
         if placed is None:
-            log.warning("%s: the mask of ROI %r (segment %d) is missing; the ROI is skipped", path, record.name, link.segment)
+            log.warning(
+                "%s: the mask of ROI %r (segment %d) is missing; the ROI is skipped", path, record.name, link.segment
+            )
             continue
         record.texture, record.texture_origin = placed
         kept.append(record)

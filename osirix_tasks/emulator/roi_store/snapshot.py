@@ -11,7 +11,7 @@ from pydicom.uid import generate_uid
 
 from ...roidicom.records import RoiRecord
 from ..pix import Pix
-from ..roi import T_ARROW, T_MEASURE, T_OPOLYGON, T_PLAIN, T_ROI, T_OVAL, T_CPOLYGON, T_PENCIL, T_2DPOINT, Roi
+from ..roi import T_2DPOINT, T_ARROW, T_CPOLYGON, T_MEASURE, T_OPOLYGON, T_OVAL, T_PENCIL, T_PLAIN, T_ROI, Roi
 from ..roi_pixels import values_map
 
 __all__ = ["record_of", "roi_of", "measure", "tracking_uid"]

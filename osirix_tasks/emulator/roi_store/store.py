@@ -105,7 +105,12 @@ class RoiStore:
         if row is None or study is None or not row.is_image:
             return None
         return PlaneInfo(
-            PlaneKey(row.sop_instance_uid, row.frame), row.path, row.rows, row.columns, study.id, study.study_instance_uid
+            PlaneKey(row.sop_instance_uid, row.frame),
+            row.path,
+            row.rows,
+            row.columns,
+            study.id,
+            study.study_instance_uid,
         )
 
     def folder(self, study_uid: str) -> Path:
@@ -268,7 +273,15 @@ def _shape(record: RoiRecord) -> tuple[Any, ...]:
     """What makes two ROIs the same drawing (whatever their colour or tracking UID)."""
     texture = record.texture.tobytes() if record.texture is not None else b""
     shape = record.texture.shape if record.texture is not None else None
-    return (record.itype, record.name, record.rect, record.points.round(3).tobytes(), record.texture_origin, shape, texture)
+    return (
+        record.itype,
+        record.name,
+        record.rect,
+        record.points.round(3).tobytes(),
+        record.texture_origin,
+        shape,
+        texture,
+    )
 
 
 def _copy(record: RoiRecord) -> RoiRecord:
