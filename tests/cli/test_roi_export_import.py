@@ -54,7 +54,7 @@ def test_export_then_import_gives_the_rois_back(
             check = subprocess.run(["dciodvfy", str(path)], capture_output=True, text=True, timeout=60)
             assert not [x for x in (check.stdout + check.stderr).splitlines() if x.startswith("Error")], path
     if fmt == "csv":
-        rows = list(csv.DictReader(open(written[0], encoding="utf-8")))
+        rows = list(csv.DictReader(written[0].read_text(encoding="utf-8").splitlines()))
         assert sorted(r["name"] for r in rows) == ["cyst", "liver", "painted", "seed"]
         assert {r["name"]: r["slice"] for r in rows} == {"liver": "5", "cyst": "5", "seed": "6", "painted": "6"}
         assert float(next(r for r in rows if r["name"] == "painted")["area_mm2"]) == pytest.approx(9 * 7 * 1.5 * 1.5)
