@@ -12,6 +12,7 @@ from ...errors import OsirixTasksError
 from ..api import Call, api, raw
 from ..context import WebContext
 from ..osirix import ROI_TYPE_NAMES
+from ..roi_export import export_rois
 
 #: ROI types the page draws with the mouse, and how each is sent to OsiriX.
 DRAWN = {
@@ -140,6 +141,7 @@ routes = [
     Route("/api/viewers/{uid}/front", api(front), methods=["POST"]),
     Route("/api/viewers/{uid}/rois", api(rois), methods=["GET"]),
     Route("/api/viewers/{uid}/rois", api(new_roi), methods=["POST"]),
+    Route("/api/viewers/{uid}/rois/export", api(export_rois), methods=["GET"]),
     Route("/api/viewers/{uid}/select-rois", api(select_rois), methods=["POST"]),
     Route("/api/rois/{roi_uid}", api(delete_roi), methods=["DELETE"]),
     Route("/api/pix/{pix_uid}", api(pixels), methods=["GET"]),
