@@ -85,6 +85,11 @@ def default_ports() -> list[int]:
 )
 @click.option("--no-web", is_flag=True, help="Do not serve the web UI.")
 @click.option(
+    "--no-save-rois",
+    is_flag=True,
+    help="Keep ROIs in memory only, as OsiriX with its 'save ROIs' preference off (default: kept with their study).",
+)
+@click.option(
     "--registry",
     "web_registry",
     type=click.Path(dir_okay=False),
@@ -102,6 +107,7 @@ def serve(
     imports: tuple[str, ...],
     web_port: int,
     no_web: bool,
+    no_save_rois: bool,
     web_registry: str | None,
     verbose: bool,
 ) -> None:
@@ -121,7 +127,7 @@ def serve(
     if (demo or not (empty or imports)) and db.counts()[0] == 0:
         summary = import_paths(db, [str(demo_folder(data_dir))], copy=True)
         click.echo(f"Demo data: {summary}", err=True)
-    host = Host(OsirixState(db))
+    host = Host(OsirixState(db, save_rois=not no_save_rois))
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -15,7 +15,7 @@ from osirixgrpc.utilities_pb2 import Empty
 
 from osirix_tasks.emulator.database.dates import date_components
 from osirix_tasks.testing import RunningHost, running_host
-from tests.helpers import image_series, ok
+from tests.helpers import ok
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +90,7 @@ def test_millisecond_uses_the_plugins_int32_arithmetic() -> None:
 
 def test_series_attributes_and_osirix_order(host: RunningHost, phantom: list[pydicom.Dataset]) -> None:
     stub, _, study = the_study(host)
-    series = image_series(stub, study)
+    [series] = ok(stub.DicomStudySeries(study)).series
     ds = phantom[0]
     assert ok(stub.DicomSeriesSeriesInstanceUID(series)).series_instance_uid == f"{ds.SeriesInstanceUID} TE-98"
     assert ok(stub.DicomSeriesSeriesDescription(series)).series_description == ds.SeriesDescription
@@ -122,7 +122,7 @@ def test_series_attributes_and_osirix_order(host: RunningHost, phantom: list[pyd
 
 def test_image_attributes(host: RunningHost, phantom: list[pydicom.Dataset], phantom_dir: Path) -> None:
     stub, _, study = the_study(host)
-    series = image_series(stub, study)
+    [series] = ok(stub.DicomStudySeries(study)).series
     by_uid = {d.SOPInstanceUID: d for d in phantom}
     sources = {pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID: p for p in phantom_dir.glob("*.dcm")}
     for image in ok(stub.DicomSeriesImages(series)).images[:5]:

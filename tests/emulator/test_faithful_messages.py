@@ -33,7 +33,7 @@ from osirixgrpc.utilities_pb2 import Empty
 
 from osirix_tasks.emulator.protocol import RPC_NAMES, request_class
 from osirix_tasks.testing import RunningHost, running_host
-from tests.helpers import image_series, ok
+from tests.helpers import ok
 
 VC = viewercontroller_pb2
 REPO = Path(__file__).resolve().parents[2]
@@ -604,7 +604,7 @@ def _demo_world(host: RunningHost) -> World:
     stub = host.stub()
     browser = ok(stub.OsirixCurrentBrowser(Empty())).browser_controller
     [study] = ok(stub.BrowserControllerDatabaseStudies(browser)).studies
-    series = image_series(stub, study)
+    [series] = ok(stub.DicomStudySeries(study)).series
     images = list(ok(stub.DicomSeriesSortedImages(series)).sorted_images)
     frame = browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest.FrameImages
 

@@ -18,7 +18,7 @@ from osirixgrpc import browsercontroller_pb2, roi_pb2, viewercontroller_pb2
 from osirixgrpc.utilities_pb2 import Empty
 
 from osirix_tasks.testing import RunningHost
-from tests.helpers import image_series, ok
+from tests.helpers import ok
 
 VC = viewercontroller_pb2
 
@@ -46,7 +46,7 @@ def open_viewer(host: RunningHost):  # type: ignore[no-untyped-def]
     stub = host.stub()
     browser = ok(stub.OsirixCurrentBrowser(Empty())).browser_controller
     [study] = ok(stub.BrowserControllerDatabaseStudies(browser)).studies
-    series = image_series(stub, study)
+    [series] = ok(stub.DicomStudySeries(study)).series
     images = ok(stub.DicomSeriesSortedImages(series)).sorted_images
     frame = browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest.FrameImages(images=images)
     request = browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest(browser=browser, frames=[frame])

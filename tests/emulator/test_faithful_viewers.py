@@ -17,7 +17,7 @@ from osirixgrpc import browsercontroller_pb2, dcmpix_pb2, viewercontroller_pb2
 from osirixgrpc.utilities_pb2 import Empty
 
 from osirix_tasks.testing import RunningHost
-from tests.helpers import image_series, ok
+from tests.helpers import ok
 
 VC = viewercontroller_pb2
 BC = browsercontroller_pb2
@@ -39,7 +39,7 @@ def sorted_images(host: RunningHost):  # type: ignore[no-untyped-def]
     stub = host.stub()
     browser = ok(stub.OsirixCurrentBrowser(Empty())).browser_controller
     [study] = ok(stub.BrowserControllerDatabaseStudies(browser)).studies
-    series = image_series(stub, study)
+    [series] = ok(stub.DicomStudySeries(study)).series
     return stub, browser, list(ok(stub.DicomSeriesSortedImages(series)).sorted_images)
 
 

@@ -21,7 +21,7 @@ from osirixgrpc.utilities_pb2 import Empty
 
 from osirix_tasks.emulator.protocol import RPC_NAMES, request_class, response_class
 from osirix_tasks.testing import RunningHost
-from tests.helpers import image_series, ok
+from tests.helpers import ok
 
 VC = viewercontroller_pb2
 #: The protocol's object references: every message of types.proto.
@@ -53,7 +53,7 @@ class World:
 def open_world_viewer(stub: Any) -> tuple[Any, Any, Any]:
     browser = ok(stub.OsirixCurrentBrowser(Empty())).browser_controller
     [study] = ok(stub.BrowserControllerDatabaseStudies(browser)).studies
-    series = image_series(stub, study)
+    [series] = ok(stub.DicomStudySeries(study)).series
     images = ok(stub.DicomSeriesSortedImages(series)).sorted_images
     request = browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest(
         browser=browser,

@@ -14,7 +14,7 @@ from osirixgrpc.utilities_pb2 import Empty
 
 from osirix_tasks.emulator.workspace import ROI_TYPES as ROI_CODES
 from osirix_tasks.testing import RunningHost
-from tests.helpers import image_series, ok
+from tests.helpers import ok
 
 VC = viewercontroller_pb2
 SPACING = 0.78125
@@ -43,7 +43,7 @@ def open_viewer(host: RunningHost, frames: int = 1, reverse: bool = True):  # ty
     stub = host.stub()
     browser = ok(stub.OsirixCurrentBrowser(Empty())).browser_controller
     [study] = ok(stub.BrowserControllerDatabaseStudies(browser)).studies
-    series = image_series(stub, study)
+    [series] = ok(stub.DicomStudySeries(study)).series
     images = list(ok(stub.DicomSeriesImages(series)).images)  # instance-number order
     if reverse:
         images.reverse()

@@ -14,7 +14,6 @@ from osirixgrpc import viewercontroller_pb2
 from osirixgrpc.utilities_pb2 import Empty
 
 from osirix_tasks.testing import Project, isolated_env
-from tests.helpers import image_series
 
 VC = viewercontroller_pb2
 
@@ -23,7 +22,7 @@ def demo_series(host: Any) -> str:
     stub = host.stub()
     browser = stub.OsirixCurrentBrowser(Empty()).browser_controller
     [study] = stub.BrowserControllerDatabaseStudies(browser).studies
-    series = image_series(stub, study)
+    [series] = stub.DicomStudySeries(study).series
     return str(stub.DicomSeriesSeriesInstanceUID(series).series_instance_uid)
 
 

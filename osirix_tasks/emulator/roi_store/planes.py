@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
+from pydicom.tag import Tag
 
 from ...roidicom.masks import plane_mask, texture_from_mask
 from ...roidicom.objects import MAX_OBJECT_BYTES
@@ -127,11 +128,25 @@ def delete_plane(db: Database, folder: Path, key: PlaneKey) -> None:
         path.unlink(missing_ok=True)
 
 
-def _read(path: Path) -> Dataset:
+#: What reading our own SR back needs: its class, its instance and our private block (written in
+#: a fresh dataset, the block is always the first one of its group, at 0x10).
+_OWN_TAGS = [Tag("SOPClassUID"), Tag("SOPInstanceUID"), Tag(0x0071, 0x0010), Tag(0x0071, 0x1001)]
+
+
+def _read(path: Path, tags: list[Any] | None = None) -> Dataset:
     size = path.stat().st_size
     if size > MAX_OBJECT_BYTES:
         raise ValueError(f"{size} bytes, more than the {MAX_OBJECT_BYTES} we read")
-    return pydicom.dcmread(path)
+    return pydicom.dcmread(path, specific_tags=tags)
+
+
+def _read_own_sr(path: Path) -> Any:
+    """The report's ROIs: from its private block alone when it has one (the standard content tree, the
+    bulk of the file, is not parsed), else from the whole file."""
+    try:
+        return read_sr(_read(path, _OWN_TAGS))
+    except ValueError:
+        return read_sr(_read(path))
 
 
 def read_plane(folder: Path, key: PlaneKey) -> StoredPlane | None:
@@ -141,7 +156,7 @@ def read_plane(folder: Path, key: PlaneKey) -> StoredPlane | None:
     if not path.exists():
         return None
     try:
-        content = read_sr(_read(path))
+        content = _read_own_sr(path)
     except Exception as exc:
         raise ValueError(f"{path}: {exc}") from None
     records = content.planes.get(key, [])

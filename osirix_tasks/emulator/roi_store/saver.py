@@ -17,8 +17,8 @@ from typing import Any
 __all__ = ["Saver", "QUIET", "LATEST"]
 
 log = logging.getLogger(__name__)
-QUIET = 0.2
-LATEST = 0.6
+QUIET = 0.1
+LATEST = 0.4
 
 
 class Saver:

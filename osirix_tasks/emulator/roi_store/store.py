@@ -129,7 +129,7 @@ class RoiStore:
         """The ROIs stored for these planes (ours, then those of objects made elsewhere that were not
         merged yet) and the objects they hold, by plane. Unreadable objects are reported and skipped."""
         found: dict[PlaneKey, tuple[list[RoiRecord], list[str]]] = {}
-        foreign_by_study = {i.study_id: self.foreign.for_study(i.study_id) for i in infos}
+        foreign_by_study = {study: self.foreign.for_study(study) for study in {i.study_id for i in infos}}
         for info in infos:
             if info.key in found:
                 continue
