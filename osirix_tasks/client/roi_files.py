@@ -285,20 +285,37 @@ def _draw_record(connection: Connection, viewer: Any, index: int, record: RoiRec
     connection.call("ViewerControllerNewROI", message)
 
 
+def _records_of(path: Path, suffix: str, report: ImportReport) -> dict[PlaneKey, list[RoiRecord]] | None:
+    """The file's ROIs by plane; None (reported) when it cannot be read."""
+    try:
+        if suffix == ".json":
+            return _json_records(path)
+        if suffix == ".csv":
+            return _csv_records(path, report)
+        return _dicom_records(path, report)
+    except Exception as exc:  # malformed in any of many ways: named, skipped
+        report.skipped.append(f"{path}: cannot be read as ROIs ({type(exc).__name__}: {exc}) - skipped")
+        return None
+
+
+def _draw_all(connection: Connection, viewer: Any, path: Path, known: dict[PlaneKey, list[RoiRecord]],
+              slices: dict[PlaneKey, int], movie_idx: int, report: ImportReport) -> None:  # fmt: skip
+    for key, rois in known.items():
+        for record in rois:
+            try:
+                _draw_record(connection, viewer, slices[key], record, movie_idx)
+                report.drawn += 1
+            except OsirixTasksError as exc:
+                report.skipped.append(f"{path}: ROI {record.name!r} on slice {slices[key]}: {exc}")
+
+
 def import_file(connection: Connection, viewer: Any, path: Path, movie_idx: int = 0) -> ImportReport:
     """Draw the ROIs of ``path`` (SR, SEG, CSV or JSON) in ``viewer`` on the images they reference; an
     SR or SEG is also copied into OsiriX's database. Problems are in the report, never raised."""
     report = ImportReport()
-    try:
-        suffix = path.suffix.lower()
-        if suffix == ".json":
-            records = _json_records(path)
-        elif suffix == ".csv":
-            records = _csv_records(path, report)
-        else:
-            records = _dicom_records(path, report)
-    except Exception as exc:  # malformed in any of many ways: named, skipped
-        report.skipped.append(f"{path}: cannot be read as ROIs ({type(exc).__name__}: {exc}) - skipped")
+    suffix = path.suffix.lower()
+    records = _records_of(path, suffix, report)
+    if records is None:
         return report
     request = viewercontroller_pb2.ViewerControllerPixListRequest(viewer_controller=viewer, movie_idx=movie_idx)
     pixes = list(connection.call("ViewerControllerPixList", request).pix)
@@ -311,13 +328,7 @@ def import_file(connection: Connection, viewer: Any, path: Path, movie_idx: int 
         return report
     for key in sorted(set(records) - set(known), key=lambda k: k.label()):
         report.skipped.append(f"{path}: {len(records[key])} ROI(s) on image {key.label()}, not in the viewer - skipped")
-    for key, rois in known.items():
-        for record in rois:
-            try:
-                _draw_record(connection, viewer, slices[key], record, movie_idx)
-                report.drawn += 1
-            except OsirixTasksError as exc:
-                report.skipped.append(f"{path}: ROI {record.name!r} on slice {slices[key]}: {exc}")
+    _draw_all(connection, viewer, path, known, slices, movie_idx, report)
     if suffix not in (".json", ".csv"):
         browser = connection.call("OsirixCurrentBrowser", Empty()).browser_controller
         sibling = path.with_name(path.name.split(".")[0] + ".seg.dcm")

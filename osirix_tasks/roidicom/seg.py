@@ -185,7 +185,27 @@ def _frame_segments(group: Any, shared: Any, plane: np.ndarray, labelmap: bool) 
     return [] if number is None else [(number, plane)]
 
 
-def read_seg(ds: Dataset, locate: Callable[[tuple[float, float, float]], PlaneKey | None] | None = None) -> SegContent:
+Locate = Callable[[tuple[float, float, float]], "PlaneKey | None"]
+
+
+def _frame_keys(group: Any, shared: Any, locate: Locate | None) -> list[PlaneKey]:
+    """The source plane of a frame: named by its derivation, else found at its position."""
+    keys = frame_sources(group, shared)
+    if not keys and locate is not None:
+        position = _frame_position(group, shared)
+        found = locate(position) if position is not None else None
+        keys = [found] if found is not None else []
+    return keys[:1]
+
+
+def _segments(ds: Dataset, content: SegContent) -> None:
+    for item in ds.get("SegmentSequence", []) or []:
+        number = int(item.SegmentNumber)
+        content.labels[number] = str(item.get("SegmentLabel", "") or f"Segment {number}")
+        content.colors[number] = _cielab_rgb(item)
+
+
+def read_seg(ds: Dataset, locate: Locate | None = None) -> SegContent:
     """The masks of a SEG, by source plane and segment. Raises ValueError for a SEG we cannot read."""
     from pydicom.pixels import pixel_array
 
@@ -195,10 +215,7 @@ def read_seg(ds: Dataset, locate: Callable[[tuple[float, float, float]], PlaneKe
     if frames > MAX_SEG_FRAMES:
         raise ValueError(f"{frames} frames, more than the {MAX_SEG_FRAMES} we read")
     content = SegContent(str(ds.SOPInstanceUID))
-    for item in ds.get("SegmentSequence", []) or []:
-        number = int(item.SegmentNumber)
-        content.labels[number] = str(item.get("SegmentLabel", "") or f"Segment {number}")
-        content.colors[number] = _cielab_rgb(item)
+    _segments(ds, content)
     seg_type = str(ds.get("SegmentationType", "BINARY"))
     threshold = max(1, int(ds.get("MaximumFractionalValue", 255) or 255) // 2) if seg_type == "FRACTIONAL" else 1
     per_frame = ds.get("PerFrameFunctionalGroupsSequence") or []
@@ -206,11 +223,7 @@ def read_seg(ds: Dataset, locate: Callable[[tuple[float, float, float]], PlaneKe
     if len(per_frame) != frames:
         raise ValueError(f"{frames} frames but {len(per_frame)} per-frame functional groups")
     for index, group in enumerate(per_frame):
-        keys = frame_sources(group, shared)
-        if not keys and locate is not None:
-            position = _frame_position(group, shared)
-            found = locate(position) if position is not None else None
-            keys = [found] if found is not None else []
+        keys = _frame_keys(group, shared, locate)
         if not keys:
             content.unplaced += 1
             continue
@@ -218,5 +231,5 @@ def read_seg(ds: Dataset, locate: Callable[[tuple[float, float, float]], PlaneKe
         values = plane if seg_type == "LABELMAP" else plane >= threshold
         for segment, mask in _frame_segments(group, shared, values, seg_type == "LABELMAP"):
             if mask.any():
-                content.frames.extend(SegFrame(key, segment, mask.astype(bool)) for key in keys[:1])
+                content.frames.append(SegFrame(keys[0], segment, mask.astype(bool)))
     return content
