@@ -90,6 +90,13 @@ def default_ports() -> list[int]:
     help="Keep ROIs in memory only, as OsiriX with its 'save ROIs' preference off (default: kept with their study).",
 )
 @click.option(
+    "--web-stream-seconds",
+    type=click.FloatRange(min=1),
+    default=None,
+    hidden=True,
+    help="How long one of the page's event streams lasts before the page reconnects (tests).",
+)
+@click.option(
     "--registry",
     "web_registry",
     type=click.Path(dir_okay=False),
@@ -108,6 +115,7 @@ def serve(
     web_port: int,
     no_web: bool,
     no_save_rois: bool,
+    web_stream_seconds: float | None,
     web_registry: str | None,
     verbose: bool,
 ) -> None:
@@ -144,7 +152,7 @@ def serve(
     host.open_control_channel()
     web = None
     if not no_web:
-        web = _start_web(ctx, host, web_port, web_registry)
+        web = _start_web(ctx, host, web_port, web_registry, web_stream_seconds)
     studies, series, images = db.counts()
     click.echo(
         f"Embedded OsiriX (osirix-tasks {__version__}): database {db.folder} "
@@ -164,14 +172,16 @@ def serve(
     click.echo("Stopped.", err=True)
 
 
-def _start_web(ctx: click.Context, host: Host, port: int, registry: str | None) -> WebServer:
+def _start_web(
+    ctx: click.Context, host: Host, port: int, registry: str | None, stream_seconds: float | None
+) -> WebServer:
     """Serve the web UI for ``host``; the registry is ``--registry`` of serve, else the top-level choice."""
     from ..web import start_web
 
     state = ctx.find_object(AppState)
     path = registry_path(registry) if registry else (state.registry_path if state else registry_path(None))
     try:
-        web = start_web(host, path, port=port)
+        web = start_web(host, path, port=port, stream_seconds=stream_seconds)
     except PortUnavailable:
         host.shutdown()
         raise

@@ -1,7 +1,7 @@
 """Simple RPCs described as tables: getters that read fields of one object, setters that change one.
 
 Most of the plugin's RPCs look up one object by uid (status 0 ``No <Type> cached`` otherwise) and
-either answer some of its fields or set one of its values. Each ``rpc_*`` module lists those as
+either answer some of its fields or set one of its values. Each module of ``rpc/`` lists those as
 tables built with the helpers here; the odd cases stay functions there.
 
 A *reader* is ``(state, obj) -> response fields``; :func:`field`, :func:`fields`, :func:`ref`,
