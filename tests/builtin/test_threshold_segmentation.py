@@ -7,6 +7,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import highdicom as hd
@@ -16,7 +18,26 @@ import pytest
 from osirixgrpc import dcmpix_pb2, viewercontroller_pb2
 from osirixgrpc.utilities_pb2 import Empty
 
+from osirix_tasks.testing import OsirixSession, osirix_session
+from osirix_tasks.testing.tasks import run_task
 from tests.helpers import ok
+
+
+@pytest.fixture(scope="module")
+def own_osirix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OsirixSession]:
+    """An embedded OsiriX of this module's own: the SEG the task imports stays in its database, and
+    would show on the demo series of every later test of a shared session."""
+    with osirix_session(tmp_path_factory.mktemp("segmentation-home")) as session:
+        yield session
+
+
+def run(osirix: OsirixSession, tmp: Path, name: str, *args: str) -> Any:
+    """Run a task through the real runner against ``osirix`` (as the kit's run_task does)."""
+    registry = tmp / "tasks.toml"
+    registry.write_text("")
+    home = osirix.env()
+    overlay = {k: home[k] for k in ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "OSIRIX_TASKS_HOME")}
+    return run_task(name, *args, server=osirix.address, registry=registry, store=tmp / "runs.sqlite", env=overlay)
 
 
 def source_volume(osirix: Any, viewer: Any) -> tuple[np.ndarray, list[str]]:
@@ -58,11 +79,13 @@ def brush_masks(osirix: Any, viewer: Any) -> dict[int, np.ndarray]:
 
 
 @pytest.mark.slow
-def test_threshold_segmentation_saves_a_seg_and_shows_its_rois(osirix: Any, osirix_viewer: Any, run_task: Any) -> None:
+def test_threshold_segmentation_saves_a_seg_and_shows_its_rois(own_osirix: OsirixSession, tmp_path: Path) -> None:
+    osirix = own_osirix
+    osirix_viewer = osirix.open_viewer()
     values, paths = source_volume(osirix, osirix_viewer)
     expected = values >= 500
 
-    result = run_task("Threshold segmentation", "500")
+    result = run(osirix, tmp_path, "Threshold segmentation", "500")
 
     assert result.ok, result
     assert f"Segmented {int(expected.sum())} pixels" in result.stdout
