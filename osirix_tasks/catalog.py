@@ -8,16 +8,18 @@ that clashes, fails or returns something invalid is skipped whole and reported b
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from .decorators import load_task_function, task_of, tasks_in_module
-from .errors import OsirixTasksError
-from .model import TaskSpec, TaskType
+from .errors import TaskNotFound
+from .model import FILE_FUNCTION_LOCATION, TaskSpec, TaskType
 from .plugins import PluginSet, load_plugins
 from .registry import Registry
 
@@ -50,18 +52,28 @@ class Catalog:
         return [e for e in self.entries if e.spec.name == name and (kind is None or e.spec.type == kind)]
 
     def resolve(self, name: str, kind: TaskType | None = None) -> CatalogEntry:
-        """The one task named ``name`` (of type ``kind``); OsirixTasksError saying what to do otherwise."""
+        """The one task named ``name`` (of type ``kind``): the lookup every run goes through.
+
+        TaskNotFound otherwise, saying why it cannot run (its registry problems), or which tasks
+        there are, or which types share the name.
+        """
         found = self.find(name, kind)
-        if not found:
-            broken = [p for p in self.problems if f"task '{name}'" in p]
-            if broken:
-                raise OsirixTasksError(f"task '{name}' cannot run: " + "; ".join(broken))
-            of_type = f" of type {kind.value}" if kind else ""
-            raise OsirixTasksError(f"no task named {name!r}{of_type} - see 'osirix-tasks tasks list'")
-        if len(found) > 1:
+        if len(found) == 1:
+            return found[0]
+        if found:
             kinds = ", ".join(e.spec.type.value for e in found)
-            raise OsirixTasksError(f"{len(found)} tasks are named {name!r} ({kinds}) - add --type")
-        return found[0]
+            raise TaskNotFound(f"{len(found)} tasks are named {name!r} ({kinds}) - give its type (--type)")
+        broken = [p for p in self.problems if f"task '{name}'" in p]
+        if broken:
+            raise TaskNotFound(f"task '{name}' cannot run: " + "; ".join(broken))
+        of_type = f" of type {kind.value}" if kind else ""
+        known = ", ".join(sorted({f"{e.spec.name} ({e.spec.type.value})" for e in self.entries})) or "none"
+        unloadable = [p for p in self.problems if "cannot be loaded" in p or "cannot be imported" in p]
+        also = f"; problems: {'; '.join(unloadable)}" if unloadable else ""
+        raise TaskNotFound(
+            f"no task named {name!r}{of_type} in {self.registry.path}{also} - known tasks: {known}. "
+            "Check the name, or install the pack that provides it ('osirix-tasks tasks list' lists them)"
+        )
 
     def of_type(self, kind: TaskType) -> list[CatalogEntry]:
         """Entries of one task type, in catalog order."""
@@ -111,8 +123,11 @@ class _Claims:
             self.add(specs, origin)
 
 
-def build_catalog(registry: Registry, *, plugins: PluginSet | None = None) -> Catalog:
-    """Merge the registry with the builtin tasks, named modules, local plugins and packs."""
+def build_catalog(registry: Registry, *, plugins: PluginSet | None = None, offer_invalid: bool = True) -> Catalog:
+    """Merge the registry with the builtin tasks, named modules, local plugins and packs.
+
+    With ``offer_invalid`` False (what a host offers on its page), a registry that ``tasks validate``
+    rejects offers none of its own tasks until it is fixed; its problems say why."""
     if plugins is None:
         plugins = load_plugins(disabled=registry.settings.disabled_packs, plugins_dir=registry.plugins_dir)
     catalog = Catalog(registry=registry, plugins=plugins)
@@ -140,6 +155,12 @@ def build_catalog(registry: Registry, *, plugins: PluginSet | None = None) -> Ca
         add_plugin("builtin")
     label = registry.path.name
     _add_registry_folder(registry)
+    if registry.problems and not offer_invalid:
+        catalog.problems.append(
+            f"{registry.path}: none of its tasks are offered until its problems are fixed "
+            "(see 'osirix-tasks tasks validate')"
+        )
+        registry = dataclasses.replace(registry, tasks=[], modules=[])
     for spec in registry.tasks:
         line = registry.line_of(spec.key)
         origin = f"{label}:{line}" if line else label
@@ -165,7 +186,14 @@ def _add_registry_folder(registry: Registry) -> None:
 
 def _with_docstring(spec: TaskSpec, origin: str, catalog: Catalog) -> TaskSpec:
     """A registry entry for a decorated function, described by the function's docstring when the entry
-    gives no description (the entry's name and type still win)."""
+    gives no description (the entry's name and type still win). A function of a file is described
+    from its source, without running it."""
+    in_file = FILE_FUNCTION_LOCATION.match(spec.location)
+    if in_file:
+        from .registry.decorated import description_of
+
+        text = description_of(Path(in_file["path"]), in_file["function"])
+        return spec.model_copy(update={"description": text}) if text else spec
     try:
         own = task_of(load_task_function(spec.location))
     except Exception as exc:  # noqa: BLE001 - any import error of the user's module is reported

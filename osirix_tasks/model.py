@@ -39,10 +39,15 @@ __all__ = [
     "RunStatus",
     "TaskContext",
     "MODULE_LOCATION",
+    "FILE_FUNCTION_LOCATION",
+    "default_task_name",
 ]
 
-#: ``package.module:function`` - the location of a decorated task.
-MODULE_LOCATION = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+#: ``package.module:function`` - the location of a decorated task in an importable module (a name
+#: ending in ``.py`` is a file: see FILE_FUNCTION_LOCATION).
+MODULE_LOCATION = re.compile(r"^(?![\w.]*\.py:)[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+#: ``PATH.py:function`` - a decorated function of a Python file (imported from that file, not by name).
+FILE_FUNCTION_LOCATION = re.compile(r"^(?P<path>.+\.py):(?P<function>[A-Za-z_]\w*)$")
 
 
 class TaskType(enum.StrEnum):
@@ -129,7 +134,7 @@ LANGUAGES = {".py": "python"}
 
 def detect_language(location: str) -> str:
     """The language of a task from its location (a script path or ``module:function``)."""
-    if location.endswith(".py") or MODULE_LOCATION.match(location):
+    if location.endswith(".py") or MODULE_LOCATION.match(location) or FILE_FUNCTION_LOCATION.match(location):
         return "python"
     suffix = os.path.splitext(location)[1].lower()
     if suffix in LANGUAGES:
@@ -191,14 +196,22 @@ class TaskSpec(BaseModel):
 
     @property
     def is_script(self) -> bool:
-        """True for a script file, False for a decorated ``module:function``."""
-        return not MODULE_LOCATION.match(self.location)
+        """True for a script file, False for a decorated ``module:function`` or ``file.py:function``."""
+        return not (MODULE_LOCATION.match(self.location) or FILE_FUNCTION_LOCATION.match(self.location))
+
+    @property
+    def file(self) -> str | None:
+        """The Python file of a script, or of a decorated ``file.py:function``; None for a module's."""
+        if MODULE_LOCATION.match(self.location):
+            return None
+        found = FILE_FUNCTION_LOCATION.match(self.location)
+        return found["path"] if found else self.location
 
     @model_validator(mode="before")
     @classmethod
     def _fill_defaults(cls, data: Any) -> Any:
         if isinstance(data, dict) and "name" not in data and isinstance(data.get("location"), str):
-            data = {**data, "name": _default_name(data["location"])}
+            data = {**data, "name": default_task_name(data["location"])}
         return data
 
     @field_validator("type", mode="before")
@@ -221,14 +234,17 @@ class TaskSpec(BaseModel):
     def _check_location(cls, value: str) -> str:
         if MODULE_LOCATION.match(value):
             return value
-        if not os.path.isabs(value):
+        in_file = FILE_FUNCTION_LOCATION.match(value)
+        path = in_file["path"] if in_file else value
+        kind = "file" if in_file else "script"
+        if not os.path.isabs(path):
             raise ValueError(
-                f"script path {value!r} is not absolute - give the full path (relative paths in "
+                f"{kind} path {path!r} is not absolute - give the full path (relative paths in "
                 "tasks.toml are read from the file's folder)"
             )
-        if not _is_file(value):
-            raise ValueError(f"script {value!r} does not exist - create it or fix the path")
-        detect_language(value)
+        if not _is_file(path):
+            raise ValueError(f"{kind} {path!r} does not exist - create it or fix the path")
+        detect_language(path)
         return value
 
     @field_validator("env")
@@ -309,8 +325,9 @@ def batch_validation() -> Iterator[None]:
         _SEEN_FILES.reset(token)
 
 
-def _default_name(location: str) -> str:
-    if MODULE_LOCATION.match(location):
+def default_task_name(location: str) -> str:
+    """A task's name when none is given: the function of a decorated task, else the script's file name."""
+    if MODULE_LOCATION.match(location) or FILE_FUNCTION_LOCATION.match(location):
         return location.rsplit(":", 1)[1]
     return Path(location).stem
 

@@ -18,7 +18,7 @@ from ..errors import OsirixTasksError
 from ..model import RunStatus
 from ..run.store import STDERR, STREAM_NAMES, OutputChunk, RunRecord, RunStore, pid_alive
 from ._common import emit_json
-from .run_cmd import echo_output
+from .run_cmd import RAW_HELP, echo_output, show_raw
 
 _COLOURS = {
     RunStatus.SUCCEEDED: "green",
@@ -37,7 +37,7 @@ _COLOURS = {
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def runs(limit: int, as_json: bool) -> None:
     """The run history: status, exit code, duration."""
-    store = RunStore()
+    store = RunStore.default()
     store.mark_lost()
     records = store.runs(limit)
     if as_json:
@@ -55,7 +55,10 @@ def runs(limit: int, as_json: bool) -> None:
         )
         duration = f"{record.duration:.2f} s" if record.duration is not None else "..."
         status = click.style(f"{record.status:<10}", fg=_COLOURS.get(RunStatus(record.status)))
-        click.echo(f"{record.id}  {status}  {exit_text:<10} {duration:>9}  {record.task_name} ({record.task_type})")
+        lost = click.style(f"  (output lost: {record.output_lost} bytes)", fg="red") if record.output_lost else ""
+        click.echo(
+            f"{record.id}  {status}  {exit_text:<10} {duration:>9}  {record.task_name} ({record.task_type}){lost}"
+        )
 
 
 def _pick(store: RunStore, run_id: str | None) -> RunRecord:
@@ -85,11 +88,19 @@ def _pick(store: RunStore, run_id: str | None) -> RunRecord:
     metavar="MB",
     help="Keep at most MB megabytes of output per run from now on (the rest is dropped, and the run says so).",
 )
+@click.option("--raw", is_flag=True, help=RAW_HELP)
 def console(
-    run_id: str | None, follow: bool, save_path: str | None, clear: bool, as_json: bool, max_output: int | None
+    run_id: str | None,
+    follow: bool,
+    save_path: str | None,
+    clear: bool,
+    as_json: bool,
+    max_output: int | None,
+    raw: bool,
 ) -> None:
     """Show a run's output (the latest run by default): stdout, stderr in red."""
-    store = RunStore()
+    show_raw(raw)
+    store = RunStore.default()
     if max_output is not None:
         store.set_max_output_bytes(max_output * 2**20)
         click.echo(f"Runs keep up to {max_output} MB of output from now on.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from pydantic import ValidationError
 
@@ -31,6 +33,7 @@ def list_servers(as_json: bool) -> None:
             "port": s.port,
             "active": s.active,
             "host_pid": hosts[s.port].pid if s.port in hosts else None,
+            "registry": hosts[s.port].registry if s.port in hosts else None,
         }
         for s in listed
     ]
@@ -42,7 +45,7 @@ def list_servers(as_json: bool) -> None:
         click.echo("No servers configured - add one with 'osirix-tasks servers add PORT'.")
     for row in rows:
         state = click.style("active", fg="green") if row["active"] else "inactive"
-        served = f"  (embedded OsiriX, pid {row['host_pid']})" if row["host_pid"] else ""
+        served = f"  (embedded OsiriX, pid {row['host_pid']}, registry {row['registry']})" if row["host_pid"] else ""
         click.echo(f"{row['ipaddress']}:{row['port']:<6} {state}{served}")
 
 
@@ -97,6 +100,7 @@ def _stop_on(host: HostInfo, port: int) -> None:
 @click.option("--database", default=None, help="Database folder for a new host.")
 def start_server(port: int, database: str | None) -> None:
     """Serve PORT: on the running embedded OsiriX, or by starting one in the background."""
+    from ..host.config import HostConfig
     from ..host.spawn import spawn_host
 
     if port not in [s.port for s in read_servers()]:
@@ -114,8 +118,8 @@ def start_server(port: int, database: str | None) -> None:
     if running:
         click.echo(ask(running[0], StartServer(port=port)).message)
         return
-    arguments = ["--port", str(port)] + (["--database", database] if database else [])
-    host = spawn_host(arguments, timeout=60)
+    config = HostConfig(ports=(port,), database=Path(database) if database else None)
+    host = spawn_host(config, timeout=60)
     click.echo(
         f"Started an embedded OsiriX (pid {host.pid}) serving 127.0.0.1:{port}; its output goes to {host.log_path}"
     )

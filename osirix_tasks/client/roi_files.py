@@ -33,13 +33,15 @@ from osirixgrpc import browsercontroller_pb2, viewercontroller_pb2
 from osirixgrpc.utilities_pb2 import Empty
 from pydicom.uid import generate_uid
 
+from .._support.private import open_private
 from ..errors import OsirixTasksError
 from ..roidicom.evidence import source_header
 from ..roidicom.masks import plane_mask, texture_from_mask
 from ..roidicom.objects import read_object
-from ..roidicom.records import PlaneKey, RoiRecord, type_name
+from ..roidicom.records import DEFAULT_COLOR, PlaneKey, RoiRecord, type_name
 from ..roidicom.seg import SEG_SOP_CLASS, SegmentSpec, build_seg, read_seg
 from ..roidicom.sr import PlaneRois, build_sr, read_sr
+from ..vocabulary import RoiCode
 from .connection import Connection
 from .roi_read import AREA_TYPES, inside_mask, source_of, viewer_planes
 
@@ -54,10 +56,8 @@ EXPORT_SERIES_NUMBER = 5100
 
 
 def _write_private(path: Path, data: bytes) -> Path:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
+    with os.fdopen(open_private(path), "wb") as handle:
         handle.write(data)
-    os.chmod(path, 0o600)
     return path
 
 
@@ -221,13 +221,13 @@ def _csv_records(path: Path, report: ImportReport) -> dict[PlaneKey, list[RoiRec
     with open(path, newline="", encoding="utf-8") as handle:
         for line, row in enumerate(csv.DictReader(handle), start=2):
             itype = int(row["type"])
-            if itype == 20:
+            if itype == RoiCode.BRUSH:
                 report.skipped.append(
                     f"{path}:{line}: brush ROI {row['name']!r} - a CSV holds no mask (use SEG or JSON)"
                 )
                 continue
             rect = _floats(row.get("rect", ""))
-            color = [int(v) for v in _floats(row.get("color", ""))] or [255, 255, 0]
+            color = [int(v) for v in _floats(row.get("color", ""))] or list(DEFAULT_COLOR)
             record = RoiRecord(
                 itype, row["name"], color=(color[0], color[1], color[2]),
                 opacity=float(row.get("opacity") or 1), thickness=float(row.get("thickness") or 1),

@@ -14,16 +14,16 @@ from typing import Any
 import numpy as np
 from osirixgrpc import dcmpix_pb2, viewercontroller_pb2
 
-from ..emulator.roi import RECT_TYPES, T_2DPOINT, T_OVAL, T_OVALANGLE, T_PLAIN, T_ROI, T_TEXT
 from ..roidicom.masks import texture_from_mask
-from ..roidicom.records import PlaneKey, RoiRecord, SourceImage
+from ..roidicom.records import AREA_TYPES, LINE_TYPES, PlaneKey, RoiRecord, SourceImage
 from ..roidicom.sr import PlaneRois
+from ..vocabulary import RoiCode, codes_where
 from .connection import Connection
 
-__all__ = ["ViewerRoi", "viewer_planes", "source_of", "inside_mask"]
+__all__ = ["ViewerRoi", "viewer_planes", "source_of", "inside_mask", "AREA_TYPES"]
 
-#: Types whose inside OsiriX measures (their pixels are a mask in a SEG export).
-AREA_TYPES = frozenset({6, 9, 10, 11, 15, 20})
+#: Types whose shape is OsiriX's ``rect``.
+RECT_TYPES = codes_where(shape="rectangle")
 
 
 @dataclass
@@ -77,10 +77,10 @@ def _shape(itype: int, points: np.ndarray) -> tuple[float, float, float, float] 
     if len(points) == 0:
         return (0.0, 0.0, 0.0, 0.0)
     low, high = points.min(axis=0), points.max(axis=0)
-    if itype in (T_OVAL, T_OVALANGLE):
+    if itype in (RoiCode.OVAL, RoiCode.OVAL_ANGLE):
         centre = (low + high) / 2
         return (float(centre[0]), float(centre[1]), float(high[0] - centre[0]), float(high[1] - centre[1]))
-    if itype == T_ROI:
+    if itype == RoiCode.RECTANGLE:
         return (float(low[0]), float(low[1]), float(high[0] - low[0]), float(high[1] - low[1]))
     return (float(points[0, 0]), float(points[0, 1]), 0.0, 0.0)  # 2D point, text
 
@@ -88,13 +88,13 @@ def _shape(itype: int, points: np.ndarray) -> tuple[float, float, float, float] 
 def _measurements(connection: Connection, roi: Any, pix: Any, itype: int, record: RoiRecord) -> None:
     if itype in AREA_TYPES:
         record.measurements["area_mm2"] = connection.call("ROIArea", roi).area * 100.0
-    if itype in AREA_TYPES or itype == T_2DPOINT:
+    if itype in AREA_TYPES or itype == RoiCode.POINT:
         try:
             stats = connection.call("DCMPixComputeROI", dcmpix_pb2.DCMPixComputeROIRequest(pix=pix, roi=roi))
         except Exception:  # an RGB plane has no statistics
             return
         record.measurements.update(mean=stats.mean, std_dev=stats.std_dev, min=stats.min, max=stats.max)
-    if itype in (5, 14) and len(record.points) >= 2:
+    if itype in LINE_TYPES and len(record.points) >= 2:
         (x0, y0), (x1, y1) = record.points[:2]
         record.measurements["length_mm"] = float(np.hypot((x1 - x0) * record.spacing[0], (y1 - y0) * record.spacing[1]))
 
@@ -112,17 +112,17 @@ def read_roi(connection: Connection, roi: Any, pix: Any, rows: int, columns: int
         opacity=float(connection.call("ROIOpacity", roi).opacity),
         thickness=float(connection.call("ROIThickness", roi).thickness),
         rect=_shape(itype, points),
-        points=points if itype not in RECT_TYPES and itype != T_PLAIN else np.zeros((0, 2)),
+        points=points if itype not in RECT_TYPES and itype != RoiCode.BRUSH else np.zeros((0, 2)),
         spacing=(float(spacing.spacing_columns), float(spacing.spacing_rows)),
-        spline=itype != T_PLAIN,
+        spline=itype != RoiCode.BRUSH,
     )
-    if itype == T_PLAIN:
+    if itype == RoiCode.BRUSH:
         answer = connection.call("DCMPixGetMapFromROI", dcmpix_pb2.DCMPixGetMapFromROIRequest(pix=pix, roi=roi))
         mask = np.asarray(answer.map, dtype=bool).reshape(answer.rows, answer.columns)
         placed = texture_from_mask(mask)
         if placed is not None:
             record.texture, record.texture_origin = placed
-    if itype == T_TEXT:
+    if itype == RoiCode.TEXT:
         record.rect = (0.0, 0.0, 0.0, 0.0)
     _measurements(connection, roi, pix, itype, record)
     return record

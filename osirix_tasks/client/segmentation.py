@@ -24,6 +24,7 @@ from ..errors import OsirixTasksError
 from ..roidicom.evidence import source_header
 from ..roidicom.masks import texture_from_mask
 from ..roidicom.seg import SegmentSpec, build_seg
+from ..vocabulary import RoiCode
 from .connection import Connection
 from .roi_read import source_of
 
@@ -85,7 +86,7 @@ def _draw(connection: Connection, viewer: Any, movie_idx: int, labels: np.ndarra
                 viewer_controller=viewer,
                 idx=index,
                 movie_idx=movie_idx,
-                itype=20,
+                itype=RoiCode.BRUSH,
                 name=name,
                 buffer=request.Buffer(buffer=texture.ravel().tolist(), rows=texture.shape[0], columns=texture.shape[1]),
                 buffer_position_x=x,

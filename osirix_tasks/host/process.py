@@ -17,13 +17,13 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
 
 from .._support.limits import raise_open_files_limit
+from .._support.paths import registry_path
 from ..client.server_configs import update_servers
-from ..emulator.database.conventions import sorted_images
 from ..emulator.database.importer import import_paths
 from ..emulator.reset import baseline_of, reset_state
 from ..emulator.rpc.servicer import build_handler
@@ -31,26 +31,36 @@ from ..emulator.state import OsirixState
 from ..errors import OsirixTasksError, PortUnavailable
 from ..model import ServerSpec
 from ..wire.options import CHANNEL_OPTIONS
-from .control import HostInfo, hosts_folder, new_authkey, publish, who_holds_port
+from .control import HostInfo, hosts_folder, new_authkey, publish, runtime_folder, who_holds_port
 from .control_listener import ControlListener
 from .control_protocol import (
     Answer,
     CancelRun,
-    DeselectRois,
     Import,
-    Open,
     Reply,
     Request,
     Reset,
-    Select,
-    SelectRois,
     Shutdown,
     StartRun,
     StartServer,
     Status,
     StopServer,
+    WhatChanged,
 )
+from .hands import Hands
 from .runs import HostRuns
+from .watch import what_changed
+
+
+class ServedPage(Protocol):
+    """The page a host serves (:class:`osirix_tasks.web.WebServer`): what the host needs of it."""
+
+    def info(self) -> dict[str, Any]:
+        """Its port and URL (with its token)."""
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop serving it."""
+
 
 __all__ = ["Host", "PortUnavailable", "LOCALHOST"]
 
@@ -60,10 +70,13 @@ WORKERS_PER_SERVER = 8
 
 
 def _check_port_free(port: int) -> None:
+    """Refuse a port another process listens on (naming it). SO_REUSEADDR, as the gRPC server itself
+    binds: connections of a killed host lingering in TIME_WAIT do not hold the port, a listener does."""
     if not 1 <= port <= 65535:
         raise PortUnavailable(f"port {port} is not a TCP port - use 1 to 65535")
     probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind((LOCALHOST, port))
     except OSError as exc:
         holder = who_holds_port(port)
@@ -75,7 +88,10 @@ def _check_port_free(port: int) -> None:
         probe.close()
 
 
-def _set_active(port: int, active: bool) -> None:
+def _set_active(port: int, active: bool) -> bool:
+    """Mark ``port`` (in)active in server_configs.json; returns whether its entry had to be added."""
+    added = []
+
     def change(servers: list[ServerSpec]) -> list[ServerSpec]:
         for server in servers:
             if server.port == port:
@@ -83,6 +99,7 @@ def _set_active(port: int, active: bool) -> None:
                 return servers
         if active:
             servers.append(ServerSpec(port=port, active=True))
+            added.append(port)
         return servers
 
     try:
@@ -91,14 +108,28 @@ def _set_active(port: int, active: bool) -> None:
         log.warning(
             "could not record port %d as %s in server_configs.json: %s", port, "active" if active else "inactive", exc
         )
+    return bool(added)
+
+
+def _forget(ports: set[int]) -> None:
+    """Remove the entries of ``ports`` from server_configs.json (the others stay as they are)."""
+    try:
+        update_servers(lambda servers: [s for s in servers if s.port not in ports])
+    except Exception as exc:  # noqa: BLE001 - stopping anyway; say so
+        log.warning("could not remove ports %s from server_configs.json: %s", sorted(ports), exc)
 
 
 class Host:
     """The running OsiriX: its state, its gRPC servers and its control channel."""
 
-    def __init__(self, state: OsirixState):
+    def __init__(self, state: OsirixState, *, temporary_ports: bool = False, registry: Path | None = None):
         raise_open_files_limit()  # every gRPC and web connection holds a descriptor
         self.state = state
+        #: The tasks.toml this host offers (its page, its status); runs the CLI asks for name their own.
+        self.registry = Path(registry).absolute() if registry else registry_path(None)
+        #: Remove the server_configs.json entries this host added when it stops (``serve --temporary``).
+        self.temporary_ports = temporary_ports
+        self._added_ports: set[int] = set()
         self.handler = build_handler(state)
         self.servers: dict[int, grpc.Server] = {}
         self.lock = threading.RLock()
@@ -109,20 +140,20 @@ class Host:
         state.roi_store.warm_up()
         #: The web UI's port and URL (with its token) when the host serves one; in the Status reply.
         self.web: dict[str, Any] | None = None
+        self._web_server: ServedPage | None = None
         self.runs = HostRuns()
+        self.hands = Hands(state)
         self._handlers: dict[type, Callable[[Any], Answer]] = {
             Status: self._status,
             StartServer: self._start,
             StopServer: self._stop,
-            Select: self._select,
-            Open: self._open,
-            SelectRois: self._select_rois,
-            DeselectRois: self._deselect_rois,
             Reset: self._reset,
             Import: self._import,
             Shutdown: self._shutdown,
             StartRun: self.runs.start,
             CancelRun: self.runs.cancel,
+            WhatChanged: lambda request: what_changed(self.state, request),
+            **self.hands.handlers(),
         }
 
     # --- servers -------------------------------------------------------------------------
@@ -146,7 +177,8 @@ class Host:
                 raise PortUnavailable(f"port {port} could not be bound")
             server.start()
             self.servers[port] = server
-        _set_active(port, True)
+        if _set_active(port, True):
+            self._added_ports.add(port)
         self._republish()
         log.info("serving on %s:%d", LOCALHOST, port)
 
@@ -174,17 +206,24 @@ class Host:
             self.info = dataclasses.replace(self.info, ports=tuple(sorted(self.servers)), web_url=web_url)
             publish(self.info)
 
-    def set_web(self, web: dict[str, Any] | None) -> None:
-        """Record the web UI this host serves (port, URL with its token), for Status and the host file."""
-        self.web = web
+    def attach_web(self, server: ServedPage) -> None:
+        """Serve the page ``server`` with this host: its port and URL (with its token) go in the Status
+        reply and the host file; it stops when the host does."""
+        self._web_server = server
+        self.web = server.info()
         self._republish()
 
     def shutdown(self) -> None:
-        """Stop every run and server, mark the servers inactive, close the control channel."""
+        """Stop the page, every run and server, mark the servers inactive, close the control channel."""
+        if self._web_server is not None:
+            self._web_server.stop()
+            self._web_server = None
         self.runs.stop_all()
         for port in self.ports():
             with contextlib.suppress(PortUnavailable):
                 self.stop_server(port)
+        if self.temporary_ports and self._added_ports:
+            _forget(self._added_ports)
         if self._listener is not None:
             self._listener.close()
         if self.info is not None:
@@ -196,16 +235,19 @@ class Host:
     # --- control channel -------------------------------------------------------------------
 
     def open_control_channel(self) -> HostInfo:
-        """Listen for control requests on 127.0.0.1 and publish how to reach us."""
+        """Listen for control requests on a Unix socket of this user's runtime folder and publish how
+        to reach us."""
         authkey = new_authkey()
-        self._listener = ControlListener(bytes.fromhex(authkey), self.dispatch)
+        socket_path = runtime_folder() / f"host-{os.getpid()}.sock"
+        self._listener = ControlListener(bytes.fromhex(authkey), self.dispatch, socket_path)
         self.info = HostInfo(
             os.getpid(),
-            self._listener.address,
+            str(socket_path),
             authkey,
             str(self.state.db.folder),
             hosts_folder() / f"{os.getpid()}.json",
             tuple(self.ports()),
+            registry=str(self.registry),
         )
         publish(self.info)
         self._listener.start()
@@ -234,7 +276,10 @@ class Host:
             return Reply(ok=False, message=f"internal error while handling {request.op!r}: {type(exc).__name__}: {exc}")
 
     def _status(self, request: Status) -> Reply:
+        from ..registry import load_registry
+
         studies, series, images = self.state.db.counts()
+        registry = load_registry(self.registry)
         return Reply(
             ok=True,
             message=f"serving {self.ports()}",
@@ -244,6 +289,7 @@ class Host:
                 "database": str(self.state.db.folder),
                 "counts": {"studies": studies, "series": series, "images": images},
                 "web": self.web,
+                "registry": {"path": str(self.registry), "problems": [str(p) for p in registry.problems]},
             },
         )
 
@@ -257,82 +303,20 @@ class Host:
 
     def _import(self, request: Import) -> Reply:
         summary = import_paths(self.state.db, request.paths, copy=request.copy_files)
+        self.state.changes.touch_state("browser")
         return Reply(ok=True, message=str(summary))
 
     def _shutdown(self, request: Shutdown) -> Reply:
         threading.Thread(target=self.shutdown, daemon=True).start()
         return Reply(ok=True, message="shutting down")
 
-    def _open(self, request: Open) -> Reply:
-        """Open a viewer on a series, as a double-click in the browser does (frames: a 4D copy)."""
-        db = self.state.db
-        rows = db.find_series(request.series)
-        if not rows:
-            return Reply(ok=False, message=f"no series with SeriesInstanceUID {request.series} in the database")
-        ids = [i.id for i in sorted_images(db.images_of(rows[0].id))]
-        viewer = self.state.open_viewer([ids] * request.frames)
-        return Reply(
-            ok=True, message=f"opened a viewer of {len(ids)} slice(s) x {request.frames} frame(s): {viewer.title()}"
-        )
-
-    def _select_rois(self, request: SelectRois) -> Reply:
-        """Select the frontmost viewer's ROIs named ``name``; the others are deselected, unless none has it."""
-        viewer = self.state.viewers.frontmost()
-        if viewer is None:
-            return Reply(ok=False, message="no viewer is open - open one first ('osirix-tasks open SERIES_UID')")
-        with self.state.lock:
-            rois = viewer.all_rois()
-            chosen = sum(roi.name == request.name for roi in rois)
-            if not chosen:
-                names = sorted({roi.name for roi in rois})
-                known = f" (its ROIs: {', '.join(repr(n) for n in names)})" if names else " (it has no ROIs)"
-                return Reply(
-                    ok=False,
-                    message=f"no ROI named {request.name!r} in the frontmost viewer{known}; the selection is unchanged",
-                )
-            for roi in rois:
-                roi.selected = roi.name == request.name
-        return Reply(ok=True, message=f"selected {chosen} ROI(s) named {request.name!r}")
-
-    def _deselect_rois(self, request: DeselectRois) -> Reply:
-        """Deselect every ROI of the frontmost viewer."""
-        viewer = self.state.viewers.frontmost()
-        if viewer is None:
-            return Reply(ok=False, message="no viewer is open - open one first ('osirix-tasks open SERIES_UID')")
-        with self.state.lock:
-            selected = [roi for roi in viewer.all_rois() if roi.selected]
-            for roi in selected:
-                roi.selected = False
-        return Reply(ok=True, message=f"deselected {len(selected)} ROI(s)")
-
     def _reset(self, request: Reset) -> Reply:
         """Close every viewer and 3D window and restore the selection after loading."""
         summary = reset_state(self.state, self.baseline)
+        self.state.changes.touch_state("windows")
         return Reply(
             ok=True,
             message=f"closed {summary.viewers} viewer(s) and {summary.vr_controllers} 3D window(s), "
             f"deleted {summary.rois} ROI(s); selection as after loading",
             data=summary.to_json(),
         )
-
-    def _select(self, request: Select) -> Reply:
-        db = self.state.db
-        studies: list[int] = []
-        series: list[int] = []
-        for uid in request.studies:
-            row = db.find_study(uid)
-            if row is None:
-                return Reply(ok=False, message=f"no study with StudyInstanceUID {uid} in the database")
-            studies.append(row.id)
-        for uid in request.series:
-            rows = db.find_series(uid)
-            if not rows:
-                return Reply(ok=False, message=f"no series with SeriesInstanceUID {uid} in the database")
-            series.extend(r.id for r in rows)
-        self.state.select(studies, series)
-        return Reply(ok=True, message=f"selected {len(studies)} study(ies) and {len(series)} series")
-
-
-def database_folder(explicit: str | None, data_dir: Path) -> Path:
-    """``--database`` or the per-user default."""
-    return Path(explicit).expanduser().absolute() if explicit else data_dir / "database"

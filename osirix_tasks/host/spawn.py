@@ -1,8 +1,9 @@
 """Start ``osirix-tasks serve`` as a separate process and wait until it serves.
 
-The one way every caller starts a host: the CLI (``servers start``, ``demo``, ``ui``), the test
-kit and the benchmarks. The host's output goes to a log file (so it never blocks on a full pipe
-and outlives the caller), which is read to learn its ports and when it is ready.
+The one way every caller starts a host in a process of its own: the CLI (``servers start``, ``demo``,
+``ui``), the test kit and the benchmarks; ``serve`` there assembles it with ``run_host``. The host's
+output goes to a log file (so it never blocks on a full pipe and outlives the caller), which is read
+to learn its ports and when it is ready.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import OsirixTasksError
+from .._support.private import open_private
+from ..errors import HostStartError
+from .config import HostConfig
 from .control import HostInfo, live_hosts
 
 __all__ = ["READY_LINE", "SpawnedHost", "HostStartError", "spawn_host"]
@@ -26,10 +30,6 @@ __all__ = ["READY_LINE", "SpawnedHost", "HostStartError", "spawn_host"]
 #: The last line ``serve`` prints once every port is served and the control channel is open.
 READY_LINE = "Press Ctrl-C to stop."
 _LISTENING = re.compile(r"^Listening on 127\.0\.0\.1:(\d+)\s*$")
-
-
-class HostStartError(OsirixTasksError):
-    """The host exited or did not become ready; the message carries the end of its output."""
 
 
 @dataclass
@@ -66,25 +66,30 @@ class SpawnedHost:
 
 
 def spawn_host(
-    serve_args: list[str],
+    config: HostConfig | Sequence[str],
     *,
     env: dict[str, str] | None = None,
     log_path: Path | None = None,
     timeout: float = 90.0,
     detach: bool = True,
+    interpreter: str | None = None,
 ) -> SpawnedHost:
-    """Run ``osirix-tasks serve SERVE_ARGS`` and return once it is ready.
+    """Run ``osirix-tasks serve`` with ``config`` (a :class:`HostConfig`, or ``serve``'s own options as
+    given on a command line) and return once it is ready: the process calls
+    :func:`~osirix_tasks.host.assemble.run_host` with the same config.
 
     ``detach`` puts the host in its own session, so it outlives the caller and a Ctrl-C in the
     caller's terminal does not reach it. Raises HostStartError with its output when it exits or
-    is not ready within ``timeout`` seconds (it is killed then).
+    is not ready within ``timeout`` seconds (it is killed then). ``interpreter``: the Python that runs
+    it (default: this one).
     """
     if log_path is None:
         descriptor, name = tempfile.mkstemp(prefix="osirix-tasks-serve-", suffix=".log")
         os.close(descriptor)
         log_path = Path(name)
-    command = [sys.executable, "-m", "osirix_tasks", "serve", *serve_args]
-    with open(log_path, "wb") as log:
+    serve_args = config.serve_args() if isinstance(config, HostConfig) else list(config)
+    command = [interpreter or sys.executable, "-m", "osirix_tasks", "serve", *serve_args]
+    with os.fdopen(open_private(log_path), "wb") as log:  # the host's output may name patients: 0600
         process = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
@@ -94,20 +99,27 @@ def spawn_host(
             start_new_session=detach,
         )
     host = SpawnedHost(process, log_path)
-    deadline = time.monotonic() + timeout
+    try:
+        _wait_ready(host, env, time.monotonic() + timeout, timeout)
+    except BaseException:  # not ready, or the caller was interrupted (Ctrl-C, SIGTERM): no host left behind
+        host.stop(timeout=5)
+        raise
+    return host
+
+
+def _wait_ready(host: SpawnedHost, env: dict[str, str] | None, deadline: float, timeout: float) -> None:
     while True:
         text = host.output()
         lines = text.splitlines()
         if READY_LINE in lines:
             host.ports = [int(m.group(1)) for line in lines if (m := _LISTENING.match(line))]
-            host.info = _find_info(process.pid, env)
-            return host
-        if process.poll() is not None:
+            host.info = _find_info(host.pid, env)
+            return
+        if host.process.poll() is not None:
             raise HostStartError(
-                f"the embedded OsiriX exited with code {process.returncode} before serving:\n{_tail(text)}"
+                f"the embedded OsiriX exited with code {host.process.returncode} before serving:\n{_tail(text)}"
             )
         if time.monotonic() > deadline:
-            host.stop(timeout=5)
             raise HostStartError(f"the embedded OsiriX did not start within {timeout:.0f} s:\n{_tail(text)}")
         time.sleep(0.05)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pydicom
 
-from ..emulator.roi import T_PLAIN
+from ..vocabulary import RoiCode
 from .masks import texture_from_mask
 from .records import DEFAULT_COLOR, PlaneKey, RoiRecord
 from .seg import SEG_SOP_CLASS, read_seg
@@ -38,7 +38,7 @@ def _seg_rois(path: Path, ds: pydicom.Dataset) -> ForeignRois:
             continue
         texture, origin = placed
         record = RoiRecord(
-            T_PLAIN,
+            RoiCode.BRUSH,
             content.labels.get(frame.segment, f"Segment {frame.segment}"),
             color=content.colors.get(frame.segment, DEFAULT_COLOR),
             texture=texture,

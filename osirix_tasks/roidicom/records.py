@@ -15,10 +15,18 @@ from typing import Any
 
 import numpy as np
 
-from ..emulator.roi import RECT_TYPES, ROI_TYPES, T_PLAIN
+from ..vocabulary import RoiCode, codes_where, roi_type
 
-__all__ = ["PlaneKey", "RoiRecord", "SourceImage", "DEFAULT_COLOR", "type_name"]
+__all__ = ["PlaneKey", "RoiRecord", "SourceImage", "DEFAULT_COLOR", "AREA_TYPES", "LINE_TYPES", "type_name"]
 
+#: Types whose inside OsiriX measures (area and pixel statistics; their pixels are a mask in a SEG export).
+AREA_TYPES = frozenset(
+    {RoiCode.RECTANGLE, RoiCode.OVAL, RoiCode.CLOSED_POLYGON, RoiCode.OPEN_POLYGON, RoiCode.PENCIL, RoiCode.BRUSH}
+)
+#: Types whose length OsiriX measures (their first two points).
+LINE_TYPES = frozenset({RoiCode.MEASURE, RoiCode.ARROW})
+#: Types whose shape is OsiriX's ``rect``.
+_RECT_TYPES = codes_where(shape="rectangle")
 #: The colour given to ROIs read from objects that carry none (our choice).
 DEFAULT_COLOR = (255, 255, 0)
 
@@ -48,7 +56,8 @@ class SourceImage:
 
 def type_name(itype: int) -> str:
     """OsiriX's name of an ROI type (``tOval`` ...), or ``type <n>``."""
-    return ROI_TYPES[itype][0] if itype in ROI_TYPES else f"type {itype}"
+    found = roi_type(itype)
+    return found.osirix_name if found is not None else f"type {itype}"
 
 
 @dataclass(eq=False)
@@ -75,7 +84,7 @@ class RoiRecord:
     @property
     def is_mask(self) -> bool:
         """A brush ROI: stored in a SEG."""
-        return self.itype == T_PLAIN
+        return self.itype == RoiCode.BRUSH
 
     def to_json(self) -> dict[str, Any]:
         """The attributes as JSON-able data (the mask is left to the SEG that holds it)."""
@@ -114,7 +123,7 @@ class RoiRecord:
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"ROI record {data!r:.120}: missing or malformed field ({exc})") from None
-        if itype not in ROI_TYPES:
+        if roi_type(itype) is None:
             raise ValueError(f"ROI record {record.name!r}: unknown ROI type {itype}")
         return record
 
@@ -149,7 +158,7 @@ def _points(value: Any) -> np.ndarray:
 
 def _rect(value: Any, itype: int) -> tuple[float, float, float, float] | None:
     if value is None:
-        return None if itype not in RECT_TYPES else (0.0, 0.0, 0.0, 0.0)
+        return None if itype not in _RECT_TYPES else (0.0, 0.0, 0.0, 0.0)
     x, y, width, height = (_number(v, "rect") for v in value)
     return (x, y, width, height)
 

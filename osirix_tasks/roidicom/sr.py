@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from pydicom.dataset import Dataset
 
-from ..emulator.roi import T_2DPOINT, T_CPOLYGON, T_MEASURE, T_OPOLYGON, T_OVAL, T_OVALANGLE, T_PENCIL, T_ROI, T_TEXT
+from ..vocabulary import RoiCode
 from .private import read_document, write_document
 from .records import DEFAULT_COLOR, PlaneKey, RoiRecord, SourceImage
 
@@ -42,7 +42,7 @@ SR_SOP_CLASSES = {
     "1.2.840.10008.5.1.4.1.1.88.33": "Comprehensive SR",
     "1.2.840.10008.5.1.4.1.1.88.22": "Enhanced SR",
 }
-_CLOSED = (T_CPOLYGON, T_PENCIL)
+_CLOSED = (RoiCode.CLOSED_POLYGON, RoiCode.PENCIL)
 
 
 @dataclass
@@ -89,12 +89,12 @@ def region_of(record: RoiRecord) -> tuple[str, np.ndarray] | None:
     if record.is_mask:
         return None
     rect = record.rect
-    if rect is not None and record.itype in (T_OVAL, T_OVALANGLE):
+    if rect is not None and record.itype in (RoiCode.OVAL, RoiCode.OVAL_ANGLE):
         return "ELLIPSE", _ellipse(rect)
-    if rect is not None and record.itype == T_ROI:
+    if rect is not None and record.itype == RoiCode.RECTANGLE:
         x, y, w, h = rect
         return "POLYLINE", np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h], [x, y]])
-    if rect is not None and record.itype in (T_2DPOINT, T_TEXT):
+    if rect is not None and record.itype in (RoiCode.POINT, RoiCode.TEXT):
         x, y, w, h = rect
         return "POINT", np.array([[min(x, x + w), min(y, y + h)]])
     points = np.asarray(record.points, dtype=np.float64).reshape(-1, 2)
@@ -288,20 +288,20 @@ def record_of_region(graphic_type: str, data: np.ndarray, name: str, uid: str) -
     data = np.asarray(data, dtype=np.float64).reshape(-1, 2)
     base: dict[str, Any] = {"name": name, "color": DEFAULT_COLOR, "tracking_uid": uid, "spline": False}
     if graphic_type == "POINT" or (graphic_type == "MULTIPOINT" and len(data) == 1):
-        return [RoiRecord(T_2DPOINT, rect=(float(data[0, 0]), float(data[0, 1]), 0.0, 0.0), **base)]
+        return [RoiRecord(RoiCode.POINT, rect=(float(data[0, 0]), float(data[0, 1]), 0.0, 0.0), **base)]
     if graphic_type == "MULTIPOINT":
-        return [RoiRecord(T_2DPOINT, rect=(float(x), float(y), 0.0, 0.0), **base) for x, y in data]
+        return [RoiRecord(RoiCode.POINT, rect=(float(x), float(y), 0.0, 0.0), **base) for x, y in data]
     if graphic_type == "CIRCLE" and len(data) == 2:
         radius = float(np.hypot(*(data[1] - data[0])))
-        return [RoiRecord(T_OVAL, rect=(float(data[0, 0]), float(data[0, 1]), radius, radius), **base)]
+        return [RoiRecord(RoiCode.OVAL, rect=(float(data[0, 0]), float(data[0, 1]), radius, radius), **base)]
     if graphic_type == "ELLIPSE" and len(data) == 4:
         return [_ellipse_record(data, base)]
     closed = len(data) >= 4 and np.allclose(data[0], data[-1])
     if closed:
-        return [RoiRecord(T_CPOLYGON, points=data[:-1], **base)]
+        return [RoiRecord(RoiCode.CLOSED_POLYGON, points=data[:-1], **base)]
     if len(data) == 2:
-        return [RoiRecord(T_MEASURE, points=data, **base)]
-    return [RoiRecord(T_OPOLYGON if len(data) >= 3 else T_2DPOINT, points=data, **base)]
+        return [RoiRecord(RoiCode.MEASURE, points=data, **base)]
+    return [RoiRecord(RoiCode.OPEN_POLYGON if len(data) >= 3 else RoiCode.POINT, points=data, **base)]
 
 
 def _ellipse_record(data: np.ndarray, base: dict[str, Any]) -> RoiRecord:
@@ -311,10 +311,10 @@ def _ellipse_record(data: np.ndarray, base: dict[str, Any]) -> RoiRecord:
     if abs(major[1]) < 1e-6 and abs(minor[0]) < 1e-6 or abs(major[0]) < 1e-6 and abs(minor[1]) < 1e-6:
         half_x = max(abs(major[0]), abs(minor[0])) / 2
         half_y = max(abs(major[1]), abs(minor[1])) / 2
-        return RoiRecord(T_OVAL, rect=(float(centre[0]), float(centre[1]), float(half_x), float(half_y)), **base)
+        return RoiRecord(RoiCode.OVAL, rect=(float(centre[0]), float(centre[1]), float(half_x), float(half_y)), **base)
     angles = np.linspace(0, 2 * np.pi, 64, endpoint=False)
     points = centre + np.outer(np.cos(angles), major / 2) + np.outer(np.sin(angles), minor / 2)
-    return RoiRecord(T_CPOLYGON, points=points, **base)
+    return RoiRecord(RoiCode.CLOSED_POLYGON, points=points, **base)
 
 
 def _approximate(ds: Dataset) -> SrContent:

@@ -2,7 +2,9 @@
 earlier versions.
 
 Version 1 added ``runs.output_dropped`` (output not kept because the run went past the output
-cap) and the ``settings`` table.
+cap) and the ``settings`` table. Version 2 added ``runs.seen`` (the last moment its supervisor was
+known alive: where a lost run ends) and ``runs.output_lost`` (output that could not be stored, a
+full disk).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import sqlite3
 
 __all__ = ["SCHEMA_VERSION", "prepare", "WAL_CHECKPOINT_PAGES", "BUSY_SECONDS"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Pages (64 KiB each) the write-ahead log may hold before a commit copies it into the store.
 WAL_CHECKPOINT_PAGES = 256
 #: The write-ahead log is cut back to this size once copied (bytes).
@@ -42,7 +44,9 @@ CREATE TABLE IF NOT EXISTS runs (
     timed_out INTEGER NOT NULL DEFAULT 0,
     timeout REAL,
     message TEXT,
-    output_dropped INTEGER NOT NULL DEFAULT 0
+    output_dropped INTEGER NOT NULL DEFAULT 0,
+    seen REAL,
+    output_lost INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS output (
     run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -58,6 +62,13 @@ CREATE TABLE IF NOT EXISTS settings (
     value TEXT NOT NULL
 );
 """
+
+#: Columns of ``runs`` that later versions added, for stores made before them.
+_ADDED_COLUMNS = (
+    ("output_dropped", "INTEGER NOT NULL DEFAULT 0"),
+    ("seen", "REAL"),
+    ("output_lost", "INTEGER NOT NULL DEFAULT 0"),
+)
 
 
 def prepare(conn: sqlite3.Connection) -> None:
@@ -81,8 +92,9 @@ def prepare(conn: sqlite3.Connection) -> None:
                 if statement.strip():
                     conn.execute(statement)
             columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
-            if "output_dropped" not in columns:
-                conn.execute("ALTER TABLE runs ADD COLUMN output_dropped INTEGER NOT NULL DEFAULT 0")
+            for column, declaration in _ADDED_COLUMNS:
+                if column not in columns:
+                    conn.execute(f"ALTER TABLE runs ADD COLUMN {column} {declaration}")
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
     except BaseException:
         conn.execute("ROLLBACK")

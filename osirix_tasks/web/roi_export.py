@@ -10,21 +10,22 @@ from osirixgrpc import types_pb2
 from starlette.responses import Response
 
 from ..client.roi_files import FORMATS, export_files
-from ..errors import OsirixTasksError
+from ..errors import BadRequest
 from .api import Call
-from .context import WebContext
+from .page import Page
 
 __all__ = ["export_rois"]
 
 _MEDIA = {".dcm": "application/dicom", ".csv": "text/csv", ".json": "application/json"}
 
 
-def export_rois(context: WebContext, call: Call) -> Response:
-    """The viewer's ROIs (its displayed frame) in the asked format, as an attachment."""
+def export_rois(page: Page, call: Call) -> Response:
+    """The viewer's ROIs (its displayed frame) in the asked format, as an attachment (400 naming
+    ``format`` for a format we do not export)."""
     fmt = call.query.get("format", "")
     if fmt not in FORMATS:
-        raise OsirixTasksError(f"format {fmt!r} is not one we export - use one of {', '.join(FORMATS)}")
-    connection = context.reader.connection
+        raise BadRequest("format", f"{fmt!r} is not one we export - use one of {', '.join(FORMATS)}")
+    connection = page.connection()
     viewer = types_pb2.ViewerController(osirixrpc_uid=call.path["uid"])
     movie_idx = connection.call("ViewerControllerMovieIdx", viewer).movie_idx
     files = export_files(connection, viewer, fmt, stem="rois", movie_idx=movie_idx)

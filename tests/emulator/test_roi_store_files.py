@@ -138,6 +138,23 @@ def test_rois_read_back_the_same_in_a_new_state(database: Path) -> None:
     assert np.array_equal(second.mask(second.rois(again)[5][0]), painted)
 
 
+def test_loaded_rois_are_a_change_of_the_new_viewer_that_the_page_sees(database: Path) -> None:
+    """The change counters (emulator/changes.py): a viewer that opens with stored ROIs has a ``rois``
+    change, one that opens on none has not; a drawn ROI is a change too, and reaches the store."""
+    first = Osirix(database)
+    viewer = first.open()
+    opened = first.state.cache.lookup(viewer.osirixrpc_uid)[1]
+    assert first.state.changes.versions(opened)["rois"] == 0  # nothing stored yet
+    draw(first, viewer, 9, 2, "cyst", rect=(64, 64, 10, 6))
+    assert first.state.changes.versions(opened)["rois"] > 0
+    assert first.state.roi_store.flush() and len(first.stored_files()) == 1
+
+    second = Osirix(database)
+    before = second.state.changes.now
+    again = second.state.cache.lookup(second.open().osirixrpc_uid)[1]
+    assert second.state.changes.versions(again)["rois"] > before
+
+
 def _dciodvfy_errors(path: Path) -> list[str]:
     done = subprocess.run(["dciodvfy", str(path)], capture_output=True, text=True, timeout=60)
     return [line for line in (done.stdout + done.stderr).splitlines() if line.startswith("Error")]
@@ -156,6 +173,7 @@ def test_stored_objects_are_valid_dicom_for_independent_readers(database: Path, 
     for path in files:
         assert _dciodvfy_errors(path) == [], path
         assert path.stat().st_mode & 0o777 == 0o600
+        assert {p.stat().st_mode & 0o777 for p in (path.parent, path.parent.parent)} == {0o700}  # ROIs/<study>
     for path in srs:
         done = subprocess.run(["dsrdump", str(path)], capture_output=True, text=True, timeout=60)
         assert done.returncode == 0 and not re.search(r"^[EF]: ", done.stderr, re.M), done.stderr

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from osirix_tasks.run.store import RunStore
+from osirix_tasks.run.store_schema import SCHEMA_VERSION
 from osirix_tasks.testing import Project
 from osirix_tasks.testing.project import output_text
 
@@ -145,8 +146,9 @@ def test_a_store_of_the_previous_version_is_migrated(tmp_path: Path) -> None:
     store = RunStore(path)
     record = store.get("20250101-000000-abcdef")
     assert record is not None and record.output_dropped == 0 and record.task_name == "Old"
+    assert record.output_lost == 0 and record.seen is None
     assert [c.text for c in store.output(record.id)] == ["kept from before"]
-    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
     assert store.max_output_bytes() == 128 * MiB
     store.close()
     assert RunStore(path).get(record.id) == record  # opening it again changes nothing

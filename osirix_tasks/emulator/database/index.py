@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..._support.private import private_file, private_folder, private_sqlite
+
 __all__ = ["Database", "StudyRow", "SeriesRow", "ImageRow", "IMAGE", "OBJECT", "private_file", "migrate"]
 
 log = logging.getLogger(__name__)
@@ -162,13 +164,6 @@ class ImageRow:
         return json.loads(self.header)
 
 
-def private_file(path: Path) -> None:
-    """Create ``path`` owner-only (0600), or make an existing one so (it holds patient data)."""
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(fd)
-    os.chmod(path, 0o600)
-
-
 def _read_lines(path: Path) -> list[str]:
     try:
         return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -229,8 +224,10 @@ class Database:
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
-        if not self.folder.exists():
-            self.folder.mkdir(parents=True, mode=0o700)
+        # patient data: the folder 0700, the index and its companions 0600 (tightened when found looser,
+        # in a folder that is a database folder: new, or with its index)
+        own = not self.folder.exists() or (self.folder / "index.sqlite").exists()
+        private_folder(self.folder, tighten=own)
         self.files_folder = self.folder / "DATABASE.noindex"
         self.index_path = self.folder / "index.sqlite"
         self._local = threading.local()
@@ -239,7 +236,9 @@ class Database:
         self.closing = threading.Event()
         self._journal: Any = None
         self._folders: set[Path] = set()
-        private_file(self.index_path)
+        private_sqlite(self.index_path, own_folder=own)
+        if self.files_folder.is_dir():
+            private_folder(self.files_folder)
         with self.connection() as conn:
             migrate(conn)
         self._marker = self.folder / f".in-use-{os.getpid()}"

@@ -20,6 +20,7 @@ from pathlib import Path
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 
+from ..._support.private import open_private, private_folder
 from ...roidicom.records import PlaneKey
 
 __all__ = [
@@ -82,22 +83,22 @@ def seg_path(folder: Path, key: PlaneKey, seg_uid: str) -> Path:
 
 
 def make_private_folder(folder: Path) -> None:
-    """Create ``folder`` and its parents up to the database's files folder, owner-only."""
+    """Create ``folder`` and its missing parents (up to the database's files folder) owner-only; an
+    existing ``folder`` is tightened (see :mod:`osirix_tasks._support.private`)."""
     missing = []
     current = folder
     while not current.exists():
         missing.append(current)
         current = current.parent
-    for path in reversed(missing):
-        path.mkdir(mode=0o700, exist_ok=True)
-        os.chmod(path, 0o700)
+    for path in reversed(missing) if missing else [folder]:
+        private_folder(path)
 
 
 def write_atomic(ds: Dataset, path: Path) -> None:
     """Save ``ds`` at ``path``: written to an owner-only ``.part`` file, flushed to disk, renamed."""
     make_private_folder(path.parent)
     partial = path.with_name(path.name + ".part")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = open_private(partial)
     try:
         with os.fdopen(fd, "wb") as handle:
             ds.save_as(handle, enforce_file_format=True)

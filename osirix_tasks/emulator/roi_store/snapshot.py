@@ -9,15 +9,14 @@ from typing import Any
 import numpy as np
 from pydicom.uid import generate_uid
 
-from ...roidicom.records import RoiRecord
+from ...roidicom.records import AREA_TYPES, LINE_TYPES, RoiRecord
+from ...vocabulary import RoiCode
 from ..pix import Pix
-from ..roi import T_2DPOINT, T_ARROW, T_CPOLYGON, T_MEASURE, T_OPOLYGON, T_OVAL, T_PENCIL, T_PLAIN, T_ROI, Roi
+from ..roi import Roi
 from ..roi_pixels import values_map
 
 __all__ = ["record_of", "roi_of", "measure", "tracking_uid"]
 
-#: Types whose inside OsiriX measures (area and pixel statistics).
-_AREA_TYPES = frozenset({T_ROI, T_OVAL, T_CPOLYGON, T_OPOLYGON, T_PENCIL, T_PLAIN})
 _TRACKING: weakref.WeakKeyDictionary[Roi, str] = weakref.WeakKeyDictionary()
 
 
@@ -76,12 +75,12 @@ def measure(record: RoiRecord, pix: Pix | None) -> None:
     the geometry only."""
     detached = roi_of(record, None, 0, 0)
     found: dict[str, float] = {}
-    if record.itype in _AREA_TYPES:
+    if record.itype in AREA_TYPES:
         found["area_mm2"] = detached.area_cm2() * 100.0
-    if record.itype in (T_MEASURE, T_ARROW) and len(record.points) >= 2:
+    if record.itype in LINE_TYPES and len(record.points) >= 2:
         (x0, y0), (x1, y1) = record.points[0], record.points[1]
         found["length_mm"] = math.hypot((x1 - x0) * record.spacing[0], (y1 - y0) * record.spacing[1])
-    if pix is not None and (record.itype in _AREA_TYPES or record.itype == T_2DPOINT):
+    if pix is not None and (record.itype in AREA_TYPES or record.itype == RoiCode.POINT):
         try:
             values = pix.greyscale()
         except Exception:
