@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 
-from .records import RoiRecord
-
-__all__ = ["plane_mask", "texture_from_mask"]
+__all__ = ["plane_mask", "texture_from_mask", "Textured"]
 
 
-def plane_mask(record: RoiRecord, rows: int, columns: int) -> np.ndarray:
-    """The (rows, columns) mask of a brush ROI's texture placed at its origin (clipped to the plane)."""
+class Textured(Protocol):
+    """A brush ROI: a live one of the emulator or a record (:class:`.records.RoiRecord`)."""
+
+    texture: np.ndarray | None
+    texture_origin: tuple[int, int]
+
+
+def plane_mask(record: Textured, rows: int, columns: int) -> np.ndarray:
+    """The (rows, columns) mask of a brush ROI's texture placed at its origin (x, y), clipped to the
+    plane; empty without a texture."""
     out = np.zeros((rows, columns), dtype=bool)
     if record.texture is None:
         return out
