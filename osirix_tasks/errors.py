@@ -17,12 +17,16 @@
     ├── PortUnavailable              a port cannot be served (taken, out of range)
     ├── ControlError                 a host cannot be reached, or refused a control request
     ├── HostStartError               a host exited or did not become ready
+    ├── DatabaseError                the database folder cannot be opened or written (full disk, read-only)
     ├── DicomFileError               a file cannot be imported (also a ValueError)
     │   ├── UnlistableDicom          a DICOM file OsiriX would not list (no UIDs, an image without rows)
-    │   └── HeaderTooLarge           a header that goes on past the reading limit
+    │   ├── HeaderTooLarge           a header that goes on past the reading limit
+    │   ├── InflatesTooFar           a deflated dataset that inflates past its bound
+    │   └── DeclaredTooLarge         a header declaring more than the file holds or one decode may take
     ├── OsirixError                  status 0: OsiriX (real or embedded) refused a call
     │   ├── OsirixUnreachable        nothing answers at the address
     │   ├── NotAnImageObject         a non-image object (SR, RT plan ...) asked to open as an image
+    │   ├── PlaneTooLarge            a plane whose decode would take more than one decode may
     │   └── ImportQueueFull          the embedded OsiriX's imports are queued to their limit
     ├── BadRequest                   the page was sent a value it cannot use (``field`` names it; 400)
     ├── UploadTooLarge               a file uploaded to the page is over the limit (413)
@@ -57,12 +61,16 @@ __all__ = [
     "PortUnavailable",
     "ControlError",
     "HostStartError",
+    "DatabaseError",
     "DicomFileError",
     "UnlistableDicom",
     "HeaderTooLarge",
+    "InflatesTooFar",
+    "DeclaredTooLarge",
     "OsirixError",
     "OsirixUnreachable",
     "NotAnImageObject",
+    "PlaneTooLarge",
     "ImportQueueFull",
     "BadRequest",
     "UploadTooLarge",
@@ -170,6 +178,10 @@ class HostStartError(OsirixTasksError):
 # --- DICOM files -----------------------------------------------------------------------------
 
 
+class DatabaseError(OsirixTasksError):
+    """The database folder cannot be opened or written (full disk, quota, read-only, permissions)."""
+
+
 class DicomFileError(OsirixTasksError, ValueError):
     """A file cannot be imported; the importer skips it and names it in its summary."""
 
@@ -180,6 +192,14 @@ class UnlistableDicom(DicomFileError):
 
 class HeaderTooLarge(DicomFileError):
     """The header of a file goes on for more than the reading limit (``MAX_HEADER_BYTES``)."""
+
+
+class InflatesTooFar(DicomFileError):
+    """A deflated dataset inflates to more than it may (its header, or all of it to decode a frame)."""
+
+
+class DeclaredTooLarge(DicomFileError):
+    """A header declares more pixel data than the file holds, or frames one decode may not allocate."""
 
 
 # --- the OsiriXgrpc protocol -----------------------------------------------------------------
@@ -203,6 +223,10 @@ class OsirixUnreachable(OsirixError):
 
 class NotAnImageObject(OsirixError, ValueError):
     """A non-image object (SR, presentation state, RT plan ...) asked to open as an image."""
+
+
+class PlaneTooLarge(OsirixError, ValueError):
+    """A plane whose decode would take more than one decode may allocate (indexed before that bound)."""
 
 
 class ImportQueueFull(OsirixError, RuntimeError):

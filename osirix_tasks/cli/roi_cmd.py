@@ -70,7 +70,12 @@ def list_(server: str | None, as_json: bool) -> None:
 @click.option(
     "--color", type=(int, int, int), default=(0, 255, 0), show_default=True, metavar="R G B", help="0-255 each."
 )
-@click.option("--select", "select_", is_flag=True, help="Select it afterwards (embedded OsiriX only).")
+@click.option(
+    "--select",
+    "select_",
+    is_flag=True,
+    help="Select it afterwards, showing its slice as OsiriX selects on the displayed slice (embedded OsiriX only).",
+)
 @click.option("--server", default=None, help=SERVER_HELP)
 def add(
     kind: str,
@@ -102,24 +107,28 @@ def add(
         address = connection.address
     click.echo(f"{address}: added {kind} ROI {name!r} ({created.osirixrpc_uid})")
     if select_:
-        _select(name, server)
+        _select(name, server, slice_)
 
 
-def _select(name: str, server: str | None) -> None:
+def _select(name: str, server: str | None, slice_: int | None) -> None:
     from ..host.control import ask
     from ..host.control_protocol import SelectRois
 
     host, port = pick_host(server)
-    click.echo(f"127.0.0.1:{port}: " + ask(host, SelectRois(name=name)).message)
+    click.echo(f"127.0.0.1:{port}: " + ask(host, SelectRois(name=name, slice=slice_)).message)
 
 
 @roi.command()
 @click.argument("name")
+@click.option(
+    "--slice", "slice_", type=click.IntRange(min=0), default=None, help="Show this slice and select there (from 0)."
+)
 @click.option("--server", default=None, help=SERVER_OPTION_HELP)
-def select(name: str, server: str | None) -> None:
+def select(name: str, slice_: int | None, server: str | None) -> None:
     """Select the frontmost viewer's ROIs named NAME, deselecting the others (embedded OsiriX: in OsiriX,
-    click them)."""
-    _select(name, server)
+    click them). OsiriX selects on the displayed slice: with --slice, that slice is shown first; without,
+    the displayed slice's ROIs of that name, or else the first slice holding one is shown."""
+    _select(name, server, slice_)
 
 
 @roi.command()

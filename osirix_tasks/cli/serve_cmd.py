@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .. import __version__
+from ..contract import Env
 from ..host.config import HostConfig, database_folder
 from ..host.spawn import READY_LINE
 from ._common import AppState, fail
@@ -36,6 +37,18 @@ def import_with_progress(db: Database, paths: list[str], copy: bool, label: str)
             return import_paths(db, paths, copy=copy, progress=progress)
         except FileNotFoundError as exc:
             fail(str(exc))
+
+
+def max_decode_option(function: Any) -> Any:
+    """``--max-decode-mb``: the bound on one decode (:mod:`osirix_tasks.emulator.decode_limit`)."""
+    return click.option(
+        "--max-decode-mb",
+        type=click.FloatRange(min=1),
+        default=None,
+        metavar="MB",
+        help="MiB one pixel decode may allocate (default: $OSIRIX_TASKS_MAX_DECODE_MB, else 1024); files whose "
+        "frames would take more are skipped at import, named.",
+    )(function)
 
 
 @click.command()
@@ -94,6 +107,14 @@ def import_with_progress(db: Database, paths: list[str], copy: bool, label: str)
     is_flag=True,
     help="On stopping, remove from server_configs.json the entries this host added (the user's stay).",
 )
+@max_decode_option
+@click.option(
+    "--allow-other-users",
+    is_flag=True,
+    envvar=Env.ALLOW_OTHER_USERS.value,
+    help="Serve other users' processes on the gRPC ports too (Linux refuses them by default; macOS cannot tell). "
+    "Also $OSIRIX_TASKS_ALLOW_OTHER_USERS=1.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log every server event.")
 @click.pass_context
 def serve(
@@ -109,6 +130,8 @@ def serve(
     web_stream_seconds: float | None,
     web_registry: str | None,
     temporary: bool,
+    max_decode_mb: float | None,
+    allow_other_users: bool,
     verbose: bool,
 ) -> None:
     """Run an embedded OsiriX: the OsiriXgrpc protocol over a DICOM database, and its web UI."""
@@ -127,6 +150,8 @@ def serve(
         registry=Path(web_registry) if web_registry else (state.registry_path if state else None),
         save_rois=not no_save_rois,
         temporary=temporary,
+        max_decode_mb=max_decode_mb,
+        allow_other_users=allow_other_users,
         verbose=verbose,
     )
     host = run_host(config, importer=import_with_progress, report=lambda line: click.echo(line, err=True))
@@ -150,13 +175,18 @@ def serve(
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--database", default=None, help="Database folder (default: the per-user data folder).")
 @click.option("--link", is_flag=True, help="Index the files where they are instead of copying them in.")
-def import_(paths: tuple[str, ...], database: str | None, link: bool) -> None:
+@max_decode_option
+def import_(paths: tuple[str, ...], database: str | None, link: bool, max_decode_mb: float | None) -> None:
     """Import DICOM files and folders into the database."""
     from ..emulator.database.index import Database
+    from ..emulator.decode_limit import set_max_decode_bytes
 
+    set_max_decode_bytes(int(max_decode_mb * 2**20) if max_decode_mb is not None else None)
     db = Database(database_folder(database))
     summary = import_with_progress(db, list(paths), not link, "Importing")
     db.close()
     click.echo(f"{summary}")
+    if summary.stopped:
+        fail(f"import stopped: {summary.stopped}")
     if summary.imported + summary.already_present == 0:  # nothing usable: say why (the summary lists each file)
         fail("nothing was imported - the files above were skipped; give DICOM files, folders or a DICOMDIR")

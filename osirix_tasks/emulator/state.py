@@ -46,7 +46,7 @@ class OsirixState:
         self.imports = ImportQueue(db, on_done=self._import_done)
         self._had_studies = False  # whether the browser listed studies when the selection was last checked
         self.last_import: ImportSummary | None = None
-        self.viewers = Workspace()
+        self.viewers = Workspace(on_settings_changed=lambda viewer: self.changes.touch(viewer, "display"))
         #: A change counter per viewer and 3D window, and for the windows and the browser (see :mod:`.changes`).
         self.changes = Changes()
         #: ROIs kept with their study (loaded when a viewer opens, saved when they change).
@@ -108,10 +108,12 @@ class OsirixState:
         """The image behind a DicomImage reference."""
         return self._row(ref, "DicomImage", self.db.image)
 
-    def open_viewer(self, frames_of_image_ids: list[list[int]]) -> Viewer:
-        """Open a 2D viewer of these images (one list per movie frame) with their stored ROIs; it
-        becomes the frontmost (Horos ``loadROI:`` when a viewer opens)."""
+    def open_viewer(self, frames_of_image_ids: list[list[int]], *, idx: int | None = None) -> Viewer:
+        """Open a 2D viewer of these images (one list per movie frame) with their stored ROIs, showing
+        slice ``idx`` (default: OsiriX's); it becomes the frontmost (Horos ``loadROI:`` when a viewer opens)."""
         viewer = open_viewer(self.db, frames_of_image_ids)
+        if idx is not None:
+            viewer.idx = idx
         if self.roi_store.load_into(viewer):
             self.changes.touch(viewer, "rois")  # the page shows the loaded ROIs with the new viewer
         return self.viewers.add(viewer)

@@ -8,6 +8,7 @@ deleted ROI or a closed 3D window is marked gone and forgotten by the cache, so 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ from .database.conventions import sorted_images
 from .database.index import Database, ImageRow
 from .pix import Pix
 from .pixels import load_pix
+from .propagation import after_data_changed
 from .roi import VOLUME_TYPES, Roi
 
 __all__ = ["Pix", "Roi", "Viewer", "VRController", "RoiVolume", "Workspace", "load_pix"]
@@ -172,16 +174,24 @@ class VRController:
 class Workspace:
     """The open windows, in opening order; the frontmost is the last one brought forward."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_settings_changed: Callable[[Viewer], Any] | None = None) -> None:
         self.viewers: list[Viewer] = []
         self.lock = threading.RLock()
         self._front: Viewer | None = None
         self._front_vr: VRController | None = None
+        #: Told of each viewer whose frame or WL/WW a propagation changed (the state's change counters).
+        self.on_settings_changed = on_settings_changed
 
     def add(self, viewer: Viewer) -> Viewer:
+        """A new viewer, frontmost; the viewers already open propagate their settings to it (OsiriX's
+        ``changeImageData:`` of a new viewer, :func:`~.propagation.after_data_changed`)."""
         with self.lock:
             self.viewers.append(viewer)
             self._front = viewer
+            changed = after_data_changed(viewer, self.viewers)
+        if self.on_settings_changed is not None:
+            for other in changed:
+                self.on_settings_changed(other)
         return viewer
 
     def close(self, viewer: Viewer) -> list[Any]:

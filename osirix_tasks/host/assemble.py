@@ -16,7 +16,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from .._support.paths import registry_path, user_data_dir
-from ..errors import ServerConfigError
+from ..errors import DatabaseError, ServerConfigError
 from .config import DEFAULT_PORT, HostConfig
 
 if TYPE_CHECKING:
@@ -53,13 +53,19 @@ def default_ports(warn: Callable[[str], None] = log.warning) -> list[int]:
 def _load(config: HostConfig, importer: Importer, report: Callable[[str], None]) -> Database:
     from ..emulator.database.demo import demo_folder
     from ..emulator.database.index import Database
+    from ..emulator.decode_limit import set_max_decode_bytes
 
+    if config.max_decode_mb is not None:
+        set_max_decode_bytes(int(config.max_decode_mb * 2**20))
     data_dir = user_data_dir()
     db = Database(config.database_folder())
     if config.empty:
         db.clear()
     if config.imports:
-        report(f"Import: {importer(db, list(config.imports), True, 'Importing')}")
+        summary = importer(db, list(config.imports), True, "Importing")
+        report(f"Import: {summary}")
+        if summary.stopped:
+            raise DatabaseError(f"import stopped: {summary.stopped}")
     if config.loads_demo and db.counts()[0] == 0:
         report(f"Demo data: {_plain_import(db, [str(demo_folder(data_dir))], True, 'Demo data')}")
     return db
@@ -89,6 +95,7 @@ def run_host(
         OsirixState(_load(config, importer, report), save_rois=config.save_rois),
         temporary_ports=config.temporary,
         registry=registry_path(config.registry),
+        allow_other_users=config.allow_other_users,
     )
     try:
         for port in config.ports or default_ports(report):

@@ -45,6 +45,10 @@ class HostConfig:
     save_rois: bool = True
     #: On stopping, remove the server_configs.json entries this host added (``demo``'s random port).
     temporary: bool = False
+    #: MiB one pixel decode may allocate (None: ``$OSIRIX_TASKS_MAX_DECODE_MB``, else 1024).
+    max_decode_mb: float | None = None
+    #: Serve other users' processes on the gRPC ports too (else refused where the system tells).
+    allow_other_users: bool = False
     #: Log every host event.
     verbose: bool = False
 
@@ -83,6 +87,10 @@ class HostConfig:
             args.append("--no-save-rois")
         if self.temporary:
             args.append("--temporary")
+        if self.max_decode_mb is not None:
+            args += ["--max-decode-mb", str(self.max_decode_mb)]
+        if self.allow_other_users:
+            args.append("--allow-other-users")
         if self.verbose:
             args.append("--verbose")
         return args

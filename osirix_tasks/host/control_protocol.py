@@ -115,18 +115,22 @@ class Open:
     op: Literal["open"] = "open"
     series: str
     frames: Annotated[int, Ge(1), Le(1000)] = 1
+    slice: Annotated[int, Ge(0)] | None = None  # the slice to show (from 0); default: the first
 
 
 @dataclass(frozen=True, kw_only=True)
 class SelectRois:
     """Select ROIs as clicking them does (the viewer's others are deselected): those named ``name`` in
-    the frontmost viewer, or exactly the ROIs ``uids`` of the viewer ``viewer`` (none: deselect all)."""
+    the frontmost viewer, or exactly the ROIs ``uids`` of the viewer ``viewer`` (none: deselect all).
+    By name, OsiriX selects on the displayed slice: on ``slice`` (shown first), else on the displayed
+    slice, else on the first slice holding one (shown)."""
 
     __pydantic_config__ = _FORBID_EXTRA
     op: Literal["select_rois"] = "select_rois"
     name: str | None = None
     viewer: str | None = None
     uids: list[str] | None = None
+    slice: Annotated[int, Ge(0)] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from .._support.paths import remove_upload
 from ..emulator.database.conventions import sorted_images
+from ..emulator.roi_selection import select_rois_named
 from ..emulator.state import OsirixState
+from ..errors import OsirixError
 from .control_protocol import (
     BringToFront,
     DeselectRois,
@@ -100,12 +102,17 @@ class Hands:
         if not rows:
             return Reply(ok=False, message=f"no series with SeriesInstanceUID {request.series} in the database")
         ids = [i.id for i in sorted_images(db.images_of(rows[0].id))]
-        viewer = self.state.open_viewer([ids] * request.frames)
+        if request.slice is not None and not 0 <= request.slice < len(ids):
+            return Reply(
+                ok=False, message=f"slice {request.slice} is out of range: the series has slices 0-{len(ids) - 1}"
+            )
+        viewer = self.state.open_viewer([ids] * request.frames, idx=request.slice)
         self.state.changes.touch_state("windows")
         uid = self.state.cache.uid("ViewerController", viewer)
+        shown = f", showing slice {viewer.idx}" if request.slice is not None else ""
         return Reply(
             ok=True,
-            message=f"opened a viewer of {len(ids)} slice(s) x {request.frames} frame(s): {viewer.title()}",
+            message=f"opened a viewer of {len(ids)} slice(s) x {request.frames} frame(s){shown}: {viewer.title()}",
             data={"viewer": uid},
         )
 
@@ -119,19 +126,14 @@ class Hands:
         if viewer is None:
             return Reply(ok=False, message=NO_VIEWER)
         with self.state.lock:
-            rois = viewer.all_rois()
-            chosen = sum(roi.name == request.name for roi in rois)
-            if not chosen:
-                names = sorted({roi.name for roi in rois})
-                known = f" (its ROIs: {', '.join(repr(n) for n in names)})" if names else " (it has no ROIs)"
-                return Reply(
-                    ok=False,
-                    message=f"no ROI named {request.name!r} in the frontmost viewer{known}; the selection is unchanged",
-                )
-            for roi in rois:
-                roi.selected = roi.name == request.name
+            try:  # on the displayed slice, as OsiriX selects (showing another slice first when needed)
+                done = select_rois_named(viewer, request.name, request.slice)
+            except OsirixError as exc:
+                return Reply(ok=False, message=exc.message)
         self.state.changes.touch(viewer, "rois")
-        return Reply(ok=True, message=f"selected {chosen} ROI(s) named {request.name!r}")
+        if done.moved:
+            self.state.changes.touch(viewer, "display")
+        return Reply(ok=True, message=done.message())
 
     def _select_uids(self, viewer_uid: str | None, uids: list[str]) -> Reply:
         viewer = self._object(viewer_uid or "", "ViewerController")

@@ -48,6 +48,7 @@ from .control_protocol import (
     WhatChanged,
 )
 from .hands import Hands
+from .peer_check import PeerCheck, checks_peers
 from .runs import HostRuns
 from .watch import what_changed
 
@@ -122,7 +123,14 @@ def _forget(ports: set[int]) -> None:
 class Host:
     """The running OsiriX: its state, its gRPC servers and its control channel."""
 
-    def __init__(self, state: OsirixState, *, temporary_ports: bool = False, registry: Path | None = None):
+    def __init__(
+        self,
+        state: OsirixState,
+        *,
+        temporary_ports: bool = False,
+        registry: Path | None = None,
+        allow_other_users: bool = False,
+    ):
         raise_open_files_limit()  # every gRPC and web connection holds a descriptor
         self.state = state
         #: The tasks.toml this host offers (its page, its status); runs the CLI asks for name their own.
@@ -130,6 +138,8 @@ class Host:
         #: Remove the server_configs.json entries this host added when it stops (``serve --temporary``).
         self.temporary_ports = temporary_ports
         self._added_ports: set[int] = set()
+        #: Serve other users' processes too (else refused where the system tells: :mod:`.peer_check`).
+        self.allow_other_users = allow_other_users
         self.handler = build_handler(state)
         self.servers: dict[int, grpc.Server] = {}
         self.lock = threading.RLock()
@@ -164,9 +174,11 @@ class Host:
             if port in self.servers:
                 raise PortUnavailable(f"port {port} is already served by this host")
             _check_port_free(port)
+            checked = not self.allow_other_users and checks_peers()
             server = grpc.server(
                 ThreadPoolExecutor(max_workers=WORKERS_PER_SERVER, thread_name_prefix=f"osirix-{port}"),
                 handlers=[self.handler],
+                interceptors=[PeerCheck(port)] if checked else None,
                 options=[*CHANNEL_OPTIONS, ("grpc.so_reuseport", 0)],
             )
             try:
@@ -304,7 +316,7 @@ class Host:
     def _import(self, request: Import) -> Reply:
         summary = import_paths(self.state.db, request.paths, copy=request.copy_files)
         self.state.changes.touch_state("browser")
-        return Reply(ok=True, message=str(summary))
+        return Reply(ok=not summary.stopped, message=str(summary))
 
     def _shutdown(self, request: Shutdown) -> Reply:
         threading.Thread(target=self.shutdown, daemon=True).start()

@@ -98,7 +98,9 @@ def test_a_killed_host_is_shown_inactive(tmp_path: Path) -> None:
         host.process.wait(timeout=10)
         assert configs(tmp_path)[0]["active"] == "YES"  # the dead host could not say so
         listing = json.loads(cli(tmp_path, "servers", "list", "--json").stdout)["servers"]
-        assert listing == [{"ipaddress": "127.0.0.1", "port": port, "active": False, "host_pid": None}]
+        assert listing == [
+            {"ipaddress": "127.0.0.1", "port": port, "active": False, "host_pid": None, "registry": None}
+        ]
         assert configs(tmp_path)[0]["active"] == "NO"  # corrected on disk when we read it
 
 

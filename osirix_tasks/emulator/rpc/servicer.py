@@ -53,6 +53,9 @@ def _guarded(name: str, state: OsirixState) -> Callable[[Any, grpc.ServicerConte
             return response
         except OsirixError as exc:
             return failure(name, exc.message)
+        except MemoryError:
+            log.error("%s ran out of memory", name)
+            return failure(name, f"{name}: not enough memory to answer this request - ask for less data at a time")
         except Exception as exc:
             log.exception("%s failed", name)
             return failure(name, f"{name} failed: {type(exc).__name__}: {exc}")
