@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ...roidicom.evidence import source_header
 from ...roidicom.records import PlaneKey, RoiRecord, SourceImage
 from ...roidicom.sr import PlaneRois
@@ -234,7 +236,7 @@ class RoiStore:
         self._memory_of(item.viewer).saved[item.plane] = item.fingerprint
 
     def warm_up(self) -> None:
-        """Import the DICOM writers on a thread now (about a second), so the first save is not late."""
+        """Load the DICOM writers on a thread now (a second or two), so the first save is not late."""
         if self.enabled:
             threading.Thread(target=_import_writers, name="osirix-roi-warm-up", daemon=True).start()
 
@@ -263,10 +265,15 @@ class RoiStore:
 
 
 def _import_writers() -> None:
-    import highdicom  # noqa: F401
+    """What the first save would otherwise load: highdicom, the SR code dictionary, and the DICOM
+    standard's module tables highdicom reads (once, about 60 MB) when it builds any object."""
+    import highdicom as hd
     from pydicom.sr.codedict import codes
+    from pydicom.uid import CTImageStorage, generate_uid
 
     codes.SCT.Area  # noqa: B018 - the code dictionary loads on first use
+    source = hd.sr.SourceImageForRegion(CTImageStorage, str(generate_uid()))
+    hd.sr.ImageRegion(hd.sr.GraphicTypeValues.POINT, np.zeros((1, 2)), source)
 
 
 def _shape(record: RoiRecord) -> tuple[Any, ...]:
