@@ -30,6 +30,7 @@
     │   └── ImportQueueFull          the embedded OsiriX's imports are queued to their limit
     ├── BadRequest                   the page was sent a value it cannot use (``field`` names it; 400)
     ├── UploadTooLarge               a file uploaded to the page is over the limit (413)
+    ├── MprRefused                   a series the page cannot reformat as it is (tilted, sheared, uneven)
     └── TooManyStreams               every event-stream slot of the page is taken
 
 The CLI catches the base class in one place and prints its message; the message always names the
@@ -74,6 +75,7 @@ __all__ = [
     "ImportQueueFull",
     "BadRequest",
     "UploadTooLarge",
+    "MprRefused",
     "TooManyStreams",
     "describe_validation_error",
 ]
@@ -242,6 +244,10 @@ class BadRequest(OsirixTasksError):
     def __init__(self, field: str, message: str):
         self.field = field
         super().__init__(f"{field}: {message}")
+
+
+class MprRefused(OsirixTasksError):
+    """A series cannot be reformatted as it is (tilted, sheared or unevenly spaced slices): the page says why."""
 
 
 class UploadTooLarge(OsirixTasksError, ValueError):

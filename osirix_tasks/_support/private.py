@@ -73,7 +73,10 @@ def private_sqlite(path: Path, *, own_folder: bool) -> Path:
 
 
 def open_private(path: Path, mode: str = "wb") -> int:
-    """A descriptor of ``path`` opened for writing, created 0600 (an existing file is tightened)."""
+    """A descriptor of ``path`` opened for writing, created 0600 (an existing file is tightened);
+    ``mode`` with ``x`` creates it or raises FileExistsError (never overwrites), with ``a`` appends."""
+    if "x" in mode:
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC)
     fd = os.open(path, flags, 0o600)
     _tighten(Path(path), 0o600)

@@ -6,16 +6,14 @@ import click
 
 from ..host.control import ask
 from ..host.control_protocol import Open, Select, SelectRois
-from ._common import fail
+from ._common import fail, image_index, image_option
 from ._hosts import SERVER_OPTION_HELP, pick_host
 
 
 @click.command("open")
 @click.argument("series_uid", required=False)
 @click.option("--frames", type=int, default=1, help="Open as a 4D viewer repeating the series this many times.")
-@click.option(
-    "--slice", "slice_", type=click.IntRange(min=0), default=None, help="Show this slice (from 0; default: the first)."
-)
+@image_option("the first")
 @click.option(
     "--3d",
     "mode",
@@ -33,7 +31,9 @@ def open_(series_uid: str | None, frames: int, slice_: int | None, mode: str | N
         fail("say what to open: SERIES_UID (a 2D viewer), --3d VR|MIP (a 3D window), or both", code=2)
     if series_uid is not None:
         host, port = pick_host(server)
-        click.echo(f"127.0.0.1:{port}: " + ask(host, Open(series=series_uid, frames=frames, slice=slice_)).message)
+        click.echo(
+            f"127.0.0.1:{port}: " + ask(host, Open(series=series_uid, frames=frames, slice=image_index(slice_))).message
+        )
         server = str(port)
     if mode is not None:
         from ..client import Connection

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..vocabulary import ROI_KINDS
-from ._common import emit_json, fail
+from ._common import emit_json, fail, image_index, image_option
 from ._hosts import SERVER_OPTION_HELP, pick_host
 from .db_cmd import SERVER_HELP
 
@@ -37,7 +37,7 @@ def list_(server: str | None, as_json: bool) -> None:
     for r in found:
         mark = "*" if r.selected else " "
         click.echo(
-            f"{mark} {r.name:<{width}}  {r.type:<14}  slice {r.slice:<4} area {r.area_cm2:9.4f} cm2  "
+            f"{mark} {r.name:<{width}}  {r.type:<14}  image {r.slice + 1:<4} area {r.area_cm2:9.4f} cm2  "
             f"centroid ({r.centroid[0]:.1f}, {r.centroid[1]:.1f})  {r.uid}"
         )
 
@@ -66,7 +66,7 @@ def list_(server: str | None, as_json: bool) -> None:
     default=None,
     help="mask: a 2D 0/1 numpy array (.npy) placed with its top-left at --box's X Y (default 0 0).",
 )
-@click.option("--slice", "slice_", type=int, default=None, help="Slice index (default: the displayed one).")
+@image_option()
 @click.option(
     "--color", type=(int, int, int), default=(0, 255, 0), show_default=True, metavar="R G B", help="0-255 each."
 )
@@ -74,7 +74,7 @@ def list_(server: str | None, as_json: bool) -> None:
     "--select",
     "select_",
     is_flag=True,
-    help="Select it afterwards, showing its slice as OsiriX selects on the displayed slice (embedded OsiriX only).",
+    help="Select it afterwards, showing its image as OsiriX selects on the displayed image (embedded OsiriX only).",
 )
 @click.option("--server", default=None, help=SERVER_HELP)
 def add(
@@ -103,32 +103,32 @@ def add(
         except (OSError, ValueError) as exc:
             fail(f"--npy {npy}: not a numpy array file ({exc}) - save one with numpy.save", code=2)
     with Connection(server) as connection:
-        created = add_roi(connection, kind, name=name, box=box, points=points, mask=mask, slice=slice_, color=color)
+        index = image_index(slice_)
+        created = add_roi(connection, kind, name=name, box=box, points=points, mask=mask, slice=index, color=color)
         address = connection.address
     click.echo(f"{address}: added {kind} ROI {name!r} ({created.osirixrpc_uid})")
     if select_:
-        _select(name, server, slice_)
+        _select(name, server, index)
 
 
-def _select(name: str, server: str | None, slice_: int | None) -> None:
+def _select(name: str, server: str | None, index: int | None) -> None:
+    """Ask the host to select ROIs named ``name`` on slice ``index`` (the protocol's, from 0) or as it finds."""
     from ..host.control import ask
     from ..host.control_protocol import SelectRois
 
     host, port = pick_host(server)
-    click.echo(f"127.0.0.1:{port}: " + ask(host, SelectRois(name=name, slice=slice_)).message)
+    click.echo(f"127.0.0.1:{port}: " + ask(host, SelectRois(name=name, slice=index)).message)
 
 
 @roi.command()
 @click.argument("name")
-@click.option(
-    "--slice", "slice_", type=click.IntRange(min=0), default=None, help="Show this slice and select there (from 0)."
-)
+@image_option("the displayed one, else the first holding NAME; shown, then selected there")
 @click.option("--server", default=None, help=SERVER_OPTION_HELP)
 def select(name: str, slice_: int | None, server: str | None) -> None:
     """Select the frontmost viewer's ROIs named NAME, deselecting the others (embedded OsiriX: in OsiriX,
-    click them). OsiriX selects on the displayed slice: with --slice, that slice is shown first; without,
-    the displayed slice's ROIs of that name, or else the first slice holding one is shown."""
-    _select(name, server, slice_)
+    click them). OsiriX selects on the displayed image: with --slice N, image N is shown first; without,
+    the displayed image's ROIs of that name, or else the first image holding one is shown."""
+    _select(name, server, image_index(slice_))
 
 
 @roi.command()

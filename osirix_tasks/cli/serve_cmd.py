@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .. import __version__
+from .._support.text import plural
 from ..contract import Env
 from ..host.config import HostConfig, database_folder
 from ..host.spawn import READY_LINE
@@ -158,7 +159,7 @@ def serve(
     studies, series, images = host.state.db.counts()
     click.echo(
         f"Embedded OsiriX (osirix-tasks {__version__}): database {host.state.db.folder} "
-        f"({studies} studies, {series} series, {images} images)"
+        f"({plural(studies, 'study', 'studies')}, {series} series, {plural(images, 'image')})"
     )
     for port in host.ports():
         click.echo(f"Listening on 127.0.0.1:{port}")

@@ -7,6 +7,9 @@ given, that slice is shown and its ROIs of the name are selected; without, the d
 are, or else the first slice holding the name (of the displayed frame) is shown and its ROIs
 selected. Every other ROI of the viewer is deselected. The answer says which slice is shown and
 which ROIs of the name, elsewhere, are not selected.
+
+``slice`` is the protocol's index (from 0, as ``ViewerControllerSetIdx``); what the answers say names
+images as OsiriX shows them, from 1 (``image 1`` is index 0), as the whole CLI does.
 """
 
 from __future__ import annotations
@@ -31,17 +34,18 @@ class RoiSelection:
     elsewhere: tuple[int, ...]
 
     def message(self) -> str:
-        """One line: the slice shown, what was selected, what was not."""
-        shown = f"showing slice {self.slice} of 0-{self.slices - 1}, where it is; " if self.moved else ""
-        text = f"{shown}selected {self.count} ROI(s) named {self.name!r} on slice {self.slice}"
+        """One line: the image shown, what was selected, what was not (images numbered from 1)."""
+        shown = f"showing image {self.slice + 1} of {self.slices}, where it is; " if self.moved else ""
+        text = f"{shown}selected {self.count} ROI(s) named {self.name!r} on image {self.slice + 1}"
         if self.elsewhere:
-            where = _slices_text(self.elsewhere)
-            text += f"; those on {where} are not selected (OsiriX selects on the displayed slice only)"
+            where = _images_text(self.elsewhere)
+            text += f"; those on {where} are not selected (OsiriX selects on the displayed image only)"
         return text
 
 
-def _slices_text(slices: tuple[int, ...] | list[int]) -> str:
-    return ("slice " if len(slices) == 1 else "slices ") + ", ".join(str(s) for s in slices)
+def _images_text(slices: tuple[int, ...] | list[int]) -> str:
+    """Slice indexes as OsiriX numbers its images (from 1): ``image 4`` / ``images 4, 9``."""
+    return ("image " if len(slices) == 1 else "images ") + ", ".join(str(s + 1) for s in slices)
 
 
 def _slices_with(viewer: Viewer, name: str) -> list[int]:
@@ -51,7 +55,7 @@ def _slices_with(viewer: Viewer, name: str) -> list[int]:
 
 def _refusal(viewer: Viewer, name: str, where: str, found: list[int]) -> OsirixError:
     if found:
-        there = f"it is on {_slices_text(found)}"
+        there = f"it is on {_images_text(found)}"
     else:
         names = sorted({roi.name for roi in viewer.all_rois(viewer.movie_idx)})
         there = f"its ROIs: {', '.join(repr(n) for n in names)}" if names else "it has no ROIs"
@@ -59,15 +63,15 @@ def _refusal(viewer: Viewer, name: str, where: str, found: list[int]) -> OsirixE
 
 
 def select_rois_named(viewer: Viewer, name: str, slice: int | None = None) -> RoiSelection:
-    """Select ``viewer``'s ROIs named ``name`` on ``slice`` (shown first) or as the module says.
+    """Select ``viewer``'s ROIs named ``name`` on ``slice`` (an index from 0; shown first) or as the module says.
 
     Raises OsirixError (nothing changed) when the slice is out of range or holds no such ROI.
     """
     found = _slices_with(viewer, name)
     if slice is not None and not 0 <= slice < viewer.slices:
-        raise OsirixError(f"slice {slice} is out of range: the viewer has slices 0-{viewer.slices - 1}")
+        raise OsirixError(f"image {slice + 1} is out of range: the viewer has images 1-{viewer.slices}")
     if slice is not None and slice not in found:
-        raise _refusal(viewer, name, f"on slice {slice}", found)
+        raise _refusal(viewer, name, f"on image {slice + 1}", found)
     if slice is None and not found:
         raise _refusal(viewer, name, "in the frontmost viewer", found)
     target = slice if slice is not None else (viewer.idx if viewer.idx in found else found[0])

@@ -108,6 +108,17 @@ class Select:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Delete:
+    """Delete studies and series from the database, by StudyInstanceUID and SeriesInstanceUID, as
+    OsiriX's Delete does: the viewers showing them close, the files the database copied go."""
+
+    __pydantic_config__ = _FORBID_EXTRA
+    op: Literal["delete"] = "delete"
+    studies: list[str] = field(default_factory=list)
+    series: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Open:
     """Open a 2D viewer on a series, as a double-click in the browser (``frames`` > 1: a 4D viewer)."""
 
@@ -115,7 +126,7 @@ class Open:
     op: Literal["open"] = "open"
     series: str
     frames: Annotated[int, Ge(1), Le(1000)] = 1
-    slice: Annotated[int, Ge(0)] | None = None  # the slice to show (from 0); default: the first
+    slice: Annotated[int, Ge(0)] | None = None  # the slice to show (the protocol's index, from 0); default: the first
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,7 +134,8 @@ class SelectRois:
     """Select ROIs as clicking them does (the viewer's others are deselected): those named ``name`` in
     the frontmost viewer, or exactly the ROIs ``uids`` of the viewer ``viewer`` (none: deselect all).
     By name, OsiriX selects on the displayed slice: on ``slice`` (shown first), else on the displayed
-    slice, else on the first slice holding one (shown)."""
+    slice, else on the first slice holding one (shown). ``slice`` is the protocol's index (from 0); the
+    reply names images as OsiriX shows them, from 1."""
 
     __pydantic_config__ = _FORBID_EXTRA
     op: Literal["select_rois"] = "select_rois"
@@ -264,6 +276,7 @@ Request = (
     | StartServer
     | StopServer
     | Select
+    | Delete
     | Open
     | SelectRois
     | DeselectRois

@@ -18,12 +18,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._support.paths import remove_upload
+from .._support.text import plural
 from ..emulator.database.conventions import sorted_images
 from ..emulator.roi_selection import select_rois_named
 from ..emulator.state import OsirixState
 from ..errors import OsirixError
 from .control_protocol import (
     BringToFront,
+    Delete,
     DeselectRois,
     ImportInBackground,
     ImportOutcome,
@@ -57,6 +59,7 @@ class Hands:
         """Request type -> handler, for the host's dispatch table."""
         return {
             Select: self.select,
+            Delete: self.delete,
             Open: self.open,
             SelectRois: self.select_rois,
             DeselectRois: self.deselect_rois,
@@ -77,23 +80,54 @@ class Hands:
             return None
         return entry[1]
 
-    def select(self, request: Select) -> Reply:
-        """Set the database browser's selection by StudyInstanceUID / SeriesInstanceUID."""
+    def _rows_of(self, studies: list[str], series: list[str]) -> tuple[list[int], list[int]] | Reply:
+        """Database ids of studies and series named by their DICOM UIDs, or a refusal naming the first unknown."""
         db = self.state.db
-        studies: list[int] = []
-        series: list[int] = []
-        for uid in request.studies:
+        study_ids: list[int] = []
+        series_ids: list[int] = []
+        for uid in studies:
             row = db.find_study(uid)
             if row is None:
                 return Reply(ok=False, message=f"no study with StudyInstanceUID {uid} in the database")
-            studies.append(row.id)
-        for uid in request.series:
+            study_ids.append(row.id)
+        for uid in series:
             rows = db.find_series(uid)
             if not rows:
                 return Reply(ok=False, message=f"no series with SeriesInstanceUID {uid} in the database")
-            series.extend(r.id for r in rows)
+            series_ids.extend(r.id for r in rows)
+        return study_ids, series_ids
+
+    def select(self, request: Select) -> Reply:
+        """Set the database browser's selection by StudyInstanceUID / SeriesInstanceUID."""
+        found = self._rows_of(request.studies, request.series)
+        if isinstance(found, Reply):
+            return found
+        studies, series = found
         self.state.select(studies, series)
-        return Reply(ok=True, message=f"selected {len(studies)} study(ies) and {len(series)} series")
+        return Reply(ok=True, message=f"selected {plural(len(studies), 'study', 'studies')} and {len(series)} series")
+
+    def delete(self, request: Delete) -> Reply:
+        """Delete from the database, as OsiriX's Delete does: the viewers showing what goes close first,
+        the files the database copied go with it; the selection follows OsiriX's rule."""
+        found = self._rows_of(request.studies, request.series)
+        if isinstance(found, Reply):
+            return found
+        studies, series = found
+        if not studies and not series:
+            return Reply(ok=False, message="nothing to delete - name studies or series")
+        db = self.state.db
+        doomed = set(series) | {r.id for s in studies for r in db.series_of(s)}
+        with self.state.lock:
+            for viewer in self.state.viewers.displayed():
+                if any(p.series_id in doomed for frame in viewer.frames for p in frame):
+                    self.state.forget(self.state.viewers.close(viewer))
+            counts = db.delete(studies, series)
+        self.state.changes.touch_state("windows")
+        self.state.changes.touch_state("browser")
+        self.state.selection()  # what was selected and went away: OsiriX selects the first study
+        gone = ", ".join([plural(counts[0], "study", "studies"), f"{counts[1]} series", plural(counts[2], "image")])
+        data = dict(zip(("studies", "series", "images"), counts, strict=True))
+        return Reply(ok=True, message=f"deleted {gone}", data=data)
 
     def open(self, request: Open) -> Reply:
         """Open a viewer on a series, as a double-click in the browser does (frames: a 4D copy)."""
@@ -102,14 +136,14 @@ class Hands:
         if not rows:
             return Reply(ok=False, message=f"no series with SeriesInstanceUID {request.series} in the database")
         ids = [i.id for i in sorted_images(db.images_of(rows[0].id))]
-        if request.slice is not None and not 0 <= request.slice < len(ids):
+        if request.slice is not None and not 0 <= request.slice < len(ids):  # said as OsiriX numbers images
             return Reply(
-                ok=False, message=f"slice {request.slice} is out of range: the series has slices 0-{len(ids) - 1}"
+                ok=False, message=f"image {request.slice + 1} is out of range: the series has images 1-{len(ids)}"
             )
         viewer = self.state.open_viewer([ids] * request.frames, idx=request.slice)
         self.state.changes.touch_state("windows")
         uid = self.state.cache.uid("ViewerController", viewer)
-        shown = f", showing slice {viewer.idx}" if request.slice is not None else ""
+        shown = f", showing image {viewer.idx + 1}" if request.slice is not None else ""
         return Reply(
             ok=True,
             message=f"opened a viewer of {len(ids)} slice(s) x {request.frames} frame(s){shown}: {viewer.title()}",
@@ -207,7 +241,10 @@ class Hands:
                 ok=False, message=f"no import {request.key} - it is too old to remember; look at the database list"
             )
         if job.future is None or not job.future.done():
-            return Reply(ok=True, message="importing", data={"done": False, "paths": job.paths})
+            done, total = job.progress  # files read so far of those found
+            return Reply(
+                ok=True, message="importing", data={"done": False, "paths": job.paths, "read": done, "total": total}
+            )
         summary = job.summary
         if summary is None:
             return Reply(ok=True, message="the import failed", data={"done": True, "failed": True, "paths": job.paths})

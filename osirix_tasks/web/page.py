@@ -17,6 +17,7 @@ from ..errors import NoServer, OsirixTasksError
 from ..host.catalogs import CatalogCache
 from .imports import ImportWatch
 from .streams import StreamLimit
+from .study_files import StudyFacts
 from .tickets import TicketBook
 from .uploads import Uploads
 
@@ -53,6 +54,8 @@ class Page:
         self.catalogs = self.host.runs.catalogs if self.host is not None else CatalogCache()
         #: Imports started from the page and the files it uploaded for them.
         self.imports = ImportWatch(Uploads())
+        #: Accession numbers and study IDs read from the studies' files (the protocol has neither).
+        self.study_facts = StudyFacts()
 
     def address(self) -> str:
         """The OsiriX the page reads and tasks act on: the chosen address, else this host's first port."""

@@ -440,7 +440,7 @@ def test_user_selects_rois(host: RunningHost) -> None:
     done = host.cli("select", "--roi", "lesion")
     assert done.returncode == 0, done.stderr
     # OsiriX selects on the displayed slice: the first slice holding 'lesion' is shown and its one selected
-    assert ok(stub.ViewerControllerIdx(viewer)).idx == 3 and "showing slice 3" in done.stdout
+    assert ok(stub.ViewerControllerIdx(viewer)).idx == 3 and "showing image 4" in done.stdout  # index 3 = image 4
     assert [r.osirixrpc_uid for r in ok(stub.ViewerControllerSelectedROIs(viewer)).rois] == [roi.osirixrpc_uid]
     ok(stub.ViewerControllerSetIdx(VC.ViewerControllerSetIdxRequest(viewer_controller=viewer, idx=4)))
     assert list(ok(stub.ViewerControllerSelectedROIs(viewer)).rois) == []  # the one on slice 4 is not selected

@@ -120,6 +120,15 @@ FIELDS = [
     "blocking",
     "interpreter",
     "last_event_id",
+    "move",
+    "viewer",
+    "select",
+    "index",
+    "version",
+    "since",
+    "preset",
+    "zoom",
+    "folder",
 ]
 JUNK: list[Any] = ["abc", 1e308, -1, None, [], {}, [[1]], "nan", True, "", [["a", "b"]]]
 

@@ -36,6 +36,8 @@ class ImportJob:
     cancel: threading.Event = field(default_factory=threading.Event)
     summary: ImportSummary | None = None
     future: Future[ImportSummary] | None = None
+    #: files read so far and files found (both 0 until the paths are walked)
+    progress: tuple[int, int] = (0, 0)
 
 
 class ImportQueue:
@@ -76,7 +78,13 @@ class ImportQueue:
             job.summary = ImportSummary(cancelled=True)
             return job.summary
         try:
-            job.summary = import_paths(self.db, job.paths, copy=job.copy, cancel=job.cancel)
+            job.summary = import_paths(
+                self.db,
+                job.paths,
+                copy=job.copy,
+                cancel=job.cancel,
+                progress=lambda *done: setattr(job, "progress", done),
+            )
         except Exception:  # a background import must never take the host down
             log.exception("background import of %d path(s) failed", len(job.paths))
             job.summary = ImportSummary(cancelled=True)

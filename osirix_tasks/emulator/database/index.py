@@ -338,6 +338,34 @@ class Database:
             conn.execute("DELETE FROM studies")
         shutil.rmtree(self.files_folder, ignore_errors=True)
 
+    def delete(self, study_ids: list[int], series_ids: list[int]) -> tuple[int, int, int]:
+        """Remove studies (with their series) and series from the index, as OsiriX's Delete does, and
+        the files this database copied for them (files imported in place are left where they are).
+        A study left without series goes too. Returns how many studies, series and images went."""
+        with self.transaction() as conn:
+            series = set(series_ids)
+            for study_id in study_ids:
+                series.update(r[0] for r in conn.execute("SELECT id FROM series WHERE study_id = ?", (study_id,)))
+            marks = ",".join("?" * len(series))
+            paths = [
+                r[0] for r in conn.execute(f"SELECT DISTINCT path FROM images WHERE series_id IN ({marks})", (*series,))
+            ]
+            images = conn.execute(f"DELETE FROM images WHERE series_id IN ({marks})", (*series,)).rowcount
+            studies = {
+                r[0] for r in conn.execute(f"SELECT DISTINCT study_id FROM series WHERE id IN ({marks})", (*series,))
+            }
+            conn.execute(f"DELETE FROM series WHERE id IN ({marks})", (*series,))
+            gone = 0
+            for study_id in studies | set(study_ids):
+                if conn.execute("SELECT 1 FROM series WHERE study_id = ? LIMIT 1", (study_id,)).fetchone() is None:
+                    gone += conn.execute("DELETE FROM studies WHERE id = ?", (study_id,)).rowcount
+        copied = self.files_folder.resolve()
+        for path in paths:
+            file = Path(path).resolve()
+            if file.is_relative_to(copied):
+                file.unlink(missing_ok=True)
+        return gone, len(series), images
+
     # --- reads -----------------------------------------------------------------------------
 
     def _rows(self, cls: type, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:

@@ -4,6 +4,7 @@ import { events, get } from "./api.js";
 import { emit } from "./bus.js";
 import * as consoleView from "./console.js";
 import * as database from "./database.js";
+import * as dock from "./dock.js";
 import * as menus from "./menus.js";
 import * as scripts from "./scripts.js";
 import * as servers from "./servers.js";
@@ -45,11 +46,13 @@ function watchRuns() {
 
 async function start() {
   window.osirixTasks = { ready: false, show };
-  const info = await get("/api/info");
-  document.querySelector("#target").textContent =
-    `osirix-tasks ${info.version} - ports ${info.ports.join(", ") || "none"} - registry ${info.registry}`;
-  for (const module of Object.values(views)) module.init?.({ show });
+  const info = get("/api/info").then((answer) => {
+    document.querySelector("#target").textContent =
+      `osirix-tasks ${answer.version} - ports ${answer.ports.join(", ") || "none"} - registry ${answer.registry}`;
+  });
+  await Promise.all([info, ...Object.values(views).map((module) => module.init?.({ show }))]);
   menus.init({ show });
+  dock.init();
   watchRuns();
   window.addEventListener("hashchange", () => show(location.hash.slice(1)));
   show(location.hash.slice(1) || "database");
