@@ -7,8 +7,8 @@ highdicom (:mod:`osirix_tasks.roidicom`). Formats:
   brush ROIs, a SEG of them beside it (``<name>.seg.dcm``) that the report references;
 - ``seg``: a SEG of every ROI that has an inside (brush, polygon, pencil, rectangle, oval), one
   segment per ROI name;
-- ``csv``: one row per ROI: name, type, slice, image, area, mean, SD, min, max, length, colour,
-  points;
+- ``csv``: one row per ROI: name, type, slice (the image number as OsiriX shows it, from 1, as the
+  CLI's ``--slice``), image, area, mean, SD, min, max, length, colour, points;
 - ``json``: every attribute of every ROI (masks packed in base64), by image.
 
 Importing a file draws its ROIs in the viewer on the images they reference; an SR or SEG is also
@@ -137,7 +137,7 @@ def _table_files(planes: list[PlaneRois], fmt: str, stem: str) -> dict[str, byte
         document = {
             "version": 1,
             "planes": [
-                {"sop": p.source.key.sop_instance_uid, "frame": p.source.key.frame, "slice": p.source.slice_index,
+                {"sop": p.source.key.sop_instance_uid, "frame": p.source.key.frame, "slice": p.source.slice_index + 1,
                  "rois": [_json_entry(r) for r in p.rois]}
                 for p in planes
             ],
@@ -152,7 +152,7 @@ def _table_files(planes: list[PlaneRois], fmt: str, stem: str) -> dict[str, byte
             writer.writerow(
                 {
                     "name": record.name, "type": record.itype, "type_name": type_name(record.itype),
-                    "slice": plane.source.slice_index, "sop_instance_uid": plane.source.key.sop_instance_uid,
+                    "slice": plane.source.slice_index + 1, "sop_instance_uid": plane.source.key.sop_instance_uid,
                     "frame": plane.source.key.frame, **{k: measured.get(k, "") for k in CSV_COLUMNS[6:12]},
                     "color": " ".join(map(str, record.color)), "opacity": f"{record.opacity:.6g}",
                     "thickness": f"{record.thickness:g}",
