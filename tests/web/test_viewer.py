@@ -23,11 +23,11 @@ from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
 from osirix_tasks.testing import RunningHost, running_host
-from osirix_tasks.testing.browser import CHROMIUM, CHROMIUM_ARGS
+from osirix_tasks.testing.browser import CHROMIUM, CHROMIUM_WEBGL_ARGS
 from tests.emulator.test_pyosirix import run_pyosirix  # pyosirix, unmodified, in its own process
 
 #: WebGL2 through SwiftShader (no GPU here): the page's own renderer; the canvas one is asked for by URL.
-ARGS = [*CHROMIUM_ARGS, "--use-gl=swiftshader", "--enable-unsafe-swiftshader"]
+ARGS = CHROMIUM_WEBGL_ARGS
 EMPTY = utilities_pb2.Empty()
 SIZE = 64
 BLOCK = (slice(20, 30), slice(40, 50))  # rows 20-29, columns 40-49: value 3000 in every slice
