@@ -430,6 +430,17 @@ class TaskContext:
         service.start_service()
         return osirix_utilities.Osirix(service)
 
+    def save_segmentation(self, labels: Any, names: Any = None, **options: Any) -> Any:
+        """Save a label mask of the viewer's series (slices x rows x columns, 0 = background) as a DICOM
+        SEG in OsiriX's database and show each label as brush ROIs in the viewer; ``names``: one per
+        label (a list, label 1 first, or a mapping). Options and result:
+        :func:`osirix_tasks.client.segmentation.save_segmentation`."""
+        from .client.segmentation import save_segmentation
+
+        if self.viewer is None or self.connection is None:
+            raise ContextUnavailable("no 2D viewer in this task's context - open the series to segment first")
+        return save_segmentation(self.connection, self.viewer, labels, names, **options)
+
     def close(self, *, keep_connection: bool = False) -> None:
         """Undo what was opened for the run (its :attr:`cleanups`), then close the connection (unless
         ``keep_connection``: a batch worker reuses it for the next item)."""
