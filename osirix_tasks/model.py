@@ -413,6 +413,10 @@ class TaskContext:
     volume: Any = None
     #: The run's explicit target (a batch item, a trigger), or None for what the user looks at.
     target: Any = None
+    #: A batch item on a worker that cannot reach OsiriX (its pixels shipped, no connection): what the task
+    #: asks OsiriX to keep (a SEG, ROIs), sent back with the item and written by the OsiriX machine
+    #: (:class:`osirix_tasks.client.deferred.Deferred`); None when the run reaches OsiriX itself.
+    deferred: Any = None
     extras: dict[str, Any] = dataclasses.field(default_factory=dict)
     #: Called by :meth:`close`, last added first (a viewer opened for the run is closed again).
     cleanups: list[Callable[[], None]] = dataclasses.field(default_factory=list)
@@ -437,9 +441,24 @@ class TaskContext:
         :func:`osirix_tasks.client.segmentation.save_segmentation`."""
         from .client.segmentation import save_segmentation
 
+        if self.deferred is not None:  # a remote batch item: the OsiriX machine saves it when the item returns
+            return self.deferred.save_segmentation(labels, names, **options)
         if self.viewer is None or self.connection is None:
             raise ContextUnavailable("no 2D viewer in this task's context - open the series to segment first")
         return save_segmentation(self.connection, self.viewer, labels, names, **options)
+
+    def add_roi(self, kind: str, **shape: Any) -> Any:
+        """Draw an ROI on the viewer's series (kept with it, as OsiriX keeps ROIs); ``kind`` and ``shape``
+        (``name``, ``box``, ``points``, ``mask``, ``slice``, ``frame``, ``color``) as
+        :func:`osirix_tasks.client.viewer_tools.add_roi` takes them. Returns the ROI's reference, or None
+        on a remote batch item (the OsiriX machine draws it when the item returns)."""
+        from .client.viewer_tools import add_roi
+
+        if self.deferred is not None:
+            return self.deferred.add_roi(kind, **shape)
+        if self.viewer is None or self.connection is None:
+            raise ContextUnavailable("no 2D viewer in this task's context - open the series to draw on first")
+        return add_roi(self.connection, kind, viewer=self.viewer, **shape)
 
     def close(self, *, keep_connection: bool = False) -> None:
         """Undo what was opened for the run (its :attr:`cleanups`), then close the connection (unless

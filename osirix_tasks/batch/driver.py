@@ -3,6 +3,9 @@
 Each attempt of an item is started by the one run service, ``start(task, target, OnCluster(...))``
 (:mod:`.on_cluster`): planned as any run on that target, then sent to a worker.
 
+A succeeded item that worked on shipped pixels brings back what it asked OsiriX to keep (a SEG,
+ROIs): the driver writes it through its own connection before recording the item (:mod:`.write_back`).
+
 Items go out in a window (the concurrency: by default as many as the cluster has worker threads, so
 the driver's memory stays flat whatever the batch's size) and each outcome is recorded as it comes
 back. An item that failed, timed out or lost its worker is sent again while it has retries left; a
@@ -33,6 +36,7 @@ from .on_cluster import OnCluster
 from .plan import BatchOptions, task_request
 from .records import BatchRecords, BatchStatus, ItemRecord
 from .worker import cancel_batch
+from .write_back import settle
 
 __all__ = ["BatchDriver", "Progress"]
 
@@ -79,6 +83,8 @@ class BatchDriver:
     _total: int = 0
     _cancelled: bool = False
     _task: TaskRequest | None = None
+    #: The OsiriX machine's connection: fetches shipped pixels, writes remote items' results back.
+    _osirix: Connection | None = None
 
     def __post_init__(self) -> None:
         self._catalogs: CatalogSource = catalogs_of(self.catalog)
@@ -129,6 +135,7 @@ class BatchDriver:
         window = self._window(client)
         ship = self.spec.pixels and (not local or self.options.ship_pixels)
         fetcher = Connection(self.server) if ship else None
+        self._osirix = fetcher
         next_poll = 0.0
         try:
             while self._queue or self._flight:
@@ -145,8 +152,9 @@ class BatchDriver:
             self._drain(client)
             raise
         finally:
-            if fetcher is not None:
-                fetcher.close()
+            if self._osirix is not None:
+                self._osirix.close()
+            self._osirix = None
         return self._final_status()
 
     def _fill(self, client: Any, window: int, fetcher: Connection | None) -> None:
@@ -185,8 +193,10 @@ class BatchDriver:
             return
         finally:
             future.release()
-        if self._cancelled and outcome.status == RunStatus.SUCCEEDED.value:
-            pass  # it finished before the cancel reached it: a success stands
+        if outcome.writes:  # a remote item's SEG and ROIs: written here, through the OsiriX machine's connection
+            if self._osirix is None:
+                self._osirix = Connection(self.server)
+            settle(outcome, self._osirix, flight.item.target)
         self.records.record(
             outcome,
             spec=self.spec.to_json(),

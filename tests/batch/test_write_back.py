@@ -1,0 +1,146 @@
+"""Results of remote batch items written back into OsiriX: a task working on shipped pixels on real
+``dask worker`` processes (no connection to OsiriX) saves a SEG and adds an ROI; the OsiriX machine
+writes both when the item returns. The SEGs are read from the host's database with highdicom and
+compared with numpy's threshold of the pixels read independently with pydicom.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import highdicom as hd
+import numpy as np
+import pydicom
+import pytest
+from osirixgrpc.utilities_pb2 import Empty
+
+from osirix_tasks.client import Connection, targets
+from osirix_tasks.testing import RunningHost, running_host
+from osirix_tasks.testing.cohort import CohortSeries, write_cohort
+from tests.batch.dask_cluster import Cluster
+
+pytestmark = pytest.mark.slow
+
+TASKS = '''
+from osirix_tasks import osirix_task
+
+
+@osirix_task(type="Image", name="Shipped threshold", pixels=True)
+def shipped_threshold(context):
+    """Threshold the shipped pixels at their minimum + 200, save that as a SEG, mark a corner."""
+    volume = context.volume
+    labels = volume >= float(volume.min()) + 200
+    saved = context.save_segmentation(labels, ["Bright"], series_description="Shipped threshold")
+    context.add_roi("rectangle", name="Corner", box=(1, 1, 4, 4), slice=0)
+    return {"seg": saved.sop_instance_uid, "seg_series": saved.series_instance_uid,
+            "connected": context.connection is not None, "bright": int(labels.sum())}
+'''
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[CohortSeries]]:
+    folder = tmp_path_factory.mktemp("cohort")
+    return folder, write_cohort(folder, studies=2, series_per_study=2, slices=3, size=24, seed=11)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("project")
+    (folder / "shipped_tasks.py").write_text(TASKS)
+    (folder / "tasks.toml").write_text('[settings]\nmodules = ["shipped_tasks"]\n')
+    return folder / "tasks.toml"
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory: pytest.TempPathFactory, cohort: tuple[Path, list[CohortSeries]]) -> Iterator[RunningHost]:
+    home = tmp_path_factory.mktemp("home")
+    with running_host(home, "--empty", "--import", str(cohort[0]), "--no-web") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def cluster(host: RunningHost) -> Iterator[Cluster]:
+    cluster = Cluster(host.env())
+    try:
+        cluster.add_worker("w1")
+        cluster.add_worker("w2")
+        cluster.wait_for_workers(2)
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def thresholded(series: CohortSeries) -> dict[str, np.ndarray]:
+    """Each image's mask, by SOPInstanceUID: its pixels (read with pydicom, rescaled) at or above the
+    series' minimum + 200, computed with numpy."""
+    datasets = [pydicom.dcmread(path) for path in series.files]
+    planes = [ds.pixel_array * float(ds.RescaleSlope) + float(ds.RescaleIntercept) for ds in datasets]
+    threshold = float(np.min(planes)) + 200
+    return {str(ds.SOPInstanceUID): plane >= threshold for ds, plane in zip(datasets, planes, strict=True)}
+
+
+def segs_in_database(connection: Connection, description: str) -> list[str]:
+    """Paths of the database's series described ``description``."""
+    browser = connection.call("OsirixCurrentBrowser", Empty()).browser_controller
+    found = []
+    for study in connection.call("BrowserControllerDatabaseStudies", browser).studies:
+        for series in connection.call("DicomStudySeries", study).series:
+            if connection.call("DicomSeriesSeriesDescription", series).series_description == description:
+                found.extend(connection.call("DicomSeriesPaths", series).paths)
+    return list(dict.fromkeys(found))  # a multi-frame object's path comes once per frame
+
+
+def test_a_remote_items_seg_and_rois_are_written_back_through_the_host(
+    host: RunningHost, cluster: Cluster, project: Path, cohort: tuple[Path, list[CohortSeries]]
+) -> None:
+    series = cohort[1]
+    result = host.cli(
+        "--registry", str(project), "batch", "Shipped threshold", "--where", "images>=1", "--server", host.address,
+        "--scheduler", cluster.address, "--ship-pixels", "--quiet", timeout=240,
+    )  # fmt: skip
+    if result.returncode != 0:
+        items = json.loads(host.cli("batch", "show", "--json").stdout)["items"]
+        consoles = [host.cli("console", item["run_id"]).stderr for item in items[:1]]
+        raise AssertionError(f"{result.stderr}\n{[i.get('message') for i in items]}\n{consoles}")
+    rows = {r["series_uid"]: r for r in json.loads(host.cli("batch", "results", "--json").stdout)}
+    assert set(rows) == {s.series_uid for s in series} and len(rows) >= 3
+    assert all(row["connected"] is False for row in rows.values())  # the task never reached OsiriX
+    output = host.cli("console", rows[series[0].series_uid]["run_id"]).stderr  # the runner's lines
+    assert f"SEG {rows[series[0].series_uid]['seg']} ('Bright') saved in the database" in output
+
+    with Connection(host.address) as connection:
+        deadline = time.monotonic() + 60  # OsiriX imports copied files in the background
+        while len(paths := segs_in_database(connection, "Shipped threshold")) < len(series):
+            assert time.monotonic() < deadline, f"{len(paths)} SEG(s) in the database, {len(series)} expected"
+            time.sleep(0.2)
+        assert len(paths) == len(series)  # one per series, none twice
+        by_series = {}
+        for path in paths:
+            seg = hd.seg.segread(path)
+            referenced = str(seg.ReferencedSeriesSequence[0].SeriesInstanceUID)
+            by_series[referenced] = seg
+        assert set(by_series) == {s.series_uid for s in series}
+        for s in series:
+            seg = by_series[s.series_uid]
+            assert str(seg.SOPInstanceUID) == rows[s.series_uid]["seg"]
+            assert seg.get_segment_description(1).segment_label == "Bright"
+            expected = thresholded(s)
+            masks = seg.get_pixels_by_source_instance(list(expected), segment_numbers=[1])
+            for index, uid in enumerate(expected):
+                np.testing.assert_array_equal(masks[index, :, :, 0] > 0, expected[uid], err_msg=f"{s.series_uid} {uid}")
+            assert rows[s.series_uid]["bright"] == sum(int(m.sum()) for m in expected.values())
+
+        for s in series:  # the ROIs were kept with the series: a viewer opened now loads them
+            _, found = targets.find_series(connection, s.series_uid, s.study_uid)
+            viewer = targets.open_series_viewer(connection, found)
+            try:
+                corners = targets.rois_by_name(connection, viewer, ["Corner"])
+                brushes = targets.rois_by_name(connection, viewer, ["Bright"])
+                assert len(corners) == 1, s.series_uid
+                assert connection.call("ROIArea", corners[0]).area > 0
+            finally:
+                targets.close_viewer(connection, viewer)
+            assert brushes, "the SEG's label is drawn as brush ROIs, as save_segmentation does on the OsiriX machine"
