@@ -19,7 +19,7 @@ import numpy as np
 from pydicom.uid import generate_uid
 
 from ..errors import OsirixTasksError
-from ..vocabulary import DEFAULT_ROI_COLOR, ROI_KINDS
+from ..vocabulary import ROI_KINDS
 from .connection import Connection
 from .segmentation import SavedSegmentation, check_labels, label_names, save_segmentation
 from .viewer_tools import add_roi, check_roi_shape
@@ -30,6 +30,8 @@ __all__ = ["Deferred", "SegmentationWrite", "RoiWrite", "MAX_DEFERRED_BYTES"]
 MAX_DEFERRED_BYTES = 1 << 30
 #: ``save_segmentation`` options a remote item may give (``folder`` names a folder of the OsiriX machine).
 SEGMENTATION_OPTIONS = ("movie_idx", "series_description", "algorithm", "draw")
+#: ``add_roi`` keyword arguments (its ``viewer`` is the one the OsiriX machine opens).
+ROI_OPTIONS = ("name", "box", "points", "mask", "slice", "frame", "color")
 
 
 @dataclass
@@ -59,32 +61,15 @@ class SegmentationWrite:
 
 @dataclass
 class RoiWrite:
-    """An ROI to draw on the series (and keep with it), as ``add_roi`` takes it."""
+    """An ROI to draw on the series (and keep with it): ``add_roi``'s kind and keyword arguments."""
 
     kind: str
-    name: str
-    box: tuple[float, ...] | None = None
-    points: list[tuple[float, float]] = field(default_factory=list)
-    mask: np.ndarray | None = None
-    slice: int | None = None
-    frame: int | None = None
-    color: tuple[int, int, int] = DEFAULT_ROI_COLOR
+    shape: dict[str, Any]
 
     def apply(self, connection: Connection, viewer: Any) -> str:
         """Draw it on ``viewer``; a line saying what was done."""
-        add_roi(
-            connection,
-            self.kind,
-            name=self.name,
-            box=self.box,
-            points=self.points,
-            mask=self.mask,
-            slice=self.slice,
-            frame=self.frame,
-            color=self.color,
-            viewer=viewer,
-        )
-        return f"ROI {self.name!r} ({self.kind}) added to the series"
+        add_roi(connection, self.kind, viewer=viewer, **self.shape)
+        return f"ROI {self.shape['name']!r} ({self.kind}) added to the series"
 
 
 @dataclass
@@ -125,34 +110,19 @@ class Deferred:
         self._keep(write, compact.nbytes)
         return SavedSegmentation(None, write.sop_instance_uid, write.series_uid, dict(sorted(named.items())))
 
-    def add_roi(
-        self,
-        kind: str,
-        *,
-        name: str,
-        box: Sequence[float] | None = None,
-        points: Sequence[Sequence[float]] = (),
-        mask: Any = None,
-        slice: int | None = None,
-        frame: int | None = None,
-        color: tuple[int, int, int] = DEFAULT_ROI_COLOR,
-    ) -> None:
-        """Check the ROI's shape and keep it for the OsiriX machine (drawn on the viewer opened there:
-        ``slice`` None is the plane that viewer shows first)."""
+    def add_roi(self, kind: str, **shape: Any) -> None:
+        """Check the ROI (``add_roi``'s ``name``, ``box``, ``points``, ``mask``, ``slice``, ``frame``,
+        ``color``) and keep it for the OsiriX machine (drawn on the viewer opened there: ``slice`` None
+        is the plane that viewer shows first)."""
         if kind not in ROI_KINDS:
             raise OsirixTasksError(f"ROI kind {kind!r} is not one of {', '.join(ROI_KINDS)}")
-        check_roi_shape(kind, box, points, mask)
-        if slice is not None and not 0 <= slice < self.shape[0]:
-            raise OsirixTasksError(f"slice {slice} is outside the series' {self.shape[0]} planes (0 is the first)")
-        array = None if mask is None else np.asarray(mask, dtype=bool)
-        write = RoiWrite(
-            kind,
-            str(name),
-            None if box is None else tuple(float(v) for v in box),
-            [(float(x), float(y)) for x, y in points],
-            array,
-            slice,
-            frame,
-            (int(color[0]), int(color[1]), int(color[2])),
-        )
-        self._keep(write, 0 if array is None else array.nbytes)
+        unknown = sorted(set(shape) - set(ROI_OPTIONS))
+        if unknown or "name" not in shape:
+            raise OsirixTasksError(f"add_roi takes name (required), {', '.join(ROI_OPTIONS[1:])}; not {unknown}")
+        check_roi_shape(kind, shape.get("box"), shape.get("points", ()), shape.get("mask"))
+        plane = shape.get("slice")
+        if plane is not None and not 0 <= plane < self.shape[0]:
+            raise OsirixTasksError(f"slice {plane} is outside the series' {self.shape[0]} planes (0 is the first)")
+        if shape.get("mask") is not None:
+            shape["mask"] = np.asarray(shape["mask"], dtype=bool)
+        self._keep(RoiWrite(kind, shape), 0 if shape.get("mask") is None else shape["mask"].nbytes)

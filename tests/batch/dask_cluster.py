@@ -7,11 +7,13 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from osirix_tasks.client.server_configs import free_port
 
-__all__ = ["Cluster"]
+__all__ = ["Cluster", "two_workers"]
 
 
 class Cluster:
@@ -55,3 +57,16 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+@contextmanager
+def two_workers(env: dict[str, str]) -> Iterator[Cluster]:
+    """A scheduler and two workers ``w1``, ``w2`` running with ``env`` (a host's), stopped after."""
+    cluster = Cluster(env)
+    try:
+        cluster.add_worker("w1")
+        cluster.add_worker("w2")
+        cluster.wait_for_workers(2)
+        yield cluster
+    finally:
+        cluster.stop()

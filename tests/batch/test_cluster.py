@@ -24,7 +24,7 @@ import pytest
 from osirix_tasks.client.server_configs import free_port
 from osirix_tasks.testing import RunningHost, running_host
 from osirix_tasks.testing.cohort import CohortSeries, write_cohort
-from tests.batch.dask_cluster import Cluster
+from tests.batch.dask_cluster import Cluster, two_workers
 
 pytestmark = pytest.mark.slow
 
@@ -121,14 +121,8 @@ def cohort_host(
 
 @pytest.fixture(scope="module")
 def cluster(cohort_host: RunningHost) -> Iterator[Cluster]:
-    cluster = Cluster(cohort_host.env())
-    try:
-        cluster.add_worker("w1")
-        cluster.add_worker("w2")
-        cluster.wait_for_workers(2)
+    with two_workers(cohort_host.env()) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 def _store(host: RunningHost) -> Path:

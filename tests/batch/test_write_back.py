@@ -20,7 +20,7 @@ from osirixgrpc.utilities_pb2 import Empty
 from osirix_tasks.client import Connection, targets
 from osirix_tasks.testing import RunningHost, running_host
 from osirix_tasks.testing.cohort import CohortSeries, write_cohort
-from tests.batch.dask_cluster import Cluster
+from tests.batch.dask_cluster import Cluster, two_workers
 
 pytestmark = pytest.mark.slow
 
@@ -33,6 +33,8 @@ def shipped_threshold(context):
     """Threshold the shipped pixels at their minimum + 200, save that as a SEG, mark a corner."""
     volume = context.volume
     labels = volume >= float(volume.min()) + 200
+    if context.args == ["narrow"]:
+        labels = labels[:, :, :-1]
     saved = context.save_segmentation(labels, ["Bright"], series_description="Shipped threshold")
     context.add_roi("rectangle", name="Corner", box=(1, 1, 4, 4), slice=0)
     return {"seg": saved.sop_instance_uid, "seg_series": saved.series_instance_uid,
@@ -63,14 +65,8 @@ def host(tmp_path_factory: pytest.TempPathFactory, cohort: tuple[Path, list[Coho
 
 @pytest.fixture(scope="module")
 def cluster(host: RunningHost) -> Iterator[Cluster]:
-    cluster = Cluster(host.env())
-    try:
-        cluster.add_worker("w1")
-        cluster.add_worker("w2")
-        cluster.wait_for_workers(2)
+    with two_workers(host.env()) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 def thresholded(series: CohortSeries) -> dict[str, np.ndarray]:
@@ -144,3 +140,23 @@ def test_a_remote_items_seg_and_rois_are_written_back_through_the_host(
             finally:
                 targets.close_viewer(connection, viewer)
             assert brushes, "the SEG's label is drawn as brush ROIs, as save_segmentation does on the OsiriX machine"
+
+
+def test_a_mask_that_does_not_fit_fails_its_item_on_the_worker_and_nothing_is_written(
+    host: RunningHost, cluster: Cluster, project: Path, cohort: tuple[Path, list[CohortSeries]]
+) -> None:
+    target = cohort[1][1]
+    with Connection(host.address) as connection:
+        before = segs_in_database(connection, "Shipped threshold")
+    result = host.cli(
+        "--registry", str(project), "batch", "Shipped threshold", target.series_uid, "--server", host.address,
+        "--scheduler", cluster.address, "--ship-pixels", "--arg", "narrow", "--quiet", timeout=240,
+    )  # fmt: skip
+    assert result.returncode == 1
+    item = json.loads(host.cli("batch", "show", "--json").stdout)["items"][0]
+    assert item["status"] == "failed"
+    errors = host.cli("console", item["run_id"]).stderr
+    assert "the labels are (3, 24, 23) but the viewer shows 3 slices of 24x24" in errors
+    time.sleep(1)  # a SEG handed to OsiriX would be imported by now
+    with Connection(host.address) as connection:
+        assert segs_in_database(connection, "Shipped threshold") == before
