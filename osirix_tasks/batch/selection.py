@@ -16,9 +16,10 @@ works on a real OsiriX too.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -249,6 +250,8 @@ class SelectionRequest:
     uid_file: Path | None = None
     where: str | None = None
     browser_selection: bool = False
+    #: ROI tasks: the names of the ROIs each series' run works on (its persisted ROIs; default: all of them).
+    rois: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         """One line for the batch record."""
@@ -261,6 +264,8 @@ class SelectionRequest:
             parts.append(f"where {self.where}")
         if self.browser_selection:
             parts.append("the browser selection")
+        if self.rois:
+            parts.append("ROIs named " + ", ".join(repr(n) for n in self.rois))
         return "; ".join(parts)
 
 
@@ -288,6 +293,12 @@ def select(
     if request.browser_selection:
         studies, series = _browser_selection(connection)
         found += _targets_for_uids([*studies, *series], rows, task_type, "the browser selection")
+    if request.rois:
+        if task_type != TaskType.ROI:
+            raise SelectionError(
+                f"--roi names the ROIs of an ROI task; this is a {task_type.value} task - leave it out"
+            )
+        found = [(dataclasses.replace(target, rois=tuple(request.rois)), ids) for target, ids in found]
     unique = list({target: (target, ids) for target, ids in found}.values())
     if not unique:
         raise SelectionError(

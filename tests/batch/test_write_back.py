@@ -1,7 +1,9 @@
-"""Results of remote batch items written back into OsiriX: a task working on shipped pixels on real
-``dask worker`` processes (no connection to OsiriX) saves a SEG and adds an ROI; the OsiriX machine
-writes both when the item returns. The SEGs are read from the host's database with highdicom and
-compared with numpy's threshold of the pixels read independently with pydicom.
+"""ROIs and SEGs in batches, on real ``dask worker`` processes and a host that keeps ROIs with their series.
+
+Results of remote items written back into OsiriX: a task working on shipped pixels (no connection to
+OsiriX) saves a SEG and adds an ROI; the OsiriX machine writes both when the item returns. The SEGs
+are read from the host's database with highdicom and compared with numpy's threshold of the pixels
+read independently with pydicom. ROI tasks in a batch find each series' persisted ROIs by name.
 """
 
 from __future__ import annotations
@@ -39,6 +41,13 @@ def shipped_threshold(context):
     context.add_roi("rectangle", name="Corner", box=(1, 1, 4, 4), slice=0)
     return {"seg": saved.sop_instance_uid, "seg_series": saved.series_instance_uid,
             "connected": context.connection is not None, "bright": int(labels.sum())}
+
+
+@osirix_task(type="ROI", name="Named ROIs")
+def named_rois(context):
+    """The names of the ROIs the run was given, and on which planes."""
+    names = sorted({context.connection.call("ROIName", roi).name for roi in context.rois})
+    return {"names": ",".join(names), "count": len(context.rois)}
 '''
 
 
@@ -160,3 +169,49 @@ def test_a_mask_that_does_not_fit_fails_its_item_on_the_worker_and_nothing_is_wr
     time.sleep(1)  # a SEG handed to OsiriX would be imported by now
     with Connection(host.address) as connection:
         assert segs_in_database(connection, "Shipped threshold") == before
+
+
+def _draw(connection: Connection, series: CohortSeries, rois: list[tuple[str, int]]) -> None:
+    """Draw rectangles named and placed as ``rois`` (name, plane) on a viewer of ``series``, then close
+    it: the host keeps them with the series."""
+    from osirix_tasks.client.viewer_tools import add_roi
+
+    _, found = targets.find_series(connection, series.series_uid, series.study_uid)
+    viewer = targets.open_series_viewer(connection, found)
+    try:
+        for name, plane in rois:
+            add_roi(connection, "rectangle", name=name, box=(2, 2, 6, 5), slice=plane, viewer=viewer)
+    finally:
+        targets.close_viewer(connection, viewer)
+
+
+def test_a_roi_task_in_a_batch_finds_each_series_persisted_rois_by_name(
+    host: RunningHost, cluster: Cluster, project: Path, cohort: tuple[Path, list[CohortSeries]]
+) -> None:
+    first, second = cohort[1][2], cohort[1][3]
+    with Connection(host.address) as connection:
+        _draw(connection, first, [("lesion", 0), ("other", 1), ("lesion", 2)])
+        _draw(connection, second, [("lesion", 1)])
+        assert targets.viewer_of_series(connection, first.series_uid) is None  # no viewer holds them now
+    stored = [p for p in host.home.rglob("*.dcm") if "ROIs" in p.parts]
+    assert stored, "the host keeps ROIs as DICOM beside the series"
+
+    result = host.cli(
+        "--registry", str(project), "batch", "Named ROIs", first.series_uid, second.series_uid, "--roi", "lesion",
+        "--server", host.address, "--scheduler", cluster.address, "--quiet",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = {r["series_uid"]: r for r in json.loads(host.cli("batch", "results", "--json").stdout)}
+    assert (rows[first.series_uid]["names"], rows[first.series_uid]["count"]) == ("lesion", 2)
+    assert (rows[second.series_uid]["names"], rows[second.series_uid]["count"]) == ("lesion", 1)
+
+    missing = host.cli(
+        "--registry", str(project), "batch", "Named ROIs", second.series_uid, "--roi", "other", "--server",
+        host.address, "--scheduler", cluster.address, "--quiet",
+    )  # fmt: skip
+    assert missing.returncode == 1
+    item = json.loads(host.cli("batch", "show", "--json").stdout)["items"][0]
+    assert "has none named 'other'" in host.cli("console", item["run_id"]).stderr
+    wrong = host.cli("--registry", str(project), "batch", "Shipped threshold", second.series_uid, "--roi", "lesion",
+                     "--server", host.address, "--dry-run")  # fmt: skip
+    assert wrong.returncode == 1 and "--roi names the ROIs of an ROI task" in wrong.stderr
