@@ -216,7 +216,7 @@ def _study_ids(rows: list[Candidate]) -> dict[str, Any]:
 
 
 def _targets_for_uids(
-    uids: Iterable[str], rows: list[Candidate], task_type: TaskType, origin: str
+    uids: Iterable[str], rows: list[Candidate], task_type: TaskType, origin: str, *, expand: bool = False
 ) -> list[tuple[Target, dict[str, Any]]]:
     by_series = {c.series_uid: c for c in rows}
     by_study: dict[str, list[Candidate]] = {}
@@ -227,6 +227,8 @@ def _targets_for_uids(
         if uid in by_series:
             c = by_series[uid]
             found.append((Target(study=c.study_uid, series=c.series_uid), c.ids()))
+        elif uid in by_study and expand and task_type != TaskType.DATABASE:
+            found += [(Target(study=c.study_uid, series=c.series_uid), c.ids()) for c in by_study[uid]]
         elif uid in by_study:
             if task_type != TaskType.DATABASE:
                 raise SelectionError(
@@ -252,6 +254,8 @@ class SelectionRequest:
     browser_selection: bool = False
     #: ROI tasks: the names of the ROIs each series' run works on (its persisted ROIs; default: all of them).
     rois: list[str] = field(default_factory=list)
+    #: A study uid stands for its series when the task works on series (the page's selected study rows).
+    studies_as_series: bool = False
 
     def describe(self) -> str:
         """One line for the batch record."""
@@ -281,7 +285,8 @@ def select(
     if not (request.uids or request.uid_file or request.where is not None or request.browser_selection):
         raise SelectionError("nothing selected - give study or series uids, --from FILE, --where QUERY or --selection")
     rows = candidates(connection)
-    found = _targets_for_uids(request.uids, rows, task_type, "argument")
+    origin = "the database window's selection" if request.studies_as_series else "argument"
+    found = _targets_for_uids(request.uids, rows, task_type, origin, expand=request.studies_as_series)
     if request.uid_file:
         found += _targets_for_uids(read_uid_file(request.uid_file), rows, task_type, str(request.uid_file))
     if request.where is not None:
