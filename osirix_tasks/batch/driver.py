@@ -27,7 +27,7 @@ from typing import Any
 
 from ..catalog import Catalog
 from ..client.connection import Connection
-from ..errors import BatchError
+from ..errors import BatchError, ContextUnavailable, OsirixError
 from ..model import RunStatus, TaskSpec
 from ..run.start import CatalogSource, TaskRequest, catalogs_of, start
 from .cluster import open_client
@@ -167,9 +167,24 @@ class BatchDriver:
         if self._task is None:
             self._task = task_request(self.spec, registry=self.registry, server=self.server, options=self.options)
         where = OnCluster(client, self._catalogs, self.batch_id, item.index, attempt, self.options, pixels=fetcher)
-        start(self._task, item.target, where)
+        try:
+            start(self._task, item.target, where)
+        except (OsirixError, ContextUnavailable) as exc:  # its pixels could not be fetched: this item only
+            message = f"its pixels could not be read from OsiriX at {self.server}: {exc}"
+            self._failed(item, attempt, RunStatus.ERROR.value, message)
+            return
         assert where.item is not None
         self._flight[where.item.key] = _InFlight(item, where.item, where.future)
+
+    def _failed(self, item: ItemRecord, attempt: int, status: str, message: str) -> None:
+        """An attempt that ended without an outcome: recorded, then sent again while retries allow."""
+        self.records.record_failure(self.batch_id, item.index, attempt, status, message)
+        if not self._cancelled and attempt <= self.options.retries:
+            self._queue.append((item, attempt + 1))
+            return
+        self._done += 1
+        if self.progress:
+            self.progress(self._done, self._total, None)
 
     def _poll(self, client: Any) -> None:
         """Look for a cancel, and record the items workers have started."""
@@ -220,14 +235,7 @@ class BatchDriver:
 
     def _lost(self, flight: _InFlight, why: str) -> None:
         message = f"attempt {flight.spec.attempt} did not come back from the cluster ({why})"
-        self.records.record_failure(
-            self.batch_id, flight.item.index, flight.spec.attempt, RunStatus.LOST.value, message
-        )
-        if self._retry(flight):
-            return
-        self._done += 1
-        if self.progress:
-            self.progress(self._done, self._total, None)
+        self._failed(flight.item, flight.spec.attempt, RunStatus.LOST.value, message)
 
     def _cancel(self, client: Any) -> None:
         """Stop every item: the running ones' process groups on every worker, the queued ones dropped."""

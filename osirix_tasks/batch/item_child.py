@@ -102,7 +102,8 @@ class _Item:
 
 
 def _context(caches: _Item, spec: Any, options: argparse.Namespace, pixels: dict[str, Any] | None) -> Any:
-    from ..model import TaskContext
+    from ..errors import ContextUnavailable
+    from ..model import TaskContext, TaskType
     from ..run.context_build import target_from_env
 
     server = os.environ.get(Env.SERVER)
@@ -115,6 +116,12 @@ def _context(caches: _Item, spec: Any, options: argparse.Namespace, pixels: dict
         context.volume = pixels.get("volume")
         context.extras.update({k: v for k, v in pixels.items() if k != "volume"})
         context.deferred = Deferred(tuple(getattr(context.volume, "shape", ())))  # its SEG and ROIs go back
+        if spec.type == TaskType.ROI and not context.extras.get("rois"):
+            named = f" named {', '.join(repr(n) for n in context.target.rois)}" if context.target.rois else ""
+            raise ContextUnavailable(
+                f"'{spec.name}' works on ROIs and the series {context.target.series} has none{named} - draw them "
+                "(or give the names of ROIs it has), then run it again"
+            )
         return context
     context.connection = caches.connection(server)
     return context

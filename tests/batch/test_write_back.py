@@ -17,6 +17,7 @@ import highdicom as hd
 import numpy as np
 import pydicom
 import pytest
+from osirixgrpc import dcmpix_pb2, viewercontroller_pb2
 from osirixgrpc.utilities_pb2 import Empty
 
 from osirix_tasks.client import Connection, targets
@@ -48,6 +49,17 @@ def named_rois(context):
     """The names of the ROIs the run was given, and on which planes."""
     names = sorted({context.connection.call("ROIName", roi).name for roi in context.rois})
     return {"names": ",".join(names), "count": len(context.rois)}
+
+
+@osirix_task(type="ROI", name="ROI pixel means", pixels=True)
+def roi_pixel_means(context):
+    """The mean of the pixels inside the run's ROIs, from the shipped (or read) pixels and ROI masks."""
+    import numpy as np
+
+    rois = context.extras["rois"]
+    inside = np.concatenate([context.volume[roi["slice"]][roi["mask"]] for roi in rois])
+    return {"names": ",".join(sorted({roi["name"] for roi in rois})), "count": len(rois),
+            "mean": float(inside.mean()), "pixels": int(inside.size), "connected": context.connection is not None}
 '''
 
 
@@ -172,7 +184,7 @@ def test_a_mask_that_does_not_fit_fails_its_item_on_the_worker_and_nothing_is_wr
 
 
 def _draw(connection: Connection, series: CohortSeries, rois: list[tuple[str, int]]) -> None:
-    """Draw rectangles named and placed as ``rois`` (name, plane) on a viewer of ``series``, then close
+    """Draw polygons named and placed as ``rois`` (name, plane) on a viewer of ``series``, then close
     it: the host keeps them with the series."""
     from osirix_tasks.client.viewer_tools import add_roi
 
@@ -180,14 +192,15 @@ def _draw(connection: Connection, series: CohortSeries, rois: list[tuple[str, in
     viewer = targets.open_series_viewer(connection, found)
     try:
         for name, plane in rois:
-            add_roi(connection, "rectangle", name=name, box=(2, 2, 6, 5), slice=plane, viewer=viewer)
+            points = [(2.0, 2.0), (12.0, 3.0), (9.0, 11.0 + plane), (3.0, 8.0)]
+            add_roi(connection, "polygon", name=name, points=points, slice=plane, viewer=viewer)
     finally:
         targets.close_viewer(connection, viewer)
 
 
-def test_a_roi_task_in_a_batch_finds_each_series_persisted_rois_by_name(
-    host: RunningHost, cluster: Cluster, project: Path, cohort: tuple[Path, list[CohortSeries]]
-) -> None:
+@pytest.fixture(scope="module")
+def drawn(host: RunningHost, cohort: tuple[Path, list[CohortSeries]]) -> tuple[CohortSeries, CohortSeries]:
+    """Two series with ROIs named 'lesion' (and one 'other') kept by the host; no viewer open."""
     first, second = cohort[1][2], cohort[1][3]
     with Connection(host.address) as connection:
         _draw(connection, first, [("lesion", 0), ("other", 1), ("lesion", 2)])
@@ -195,6 +208,13 @@ def test_a_roi_task_in_a_batch_finds_each_series_persisted_rois_by_name(
         assert targets.viewer_of_series(connection, first.series_uid) is None  # no viewer holds them now
     stored = [p for p in host.home.rglob("*.dcm") if "ROIs" in p.parts]
     assert stored, "the host keeps ROIs as DICOM beside the series"
+    return first, second
+
+
+def test_a_roi_task_in_a_batch_finds_each_series_persisted_rois_by_name(
+    host: RunningHost, cluster: Cluster, project: Path, drawn: tuple[CohortSeries, CohortSeries]
+) -> None:
+    first, second = drawn
 
     result = host.cli(
         "--registry", str(project), "batch", "Named ROIs", first.series_uid, second.series_uid, "--roi", "lesion",
@@ -215,3 +235,62 @@ def test_a_roi_task_in_a_batch_finds_each_series_persisted_rois_by_name(
     wrong = host.cli("--registry", str(project), "batch", "Shipped threshold", second.series_uid, "--roi", "lesion",
                      "--server", host.address, "--dry-run")  # fmt: skip
     assert wrong.returncode == 1 and "--roi names the ROIs of an ROI task" in wrong.stderr
+
+
+def inside_lesions(connection: Connection, series: CohortSeries) -> np.ndarray:
+    """The pixels inside the series' 'lesion' ROIs: masks as OsiriX answers them (DCMPixGetMapFromROI),
+    pixels read with pydicom from each plane's source file."""
+    _, found = targets.find_series(connection, series.series_uid, series.study_uid)
+    viewer = targets.open_series_viewer(connection, found)
+    try:
+        request = viewercontroller_pb2.ViewerControllerPixListRequest(viewer_controller=viewer, movie_idx=0)
+        planes = list(connection.call("ViewerControllerPixList", request).pix)
+        listing = viewercontroller_pb2.ViewerControllerROIListRequest(viewer_controller=viewer, movie_idx=0)
+        values = []
+        for index, plane in enumerate(connection.call("ViewerControllerROIList", listing).roi_slices):
+            for roi in plane.rois:
+                if connection.call("ROIName", roi).name != "lesion":
+                    continue
+                answer = connection.call(
+                    "DCMPixGetMapFromROI", dcmpix_pb2.DCMPixGetMapFromROIRequest(pix=planes[index], roi=roi)
+                )
+                mask = np.asarray(answer.map, dtype=bool).reshape(answer.rows, answer.columns)
+                ds = pydicom.dcmread(connection.call("DCMPixSourceFile", planes[index]).source_file)
+                values.append((ds.pixel_array * float(ds.RescaleSlope) + float(ds.RescaleIntercept))[mask])
+    finally:
+        targets.close_viewer(connection, viewer)
+    return np.concatenate(values)
+
+
+@pytest.mark.parametrize("ship", [True, False], ids=["shipped-to-the-worker", "read-on-the-worker"])
+def test_a_pixels_roi_task_gets_the_named_rois_as_masks_shipped_or_read(
+    host: RunningHost, cluster: Cluster, project: Path, drawn: tuple[CohortSeries, CohortSeries], ship: bool
+) -> None:
+    result = host.cli(
+        "--registry", str(project), "batch", "ROI pixel means", *(s.series_uid for s in drawn), "--roi", "lesion",
+        "--server", host.address, "--scheduler", cluster.address, *(["--ship-pixels"] if ship else []), "--quiet",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = {r["series_uid"]: r for r in json.loads(host.cli("batch", "results", "--json").stdout)}
+    with Connection(host.address) as connection:
+        for series, count in zip(drawn, (2, 1), strict=True):
+            expected = inside_lesions(connection, series)
+            row = rows[series.series_uid]
+            assert (row["names"], row["count"], row["connected"]) == ("lesion", count, not ship)
+            assert row["pixels"] == expected.size > 0
+            assert row["mean"] == pytest.approx(float(expected.mean()), rel=1e-6)
+
+
+def test_a_shipped_roi_item_on_a_series_without_the_named_rois_fails_alone_saying_so(
+    host: RunningHost, cluster: Cluster, project: Path, drawn: tuple[CohortSeries, CohortSeries],
+    cohort: tuple[Path, list[CohortSeries]],
+) -> None:  # fmt: skip
+    bare = cohort[1][0]  # no ROI named 'lesion'
+    result = host.cli(
+        "--registry", str(project), "batch", "ROI pixel means", drawn[1].series_uid, bare.series_uid, "--roi",
+        "lesion", "--server", host.address, "--scheduler", cluster.address, "--ship-pixels", "--quiet",
+    )  # fmt: skip
+    assert result.returncode == 1
+    items = json.loads(host.cli("batch", "show", "--json").stdout)["items"]
+    assert [i["status"] for i in items] == ["succeeded", "failed"]
+    assert f"the series {bare.series_uid} has none named 'lesion'" in host.cli("console", items[1]["run_id"]).stderr
