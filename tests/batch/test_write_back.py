@@ -294,3 +294,37 @@ def test_a_shipped_roi_item_on_a_series_without_the_named_rois_fails_alone_sayin
     items = json.loads(host.cli("batch", "show", "--json").stdout)["items"]
     assert [i["status"] for i in items] == ["succeeded", "failed"]
     assert f"the series {bare.series_uid} has none named 'lesion'" in host.cli("console", items[1]["run_id"]).stderr
+
+
+def _seg_count(connection: Connection, series_uid: str) -> int:
+    return sum(
+        str(pydicom.dcmread(p, stop_before_pixels=True).ReferencedSeriesSequence[0].SeriesInstanceUID) == series_uid
+        for p in segs_in_database(connection, "Shipped threshold")
+    )
+
+
+def _corners(connection: Connection, series: CohortSeries) -> int:
+    _, found = targets.find_series(connection, series.series_uid, series.study_uid)
+    viewer = targets.open_series_viewer(connection, found)
+    try:
+        return len(targets.rois_by_name(connection, viewer, ["Corner"]))
+    finally:
+        targets.close_viewer(connection, viewer)
+
+
+def test_the_same_task_run_on_this_machine_writes_its_seg_and_roi_at_once(
+    host: RunningHost, project: Path, cohort: tuple[Path, list[CohortSeries]]
+) -> None:
+    target = cohort[1][3]
+    with Connection(host.address) as connection:
+        segs, corners = _seg_count(connection, target.series_uid), _corners(connection, target)
+        result = host.cli(
+            "--registry", str(project), "run", "Shipped threshold", "--series", target.series_uid, "--server",
+            host.address,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        deadline = time.monotonic() + 60
+        while _seg_count(connection, target.series_uid) < segs + 1:
+            assert time.monotonic() < deadline, "the SEG never reached the database"
+            time.sleep(0.2)
+        assert _corners(connection, target) == corners + 1
