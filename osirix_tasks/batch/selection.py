@@ -273,17 +273,11 @@ class SelectionRequest:
         return "; ".join(parts)
 
 
-def select(
+def _gather(
     connection: Connection, request: SelectionRequest, task_type: TaskType
 ) -> list[tuple[Target, dict[str, Any]]]:
-    """The targets of a batch, each with its identifiers, in order and without repeats.
-
-    SelectionError for a bad query, an unknown uid, a study given to a task that works on series,
-    or an empty result (naming what was asked).
-    """
+    """Every target the request names, in order (repeats kept)."""
     terms = parse_where(request.where) if request.where is not None else []
-    if not (request.uids or request.uid_file or request.where is not None or request.browser_selection):
-        raise SelectionError("nothing selected - give study or series uids, --from FILE, --where QUERY or --selection")
     rows = candidates(connection)
     origin = "the database window's selection" if request.studies_as_series else "argument"
     found = _targets_for_uids(request.uids, rows, task_type, origin, expand=request.studies_as_series)
@@ -298,6 +292,20 @@ def select(
     if request.browser_selection:
         studies, series = _browser_selection(connection)
         found += _targets_for_uids([*studies, *series], rows, task_type, "the browser selection")
+    return found
+
+
+def select(
+    connection: Connection, request: SelectionRequest, task_type: TaskType
+) -> list[tuple[Target, dict[str, Any]]]:
+    """The targets of a batch, each with its identifiers, in order and without repeats.
+
+    SelectionError for a bad query, an unknown uid, a study given to a task that works on series,
+    or an empty result (naming what was asked).
+    """
+    if not (request.uids or request.uid_file or request.where is not None or request.browser_selection):
+        raise SelectionError("nothing selected - give study or series uids, --from FILE, --where QUERY or --selection")
+    found = _gather(connection, request, task_type)
     if request.rois:
         if task_type != TaskType.ROI:
             raise SelectionError(
