@@ -46,10 +46,18 @@ class BatchStarts:
             return len(self._drivers)
 
     def start(
-        self, page: Page, name: str, kind: TaskType | None, uids: list[str], *, workers: int | None = None
+        self,
+        page: Page,
+        name: str,
+        kind: TaskType | None,
+        uids: list[str],
+        *,
+        rois: list[str] | None = None,
+        workers: int | None = None,
     ) -> BatchRecord:
         """Record a batch of task ``name`` over ``uids`` (studies and series) on the OsiriX the page shows
-        and start its driver; the batch as recorded. BatchError for an empty selection, a task that
+        and start its driver (an ROI task works on each series' ROIs named ``rois``, all when none); the
+        batch as recorded. BatchError for an empty selection, a task that
         cannot take it, or too many batches running."""
         if not uids:
             raise BatchError("nothing is selected - select studies or series in the database window first")
@@ -60,7 +68,7 @@ class BatchStarts:
             )
         catalog = page.catalog()
         options = BatchOptions(scheduler=catalog.registry.settings.batch_scheduler, workers=workers)
-        selection = SelectionRequest(uids, studies_as_series=True)
+        selection = SelectionRequest(uids, rois=list(rois or ()), studies_as_series=True)
         records = BatchRecords(page.store())
         batch_id = create_batch(records, catalog, BatchRequest(name, kind, selection, options, page.address()))
         process = subprocess.Popen(

@@ -78,6 +78,10 @@ def test_the_batch_view_breaks_no_rule_of_the_pages_content_security_policy(
         tab.click("#db-table tbody tr[data-kind='series']", timeout=60000)
         tab.click("#db-batch")  # the batch sheet lists the tasks
         tab.wait_for_selector("#db-batch-task option:has-text('Selection report (Database)')", state="attached")
+        tab.select_option("#db-batch-task", label="Selection report (Database)")
+        assert not tab.is_visible("#db-batch-rois")  # ROI names are for ROI tasks
+        tab.select_option("#db-batch-task", label="ROI statistics (ROI)")
+        assert tab.is_visible("#db-batch-rois")
         tab.click("#db-batch-form button[name='cancel']")
         tab.click("#tabs a[data-view='batch']")
         tab.click(f"#bt-list tbody tr[data-id='{finished['batch']['id']}']", timeout=60000)

@@ -144,6 +144,7 @@ FIELDS = [
     "after",
     # a batch from the database window
     "workers",
+    "rois",
 ]
 JUNK: list[Any] = ["abc", 1e308, -1, None, [], {}, [[1]], "nan", True, "", [["a", "b"]]]
 

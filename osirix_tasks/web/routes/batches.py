@@ -43,11 +43,12 @@ def cancel(page: Page, call: Call) -> dict[str, Any]:
 
 def start(page: Page, call: Call) -> dict[str, Any]:
     """A batch of task ``name`` (``type``) over the selected ``studies`` and ``series`` (DICOM uids, as
-    the database window's selection holds them); ``workers``: local Dask workers (default: the cores)."""
+    the database window's selection holds them); ``rois``: an ROI task's ROI names; ``workers``: local
+    Dask workers (default: the cores)."""
     name, kind = str(call.body.get("name") or ""), call.parsed("type", TaskType.parse)
     workers = call.integer("workers", low=1, high=256) if call.value("workers") is not None else None
     uids = [*call.strings("studies"), *call.strings("series")]
-    record = page.batch_starts.start(page, name, kind, uids, workers=workers)
+    record = page.batch_starts.start(page, name, kind, uids, rois=call.strings("rois"), workers=workers)
     return {"batch": record.to_json(), "message": f"batch {record.id}: {record.total} item(s) of '{name}' started"}
 
 

@@ -177,9 +177,15 @@ async function askBatch() {
       .filter((t) => !seen.has(`${t.type}:${t.name}`) && seen.add(`${t.type}:${t.name}`));
   } catch (error) { setStatus(status(), error.message, true); return; }
   $("#db-batch-task").innerHTML = batchTasks.map((t, i) => `<option value="${i}">${escapeHtml(t.name)} (${escapeHtml(t.type)})</option>`).join("");
+  showRoiNames();
   $("#db-batch-text").textContent = `Run a task on ${describeChosen()}:`;
   $("#db-batch-form").hidden = false;
   $("#db-batch-task").focus();
+}
+
+// The ROI names field is for ROI tasks only.
+function showRoiNames() {
+  $("#db-batch-rois").closest("label").hidden = batchTasks[Number($("#db-batch-task").value)]?.type !== "ROI";
 }
 
 async function startBatch(event) {
@@ -187,9 +193,10 @@ async function startBatch(event) {
   const task = batchTasks[Number($("#db-batch-task").value)];
   if (!task) return;
   const workers = $("#db-batch-workers").value.trim();
+  const rois = task.type === "ROI" ? $("#db-batch-rois").value.split(",").map((n) => n.trim()).filter(Boolean) : [];
   try {
     setStatus(status(), `Starting '${task.name}' on ${describeChosen()}...`);
-    const data = await post("/api/batches/start", { name: task.name, type: task.type, ...chosenUids(), ...(workers ? { workers: Number(workers) } : {}) });
+    const data = await post("/api/batches/start", { name: task.name, type: task.type, ...chosenUids(), rois, ...(workers ? { workers: Number(workers) } : {}) });
     $("#db-batch-form").hidden = true;
     setStatus(status(), data.message);
     emit("batch-started", data.batch.id);
@@ -278,6 +285,7 @@ export function init({ show }) {
   $("#db-export-form").addEventListener("submit", exportChosen);
   $("#db-batch").addEventListener("click", askBatch);
   $("#db-batch-form").addEventListener("submit", startBatch);
+  $("#db-batch-task").addEventListener("change", showRoiNames);
   $("#db-batch-form button[name='cancel']").addEventListener("click", () => { $("#db-batch-form").hidden = true; });
   $("#db-export-form button[name='cancel']").addEventListener("click", () => { $("#db-export-form").hidden = true; });
   document.querySelector("#db-open").addEventListener("click", openChosen);
