@@ -70,6 +70,18 @@ def cohort(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[CohortS
 
 
 @pytest.fixture(scope="module")
+def unframed(cohort: tuple[Path, list[CohortSeries]]) -> CohortSeries:
+    """One more series (patient NOFOR) whose images have no FrameOfReferenceUID: no SEG can be made of it."""
+    (written,) = write_cohort(cohort[0] / "unframed", studies=1, series_per_study=1, slices=3, size=24, seed=12)
+    for path in written.files:
+        ds = pydicom.dcmread(path)
+        del ds.FrameOfReferenceUID
+        ds.PatientID = "NOFOR"
+        ds.save_as(path, enforce_file_format=True)
+    return written
+
+
+@pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("project")
     (folder / "shipped_tasks.py").write_text(TASKS)
@@ -78,7 +90,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def host(tmp_path_factory: pytest.TempPathFactory, cohort: tuple[Path, list[CohortSeries]]) -> Iterator[RunningHost]:
+def host(
+    tmp_path_factory: pytest.TempPathFactory, cohort: tuple[Path, list[CohortSeries]], unframed: CohortSeries
+) -> Iterator[RunningHost]:
     home = tmp_path_factory.mktemp("home")
     with running_host(home, "--empty", "--import", str(cohort[0]), "--no-web") as running:
         yield running
@@ -115,8 +129,8 @@ def test_a_remote_items_seg_and_rois_are_written_back_through_the_host(
 ) -> None:
     series = cohort[1]
     result = host.cli(
-        "--registry", str(project), "batch", "Shipped threshold", "--where", "images>=1", "--server", host.address,
-        "--scheduler", cluster.address, "--ship-pixels", "--quiet", timeout=240,
+        "--registry", str(project), "batch", "Shipped threshold", "--where", "patient_id!=NOFOR", "--server",
+        host.address, "--scheduler", cluster.address, "--ship-pixels", "--quiet", timeout=240,
     )  # fmt: skip
     if result.returncode != 0:
         items = json.loads(host.cli("batch", "show", "--json").stdout)["items"]
@@ -328,3 +342,23 @@ def test_the_same_task_run_on_this_machine_writes_its_seg_and_roi_at_once(
             assert time.monotonic() < deadline, "the SEG never reached the database"
             time.sleep(0.2)
         assert _corners(connection, target) == corners + 1
+
+
+def test_results_that_cannot_be_written_back_fail_their_item_saying_why(
+    host: RunningHost, cluster: Cluster, project: Path, unframed: CohortSeries
+) -> None:
+    with Connection(host.address) as connection:
+        before = segs_in_database(connection, "Shipped threshold")
+    result = host.cli(
+        "--registry", str(project), "batch", "Shipped threshold", unframed.series_uid, "--server", host.address,
+        "--scheduler", cluster.address, "--ship-pixels", "--quiet",
+    )  # fmt: skip
+    assert result.returncode == 1
+    item = json.loads(host.cli("batch", "show", "--json").stdout)["items"][0]
+    assert item["status"] == "failed"
+    why = f"its results could not be written back to OsiriX at {host.address}: "
+    assert item["message"].startswith(why) and "Frame Of Reference UID" in item["message"]
+    assert why in host.cli("console", item["run_id"]).stderr
+    time.sleep(1)
+    with Connection(host.address) as connection:
+        assert segs_in_database(connection, "Shipped threshold") == before
