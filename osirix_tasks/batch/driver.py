@@ -4,7 +4,8 @@ Each attempt of an item is started by the one run service, ``start(task, target,
 (:mod:`.on_cluster`): planned as any run on that target, then sent to a worker.
 
 A succeeded item that worked on shipped pixels brings back what it asked OsiriX to keep (a SEG,
-ROIs): the driver writes it through its own connection before recording the item (:mod:`.write_back`).
+ROIs): the driver writes it through its own connection, on a few threads, before recording the item
+(:mod:`.write_back`); items being written back count in the window.
 
 Items go out in a window (the concurrency: by default as many as the cluster has worker threads, so
 the driver's memory stays flat whatever the batch's size) and each outcome is recorded as it comes
@@ -36,7 +37,7 @@ from .on_cluster import OnCluster
 from .plan import BatchOptions, task_request
 from .records import BatchRecords, BatchStatus, ItemRecord
 from .worker import cancel_batch
-from .write_back import settle
+from .write_back import WriteBacks
 
 __all__ = ["BatchDriver", "Progress"]
 
@@ -83,8 +84,8 @@ class BatchDriver:
     _total: int = 0
     _cancelled: bool = False
     _task: TaskRequest | None = None
-    #: The OsiriX machine's connection: fetches shipped pixels, writes remote items' results back.
-    _osirix: Connection | None = None
+    #: Remote items' results being written back into OsiriX.
+    _writes: WriteBacks | None = None
 
     def __post_init__(self) -> None:
         self._catalogs: CatalogSource = catalogs_of(self.catalog)
@@ -135,31 +136,33 @@ class BatchDriver:
         window = self._window(client)
         ship = self.spec.pixels and (not local or self.options.ship_pixels)
         fetcher = Connection(self.server) if ship else None
-        self._osirix = fetcher
+        writes = self._writes = WriteBacks(self.server)
         next_poll = 0.0
         try:
-            while self._queue or self._flight:
+            while self._queue or self._flight or writes:
                 self._fill(client, window, fetcher)
                 if time.monotonic() >= next_poll:
                     next_poll = time.monotonic() + POLL_SECONDS
                     self._poll(client)
-                if self._cancelled and not self._flight:
+                if self._cancelled and not self._flight and not writes:
                     break
                 for future in _wait_some([f.future for f in self._flight.values()], POLL_SECONDS):
                     self._collect(future)
+                for flight, outcome in writes.finished(0 if self._flight else POLL_SECONDS):
+                    self._record(flight, outcome)
         except KeyboardInterrupt:
             self._cancel(client)
             self._drain(client)
             raise
         finally:
-            if self._osirix is not None:
-                self._osirix.close()
-            self._osirix = None
+            writes.close()
+            if fetcher is not None:
+                fetcher.close()
         return self._final_status()
 
     def _fill(self, client: Any, window: int, fetcher: Connection | None) -> None:
         """Send queued items until ``window`` are in flight (none once cancelled)."""
-        while self._queue and len(self._flight) < window and not self._cancelled:
+        while self._queue and len(self._flight) + len(self._writes or ()) < window and not self._cancelled:
             self._submit(client, *self._queue.pop(0), fetcher)
 
     def _submit(self, client: Any, item: ItemRecord, attempt: int, fetcher: Connection | None) -> None:
@@ -208,10 +211,13 @@ class BatchDriver:
             return
         finally:
             future.release()
-        if outcome.writes:  # a remote item's SEG and ROIs: written here, through the OsiriX machine's connection
-            if self._osirix is None:
-                self._osirix = Connection(self.server)
-            settle(outcome, self._osirix, flight.item.target)
+        if outcome.writes and self._writes is not None:  # a remote item's SEG and ROIs: written here, then recorded
+            self._writes.submit(outcome, flight.item.target, flight)
+            return
+        self._record(flight, outcome)
+
+    def _record(self, flight: _InFlight, outcome: ItemOutcome) -> None:
+        """Record an attempt's outcome; send it again while retries allow, else count it done."""
         self.records.record(
             outcome,
             spec=self.spec.to_json(),
@@ -254,6 +260,8 @@ class BatchDriver:
         while self._flight and time.monotonic() < deadline:
             for future in _wait_some([f.future for f in self._flight.values()], 0.5):
                 self._collect(future)
+        for flight, outcome in self._writes.finished(None) if self._writes is not None else []:
+            self._record(flight, outcome)  # what came back before the cancel is written and recorded
         for flight in list(self._flight.values()):
             self.records.record_failure(
                 self.batch_id, flight.item.index, flight.spec.attempt, RunStatus.CANCELLED.value, "cancelled"
