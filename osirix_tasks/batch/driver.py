@@ -137,19 +137,8 @@ class BatchDriver:
         ship = self.spec.pixels and (not local or self.options.ship_pixels)
         fetcher = Connection(self.server) if ship else None
         writes = self._writes = WriteBacks(self.server)
-        next_poll = 0.0
         try:
-            while self._queue or self._flight or writes:
-                self._fill(client, window, fetcher)
-                if time.monotonic() >= next_poll:
-                    next_poll = time.monotonic() + POLL_SECONDS
-                    self._poll(client)
-                if self._cancelled and not self._flight and not writes:
-                    break
-                for future in _wait_some([f.future for f in self._flight.values()], POLL_SECONDS):
-                    self._collect(future)
-                for flight, outcome in writes.finished(0 if self._flight else POLL_SECONDS):
-                    self._record(flight, outcome)
+            self._loop(client, window, fetcher, writes)
         except KeyboardInterrupt:
             self._cancel(client)
             self._drain(client)
@@ -159,6 +148,21 @@ class BatchDriver:
             if fetcher is not None:
                 fetcher.close()
         return self._final_status()
+
+    def _loop(self, client: Any, window: int, fetcher: Connection | None, writes: WriteBacks) -> None:
+        """Until every item has ended (or a cancel has stopped them): send, poll, collect, record."""
+        next_poll = 0.0
+        while self._queue or self._flight or writes:
+            self._fill(client, window, fetcher)
+            if time.monotonic() >= next_poll:
+                next_poll = time.monotonic() + POLL_SECONDS
+                self._poll(client)
+            if self._cancelled and not self._flight and not writes:
+                break
+            for future in _wait_some([f.future for f in self._flight.values()], POLL_SECONDS):
+                self._collect(future)
+            for flight, outcome in writes.finished(0 if self._flight else POLL_SECONDS):
+                self._record(flight, outcome)
 
     def _fill(self, client: Any, window: int, fetcher: Connection | None) -> None:
         """Send queued items until ``window`` are in flight (none once cancelled)."""
