@@ -101,7 +101,7 @@ class _Item:
 
 
 def _context(caches: _Item, spec: Any, options: argparse.Namespace, pixels: dict[str, Any] | None) -> Any:
-    from ..model import TaskContext
+    from ..context import TaskContext
     from ..run.context_build import target_from_env
 
     server = os.environ.get(Env.SERVER)
