@@ -7,6 +7,7 @@ answers the page shows where they belong: 422 with ``fields`` for a form's valid
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable
@@ -49,6 +50,7 @@ Handler = Callable[[WebContext, Call], Any]
 def api(handler: Handler) -> Callable[[Request], Any]:
     """A Starlette endpoint running ``handler`` on the thread pool, with our error answers."""
 
+    @functools.wraps(handler)
     async def endpoint(request: Request) -> Response:
         body: dict[str, Any] = {}
         if request.method in ("POST", "PUT", "PATCH", "DELETE"):
