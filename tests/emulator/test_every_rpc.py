@@ -53,7 +53,7 @@ def test_unknown_uid_is_status_0_naming_the_type(host: RunningHost, rpc: str) ->
 
 
 def test_every_rpc_has_an_implementation() -> None:
-    from osirix_tasks.emulator.rpc import servicer  # noqa: F401  (loads every rpc module)
     from osirix_tasks.emulator.protocol import IMPLEMENTATIONS
+    from osirix_tasks.emulator.rpc import servicer  # noqa: F401  (loads every rpc module)
 
     assert sorted(set(RPC_NAMES) - set(IMPLEMENTATIONS)) == []
