@@ -49,6 +49,7 @@ class Viewer:
 
     @property
     def slices(self) -> int:
+        """How many slices (planes) each movie frame of the viewer has."""
         return len(self.frames[0])
 
     def frame_index(self, movie_idx: int) -> int:
@@ -179,6 +180,7 @@ class Workspace:
         self._front_vr: VRController | None = None
 
     def add(self, viewer: Viewer) -> Viewer:
+        """Open a 2D viewer: it joins the windows and becomes the frontmost."""
         with self.lock:
             self.viewers.append(viewer)
             self._front = viewer
@@ -211,12 +213,15 @@ class Workspace:
             return gone
 
     def frontmost(self) -> Viewer | None:
+        """The frontmost 2D viewer (the last opened or brought forward), or None."""
         return self._front
 
     def displayed(self) -> list[Viewer]:
+        """The open 2D viewers, in opening order (OsiriX's ``displayedViewers``)."""
         return list(self.viewers)
 
     def add_vr(self, vr: VRController) -> VRController:
+        """Open a 3D window on its viewer: it becomes the frontmost 3D window."""
         with self.lock:
             vr.viewer.vr_controllers.append(vr)
             self._front_vr = vr
@@ -238,9 +243,11 @@ class Workspace:
         return vr
 
     def frontmost_vr(self) -> VRController | None:
+        """The frontmost 3D window, or None."""
         return self._front_vr
 
     def displayed_vr(self) -> list[VRController]:
+        """The open 3D windows, viewer by viewer in opening order."""
         return [vr for v in self.viewers for vr in v.vr_controllers if not vr.closed]
 
 
