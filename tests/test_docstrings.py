@@ -8,6 +8,7 @@ checked once.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import pkgutil
@@ -29,7 +30,13 @@ def _modules() -> Iterator[ModuleType]:
 
 
 def _documented(obj: Any) -> bool:
-    return bool((inspect.getdoc(obj) or "").strip())
+    """Whether ``obj`` carries a docstring of its own (a dataclass's generated signature is not one)."""
+    if isinstance(obj, (staticmethod, classmethod)):
+        obj = obj.__func__
+    doc = (getattr(obj, "__doc__", None) or "").strip()
+    if inspect.isclass(obj) and dataclasses.is_dataclass(obj) and doc.startswith(f"{obj.__name__}("):
+        return False
+    return bool(doc)
 
 
 def _undocumented_members(cls: type) -> Iterator[str]:
@@ -37,7 +44,7 @@ def _undocumented_members(cls: type) -> Iterator[str]:
     for name, member in vars(cls).items():
         if name.startswith("_") or not isinstance(member, (property, staticmethod, classmethod, FunctionType)):
             continue
-        if not _documented(getattr(cls, name) if not isinstance(member, property) else member):
+        if not any(_documented(vars(base).get(name)) for base in cls.__mro__ if name in vars(base)):
             yield name
 
 
@@ -92,5 +99,10 @@ def test_the_check_sees_a_missing_docstring() -> None:
         def other(self) -> None:
             pass
 
+    @dataclasses.dataclass
+    class Record:
+        value: int
+
+    assert not _documented(Record) and _documented(Base)
     assert set(_undocumented_members(Base)) == {"method", "value"}
     assert set(_undocumented_members(Overriding)) == {"other"}
