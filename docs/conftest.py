@@ -1,15 +1,22 @@
 """Every code block of the tutorials and how-to guides runs, in order, as the reader would run it.
 
 Each page is one test module (Sybil): a fresh folder for its working directory and a fresh home
-(so ``~/Library/Application Support/OsirixGRPC`` and ``~/.config`` are the page's own), the
-installed ``osirix-tasks`` first on PATH. ``bash`` blocks run with ``bash -euo pipefail``; a
-``python title="FILE"`` block is the file the reader is told to write; a ``python`` block without a
-title runs as a script. ``<!-- skip: next -->`` before a block leaves it out (installing, opening a
-browser). At the end of a page every host it started is stopped.
+(so ``~/Library/Application Support/OsirixGRPC`` and ``~/.config`` are the page's own), and the
+reader's virtual environment, activated: a venv of the page's own that sees this one's packages
+(osirix-tasks and its dependencies), with every console script, ``python`` and ``pip`` in its
+``bin/`` first on PATH. What a page installs (a task pack) goes into that venv and is gone with it.
+``bash`` blocks run with ``bash -euo pipefail``; a ``python title="FILE"`` block is the file the
+reader is told to write; a ``python`` block without a title runs as a script. ``<!-- skip: next -->``
+before a block leaves it out (installing, opening a browser); ``<!-- skip: start if(lacks("MODULE"),
+reason="...") -->`` ... ``<!-- skip: end -->`` leaves out a page whose feature this build lacks, and
+``if(not which("conda"), ...)`` a block that needs a tool. At the end of a page every process it
+started (hosts, Dask, Orthanc) is stopped.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
 import os
 import re
 import shutil
@@ -21,35 +28,73 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+
+from osirix_tasks.testing import overlay_venv
 from sybil import Document, Example, Region, Sybil
 from sybil.parsers.markdown import SkipParser
 from sybil.parsers.markdown.lexers import RawFencedCodeBlockLexer
 
 DOCS = Path(__file__).resolve().parent
 BLOCK_TIMEOUT = 300
-_INFO = re.compile(r'(?P<language>bash|python)(?:[ \t]+title="(?P<title>[^"]+)")?[ \t]*$\n', re.MULTILINE)
+#: ```` ```python title="FILE" ```` writes FILE; ``title="FILE (added at the end)"`` appends to it.
+_INFO = re.compile(
+    r'(?P<language>bash|python)(?:[ \t]+title="(?P<title>[^" ]+)(?P<append> \(added at the end\))?")?[ \t]*$\n',
+    re.MULTILINE,
+)
 
 
-def _environment(home: Path) -> dict[str, str]:
+def lacks(module: str) -> bool:
+    """True when ``module`` cannot be imported here (a page's feature is not in this build)."""
+    try:
+        return importlib.util.find_spec(module) is None
+    except ModuleNotFoundError:
+        return True
+
+
+def _reader_venv(folder: Path) -> Path:
+    """The reader's activated virtual environment: an overlay venv with a console script per entry
+    point (run by its own Python, so it sees what the page installs) and a ``pip`` that installs into it."""
+    python = overlay_venv(folder)
+    bin_dir = python.parent
+    for entry in importlib.metadata.entry_points(group="console_scripts"):
+        module, _, attribute = entry.value.partition(":")
+        script = bin_dir / entry.name
+        script.write_text(
+            f"#!{python}\nimport sys\nfrom {module} import {attribute.split('.')[0]}\nsys.exit({attribute.strip()}())\n"
+        )
+        script.chmod(0o755)
+    pip = bin_dir / "pip"
+    # PIP_NO_BUILD_ISOLATION=0 means "no build isolation" (pip's spelling): build with what is installed.
+    pip.write_text(f'#!/bin/sh\nPIP_NO_BUILD_ISOLATION=0 exec "{sys.executable}" -m pip --python "{python}" "$@"\n')
+    pip.chmod(0o755)
+    return python
+
+
+def _environment(home: Path, bin_dir: Path) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("OSIRIX_TASKS_", "XDG_", "VIRTUAL_ENV"))}
     keep["HOME"] = str(home)
-    keep["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{keep.get('PATH', '')}"
+    keep["PATH"] = os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), keep.get("PATH", "")])
+    keep["VIRTUAL_ENV"] = str(bin_dir.parent)
     keep["COLUMNS"] = "120"
     return keep
 
 
-def _run(example: Example, command: list[str]) -> str | None:
+def _run(example: Example, script: str) -> str | None:
+    """Run ``script`` with bash as the reader's terminal would: in the folder the previous block left,
+    with the variables it exported; afterwards, keep this block's folder and exports for the next."""
     namespace = example.namespace
+    state: Path = namespace["folder"] / "shell"
+    cwd_file, exports = state / "cwd", state / "exports"
+    prologue = f'. "{exports}"; cd "$(cat "{cwd_file}")"; trap \'pwd > "{cwd_file}"; export -p > "{exports}"\' EXIT\n'
     result = subprocess.run(
-        command,
-        cwd=namespace["cwd"],
+        ["bash", "-euo", "pipefail", "-c", prologue + script],
         env=namespace["env"],
         capture_output=True,
         text=True,
         timeout=BLOCK_TIMEOUT,
         check=False,
     )
-    namespace["last_output"] = result.stdout
+    namespace["cwd"] = Path((state / "cwd").read_text().strip())
     if result.returncode != 0:
         return (
             f"{example.path}:{example.line}: the block exited {result.returncode}\n"
@@ -62,15 +107,20 @@ def _evaluate(example: Example) -> str | None:
     block: dict[str, Any] = example.parsed
     cwd: Path = example.namespace["cwd"]
     if block["language"] == "bash":
-        return _run(example, ["bash", "-euo", "pipefail", "-c", block["source"]])
+        return _run(example, block["source"])
     if block["title"]:
         target = cwd / block["title"]
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(block["source"])
+        if block["append"]:
+            block_text = target.read_text() if target.exists() else ""
+            target.write_text(block_text + "\n" + block["source"])
+        else:
+            target.write_text(block["source"])
         return None
-    script = cwd / f".block_{example.line}.py"
+    script = example.namespace["folder"] / "blocks" / f"line_{example.line}.py"
+    script.parent.mkdir(exist_ok=True)
     script.write_text(block["source"])
-    return _run(example, [sys.executable, str(script)])
+    return _run(example, f'python "{script}"')
 
 
 class RunnableBlocks:
@@ -84,6 +134,7 @@ class RunnableBlocks:
             region.parsed = {
                 "language": region.lexemes["language"],
                 "title": region.lexemes.get("title"),
+                "append": bool(region.lexemes.get("append")),
                 "source": str(region.lexemes["source"]),
             }
             region.evaluator = _evaluate
@@ -94,7 +145,18 @@ def _setup(namespace: dict[str, Any]) -> None:
     folder = Path(tempfile.mkdtemp(prefix="osirix-tasks-docs-"))
     (folder / "home").mkdir()
     (folder / "work").mkdir()
-    namespace.update(folder=folder, cwd=folder / "work", env=_environment(folder / "home"))
+    (folder / "shell").mkdir()
+    (folder / "shell" / "cwd").write_text(str(folder / "work"))
+    (folder / "shell" / "exports").write_text("")
+    python = _reader_venv(folder / "venv")
+    namespace.update(
+        folder=folder,
+        cwd=folder / "work",
+        python=python,
+        env=_environment(folder / "home", python.parent),
+        lacks=lacks,
+        which=shutil.which,
+    )
 
 
 def _teardown(namespace: dict[str, Any]) -> None:
