@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-
-from osirix_tasks.testing import overlay_venv
 from sybil import Document, Example, Region, Sybil
 from sybil.parsers.markdown import SkipParser
 from sybil.parsers.markdown.lexers import RawFencedCodeBlockLexer
+
+from osirix_tasks.testing import overlay_venv
 
 DOCS = Path(__file__).resolve().parent
 BLOCK_TIMEOUT = 300
