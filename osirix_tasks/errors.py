@@ -25,6 +25,7 @@ __all__ = [
     "PortUnavailable",
     "OsirixError",
     "OsirixUnreachable",
+    "BadRequest",
     "describe_validation_error",
 ]
 
@@ -98,6 +99,14 @@ class OsirixError(OsirixTasksError):
 
 class OsirixUnreachable(OsirixError):
     """No OsiriX answers at the address (not started, stopped, or another program on the port)."""
+
+
+class BadRequest(OsirixTasksError):
+    """A request to the web page carries a value that cannot be used; ``field`` names it (answered 400)."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(f"{field}: {message}")
 
 
 def describe_validation_error(

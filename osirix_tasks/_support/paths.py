@@ -16,6 +16,7 @@ __all__ = [
     "user_config_dir",
     "user_data_dir",
     "run_store_path",
+    "runtime_dir",
     "osirixgrpc_support_dir",
 ]
 
@@ -35,6 +36,15 @@ def user_data_dir() -> Path:
 def run_store_path() -> Path:
     """The run store (every run's record and output) in the per-user data folder."""
     return user_data_dir() / "runs.sqlite"
+
+
+def runtime_dir() -> Path:
+    """Files that live while a host runs and only their owner may read (folder made 0700, as Jupyter's
+    runtime folder): e.g. the page's opening file, which carries its token."""
+    folder = user_data_dir() / "runtime"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    return folder
 
 
 def registry_path(explicit: str | os.PathLike[str] | None = None) -> Path:

@@ -85,6 +85,13 @@ def default_ports() -> list[int]:
 )
 @click.option("--no-web", is_flag=True, help="Do not serve the web UI.")
 @click.option(
+    "--web-stream-seconds",
+    type=click.FloatRange(min=1),
+    default=None,
+    hidden=True,
+    help="How long one of the page's event streams lasts before the page reconnects (tests).",
+)
+@click.option(
     "--registry",
     "web_registry",
     type=click.Path(dir_okay=False),
@@ -102,6 +109,7 @@ def serve(
     imports: tuple[str, ...],
     web_port: int,
     no_web: bool,
+    web_stream_seconds: float | None,
     web_registry: str | None,
     verbose: bool,
 ) -> None:
@@ -138,7 +146,7 @@ def serve(
     host.open_control_channel()
     web = None
     if not no_web:
-        web = _start_web(ctx, host, web_port, web_registry)
+        web = _start_web(ctx, host, web_port, web_registry, web_stream_seconds)
     studies, series, images = db.counts()
     click.echo(
         f"Embedded OsiriX (osirix-tasks {__version__}): database {db.folder} "
@@ -158,14 +166,16 @@ def serve(
     click.echo("Stopped.", err=True)
 
 
-def _start_web(ctx: click.Context, host: Host, port: int, registry: str | None) -> WebServer:
+def _start_web(
+    ctx: click.Context, host: Host, port: int, registry: str | None, stream_seconds: float | None
+) -> WebServer:
     """Serve the web UI for ``host``; the registry is ``--registry`` of serve, else the top-level choice."""
     from ..web import start_web
 
     state = ctx.find_object(AppState)
     path = registry_path(registry) if registry else (state.registry_path if state else registry_path(None))
     try:
-        web = start_web(host, path, port=port)
+        web = start_web(host, path, port=port, stream_seconds=stream_seconds)
     except PortUnavailable:
         host.shutdown()
         raise

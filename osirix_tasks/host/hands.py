@@ -15,6 +15,7 @@ from ..errors import OsirixTasksError
 from .control_protocol import Select
 
 if TYPE_CHECKING:
+    from ..emulator.database.import_queue import ImportJob
     from .process import Host
 
 __all__ = ["HostSide"]
@@ -85,3 +86,14 @@ class HostSide:
         assert self.host is not None
         obj = self._object(self.host, uid, kind)
         self.host.state.viewers.bring_to_front(obj)
+
+    def import_files(self, paths: list[str]) -> ImportJob:
+        """Import files and folders in the background, as CopyFilesIfNeeded does, and return the job,
+        whose summary says what was imported and what was skipped and why (the protocol cannot)."""
+        from ..emulator.database.import_queue import ImportQueueFull
+
+        host = self._own("Following an import")
+        try:
+            return host.state.import_in_background(paths)
+        except ImportQueueFull as exc:
+            raise OsirixTasksError(str(exc)) from None

@@ -21,6 +21,7 @@ from typing import Any
 
 import grpc
 
+from .._support.limits import raise_open_files_limit
 from ..client.server_configs import update_servers
 from ..emulator.database.conventions import sorted_images
 from ..emulator.database.importer import import_paths
@@ -97,6 +98,7 @@ class Host:
     """The running OsiriX: its state, its gRPC servers and its control channel."""
 
     def __init__(self, state: OsirixState):
+        raise_open_files_limit()  # every gRPC and web connection holds a descriptor
         self.state = state
         self.handler = build_handler(state)
         self.servers: dict[int, grpc.Server] = {}

@@ -1,4 +1,4 @@
-"""The Starlette application: the JSON API, the static page, behind the token gate."""
+"""The Starlette application: the JSON API, the static page, behind the page's guard (:mod:`.auth`)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .auth import TokenGate
+from .api import Call, api
+from .auth import PageGuard
 from .context import WebContext
 from .routes import ROUTES
+from .routes.console import is_stream
+from .uploads import UPLOAD_PATH
 
 __all__ = ["create_app", "STATIC"]
 
@@ -48,17 +51,37 @@ async def info(request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(describe))
 
 
+def ticket(context: WebContext, call: Call) -> dict[str, Any]:
+    """A single-use ticket to open one event stream (a browser's EventSource cannot send the token)."""
+    from ..errors import BadRequest
+
+    path = str(call.body.get("path") or "")
+    if not is_stream(path):
+        raise BadRequest("path", f"{path!r} is not an event stream of this page - tickets open event streams only")
+    return {"ticket": context.tickets.issue(path)}
+
+
 def create_app(context: WebContext, *, token: str, port: int) -> Starlette:
-    """The page's application for ``context``; every request must carry ``token`` (see :mod:`.auth`)."""
+    """The page's application for ``context``; API requests must carry ``token`` (see :mod:`.auth`)."""
     app = Starlette(
         routes=[
             Route("/", index),
             Route("/api/info", info),
+            Route("/api/tickets", api(ticket), methods=["POST"]),
             Route("/favicon.ico", lambda request: Response(status_code=204)),
             *ROUTES,
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
-        middleware=[Middleware(TokenGate, token=token, port=port)],
+        middleware=[
+            Middleware(
+                PageGuard,
+                token=token,
+                port=port,
+                tickets=context.tickets,
+                is_stream=is_stream,
+                binary_paths=[UPLOAD_PATH],
+            )
+        ],
     )
     app.state.context = context
     return app

@@ -12,7 +12,11 @@ from ..errors import NoServer
 from ..host.hands import HostSide
 from ..registry import load_registry
 from ..run.service import RunService
+from .imports import ImportWatch
 from .osirix import OsirixReader
+from .streams import StreamLimit
+from .tickets import TicketBook
+from .uploads import Uploads
 
 if TYPE_CHECKING:
     from ..host.process import Host
@@ -28,12 +32,17 @@ class WebContext:
     host: Host | None
     registry: Path
     explicit_target: str | None = None
+    #: Single-use tickets for the event streams (see :mod:`.tickets`).
+    tickets: TicketBook = field(default_factory=TicketBook)
+    #: The event streams open at once, and for how long each (see :mod:`.streams`).
+    streams: StreamLimit = field(default_factory=StreamLimit)
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _home_port: int | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.reader = OsirixReader(self.target)
         self.host_side = HostSide(self.host, self.target)
+        self.imports = ImportWatch(Uploads())
 
     def target(self) -> str:
         """The OsiriX the page reads and tasks act on: the chosen address, else this host's first port."""

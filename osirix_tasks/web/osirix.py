@@ -65,7 +65,6 @@ class OsirixReader:
         self._address = address
         self._lock = threading.Lock()
         self._connection: Connection | None = None
-        self._thumbnails: dict[tuple[str, str], tuple[int, int, bytes]] = {}
 
     @property
     def connection(self) -> Connection:
@@ -148,18 +147,16 @@ class OsirixReader:
         return list(self.call("DicomSeriesSortedImages", series).sorted_images)
 
     def thumbnail(self, series_uid: str, size: int = 64) -> tuple[int, int, bytes]:
-        """The middle image of a series, windowed to 8 bits and shrunk to at most ``size`` pixels a side.
+        """The middle image of a series as the viewer shows it, shrunk to at most ``size`` pixels a
+        side: rows, columns, RGBA bytes. Read from the image's file (``DicomImageCompletePath``), as
+        OsiriX's browser makes its icons (see :mod:`.thumbnails`)."""
+        from .thumbnails import thumbnail_of
 
-        Read from the image's file (``DicomImageCompletePath``), as OsiriX's browser makes its icons.
-        """
         images = self.sorted_images(series_uid)
         if not images:
             raise OsirixError("DicomSeriesSortedImages", "the series has no images")
         path = self.call("DicomImageCompletePath", images[len(images) // 2]).complete_path
-        key = (series_uid, path)
-        if key not in self._thumbnails:
-            self._thumbnails[key] = _thumbnail_of(path, size)
-        return self._thumbnails[key]
+        return thumbnail_of(path, size)
 
     def import_files(self, paths: list[str]) -> None:
         """Copy files into the database (OsiriX imports them in the background)."""
@@ -396,22 +393,3 @@ class OsirixReader:
             )
             interval = float(abs(np.dot(step, normal))) or 1.0
         return volume, (interval, float(spacing.spacing_rows) or 1.0, float(spacing.spacing_columns) or 1.0)
-
-
-def _thumbnail_of(path: str, size: int) -> tuple[int, int, bytes]:
-    import pydicom
-
-    ds = pydicom.dcmread(path)
-    pixels = ds.pixel_array
-    if int(ds.get("NumberOfFrames") or 1) > 1:
-        pixels = pixels[0]
-    if pixels.ndim == 3:
-        pixels = pixels[..., :3].mean(axis=2)
-    values = pixels.astype(np.float32) * float(ds.get("RescaleSlope", 1) or 1) + float(
-        ds.get("RescaleIntercept", 0) or 0
-    )
-    step = max(1, int(np.ceil(max(values.shape) / size)))
-    small = values[::step, ::step]
-    low, high = float(np.percentile(small, 1)), float(np.percentile(small, 99.5))
-    scaled = np.clip((small - low) / max(high - low, 1e-6) * 255.0, 0, 255).astype(np.uint8)
-    return int(scaled.shape[0]), int(scaled.shape[1]), scaled.tobytes()

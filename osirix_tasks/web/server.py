@@ -1,7 +1,14 @@
-"""Run the web app with uvicorn on a thread of the host process, on its own 127.0.0.1 port."""
+"""Run the web app with uvicorn on a thread of the host process, on its own 127.0.0.1 port.
+
+Every resource is bounded (see :mod:`.connections`, :mod:`.streams`, :mod:`.uploads`): request
+heads must arrive within seconds, connections and event streams are capped, keep-alive connections
+close after ``KEEP_ALIVE_SECONDS``, a request head is at most ``MAX_HEAD_BYTES``; messages a flood
+repeats (uvicorn's, asyncio's) are logged once a minute, not once per connection.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import socket
 import threading
@@ -20,6 +27,10 @@ if TYPE_CHECKING:
 __all__ = ["WebServer", "start_web"]
 
 LOCALHOST = "127.0.0.1"
+#: An idle keep-alive connection is closed after this.
+KEEP_ALIVE_SECONDS = 5
+#: Largest request head (request line and headers).
+MAX_HEAD_BYTES = 64 * 1024
 
 
 def _bind(port: int) -> socket.socket:
@@ -60,17 +71,31 @@ class WebServer:
         self._thread.join(timeout)
 
 
-def start_web(host: Host | None, registry: Path, *, port: int = 0, target: str | None = None) -> WebServer:
-    """Serve the page for ``host`` (None: only a remote OsiriX at ``target``) and return once it listens."""
+def start_web(
+    host: Host | None,
+    registry: Path,
+    *,
+    port: int = 0,
+    target: str | None = None,
+    stream_seconds: float | None = None,
+) -> WebServer:
+    """Serve the page for ``host`` (None: only a remote OsiriX at ``target``) and return once it listens.
+
+    ``stream_seconds``: how long an event stream lasts before the page reconnects (default STREAM_SECONDS).
+    """
     import uvicorn
 
+    from .._support.log_once import quiet_repeats
     from .app import create_app
+    from .connections import MAX_CONNECTIONS, ConnectionLimit, protocol_for
     from .context import WebContext
 
     token = secrets.token_urlsafe(32)
     sock = _bind(port)
     bound = int(sock.getsockname()[1])
     context = WebContext(host=host, registry=registry, explicit_target=target)
+    if stream_seconds is not None:
+        context.streams.seconds = stream_seconds
     app = create_app(context, token=token, port=bound)
     config = uvicorn.Config(
         app,
@@ -79,9 +104,15 @@ def start_web(host: Host | None, registry: Path, *, port: int = 0, target: str |
         lifespan="off",
         timeout_graceful_shutdown=1,
         ws="none",
+        loop="asyncio",
+        http=protocol_for(ConnectionLimit()),
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        limit_concurrency=MAX_CONNECTIONS + 16,
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
     )
+    quiet_repeats("uvicorn.error", "asyncio")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="osirix-web", daemon=True)
+    thread = threading.Thread(target=_serve, args=(server, sock), name="osirix-web", daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
     while not server.started:
@@ -89,3 +120,8 @@ def start_web(host: Host | None, registry: Path, *, port: int = 0, target: str |
             raise PortUnavailable(f"the web UI could not start on {LOCALHOST}:{bound}")
         time.sleep(0.01)
     return WebServer(bound, token, server, thread)
+
+
+def _serve(server: uvicorn.Server, sock: socket.socket) -> None:
+    """The web thread: uvicorn on an event loop of its own."""
+    asyncio.run(server.serve(sockets=[sock]))

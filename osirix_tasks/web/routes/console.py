@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from ...errors import RunRefused
+from ...errors import BadRequest, RunRefused
 from ...run.store import RunStore
 from .. import runs
-from ..api import Call, api
+from ..api import Call, api, integer_of
 from ..context import WebContext
+from ..streams import StreamSlot, TooManyStreams
 
 #: How often a stream looks for new output and run changes (seconds).
 POLL_SECONDS = 0.1
@@ -26,7 +29,8 @@ POLL_SECONDS = 0.1
 def listing(context: WebContext, call: Call) -> dict[str, Any]:
     store = context.store()
     store.mark_lost()
-    return {"runs": [runs.run_summary(r) for r in store.runs(limit=int(call.query.get("limit", 100)))]}
+    limit = call.integer("limit", 100, low=1, high=10_000)
+    return {"runs": [runs.run_summary(r) for r in store.runs(limit=limit)]}
 
 
 def _record(context: WebContext, run_id: str) -> Any:
@@ -58,50 +62,89 @@ def clear(context: WebContext, call: Call) -> dict[str, Any]:
     return {"message": f"Cleared {count} finished run(s)", **listing(context, call)}
 
 
-def _event(name: str, data: Any) -> str:
-    return f"event: {name}\ndata: {json.dumps(data)}\n\n"
+#: The event streams of the page (a browser opens them with a ticket, see ..tickets).
+_STREAM_PATH = re.compile(r"^/api/runs/(?:events|[^/]+/stream)$")
+
+
+def is_stream(path: str) -> bool:
+    """Whether ``path`` is one of the page's event streams."""
+    return bool(_STREAM_PATH.match(path))
+
+
+def _event(name: str, data: Any, event_id: int | None = None) -> str:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {name}\ndata: {json.dumps(data, allow_nan=False)}\n\n"
+
+
+def _slot(request: Request) -> StreamSlot | Response:
+    """A stream slot, or the 503 answer when every one is taken."""
+    context: WebContext = request.app.state.context
+    try:
+        return context.streams.take()
+    except TooManyStreams as exc:
+        return JSONResponse({"error": str(exc)}, status_code=503, headers={"Retry-After": "5"})
+
+
+def _streaming(events: AsyncIterator[str], slot: StreamSlot) -> Response:
+    return StreamingResponse(
+        events,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store"},
+        background=BackgroundTask(slot.release),
+    )
 
 
 async def stream(request: Request) -> Response:
-    """A run's output as it arrives (``chunk`` events), then an ``end`` event with how it ended."""
+    """A run's output as it arrives (``chunk`` events, their id the chunk's sequence number), then an
+    ``end`` event with how it ended. The stream ends after a while (STREAM_SECONDS); the page opens a
+    new one with ``last_event_id`` and goes on from there."""
     run_id = request.path_params["run_id"]
-    after = int(request.query_params.get("after", -1))
+    try:
+        after = integer_of("last_event_id", request.query_params.get("last_event_id", -1), low=-1)
+    except BadRequest as exc:
+        return JSONResponse({"error": str(exc), "field": exc.field}, status_code=400)
+    slot = _slot(request)
+    if isinstance(slot, Response):
+        return slot
 
     async def events() -> AsyncIterator[str]:
         store = await run_in_threadpool(RunStore)
         seq = after
         try:
-            while not await request.is_disconnected():
+            while not slot.expired and not await request.is_disconnected():
                 record = await run_in_threadpool(store.get, run_id)
                 if record is None:
                     yield _event("gone", {"id": run_id})
                     return
-                chunks = await run_in_threadpool(runs.output_of, store, record.id, seq)
-                for chunk in chunks:
+                for chunk in await run_in_threadpool(runs.output_of, store, record.id, seq):
                     seq = chunk["seq"]
-                    yield _event("chunk", chunk)
+                    yield _event("chunk", chunk, seq)
                 if record.finished:
-                    rest = await run_in_threadpool(runs.output_of, store, record.id, seq)
-                    for chunk in rest:
-                        yield _event("chunk", chunk)
+                    for chunk in await run_in_threadpool(runs.output_of, store, record.id, seq):
+                        yield _event("chunk", chunk, chunk["seq"])
                     yield _event("end", runs.run_summary(record))
                     return
                 await asyncio.sleep(POLL_SECONDS)
         finally:
             store.close()
+            slot.release()
 
-    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+    return _streaming(events(), slot)
 
 
 async def changes(request: Request) -> Response:
-    """A ``runs`` event whenever a run starts, changes state or ends (the views refresh on it)."""
+    """A ``runs`` event whenever a run starts, changes state or ends (the views refresh on it); the
+    first event lists the runs as they are. Ends after STREAM_SECONDS (the page reconnects)."""
+    slot = _slot(request)
+    if isinstance(slot, Response):
+        return slot
 
     async def events() -> AsyncIterator[str]:
         store = await run_in_threadpool(RunStore)
         last: list[tuple[str, str]] | None = None
         beat = time.monotonic()
         try:
-            while not await request.is_disconnected():
+            while not slot.expired and not await request.is_disconnected():
                 records = await run_in_threadpool(store.runs, 30)
                 now = [(r.id, r.status) for r in records]
                 if now != last:
@@ -113,8 +156,9 @@ async def changes(request: Request) -> Response:
                 await asyncio.sleep(POLL_SECONDS * 2)
         finally:
             store.close()
+            slot.release()
 
-    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+    return _streaming(events(), slot)
 
 
 routes = [

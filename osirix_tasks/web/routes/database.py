@@ -1,24 +1,18 @@
-"""The database window: studies and series, thumbnails, selection, import, open in a 2D viewer."""
+"""The database window: studies and series, thumbnails, selection, import (and its outcome), open."""
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..._support.paths import user_data_dir
-from ...errors import OsirixTasksError
 from ..api import Call, api, raw
 from ..context import WebContext
+from ..uploads import UPLOAD_PATH, UploadTooLarge
 
-#: Largest file accepted by an upload (a DICOM file is far smaller).
-MAX_UPLOAD_BYTES = 1 << 30
+__all__ = ["routes", "UPLOAD_PATH"]
 
 
 def listing(context: WebContext, call: Call) -> dict[str, Any]:
@@ -31,51 +25,48 @@ def listing(context: WebContext, call: Call) -> dict[str, Any]:
 
 def thumbnail(context: WebContext, call: Call) -> Response:
     rows, columns, data = context.reader.thumbnail(call.path["series_uid"])
-    return raw(data, rows=rows, columns=columns, format="gray8")
+    return raw(data, rows=rows, columns=columns, format="rgba8")
 
 
 def select(context: WebContext, call: Call) -> dict[str, Any]:
-    studies = [str(s) for s in call.body.get("studies") or []]
-    series = [str(s) for s in call.body.get("series") or []]
+    studies, series = call.strings("studies"), call.strings("series")
     return {"message": context.host_side.select(studies, series)}
 
 
 def import_paths(context: WebContext, call: Call) -> dict[str, Any]:
-    paths = [str(p).strip() for p in call.body.get("paths") or [] if str(p).strip()]
-    if not paths:
-        raise OsirixTasksError("give at least one file or folder to import")
-    missing = [p for p in paths if not os.path.exists(p)]
-    if missing:
-        raise OsirixTasksError(f"{missing[0]} does not exist - give the path of a DICOM file or folder")
-    files: list[str] = []
-    for path in paths:
-        if os.path.isdir(path):
-            files.extend(str(p) for p in sorted(Path(path).rglob("*")) if p.is_file())
-        else:
-            files.append(path)
-    context.reader.import_files(files)
-    return {"message": f"Importing {len(files)} file(s); they appear in the list when OsiriX has read them"}
+    """Start importing files or folders; ``import`` is the id to ask how it went (None: not known)."""
+    paths = [p.strip() for p in call.strings("paths") if p.strip()]
+    return context.imports.start(context, paths)
+
+
+def import_outcome(context: WebContext, call: Call) -> dict[str, Any]:
+    """How an import went: what was imported, what was already there, what was skipped and why."""
+    return context.imports.outcome(call.path["key"])
+
+
+def _refused(status: int, message: str) -> Response:
+    # the body may still be on its way: the connection is closed rather than read to its end
+    return JSONResponse({"error": message}, status_code=status, headers={"Connection": "close"})
 
 
 async def upload(request: Request) -> Response:
-    """One file sent by the page's file picker, kept in an upload folder until imported."""
-    name = os.path.basename(request.query_params.get("name", "")) or "upload.dcm"
+    """One file sent by the page's file picker, streamed to an upload folder until imported."""
+    context: WebContext = request.app.state.context
+    uploads = context.imports.uploads
+    name = request.query_params.get("name", "") or "upload.dcm"
     batch = request.query_params.get("batch", "")
-    if not batch.isalnum():
-        return JSONResponse({"error": "batch must be letters and digits"}, status_code=400)
-    data = await request.body()
-    if len(data) > MAX_UPLOAD_BYTES:
-        return JSONResponse({"error": f"{name} is larger than {MAX_UPLOAD_BYTES} bytes"}, status_code=413)
-
-    def save() -> str:
-        folder = user_data_dir() / "uploads" / batch
-        folder.mkdir(parents=True, exist_ok=True)
-        descriptor, path = tempfile.mkstemp(prefix="", suffix="-" + name, dir=folder)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        return path
-
-    return JSONResponse({"path": await run_in_threadpool(save)})
+    if not batch.isalnum() or len(batch) > 64:
+        return JSONResponse({"error": "batch: must be 1 to 64 letters and digits", "field": "batch"}, status_code=400)
+    announced = request.headers.get("content-length")
+    if announced is not None and (not announced.isdigit() or int(announced) > uploads.limit):
+        return _refused(413, f"{name} is larger than {uploads.limit} bytes - import it by its path instead")
+    try:
+        path = await uploads.receive(batch, name, request.stream())
+    except UploadTooLarge as exc:
+        return _refused(413, str(exc))
+    except OSError as exc:
+        return _refused(507, f"could not store {name} for import ({exc.strerror or exc}) - free some disk space")
+    return JSONResponse({"path": str(path)})
 
 
 def open_series(context: WebContext, call: Call) -> dict[str, Any]:
@@ -86,7 +77,8 @@ routes = [
     Route("/api/database", api(listing), methods=["GET"]),
     Route("/api/database/select", api(select), methods=["POST"]),
     Route("/api/database/import", api(import_paths), methods=["POST"]),
-    Route("/api/database/upload", upload, methods=["PUT"]),
+    Route("/api/database/imports/{key}", api(import_outcome), methods=["GET"]),
+    Route(UPLOAD_PATH, upload, methods=["PUT"]),
     Route("/api/series/{series_uid}/thumbnail", api(thumbnail), methods=["GET"]),
     Route("/api/series/{series_uid}/open", api(open_series), methods=["POST"]),
 ]

@@ -20,7 +20,7 @@ def listing(context: WebContext, call: Call) -> dict[str, Any]:
 
 def choose(context: WebContext, call: Call) -> dict[str, Any]:
     """Start a menu entry on the window it was chosen in (brought to the front first)."""
-    name, kind = str(call.body.get("name") or ""), TaskType.parse(call.body.get("type"))
+    name, kind = str(call.body.get("name") or ""), call.parsed("type", TaskType.parse)
     catalog = context.catalog()
     found = catalog.find(name, kind)
     if not found:

@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.routing import Route
 
+from ...model import TaskType
 from .. import scripts as logic
 from ..api import Call, api
 from ..context import WebContext
@@ -27,13 +28,15 @@ def add(context: WebContext, call: Call) -> dict[str, Any]:
 
 
 def change(context: WebContext, call: Call) -> dict[str, Any]:
-    changes = dict(call.body.get("changes") or {})
-    logic.change_script(context.catalog(), str(call.body.get("name")), str(call.body.get("type")), changes)
+    changes = call.mapping("changes")
+    kind = call.parsed("type", TaskType.parse)
+    logic.change_script(context.catalog(), str(call.body.get("name")), kind.value, changes)
     return {"message": f"Changed '{call.body.get('name')}'", **listing(context, call)}
 
 
 def remove(context: WebContext, call: Call) -> dict[str, Any]:
-    logic.remove_script(context.catalog(), str(call.body.get("name")), str(call.body.get("type")))
+    kind = call.parsed("type", TaskType.parse)
+    logic.remove_script(context.catalog(), str(call.body.get("name")), kind.value)
     return {"message": f"Removed '{call.body.get('name')}'", **listing(context, call)}
 
 

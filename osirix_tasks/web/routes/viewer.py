@@ -8,8 +8,8 @@ import numpy as np
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ...errors import OsirixTasksError
-from ..api import Call, api, raw
+from ...errors import BadRequest
+from ..api import Call, api, integer_of, number_of, raw
 from ..context import WebContext
 from ..osirix import ROI_TYPE_NAMES
 
@@ -39,17 +39,15 @@ def detail(context: WebContext, call: Call) -> dict[str, Any]:
 
 
 def change(context: WebContext, call: Call) -> dict[str, Any]:
-    body = call.body
-
-    def maybe(name: str, kind: type) -> Any:
-        return kind(body[name]) if body.get(name) is not None else None
-
+    wl, ww = call.maybe_number("wl"), call.maybe_number("ww")
+    if ww is not None and ww <= 0:
+        raise BadRequest("ww", f"the window width must be above 0, got {ww}")
     context.reader.set_viewer(
         call.path["uid"],
-        idx=maybe("idx", int),
-        movie_idx=maybe("movie_idx", int),
-        wl=maybe("wl", float),
-        ww=maybe("ww", float),
+        idx=call.maybe_integer("idx", low=0),
+        movie_idx=call.maybe_integer("movie_idx", low=0),
+        wl=wl,
+        ww=ww,
     )
     return {"ok": True}
 
@@ -91,7 +89,7 @@ def digest(context: WebContext, call: Call) -> dict[str, Any]:
 
 
 def rois(context: WebContext, call: Call) -> dict[str, Any]:
-    frame, index = int(call.number("frame", 0)), int(call.number("slice", 0))
+    frame, index = call.integer("frame", 0, low=0), call.integer("slice", 0, low=0)
     listed = context.reader.rois(call.path["uid"], frame, index)
     for roi in listed:
         if roi["itype"] == TEXT_ROI_TYPE and not roi["points"]:
@@ -100,21 +98,39 @@ def rois(context: WebContext, call: Call) -> dict[str, Any]:
     return {"rois": listed, "types": ROI_TYPE_NAMES}
 
 
+def _points(call: Call) -> list[list[float]]:
+    value = call.body.get("points")
+    if not isinstance(value, list) or not value or not all(isinstance(p, list) and len(p) == 2 for p in value):
+        raise BadRequest("points", f"must be a list of [x, y] pairs, got {value!r}")
+    return [[number_of("points", x), number_of("points", y)] for x, y in value]
+
+
+def _color(call: Call) -> list[int] | None:
+    value = call.body.get("color")
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != 3:
+        raise BadRequest("color", f"must be [red, green, blue], got {value!r}")
+    return [integer_of("color", v, low=0, high=255) for v in value]
+
+
 def new_roi(context: WebContext, call: Call) -> dict[str, Any]:
-    body = call.body
-    itype = int(body.get("itype", 0))
+    itype = call.integer("itype", 0)
     if itype not in DRAWN:
-        raise OsirixTasksError(f"ROI type {itype} cannot be drawn here - use one of {sorted(DRAWN)}")
+        raise BadRequest("itype", f"ROI type {itype} cannot be drawn here - use one of {sorted(DRAWN)}")
     shape = DRAWN[itype]
+    rect = call.numbers("rect", 4) if shape == "rect" else None
+    if shape == "rect" and rect is None:
+        raise BadRequest("rect", "give the ROI's rectangle as [x, y, width, height]")
     roi = context.reader.new_roi(
         call.path["uid"],
         itype=itype,
-        movie_idx=int(body.get("frame", 0)),
-        idx=int(body.get("slice", 0)),
-        name=str(body.get("name") or "Unnamed"),
-        points=body.get("points") if shape == "points" else None,
-        rect=body.get("rect") if shape == "rect" else None,
-        color=body.get("color"),
+        movie_idx=call.integer("frame", 0, low=0),
+        idx=call.integer("slice", 0, low=0),
+        name=str(call.body.get("name") or "Unnamed"),
+        points=_points(call) if shape == "points" else None,
+        rect=rect,
+        color=_color(call),
     )
     if context.host_side.available:  # a freshly drawn ROI is the selected one, as in OsiriX
         context.host_side.select_rois(call.path["uid"], [roi["uid"]])
@@ -123,7 +139,7 @@ def new_roi(context: WebContext, call: Call) -> dict[str, Any]:
 
 
 def select_rois(context: WebContext, call: Call) -> dict[str, Any]:
-    context.host_side.select_rois(call.path["uid"], [str(u) for u in call.body.get("uids") or []])
+    context.host_side.select_rois(call.path["uid"], call.strings("uids"))
     return {"ok": True}
 
 

@@ -52,8 +52,7 @@ def change(context: WebContext, call: Call) -> dict[str, Any]:
     mode = body.get("mode")
     if mode is not None and mode not in ("VR", "MIP"):
         raise OsirixTasksError(f"rendering mode {mode!r} is not VR or MIP")
-    wl = float(body["wl"]) if body.get("wl") is not None else None
-    ww = float(body["ww"]) if body.get("ww") is not None else None
+    wl, ww = call.maybe_number("wl"), call.maybe_number("ww")
     context.reader.set_vr(call.path["uid"], mode=mode, wl=wl, ww=ww)
     return context.reader.vr(call.path["uid"])
 
@@ -66,7 +65,7 @@ def front(context: WebContext, call: Call) -> dict[str, Any]:
 def picture(context: WebContext, call: Call) -> Response:
     info = context.reader.vr(call.path["uid"])
     volume, spacing = _volume(context, info["viewer"])
-    size = int(min(512, max(32, call.number("size", 192))))
+    size = call.integer("size", 192, low=32, high=512)
     image = render(
         volume,
         spacing,

@@ -1,52 +1,124 @@
-// The page's calls to the host: JSON in and out, the token kept from the URL, errors as exceptions.
+// The page's calls to the host: JSON in and out, errors as exceptions.
+// The token comes in the address the user opened; it is kept in this tab's session storage (never a
+// cookie: cookies reach every port of 127.0.0.1), taken out of the address bar, and sent in a header.
+// Changes go as JSON from this page (the host also checks their Origin); event streams, which a
+// browser opens without headers, get a single-use ticket each.
 
+const TOKEN_KEY = "osirix-tasks-token";
 const params = new URLSearchParams(location.search);
-if (params.get("token")) sessionStorage.setItem("osirix-tasks-token", params.get("token"));
-export const token = sessionStorage.getItem("osirix-tasks-token") || "";
-if (params.get("token")) {  // the cookie carries it from now on; keep it out of the address bar
+if (params.get("token")) sessionStorage.setItem(TOKEN_KEY, params.get("token"));
+export const token = sessionStorage.getItem(TOKEN_KEY) || "";
+if (params.has("token")) {
   params.delete("token");
   history.replaceState(null, "", location.pathname + (params.toString() ? "?" + params : "") + location.hash);
+}
+const authorised = (headers = {}) => ({ ...headers, "X-Osirix-Tasks-Token": token });
+if (!token) {  // opened without its address's token (a bookmark, another tab): say what to do
+  const note = document.createElement("p");
+  note.className = "status error";
+  note.textContent = "This page needs its token: open the full address 'osirix-tasks serve' printed, or run 'osirix-tasks ui'.";
+  document.body.prepend(note);
 }
 
 export class ApiError extends Error {
   constructor(message, status, fields) { super(message); this.status = status; this.fields = fields || {}; }
 }
 
-export async function call(method, path, body) {
-  const options = { method, headers: { "X-Osirix-Tasks-Token": token } };
-  if (body !== undefined) {
-    options.headers["Content-Type"] = "application/json";
-    options.body = JSON.stringify(body);
-  }
-  const response = await fetch(path, options);
+async function failure(response) {
   const text = await response.text();
   let data = {};
   try { data = text ? JSON.parse(text) : {}; } catch { data = { error: text }; }
-  if (!response.ok) throw new ApiError(data.error || `${response.status} ${response.statusText}`, response.status, data.fields);
-  return data;
+  return new ApiError(data.error || `${response.status} ${response.statusText}`, response.status, data.fields);
+}
+
+export async function call(method, path, body) {
+  const options = { method, headers: authorised() };
+  if (method !== "GET" && method !== "HEAD") {  // every change is JSON, even an empty one
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body ?? {});
+  }
+  const response = await fetch(path, options);
+  if (!response.ok) throw await failure(response);
+  const text = await response.text();
+  return text ? JSON.parse(text) : {};
 }
 
 export const get = (path) => call("GET", path);
-export const post = (path, body) => call("POST", path, body ?? {});
-export const put = (path, body) => call("PUT", path, body ?? {});
+export const post = (path, body) => call("POST", path, body);
+export const put = (path, body) => call("PUT", path, body);
 export const del = (path, body) => call("DELETE", path, body);
+
+// One file's bytes, sent as they are (the host streams them to disk).
+export async function upload(path, file) {
+  const response = await fetch(path, {
+    method: "PUT", body: file, headers: authorised({ "Content-Type": "application/octet-stream" }),
+  });
+  if (!response.ok) throw await failure(response);
+  return response.json();
+}
+
+// Save what a GET answers as a file of the user's.
+export async function download(path, filename) {
+  const response = await fetch(path, { headers: authorised() });
+  if (!response.ok) throw await failure(response);
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = filename;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+}
 
 // Binary pixels: { rows, columns, format, data: ArrayBuffer }.
 export async function pixels(path) {
-  const response = await fetch(path, { headers: { "X-Osirix-Tasks-Token": token } });
-  if (!response.ok) {
-    let message = response.statusText;
-    try { message = (await response.json()).error || message; } catch { /* not JSON */ }
-    throw new ApiError(message, response.status);
-  }
+  const response = await fetch(path, { headers: authorised() });
+  if (!response.ok) throw await failure(response);
   const data = await response.arrayBuffer();
   const h = response.headers;
   return { rows: +h.get("X-Rows"), columns: +h.get("X-Columns"), format: h.get("X-Format"), mode: h.get("X-Mode"), data };
 }
 
+// An event stream that stays open: each connection gets a single-use ticket; when the host ends a
+// stream (it does after a while) or it breaks, a new one opens with a new ticket and goes on after
+// the last event received. Used like an EventSource (addEventListener, close); onerror is called
+// only when the page's token is refused.
 export function events(path) {
-  // EventSource cannot send headers: the token goes in the query (the cookie would do too).
-  return new EventSource(`${path}${path.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}`);
+  const listeners = [];
+  let source = null, closed = false, lastId = null, delay = 250;
+  const stream = {
+    onerror: null,
+    addEventListener(type, listener) {
+      const relay = (event) => { if (event.lastEventId) lastId = event.lastEventId; listener(event); };
+      listeners.push([type, relay]);
+      source?.addEventListener(type, relay);
+    },
+    close() { closed = true; source?.close(); },
+  };
+  const [streamPath, given] = path.split("?");
+  async function open() {
+    if (closed) return;
+    let ticket;
+    try { ticket = (await post("/api/tickets", { path: streamPath })).ticket; }
+    catch (error) {
+      if (error.status === 403) { closed = true; stream.onerror?.(error); return; }
+      setTimeout(open, delay = Math.min(delay * 2, 10000));
+      return;
+    }
+    if (closed) return;
+    const query = new URLSearchParams(given || "");
+    query.set("ticket", ticket);
+    if (lastId !== null) query.set("last_event_id", lastId);
+    source = new EventSource(`${streamPath}?${query}`);
+    for (const [type, relay] of listeners) source.addEventListener(type, relay);
+    source.onopen = () => { delay = 250; };
+    source.onerror = () => {  // ended by the host, or broken: a new ticket (this one is spent)
+      source.close();
+      if (!closed) setTimeout(open, delay = Math.min(delay * 2, 10000));
+    };
+  }
+  open();
+  return stream;
 }
 
 export function escapeHtml(text) {

@@ -1,7 +1,7 @@
 // The Task Console: runs (running and history), the chosen run's output live (stdout green, stderr
 // red on black, as in the plugin), exit status and duration; save, clear, cancel. The dock at the
 // bottom of the other views follows the run started last.
-import { escapeHtml, events, get, post, setStatus, token } from "./api.js";
+import { download, escapeHtml, events, get, post, setStatus } from "./api.js";
 import { on } from "./bus.js";
 
 let chosen = null;     // run id shown in the console window
@@ -86,12 +86,8 @@ export function init() {
   });
   document.querySelector("#con-save").addEventListener("click", () => {
     if (!chosen) return;
-    const link = document.createElement("a");
-    link.href = `/api/runs/${encodeURIComponent(chosen)}/download?token=${encodeURIComponent(token)}`;
-    link.download = `osirix-tasks-${chosen}.txt`;
-    document.body.appendChild(link);
-    link.click();
-    link.remove();
+    download(`/api/runs/${encodeURIComponent(chosen)}/download`, `osirix-tasks-${chosen}.txt`)
+      .catch((error) => setStatus(document.querySelector("#con-info"), error.message, true));
   });
   document.querySelector("#con-clear").addEventListener("click", async () => {
     const data = await post("/api/runs/clear");

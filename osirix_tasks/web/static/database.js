@@ -1,7 +1,7 @@
 // The database window: studies and their series (patient, description, date, modality, images) with
 // a thumbnail per series; a click selects (the browser selection Database tasks see); a double-click
 // or "Open" opens the series in a 2D viewer; files are imported by picking them or by path.
-import { escapeHtml, get, pixels, post, setStatus, token } from "./api.js";
+import { escapeHtml, get, pixels, post, setStatus, upload } from "./api.js";
 import { emit, on } from "./bus.js";
 import { register } from "./menus.js";
 
@@ -25,12 +25,8 @@ async function drawThumbnail(canvas) {
   try {
     const image = await pixels(`/api/series/${encodeURIComponent(canvas.dataset.series)}/thumbnail`);
     canvas.width = image.columns;
-    canvas.height = image.rows;
-    const grey = new Uint8Array(image.data);
-    const out = new ImageData(image.columns, image.rows);
-    const words = new Uint32Array(out.data.buffer);
-    for (let i = 0; i < grey.length; i++) words[i] = 0xff000000 | (grey[i] << 16) | (grey[i] << 8) | grey[i];
-    canvas.getContext("2d").putImageData(out, 0, 0);
+    canvas.height = image.rows;  // RGBA, windowed as the viewer shows the image
+    canvas.getContext("2d").putImageData(new ImageData(new Uint8ClampedArray(image.data), image.columns, image.rows), 0, 0);
   } catch { /* a series without a readable image keeps a black icon */ }
 }
 
@@ -83,23 +79,33 @@ async function importFiles(files) {
   const paths = [];
   let sent = 0;
   for (const file of files) {
-    const response = await fetch(`/api/database/upload?batch=${batch}&name=${encodeURIComponent(file.name)}`,
-      { method: "PUT", body: file, headers: { "X-Osirix-Tasks-Token": token } });
-    const data = await response.json();
-    if (!response.ok) throw new Error(data.error || response.statusText);
+    const data = await upload(`/api/database/upload?batch=${batch}&name=${encodeURIComponent(file.name)}`, file);
     paths.push(data.path);
     setStatus(status(), `Uploaded ${++sent} of ${files.length}`);
   }
   return post("/api/database/import", { paths });
 }
 
-function pollAfterImport() {
+// Show what came of an import (what the CLI reports: imported, already there, skipped and why) once
+// the host has it; another OsiriX does not tell, so the list is refreshed for a while instead.
+function pollAfterImport(started) {
+  setStatus(status(), started.message);
   const before = JSON.stringify(studies.map((s) => [s.uid, s.images]));
   let tries = 0;
   const timer = setInterval(async () => {
+    if (started.import) {
+      let outcome;
+      try { outcome = await get(`/api/database/imports/${encodeURIComponent(started.import)}`); }
+      catch (error) { clearInterval(timer); setStatus(status(), error.message, true); return; }
+      if (!outcome.done) return;
+      clearInterval(timer);
+      await load();
+      setStatus(status(), outcome.message, !outcome.ok);
+      return;
+    }
     await load();
     if (JSON.stringify(studies.map((s) => [s.uid, s.images])) !== before || ++tries > 20) clearInterval(timer);
-  }, 700);
+  }, 500);
 }
 
 export function init({ show }) {
@@ -113,12 +119,12 @@ export function init({ show }) {
     const files = [...event.target.files];
     event.target.value = "";
     if (!files.length) return;
-    try { setStatus(status(), (await importFiles(files)).message); pollAfterImport(); }
+    try { pollAfterImport(await importFiles(files)); }
     catch (error) { setStatus(status(), error.message, true); }
   });
   document.querySelector("#db-import").addEventListener("click", async () => {
     const path = document.querySelector("#db-path").value.trim();
-    try { setStatus(status(), (await post("/api/database/import", { paths: [path] })).message); pollAfterImport(); }
+    try { pollAfterImport(await post("/api/database/import", { paths: [path] })); }
     catch (error) { setStatus(status(), error.message, true); }
   });
   register("Database window", { status: "#db-status" });
