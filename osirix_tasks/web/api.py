@@ -142,6 +142,7 @@ class JSONAnswer(JSONResponse):
     """A JSON answer that sends non-finite numbers as null instead of failing."""
 
     def render(self, content: Any) -> bytes:
+        """The body: compact UTF-8 JSON; NaN and infinities become null."""
         try:
             text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
         except ValueError:
