@@ -7,9 +7,9 @@ reader's virtual environment, activated: a venv of the page's own that sees this
 ``bin/`` first on PATH. What a page installs (a task pack) goes into that venv and is gone with it.
 ``bash`` blocks run with ``bash -euo pipefail``; a ``python title="FILE"`` block is the file the
 reader is told to write; a ``python`` block without a title runs as a script. ``<!-- skip: next -->``
-before a block leaves it out (installing, opening a browser); ``<!-- skip: start if(lacks("MODULE"),
-reason="...") -->`` ... ``<!-- skip: end -->`` leaves out a page whose feature this build lacks, and
-``if(not which("conda"), ...)`` a block that needs a tool. At the end of a page every process it
+before a block leaves it out (installing, opening a browser), ``<!-- skip: next if(not which("conda"),
+reason="...") -->`` a block that needs a tool; ``<!-- requires: MODULE ... -->`` leaves out the rest
+of a page whose feature this build lacks (a feature being built on a branch of its own). At the end of a page every process it
 started (hosts, Dask, Orthanc) is stopped.
 """
 
@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import unittest
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,8 @@ def _run(example: Example, script: str) -> str | None:
 
 def _evaluate(example: Example) -> str | None:
     block: dict[str, Any] = example.parsed
+    if example.namespace.get("missing"):
+        raise unittest.SkipTest(f"this build lacks {', '.join(example.namespace['missing'])}")
     cwd: Path = example.namespace["cwd"]
     if block["language"] == "bash":
         return _run(example, block["source"])
@@ -121,6 +124,20 @@ def _evaluate(example: Example) -> str | None:
     script.parent.mkdir(exist_ok=True)
     script.write_text(block["source"])
     return _run(example, f'python "{script}"')
+
+
+_REQUIRES = re.compile(r"<!--\s*requires:\s*(?P<modules>[\w. ]+?)\s*-->")
+
+
+def _requires(document: Document) -> Iterable[Region]:
+    """``<!-- requires: MODULE ... -->``: the blocks after it are skipped unless every MODULE imports."""
+    for match in _REQUIRES.finditer(document.text):
+        missing = [m for m in match.group("modules").split() if lacks(m)]
+
+        def evaluate(example: Example, missing: list[str] = missing) -> None:
+            example.namespace["missing"] = missing
+
+        yield Region(match.start(), match.end(), missing, evaluate)
 
 
 class RunnableBlocks:
@@ -171,7 +188,7 @@ def _teardown(namespace: dict[str, Any]) -> None:
 
 
 pytest_collect_file = Sybil(
-    parsers=[RunnableBlocks(), SkipParser()],
+    parsers=[_requires, RunnableBlocks(), SkipParser()],
     path=str(DOCS),
     patterns=["index.md", "tutorials/*.md", "howto/*.md"],
     setup=_setup,
