@@ -9,8 +9,8 @@ reader's virtual environment, activated: a venv of the page's own that sees this
 reader is told to write; a ``python`` block without a title runs as a script. ``<!-- skip: next -->``
 before a block leaves it out (installing, opening a browser), ``<!-- skip: next if(not which("conda"),
 reason="...") -->`` a block that needs a tool; ``<!-- requires: MODULE ... -->`` leaves out the rest
-of a page whose feature this build lacks (a feature being built on a branch of its own). At the end of a page every process it
-started (hosts, Dask, Orthanc) is stopped.
+of a page whose feature this build lacks (a feature being built on a branch of its own). At the end
+of a page every process it started (hosts, Dask, Orthanc) is stopped.
 """
 
 from __future__ import annotations
