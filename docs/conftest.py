@@ -37,11 +37,13 @@ from osirix_tasks.testing import overlay_venv
 
 DOCS = Path(__file__).resolve().parent
 BLOCK_TIMEOUT = 300
-#: ```` ```python title="FILE" ```` writes FILE; ``title="FILE (added at the end)"`` appends to it.
+#: ```` ```bash ```` and ```` ```python ```` run; ```` ```LANGUAGE title="FILE" ```` (any language) writes FILE,
+#: ``title="FILE (added at the end)"`` appends to it; other blocks are only shown.
 _INFO = re.compile(
-    r'(?P<language>bash|python)(?:[ \t]+title="(?P<title>[^" ]+)(?P<append> \(added at the end\))?")?[ \t]*$\n',
+    r'(?P<language>[\w+-]+)(?:[ \t]+title="(?P<title>[^" ]+)(?P<append> \(added at the end\))?")?[ \t]*$\n',
     re.MULTILINE,
 )
+RUNNABLE = ("bash", "python")
 
 
 def lacks(module: str) -> bool:
@@ -112,7 +114,7 @@ def _evaluate(example: Example) -> str | None:
     cwd: Path = example.namespace["cwd"]
     if block["language"] == "bash":
         return _run(example, block["source"])
-    if block["title"]:
+    if block["title"]:  # a file the reader writes
         target = cwd / block["title"]
         target.parent.mkdir(parents=True, exist_ok=True)
         if block["append"]:
@@ -142,13 +144,15 @@ def _requires(document: Document) -> Iterable[Region]:
 
 
 class RunnableBlocks:
-    """Fenced ``bash`` and ``python`` blocks (an optional ``title="FILE"``) as Sybil examples."""
+    """Fenced ``bash`` and ``python`` blocks, and blocks with a ``title="FILE"``, as Sybil examples."""
 
     def __init__(self) -> None:
         self.lexer = RawFencedCodeBlockLexer(info_pattern=_INFO)
 
     def __call__(self, document: Document) -> Iterable[Region]:
         for region in self.lexer(document):
+            if region.lexemes["language"] not in RUNNABLE and not region.lexemes.get("title"):
+                continue
             region.parsed = {
                 "language": region.lexemes["language"],
                 "title": region.lexemes.get("title"),
