@@ -60,11 +60,15 @@ def _schema_rows(model: Any) -> list[tuple[str, str, str, str]]:
     rows = []
     for name, field in model.model_fields.items():
         prop = schema.get("properties", {}).get(name, {})
+        if "$ref" in prop:  # an enum or a nested table, defined once in $defs
+            prop = {**schema.get("$defs", {}).get(prop["$ref"].split("/")[-1], {}), **prop}
         kind = prop.get("type") or " or ".join(
             str(p.get("type", p.get("$ref", "")).split("/")[-1]) for p in prop.get("anyOf", [])
         )
         if "enum" in prop:
             kind = " / ".join(f"`{v}`" for v in prop["enum"])
+        elif kind == "array" and "$ref" in prop.get("items", {}):
+            kind = f"array of tables ({prop['items']['$ref'].split('/')[-1]})"
         if name in required:
             default = "required"
         elif field.default_factory is not None and field.default_factory not in (list, dict):
@@ -76,24 +80,33 @@ def _schema_rows(model: Any) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+#: The tables of tasks.toml: (heading, the model defining it). A model this build lacks (a table another
+#: branch adds) is left out; every model here that exists is documented from its fields.
+TOML_TABLES = (
+    ("`[settings]`", "RegistrySettings"),
+    ("`[[task]]`", "TaskSpec"),
+    ("`[dicom]`", "DicomSettings"),
+    ("`[[dicom.node]]`", "RemoteNode"),
+    ("`[[trigger]]`", "TriggerSpec"),
+)
+
+
 def tasks_toml_page() -> str:
     from osirix_tasks import model
 
     parts = [
-        "# `tasks.toml`\n",
-        "The registry: one `[settings]` table and any number of `[[task]]` tables. Generated from the",
-        "pydantic models in `osirix_tasks/model.py`; every problem is reported with its line.\n",
+        "# `tasks.toml` fields\n",
+        "Every table and field of the registry, generated from the pydantic models in `osirix_tasks/model.py`",
+        "(which also validate it: every problem is reported with its file, line and field). How the file is",
+        "found, edited and checked: [the registry](registry.md).\n",
     ]
-    for title, cls in (("`[settings]`", model.RegistrySettings), ("`[[task]]`", model.TaskSpec)):
-        doc = inspect.getdoc(cls) or ""
-        parts.append(f"## {title}\n\n{doc}\n\n" + _table(["field", "type", "default", "meaning"], _schema_rows(cls)))
-    for name in ("Trigger", "DicomSettings", "DicomNode"):  # tables other issues add, when they exist
+    for title, name in TOML_TABLES:
         cls = getattr(model, name, None)
-        if cls is not None:
-            parts.append(
-                f"## `{name}`\n\n{inspect.getdoc(cls) or ''}\n\n"
-                + _table(["field", "type", "default", "meaning"], _schema_rows(cls))
-            )
+        if cls is None:
+            continue
+        doc = inspect.getdoc(cls) or ""
+        rows = _schema_rows(cls)
+        parts.append(f"## {title}\n\n{doc}\n\n" + _table(["field", "type", "default", "meaning"], rows))
     return "\n".join(parts)
 
 
@@ -140,6 +153,107 @@ def web_api_page() -> str:
     return "# The web API\n\n" + intro + "\n\n" + _table(["methods", "path", "window", "what"], rows)
 
 
+#: The limits a user may meet, by area: (module, constant, required). The value and its meaning (the
+#: ``#:`` comment above the constant) are read from the code. A constant that is not required is one
+#: another branch adds, left out while this build lacks it; a required one that is gone fails the build.
+LIMITS: tuple[tuple[str, tuple[tuple[str, str, bool], ...]], ...] = (
+    (
+        "The gRPC ports",
+        (
+            ("osirix_tasks.wire.options", "MAX_MESSAGE_BYTES", True),
+            ("osirix_tasks.emulator.request_guard", "SMALL_CALL_LIMIT_BYTES", True),
+            ("osirix_tasks.emulator.request_guard", "LARGE_REQUEST_BYTES", True),
+            ("osirix_tasks.emulator.roi_factory", "NAME_LIMIT", True),
+            ("osirix_tasks.emulator.roi_bounds", "MAX_ROI_POINTS", False),
+            ("osirix_tasks.emulator.roi_bounds", "MAX_CURVE_POINTS", False),
+            ("osirix_tasks.emulator.roi_bounds", "MAX_FILL_CROSSINGS", False),
+        ),
+    ),
+    (
+        "DICOM files",
+        (
+            ("osirix_tasks.emulator.database.dicomread", "MAX_HEADER_BYTES", True),
+            ("osirix_tasks.emulator.decode_limit", "DEFAULT_MAX_DECODE_BYTES", False),
+            ("osirix_tasks.roidicom.objects", "MAX_OBJECT_BYTES", False),
+        ),
+    ),
+    (
+        "Runs and the console",
+        (
+            ("osirix_tasks.run.store", "DEFAULT_MAX_OUTPUT_BYTES", True),
+            ("osirix_tasks.batch.item", "MAX_ITEM_OUTPUT", False),
+        ),
+    ),
+    (
+        "The page",
+        (
+            ("osirix_tasks.web.connections", "MAX_CONNECTIONS", True),
+            ("osirix_tasks.web.connections", "HEADER_SECONDS", True),
+            ("osirix_tasks.web.server", "MAX_HEAD_BYTES", True),
+            ("osirix_tasks.web.server", "KEEP_ALIVE_SECONDS", True),
+            ("osirix_tasks.web.streams", "MAX_STREAMS", True),
+            ("osirix_tasks.web.streams", "STREAM_SECONDS", True),
+            ("osirix_tasks.web.tickets", "TICKET_SECONDS", True),
+            ("osirix_tasks.web.uploads", "MAX_UPLOAD_BYTES", True),
+            ("osirix_tasks.web.uploads", "KEEP_SECONDS", True),
+            ("osirix_tasks.web.render3d", "MAX_SIDE", True),
+        ),
+    ),
+    (
+        "The control channel",
+        (
+            ("osirix_tasks.host.control_protocol", "MAX_FRAME_BYTES", True),
+            ("osirix_tasks.host.control_protocol", "HANDSHAKE_SECONDS", True),
+            ("osirix_tasks.host.control_listener", "MAX_CONNECTIONS", True),
+        ),
+    ),
+    (
+        "The DICOM node",
+        (("osirix_tasks.dicomnode.query", "MAX_MATCHES", False),),
+    ),
+)
+
+
+def _limit_value(name: str, value: object) -> str:
+    if isinstance(value, float) and name.endswith("SECONDS"):
+        return f"{value:g} s"
+    if isinstance(value, int) and name.endswith("SECONDS"):
+        return f"{value} s"
+    if isinstance(value, int) and ("BYTES" in name or name.endswith("OUTPUT")):
+        for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+            if value >= size and value % size == 0:
+                return f"{value // size} {unit}"
+        return f"{value} bytes"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def limits_page() -> str:
+    import importlib
+
+    parts = [
+        "# Limits\n",
+        "Every resource is bounded: what one request, file, run or connection may take. Generated from the",
+        "constants that enforce them (value and meaning from the code). Limits a user sets are settings: the",
+        "run store's output cap (`console --max-output MB`), the DICOM node's `max_associations` and",
+        "`max_dataset_mb` ([`[dicom]`](tasks-toml.md)), and those in [environment variables](environment.md).\n",
+    ]
+    for area, constants in LIMITS:
+        rows = []
+        for module_name, name, required in constants:
+            try:
+                module = importlib.import_module(module_name)
+                value = getattr(module, name)
+            except (ImportError, AttributeError):
+                if required:
+                    raise RuntimeError(f"the limits page names {module_name}.{name}, which is gone - update docs/_gen")
+                continue
+            meaning = _attribute_comments(inspect.getsourcefile(module) or "").get(name, "")
+            rows.append((_limit_value(name, value), meaning, f"`{module_name.removeprefix('osirix_tasks.')}.{name}`"))
+        if rows:
+            parts.append(f"## {area}\n\n" + _table(["limit", "what", "defined in"], rows))
+    return "\n".join(parts)
+
+
 def main() -> None:
     from osirix_tasks import contract
 
@@ -160,6 +274,7 @@ def main() -> None:
         ),
         "reference/control-api.md": control_page(),
         "reference/web-api.md": web_api_page(),
+        "reference/limits.md": limits_page(),
     }
     for path, text in pages.items():
         with mkdocs_gen_files.open(path, "w") as out:
