@@ -243,9 +243,9 @@ def limits_page() -> str:
             try:
                 module = importlib.import_module(module_name)
                 value = getattr(module, name)
-            except (ImportError, AttributeError):
+            except (ImportError, AttributeError) as exc:
                 if required:
-                    raise RuntimeError(f"the limits page names {module_name}.{name}, which is gone - update docs/_gen")
+                    raise RuntimeError(f"the limits page names {module_name}.{name}: {exc} - update docs/_gen") from exc
                 continue
             meaning = _attribute_comments(inspect.getsourcefile(module) or "").get(name, "")
             rows.append((_limit_value(name, value), meaning, f"`{module_name.removeprefix('osirix_tasks.')}.{name}`"))
