@@ -53,6 +53,15 @@ def _enum_page(title: str, intro: str, members: type[enum.Enum], value_header: s
     return f"# {title}\n\n{intro}\n\n" + _table([value_header, "name", "meaning"], rows)
 
 
+def _kind(schema: dict[str, Any], prop: dict[str, Any]) -> str:
+    """One alternative of a field's type: an enum's values, a nested table's name, or the JSON type."""
+    if "$ref" in prop:
+        name = prop["$ref"].split("/")[-1]
+        values = schema.get("$defs", {}).get(name, {}).get("enum")
+        return " / ".join(f"`{v}`" for v in values) if values else name
+    return str(prop.get("type", ""))
+
+
 def _schema_rows(model: Any) -> list[tuple[str, str, str, str]]:
     schema = model.model_json_schema()
     required = set(schema.get("required", []))
@@ -62,9 +71,7 @@ def _schema_rows(model: Any) -> list[tuple[str, str, str, str]]:
         prop = schema.get("properties", {}).get(name, {})
         if "$ref" in prop:  # an enum or a nested table, defined once in $defs
             prop = {**schema.get("$defs", {}).get(prop["$ref"].split("/")[-1], {}), **prop}
-        kind = prop.get("type") or " or ".join(
-            str(p.get("type", p.get("$ref", "")).split("/")[-1]) for p in prop.get("anyOf", [])
-        )
+        kind = prop.get("type") or " or ".join(_kind(schema, p) for p in prop.get("anyOf", []))
         if "enum" in prop:
             kind = " / ".join(f"`{v}`" for v in prop["enum"])
         elif kind == "array" and "$ref" in prop.get("items", {}):
@@ -74,7 +81,8 @@ def _schema_rows(model: Any) -> list[tuple[str, str, str, str]]:
         elif field.default_factory is not None and field.default_factory not in (list, dict):
             default = (inspect.getdoc(field.default_factory) or "computed").split("\n")[0]
         else:
-            default = f"`{field.get_default(call_default_factory=True)!r}`"
+            value = field.get_default(call_default_factory=True)
+            default = f"`{value.value!r}`" if isinstance(value, enum.Enum) else f"`{value!r}`"
         meaning = field.description or comments.get(name, "")
         rows.append((f"`{name}`", kind or "", default, meaning))
     return rows
