@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from osirix_tasks.client.server_configs import free_port
+from osirix_tasks.host.config import HostConfig
 from osirix_tasks.host.control import host_serving, stream
 from osirix_tasks.host.control_protocol import OutputFrame, StartRun
 from osirix_tasks.host.spawn import spawn_host
@@ -88,7 +89,7 @@ def main() -> None:
         f'[[task]]\nname = "pyosirix probe"\ntype = "Database"\nlocation = "{script}"\n'
     )
     port = free_port()
-    host_process = spawn_host(["--demo", "--port", str(port)], env=env, log_path=root / "serve.log")
+    host_process = spawn_host(HostConfig(demo=True, ports=(port,)), env=env, log_path=root / "serve.log")
     try:
         info = host_serving(port, env)
         assert info is not None

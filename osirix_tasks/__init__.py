@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from ._support.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from .contract import Target
     from .decorators import osirix_task
     from .errors import ContextUnavailable, OsirixTasksError
     from .hookspecs import hookimpl
@@ -24,6 +25,7 @@ __all__ = [
     "TaskType",
     "TaskSpec",
     "TaskContext",
+    "Target",
     "ContextUnavailable",
     "OsirixTasksError",
     "__version__",
@@ -37,6 +39,7 @@ _HOMES = {
     "TaskType": ".model",
     "TaskSpec": ".model",
     "TaskContext": ".model",
+    "Target": ".contract",
     "ContextUnavailable": ".errors",
     "OsirixTasksError": ".errors",
 }

@@ -16,7 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from .decorators import load_task_function, task_of, tasks_in_module
-from .errors import OsirixTasksError
+from .errors import TaskNotFound
 from .model import TaskSpec, TaskType
 from .plugins import PluginSet, load_plugins
 from .registry import Registry
@@ -50,18 +50,28 @@ class Catalog:
         return [e for e in self.entries if e.spec.name == name and (kind is None or e.spec.type == kind)]
 
     def resolve(self, name: str, kind: TaskType | None = None) -> CatalogEntry:
-        """The one task named ``name`` (of type ``kind``); OsirixTasksError saying what to do otherwise."""
+        """The one task named ``name`` (of type ``kind``): the lookup every run goes through.
+
+        TaskNotFound otherwise, saying why it cannot run (its registry problems), or which tasks
+        there are, or which types share the name.
+        """
         found = self.find(name, kind)
-        if not found:
-            broken = [p for p in self.problems if f"task '{name}'" in p]
-            if broken:
-                raise OsirixTasksError(f"task '{name}' cannot run: " + "; ".join(broken))
-            of_type = f" of type {kind.value}" if kind else ""
-            raise OsirixTasksError(f"no task named {name!r}{of_type} - see 'osirix-tasks tasks list'")
-        if len(found) > 1:
+        if len(found) == 1:
+            return found[0]
+        if found:
             kinds = ", ".join(e.spec.type.value for e in found)
-            raise OsirixTasksError(f"{len(found)} tasks are named {name!r} ({kinds}) - add --type")
-        return found[0]
+            raise TaskNotFound(f"{len(found)} tasks are named {name!r} ({kinds}) - give its type (--type)")
+        broken = [p for p in self.problems if f"task '{name}'" in p]
+        if broken:
+            raise TaskNotFound(f"task '{name}' cannot run: " + "; ".join(broken))
+        of_type = f" of type {kind.value}" if kind else ""
+        known = ", ".join(sorted({f"{e.spec.name} ({e.spec.type.value})" for e in self.entries})) or "none"
+        unloadable = [p for p in self.problems if "cannot be loaded" in p or "cannot be imported" in p]
+        also = f"; problems: {'; '.join(unloadable)}" if unloadable else ""
+        raise TaskNotFound(
+            f"no task named {name!r}{of_type} in {self.registry.path}{also} - known tasks: {known}. "
+            "Check the name, or install the pack that provides it ('osirix-tasks tasks list' lists them)"
+        )
 
     def of_type(self, kind: TaskType) -> list[CatalogEntry]:
         """Entries of one task type, in catalog order."""

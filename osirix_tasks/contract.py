@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+from collections.abc import Mapping
+from typing import Any
 
 __all__ = ["Env", "ExitCode", "INHERITED", "SIGNAL_EXIT_BASE", "Target", "exit_code_of"]
 
@@ -87,9 +89,26 @@ class Target:
     viewer: str | None = None
     rois: tuple[str, ...] = ()
 
+    def to_json(self) -> dict[str, Any]:
+        """The fields that are set, as plain data."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items() if v}
+
     def to_env(self) -> str:
         """The JSON the runner puts in :attr:`Env.TARGET`."""
-        return json.dumps({k: v for k, v in dataclasses.asdict(self).items() if v}, separators=(",", ":"))
+        return json.dumps(self.to_json(), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, fields: Mapping[str, Any]) -> Target:
+        """A target from :meth:`to_json`'s data (TypeError/ValueError when it is not one)."""
+        unknown = set(fields) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown target field(s): {', '.join(sorted(unknown))}")
+        rois = fields.get("rois") or ()
+        if isinstance(rois, str):
+            raise ValueError("rois must be a list of ROI names")
+        return cls(
+            study=fields.get("study"), series=fields.get("series"), viewer=fields.get("viewer"), rois=tuple(rois)
+        )
 
     @classmethod
     def from_env(cls, value: str | None) -> Target | None:
@@ -97,12 +116,6 @@ class Target:
         if not value:
             return None
         try:
-            fields = json.loads(value)
-            return cls(
-                study=fields.get("study"),
-                series=fields.get("series"),
-                viewer=fields.get("viewer"),
-                rois=tuple(fields.get("rois") or ()),
-            )
+            return cls.from_json(json.loads(value))
         except (ValueError, TypeError, AttributeError) as exc:
             raise ValueError(f"{Env.TARGET} is not a target ({exc}) - it is set by osirix-tasks, not by hand") from None

@@ -1,8 +1,37 @@
-"""Every error a user can cause, as one family under :class:`OsirixTasksError`.
+"""Every error osirix-tasks raises on purpose, in one tree (every class is drawn here):
+
+    OsirixTasksError                 every error a user can cause; the CLI prints its message
+    ├── RegistryError                tasks.toml / script_configs.json cannot be used (``problems``: all of them)
+    ├── FieldError                   a form of the page: problems by field; nothing was written
+    ├── TaskNotFound                 no task (or more than one) has that name and type
+    ├── ContextUnavailable           what the task's type needs is not open or selected in OsiriX
+    ├── RunRefused                   a run cannot start, or be cancelled
+    │   └── RunBlocked               a blocking task runs: nothing else starts until it ends
+    ├── StoreError                   the run store cannot be opened or written
+    ├── FileNotWritable              a file or folder we must change is read-only; nothing was written
+    ├── LockBusy                     another process holds a file's writer lock
+    ├── NoBackup                     ``restore`` without a ``.bak`` file
+    ├── ServerConfigError            server_configs.json cannot be read or written
+    ├── NoServer                     no OsiriX port is known
+    ├── BadAddress                   an address that is not 127.0.0.1:PORT, localhost:PORT or PORT
+    ├── PortUnavailable              a port cannot be served (taken, out of range)
+    ├── ControlError                 a host cannot be reached, or refused a control request
+    ├── HostStartError               a host exited or did not become ready
+    ├── DicomFileError               a file cannot be imported (also a ValueError)
+    │   ├── UnlistableDicom          a DICOM file OsiriX would not list (no UIDs, an image without rows)
+    │   └── HeaderTooLarge           a header that goes on past the reading limit
+    ├── OsirixError                  status 0: OsiriX (real or embedded) refused a call
+    │   ├── OsirixUnreachable        nothing answers at the address
+    │   ├── NotAnImageObject         a non-image object (SR, RT plan ...) asked to open as an image
+    │   └── ImportQueueFull          the embedded OsiriX's imports are queued to their limit
+    ├── BadRequest                   the page was sent a value it cannot use (``field`` names it; 400)
+    ├── UploadTooLarge               a file uploaded to the page is over the limit (413)
+    └── TooManyStreams               every event-stream slot of the page is taken
 
 The CLI catches the base class in one place and prints its message; the message always names the
-file, line, field or object concerned and says what to do. Errors with structured details
-(``RegistryError`` and its problems) subclass the base in their own package.
+file, line, field or object concerned and says what to do. :class:`OsirixError` is the protocol's
+one status-0 failure: the client raises it when OsiriX answers status 0, and the embedded OsiriX
+raises it inside an RPC to answer status 0 with its message (model: httpx's ``_exceptions.py``).
 """
 
 from __future__ import annotations
@@ -12,20 +41,32 @@ from typing import Any
 
 __all__ = [
     "OsirixTasksError",
+    "RegistryError",
+    "FieldError",
+    "TaskNotFound",
     "ContextUnavailable",
-    "NoServer",
-    "BadAddress",
-    "ServerConfigError",
-    "LockBusy",
-    "NoBackup",
     "RunRefused",
     "RunBlocked",
     "StoreError",
-    "ControlError",
+    "FileNotWritable",
+    "LockBusy",
+    "NoBackup",
+    "ServerConfigError",
+    "NoServer",
+    "BadAddress",
     "PortUnavailable",
+    "ControlError",
+    "HostStartError",
+    "DicomFileError",
+    "UnlistableDicom",
+    "HeaderTooLarge",
     "OsirixError",
     "OsirixUnreachable",
+    "NotAnImageObject",
+    "ImportQueueFull",
     "BadRequest",
+    "UploadTooLarge",
+    "TooManyStreams",
     "describe_validation_error",
 ]
 
@@ -37,28 +78,32 @@ class OsirixTasksError(Exception):
     exit_code = 1
 
 
+# --- tasks and runs --------------------------------------------------------------------------
+
+
+class RegistryError(OsirixTasksError):
+    """The registry cannot be used as it is; ``problems`` lists every reason (each a
+    :class:`~osirix_tasks.registry.problems.Problem`: file, line, task, field, what to do)."""
+
+    def __init__(self, problems: list[Any]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class FieldError(OsirixTasksError):
+    """Validation problems of a form by field (``""`` for the entry as a whole); nothing was written."""
+
+    def __init__(self, fields: dict[str, str]):
+        self.fields = fields
+        super().__init__("; ".join(f"{k}: {v}" if k else v for k, v in fields.items()))
+
+
+class TaskNotFound(OsirixTasksError):
+    """No task, or more than one, answers to a name (and type); the message lists the known ones."""
+
+
 class ContextUnavailable(OsirixTasksError):
     """What the task's type needs is not there in OsiriX; the message says what to open or select."""
-
-
-class NoServer(OsirixTasksError):
-    """No OsiriX server is known; the message says how to start or name one."""
-
-
-class BadAddress(OsirixTasksError):
-    """A server address that is not ``127.0.0.1:PORT``, ``localhost:PORT`` or ``PORT``."""
-
-
-class ServerConfigError(OsirixTasksError):
-    """server_configs.json cannot be read or written; the message names file, line and what to do."""
-
-
-class LockBusy(OsirixTasksError):
-    """Another process holds a file's writer lock for longer than we were willing to wait."""
-
-
-class NoBackup(OsirixTasksError):
-    """``restore`` was asked for but no ``.bak`` file exists."""
 
 
 class RunRefused(OsirixTasksError):
@@ -80,25 +125,91 @@ class StoreError(OsirixTasksError):
     """The run store cannot be written (disk full, read-only ...); the message says what to do."""
 
 
-class ControlError(OsirixTasksError):
-    """A host could not be reached or refused a control request; the message says why."""
+# --- files -----------------------------------------------------------------------------------
+
+
+class FileNotWritable(OsirixTasksError):
+    """A file (or its folder) that must change is read-only or cannot be replaced; nothing was written."""
+
+
+class LockBusy(OsirixTasksError):
+    """Another process holds a file's writer lock for longer than we were willing to wait."""
+
+
+class NoBackup(OsirixTasksError):
+    """``restore`` was asked for but no ``.bak`` file exists."""
+
+
+# --- ports, addresses and hosts --------------------------------------------------------------
+
+
+class ServerConfigError(OsirixTasksError):
+    """server_configs.json cannot be read or written; the message names file, line and what to do."""
+
+
+class NoServer(OsirixTasksError):
+    """No OsiriX port is known; the message says how to start or name one."""
+
+
+class BadAddress(OsirixTasksError):
+    """An address that is not ``127.0.0.1:PORT``, ``localhost:PORT`` or ``PORT``."""
 
 
 class PortUnavailable(OsirixTasksError):
     """A port cannot be served; the message says who holds it or why."""
 
 
-class OsirixError(OsirixTasksError):
-    """OsiriX answered status 0. ``rpc`` names the call, ``message`` is OsiriX's own text."""
+class ControlError(OsirixTasksError):
+    """A host could not be reached or refused a control request; the message says why."""
 
-    def __init__(self, rpc: str, message: str):
+
+class HostStartError(OsirixTasksError):
+    """The host exited or did not become ready; the message carries the end of its output."""
+
+
+# --- DICOM files -----------------------------------------------------------------------------
+
+
+class DicomFileError(OsirixTasksError, ValueError):
+    """A file cannot be imported; the importer skips it and names it in its summary."""
+
+
+class UnlistableDicom(DicomFileError):
+    """A DICOM file that OsiriX would not list (no UIDs, or an image without rows/columns)."""
+
+
+class HeaderTooLarge(DicomFileError):
+    """The header of a file goes on for more than the reading limit (``MAX_HEADER_BYTES``)."""
+
+
+# --- the OsiriXgrpc protocol -----------------------------------------------------------------
+
+
+class OsirixError(OsirixTasksError):
+    """Status 0: OsiriX refused a call. ``message`` is OsiriX's own text; ``rpc`` names the call
+    (empty while the embedded OsiriX raises it inside an RPC, whose handler answers status 0 with
+    the message)."""
+
+    def __init__(self, message: str, *, rpc: str = ""):
         self.rpc = rpc
         self.message = message
-        super().__init__(f"{rpc}: {message or 'failed without a message'}")
+        text = message or "failed without a message"
+        super().__init__(f"{rpc}: {text}" if rpc else text)
 
 
 class OsirixUnreachable(OsirixError):
     """No OsiriX answers at the address (not started, stopped, or another program on the port)."""
+
+
+class NotAnImageObject(OsirixError, ValueError):
+    """A non-image object (SR, presentation state, RT plan ...) asked to open as an image."""
+
+
+class ImportQueueFull(OsirixError, RuntimeError):
+    """The embedded OsiriX has its limit of imports waiting already."""
+
+
+# --- the web page ----------------------------------------------------------------------------
 
 
 class BadRequest(OsirixTasksError):
@@ -107,6 +218,14 @@ class BadRequest(OsirixTasksError):
     def __init__(self, field: str, message: str):
         self.field = field
         super().__init__(f"{field}: {message}")
+
+
+class UploadTooLarge(OsirixTasksError, ValueError):
+    """A file the page uploads is larger than the limit (answered 413; what was written is removed)."""
+
+
+class TooManyStreams(OsirixTasksError, RuntimeError):
+    """Every event-stream slot of the page is taken (answered 503)."""
 
 
 def describe_validation_error(

@@ -67,25 +67,33 @@ def load_plugins(
         for path in sorted(plugins_dir.glob("*.py")):
             name = f"plugins/{path.name}"
             known.update((name, path.stem))
-            if name in blocked or path.stem in blocked:
-                continue
-            _register_file(plugins, name, path)
+            if name not in blocked and path.stem not in blocked:
+                _register_file(plugins, name, path)
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         dist = entry.dist.name if entry.dist is not None else entry.name
         known.update((entry.name, dist))
-        if entry.name in blocked or dist in blocked:
-            continue
-        origin = f"pack {dist}"
-        label = f"pack '{dist}' (entry point {entry.name} = {entry.value})"
-        fix = f'fix or uninstall it, or disable it in tasks.toml with [settings] disabled_packs = ["{dist}"]'
-        try:
-            plugin = entry.load()
-            plugins.manager.register(plugin, name=f"pack:{entry.name}")
-        except Exception as exc:  # a broken pack must not break the others
-            plugins.problems.append(f"{label}: cannot be loaded: {type(exc).__name__}: {exc} - skipped; {fix}")
-            continue
-        if _check_hooks(plugins, f"pack:{entry.name}", label, fix):
-            plugins.origins[f"pack:{entry.name}"] = origin
+        if entry.name not in blocked and dist not in blocked:
+            _register_pack(plugins, entry, dist)
+    _report_unknown_disabled(plugins, blocked, known)
+    return plugins
+
+
+def _register_pack(plugins: PluginSet, entry: Any, dist: str) -> None:
+    """Load and register an installed pack's entry point (a broken pack is reported, not raised)."""
+    label = f"pack '{dist}' (entry point {entry.name} = {entry.value})"
+    fix = f'fix or uninstall it, or disable it in tasks.toml with [settings] disabled_packs = ["{dist}"]'
+    try:
+        plugin = entry.load()
+        plugins.manager.register(plugin, name=f"pack:{entry.name}")
+    except Exception as exc:  # a broken pack must not break the others
+        plugins.problems.append(f"{label}: cannot be loaded: {type(exc).__name__}: {exc} - skipped; {fix}")
+        return
+    if _check_hooks(plugins, f"pack:{entry.name}", label, fix):
+        plugins.origins[f"pack:{entry.name}"] = f"pack {dist}"
+
+
+def _report_unknown_disabled(plugins: PluginSet, blocked: set[str], known: set[str]) -> None:
+    """A disabled name that is no pack or local plugin is a problem (with the closest known name)."""
     for name in sorted(blocked - known):
         close = difflib.get_close_matches(name, sorted(known), n=1)
         plugins.problems.append(
@@ -93,7 +101,6 @@ def load_plugins(
             + (f" (did you mean {close[0]!r}?)" if close else "")
             + " - remove it or fix its spelling"
         )
-    return plugins
 
 
 def _unknown_hooks(manager: pluggy.PluginManager, plugin: Any) -> list[str]:

@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import LockBusy, NoBackup, OsirixTasksError
+from ..errors import FileNotWritable, LockBusy, NoBackup
 
 __all__ = [
     "write_atomic",
@@ -27,10 +27,6 @@ __all__ = [
     "restore_backup",
     "restore_hint",
 ]
-
-
-class FileNotWritable(OsirixTasksError):
-    """A file or its folder cannot be written; nothing was changed."""
 
 
 def target_of(path: Path) -> Path:

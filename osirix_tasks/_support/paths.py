@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,6 +18,8 @@ __all__ = [
     "user_data_dir",
     "run_store_path",
     "runtime_dir",
+    "uploads_dir",
+    "remove_upload",
     "osirixgrpc_support_dir",
 ]
 
@@ -45,6 +48,28 @@ def runtime_dir() -> Path:
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
     return folder
+
+
+def uploads_dir() -> Path:
+    """Where the page keeps the files it uploads until they are imported (not created here)."""
+    return user_data_dir() / "uploads"
+
+
+def remove_upload(path: str | os.PathLike[str], root: Path | None = None) -> bool:
+    """Delete a file the page uploaded, and its batch folder once empty; a path outside the uploads
+    folder (``root``, default :func:`uploads_dir`) is left alone. Whether it was an upload."""
+    folder = (root or uploads_dir()).resolve()
+    try:
+        file = Path(path).resolve()
+    except (OSError, RuntimeError):
+        return False
+    if not file.is_relative_to(folder) or file == folder:
+        return False
+    file.unlink(missing_ok=True)
+    if file.parent != folder:
+        with contextlib.suppress(OSError):  # other files of the batch may still be there
+            file.parent.rmdir()
+    return True
 
 
 def registry_path(explicit: str | os.PathLike[str] | None = None) -> Path:

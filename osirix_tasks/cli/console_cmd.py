@@ -37,7 +37,7 @@ _COLOURS = {
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def runs(limit: int, as_json: bool) -> None:
     """The run history: status, exit code, duration."""
-    store = RunStore()
+    store = RunStore.default()
     store.mark_lost()
     records = store.runs(limit)
     if as_json:
@@ -89,7 +89,7 @@ def console(
     run_id: str | None, follow: bool, save_path: str | None, clear: bool, as_json: bool, max_output: int | None
 ) -> None:
     """Show a run's output (the latest run by default): stdout, stderr in red."""
-    store = RunStore()
+    store = RunStore.default()
     if max_output is not None:
         store.set_max_output_bytes(max_output * 2**20)
         click.echo(f"Runs keep up to {max_output} MB of output from now on.")

@@ -14,25 +14,24 @@ import time
 from collections.abc import Iterator
 
 import click
-from osirixgrpc import utilities_pb2, viewercontroller_pb2
 
 from .._support.paths import user_data_dir
 from ..catalog import Catalog
 from ..client import Connection
 from ..client.server_configs import free_port
-from ..emulator.database.demo import SLICES, demo_folder
-from ..emulator.database.demo import _uid as demo_uid
+from ..client.viewer_tools import add_roi, frontmost_viewer, open_3d
+from ..client.windows import set_display
+from ..emulator.database.demo import SERIES_UID, SLICES, STUDY_UID, demo_folder
 from ..errors import ControlError, OsirixTasksError
+from ..host.config import HostConfig
 from ..host.control import HostInfo, ask, live_hosts, send
 from ..host.control_protocol import Import, Open, Select, SelectRois, Status
 from ..host.spawn import spawn_host
-from ..model import TaskSpec, TaskType
-from ..run.runner import plan_run, start_run
+from ..model import TaskType
+from ..run.start import Here, TaskRequest, start
 from ..run.store import RunStore
 from ._common import AppState, pass_state
 from .run_cmd import echo_output
-
-VC = viewercontroller_pb2
 
 
 @contextlib.contextmanager
@@ -47,7 +46,7 @@ def _host(keep: bool) -> Iterator[tuple[int, HostInfo]]:
             yield ports[0], info
             return
     port = free_port()
-    host = spawn_host(["--demo", "--port", str(port)])
+    host = spawn_host(HostConfig(demo=True, ports=(port,)))
     if host.info is None:
         host.stop()
         raise OsirixTasksError(f"the embedded OsiriX (pid {host.pid}) did not publish its control channel")
@@ -64,44 +63,31 @@ def _host(keep: bool) -> Iterator[tuple[int, HostInfo]]:
 def _prepare(connection: Connection, host: HostInfo) -> None:
     """What a user does in OsiriX before running tasks of each type (importing the demo series first
     when the running host's database does not have it)."""
-    if not send(host, Select(studies=[demo_uid("study")])).ok:
+    if not send(host, Select(studies=[STUDY_UID])).ok:
         folder = demo_folder(user_data_dir())
         click.echo(f"The running embedded OsiriX does not have the demo study: importing it from {folder}")
         ask(host, Import(paths=[str(folder)], copy_files=True))
-        ask(host, Select(studies=[demo_uid("study")]))
-    ask(host, Open(series=demo_uid("series")))
-    viewer = connection.call("OsirixFrontmostViewer", utilities_pb2.Empty()).viewer_controller
+        ask(host, Select(studies=[STUDY_UID]))
+    ask(host, Open(series=SERIES_UID))
+    viewer = frontmost_viewer(connection)
     middle = SLICES // 2
-    connection.call("ViewerControllerSetIdx", VC.ViewerControllerSetIdxRequest(viewer_controller=viewer, idx=middle))
+    set_display(connection, viewer.osirixrpc_uid, idx=middle)
     for index in (middle - 1, middle, middle + 1):  # the bright sphere, on three slices: an ROI volume too
-        connection.call(
-            "ViewerControllerNewROI",
-            VC.ViewerControllerNewROIRequest(
-                viewer_controller=viewer,
-                itype=9,
-                name="demo lesion",
-                idx=index,
-                thickness=2,
-                opacity=1,
-                color=VC.ViewerControllerNewROIRequest.Color(r=255, g=64, b=0),
-                rectangle=VC.ViewerControllerNewROIRequest.Rect(origin_x=40, origin_y=64, width=14, height=14),
-            ),
+        add_roi(
+            connection, "oval", name="demo lesion", box=(26, 50, 28, 28), slice=index, color=(255, 64, 0), viewer=viewer
         )
     ask(host, SelectRois(name="demo lesion"))
-    connection.call(
-        "ViewerControllerOpenVRViewerForMode",
-        VC.ViewerControllerOpenVRViewerForModeRequest(viewer_controller=viewer, mode="VR"),
-    )
+    open_3d(connection, "VR", viewer)
     click.echo(
         "Selected the demo study, opened it in a 2D viewer, drew and selected an ROI 'demo lesion' on three "
         "slices, opened a 3D window."
     )
 
 
-def _builtin(catalog: Catalog, kind: TaskType) -> TaskSpec:
+def _builtin(catalog: Catalog, kind: TaskType) -> str:
     for entry in catalog.of_type(kind):
         if entry.origin == "builtin":
-            return entry.spec
+            return entry.spec.name
     raise OsirixTasksError(f"no builtin {kind.value} task (is the builtin plugin disabled in tasks.toml?)")
 
 
@@ -111,18 +97,16 @@ def _builtin(catalog: Catalog, kind: TaskType) -> TaskSpec:
 def demo(state: AppState, keep: bool) -> None:
     """Start the embedded OsiriX with demo data and run one builtin task of each type on it."""
     catalog = state.catalog(warn=False)
-    store = RunStore()
+    store = RunStore.default()
     results = []
     with _host(keep) as (port, host), Connection(port) as connection:
         _prepare(connection, host)
         for kind in (TaskType.DATABASE, TaskType.IMAGE, TaskType.ROI, TaskType.VR_CONTROLLER):
-            spec = _builtin(catalog, kind)
-            click.secho(f"\n== {kind.value} task '{spec.name}' ==", bold=True)
-            plan = plan_run(
-                spec, server=f"127.0.0.1:{port}", args=[], registry=state.registry_path, plugins=catalog.plugins
-            )
+            name = _builtin(catalog, kind)
+            click.secho(f"\n== {kind.value} task '{name}' ==", bold=True)
+            task = TaskRequest(name=name, registry=state.registry_path, type=kind.value, address=f"127.0.0.1:{port}")
             started = time.perf_counter()
-            record = start_run(plan, store, echo=echo_output)
+            record = start(task, None, Here(store, catalog), follow=echo_output)
             results.append((kind.value, record, time.perf_counter() - started))
     click.secho("\nSummary", bold=True)
     for kind_name, record, seconds in results:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..client.viewer_tools import ROI_KINDS
+from ..vocabulary import ROI_KINDS
 from ._common import emit_json, fail
 from ._hosts import SERVER_OPTION_HELP, pick_host
 from .db_cmd import SERVER_HELP
@@ -23,7 +23,7 @@ def roi() -> None:
 def list_(server: str | None, as_json: bool) -> None:
     """The frontmost viewer's ROIs (displayed frame), slice by slice; selected ones are marked *."""
     from ..client import Connection
-    from ..client.viewer_tools import list_rois
+    from ..client.roi_listing import list_rois
 
     with Connection(server) as connection:
         found = list_rois(connection)

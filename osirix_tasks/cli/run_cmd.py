@@ -1,9 +1,10 @@
 """``osirix-tasks run`` and ``cancel``: start a registered task for real, or stop one.
 
-When a host of ours serves the OsiriX server the task will talk to, the host starts and supervises
-the run (everything is imported there already; decorated tasks start on a warm launcher) and its
-output is streamed back here; Ctrl-C cancels it there. Otherwise (real OsiriX, or no server) this
-process supervises the run itself. Either way the run is recorded in the same store, the same way.
+Both go through the one run service (:func:`osirix_tasks.run.start.start`). When a host of ours
+serves the OsiriX port the task will talk to, the host starts and supervises the run (everything is
+imported there already; decorated tasks start on a warm launcher) and its output is streamed back
+here; Ctrl-C cancels it there. Otherwise (a real OsiriX, or no port) this process supervises the run
+itself. Either way the run is recorded in the same store, the same way.
 
 Imports are kept to what each path needs: the host path does not load the catalog or the plugins.
 """
@@ -11,20 +12,18 @@ Imports are kept to what each path needs: the host path does not load the catalo
 from __future__ import annotations
 
 import os
-import signal
 import sys
-import threading
-from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..contract import INHERITED, exit_code_of
-from ..errors import NoServer, OsirixTasksError
+from ..errors import NoServer
 from ._common import AppState, pass_state, warning
 
-#: The stream number a host uses for the frame that carries the run's id.
-_RUN_ID_STREAM = -1
+if TYPE_CHECKING:
+    from ..run.record import RunRecord
 
 
 def echo_output(stream: int, text: str) -> None:
@@ -76,121 +75,62 @@ def run(
     timeout: float | None,
 ) -> None:
     """Run the task NAME (arguments after -- go to the task)."""
-    from ..client.discovery import parse_address, server_address
-    from ..host.control import host_serving
+    from .._support.paths import run_store_path
+    from ..client.discovery import server_address
+    from ..run.start import TaskRequest, start
 
     try:
         address: str | None = server_address(server)
     except NoServer as exc:
         warning(f"{exc}; starting the task without one")
         address = None
-    host = host_serving(parse_address(address)[1]) if address else None
-    asked = _Asked(name, list(args), kind, address, background, timeout)
-    if host is not None:
-        _run_on_host(host, state, asked)
+    task = TaskRequest(
+        name=name,
+        registry=state.registry_path,
+        type=kind,
+        args=args,
+        address=address,
+        timeout=timeout,
+        environ=_caller_environ(),
+    )
+    store_path = run_store_path()
+    where = _where(state, address, store_path)
+    record = start(task, None, where, follow=False if background else echo_output)
+    if background:
+        click.echo(record.id)
         return
-    _run_here(state, asked)
+    _finish(record, store_path)
 
 
-def _finish(record: dict[str, Any], store_path: object) -> None:
-    summary = f"run {record['id']}: {record['status']}"
-    if record.get("duration") is not None:
-        summary += f" in {record['duration']:.2f} s"
+def _where(state: AppState, address: str | None, store_path: Path) -> Any:
+    """A host of ours when it serves ``address`` (it supervises the run), else this process."""
+    from ..client.discovery import parse_address
+    from ..host.control import host_serving
+
+    host = host_serving(parse_address(address)[1]) if address else None
+    if host is not None:
+        from ..host.remote_runs import OnHost
+
+        return OnHost(host, store_path)
+    from ..run.start import Here
+    from ..run.store import RunStore
+
+    return Here(RunStore(store_path), state.catalog(warn=False))
+
+
+def _finish(record: RunRecord, store_path: Path) -> None:
+    summary = f"run {record.id}: {record.status}"
+    if record.duration is not None:
+        summary += f" in {record.duration:.2f} s"
     click.echo(
-        click.style(summary + f" - output kept in {store_path} ('osirix-tasks console {record['id']}')", dim=True),
+        click.style(summary + f" - output kept in {store_path} ('osirix-tasks console {record.id}')", dim=True),
         err=True,
     )
     sys.exit(
         exit_code_of(
-            exit_code=record["exit_code"],
-            signal=record["signal"],
-            timed_out=bool(record["timed_out"]),
-            cancelled=bool(record["cancelled"]),
+            exit_code=record.exit_code, signal=record.signal, timed_out=record.timed_out, cancelled=record.cancelled
         )
     )
-
-
-@dataclass(frozen=True)
-class _Asked:
-    """What the command line asked for."""
-
-    name: str
-    args: list[str]
-    kind: str | None
-    address: str | None
-    background: bool
-    timeout: float | None
-
-
-def _run_on_host(host: Any, state: AppState, asked: _Asked) -> None:
-    from .._support.paths import run_store_path
-    from ..host.control import ask, send, stream
-    from ..host.control_protocol import CancelRun, OutputFrame, StartRun
-
-    store = run_store_path()
-    request = StartRun(
-        name=asked.name,
-        type=asked.kind,
-        args=asked.args,
-        server=asked.address,
-        timeout=asked.timeout,
-        background=asked.background,
-        registry=str(state.registry_path),
-        store=str(store),
-        environ=_caller_environ(),
-    )
-    if asked.background:
-        click.echo(ask(host, request).message)
-        return
-    run_id: list[str] = []
-
-    def on_interrupt(signum: int, frame: Any) -> None:  # cancel it there; the stream tells how it ended
-        if run_id:
-            cancel = CancelRun(run_id=run_id[0], store=str(store))
-            threading.Thread(target=send, args=(host, cancel), daemon=True).start()
-
-    previous = signal.signal(signal.SIGINT, on_interrupt)
-    try:
-        for frame in stream(host, request):
-            if isinstance(frame, OutputFrame):
-                if frame.stream == _RUN_ID_STREAM:
-                    run_id.append(frame.text)
-                else:
-                    echo_output(frame.stream, frame.text)
-                continue
-            if not frame.ok:
-                raise OsirixTasksError(frame.message)
-            _finish(frame.data["record"], store)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def _run_here(state: AppState, asked: _Asked) -> None:
-    from ..model import TaskType
-    from ..run.runner import plan_run, start_run
-    from ..run.store import RunStore
-
-    try:
-        task_type = TaskType.parse(asked.kind) if asked.kind else None
-    except ValueError as exc:
-        raise OsirixTasksError(str(exc)) from None
-    catalog = state.catalog(warn=False)
-    spec = catalog.resolve(asked.name, task_type).spec
-    store = RunStore()
-    plan = plan_run(
-        spec,
-        server=asked.address,
-        args=asked.args,
-        registry=state.registry_path,
-        plugins=catalog.plugins,
-        timeout=asked.timeout,
-        background=asked.background,
-    )
-    record = start_run(plan, store, echo=None if asked.background else echo_output)
-    if asked.background:
-        click.echo(record.id)
-        return
-    _finish(record.to_json(), store.path)
 
 
 @click.command()
@@ -201,5 +141,5 @@ def cancel(run_id: str, grace: float) -> None:
     from ..run.runner import cancel_run
     from ..run.store import RunStore
 
-    record = cancel_run(RunStore(), run_id, grace=grace)
+    record = cancel_run(RunStore.default(), run_id, grace=grace)
     click.echo(f"run {record.id}: {record.status}")

@@ -1,36 +1,31 @@
-"""``osirix-tasks serve`` and ``osirix-tasks import``: the embedded OsiriX host and its database."""
+"""``osirix-tasks serve`` and ``osirix-tasks import``: the embedded OsiriX host and its database.
+
+``serve`` turns its options into a :class:`~osirix_tasks.host.config.HostConfig` and hands it to
+:func:`~osirix_tasks.host.assemble.run_host`; it prints what the host serves, then waits.
+"""
 
 from __future__ import annotations
 
-import logging
-import signal
 import sys
-import threading
-from types import FrameType
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from .. import __version__
-from .._support.paths import registry_path, user_data_dir
-from ..client.server_configs import read_servers
-from ..emulator.database.demo import demo_folder
-from ..emulator.database.importer import ImportSummary, import_paths
-from ..emulator.database.index import Database
-from ..emulator.state import OsirixState
-from ..errors import PortUnavailable, ServerConfigError
-from ..host.process import Host, database_folder
+from ..host.config import HostConfig, database_folder
 from ..host.spawn import READY_LINE
-from ._common import AppState, fail, warning
+from ._common import AppState, fail
 
 if TYPE_CHECKING:
-    from ..web import WebServer
-
-DEFAULT_PORT = 50051
+    from ..emulator.database.importer import ImportSummary
+    from ..emulator.database.index import Database
 
 
 def import_with_progress(db: Database, paths: list[str], copy: bool, label: str) -> ImportSummary:
     """Import with a progress bar on the terminal."""
+    from ..emulator.database.importer import import_paths
+
     with click.progressbar(length=1, label=label, file=sys.stderr) as bar:
 
         def progress(done: int, total: int) -> None:
@@ -41,16 +36,6 @@ def import_with_progress(db: Database, paths: list[str], copy: bool, label: str)
             return import_paths(db, paths, copy=copy, progress=progress)
         except FileNotFoundError as exc:
             fail(str(exc))
-
-
-def default_ports() -> list[int]:
-    """Every server listed in server_configs.json, else 50051."""
-    try:
-        listed = [s.port for s in read_servers(check_liveness=False)]
-    except ServerConfigError as exc:
-        warning(f"{exc}\nserving on {DEFAULT_PORT} instead")
-        return [DEFAULT_PORT]
-    return listed or [DEFAULT_PORT]
 
 
 @click.command()
@@ -114,73 +99,35 @@ def serve(
     verbose: bool,
 ) -> None:
     """Run an embedded OsiriX: the OsiriXgrpc protocol over a DICOM database, and its web UI."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    from ..host.assemble import run_host, wait_until_stopped
+
+    state = ctx.find_object(AppState)
+    config = HostConfig(
+        ports=ports,
+        database=Path(database) if database else None,
+        empty=empty,
+        demo=demo,
+        imports=imports,
+        web=not no_web,
+        web_port=web_port,
+        web_stream_seconds=web_stream_seconds,
+        registry=Path(web_registry) if web_registry else (state.registry_path if state else None),
+        verbose=verbose,
     )
-    if not verbose:  # gRPC logs a traceback for every undecodable request; the client gets the error anyway
-        logging.getLogger("grpc._common").setLevel(logging.CRITICAL)
-    data_dir = user_data_dir()
-    db = Database(database_folder(database, data_dir))
-    if empty:
-        db.clear()
-    if imports:
-        summary = import_with_progress(db, list(imports), True, "Importing")
-        click.echo(f"Import: {summary}", err=True)
-    if (demo or not (empty or imports)) and db.counts()[0] == 0:
-        summary = import_paths(db, [str(demo_folder(data_dir))], copy=True)
-        click.echo(f"Demo data: {summary}", err=True)
-    host = Host(OsirixState(db))
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    for port in ports or default_ports():
-        try:
-            host.start_server(port)
-        except PortUnavailable:
-            host.shutdown()
-            raise
-    host.open_control_channel()
-    web = None
-    if not no_web:
-        web = _start_web(ctx, host, web_port, web_registry, web_stream_seconds)
-    studies, series, images = db.counts()
+    host = run_host(config, importer=import_with_progress, report=lambda line: click.echo(line, err=True))
+    studies, series, images = host.state.db.counts()
     click.echo(
-        f"Embedded OsiriX (osirix-tasks {__version__}): database {db.folder} "
+        f"Embedded OsiriX (osirix-tasks {__version__}): database {host.state.db.folder} "
         f"({studies} studies, {series} series, {images} images)"
     )
     for port in host.ports():
         click.echo(f"Listening on 127.0.0.1:{port}")
-    if web is not None:
-        click.echo(f"Web UI: {web.url}")
+    if host.web is not None:
+        click.echo(f"Web UI: {host.web['url']}")
     sys.stdout.flush()  # the ports before the ready line, also when stdout is a file
     click.echo(READY_LINE, err=True)
-    while not stop.is_set() and not host.stopped.is_set():
-        stop.wait(0.5)
-    if web is not None:
-        web.stop()
-    host.shutdown()
+    wait_until_stopped(host)
     click.echo("Stopped.", err=True)
-
-
-def _start_web(
-    ctx: click.Context, host: Host, port: int, registry: str | None, stream_seconds: float | None
-) -> WebServer:
-    """Serve the web UI for ``host``; the registry is ``--registry`` of serve, else the top-level choice."""
-    from ..web import start_web
-
-    state = ctx.find_object(AppState)
-    path = registry_path(registry) if registry else (state.registry_path if state else registry_path(None))
-    try:
-        web = start_web(host, path, port=port, stream_seconds=stream_seconds)
-    except PortUnavailable:
-        host.shutdown()
-        raise
-    host.set_web(web.info())
-    return web
 
 
 @click.command("import")
@@ -189,7 +136,9 @@ def _start_web(
 @click.option("--link", is_flag=True, help="Index the files where they are instead of copying them in.")
 def import_(paths: tuple[str, ...], database: str | None, link: bool) -> None:
     """Import DICOM files and folders into the database."""
-    db = Database(database_folder(database, user_data_dir()))
+    from ..emulator.database.index import Database
+
+    db = Database(database_folder(database))
     summary = import_with_progress(db, list(paths), not link, "Importing")
     db.close()
     click.echo(f"{summary}")

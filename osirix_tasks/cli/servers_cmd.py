@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from pydantic import ValidationError
 
@@ -97,6 +99,7 @@ def _stop_on(host: HostInfo, port: int) -> None:
 @click.option("--database", default=None, help="Database folder for a new host.")
 def start_server(port: int, database: str | None) -> None:
     """Serve PORT: on the running embedded OsiriX, or by starting one in the background."""
+    from ..host.config import HostConfig
     from ..host.spawn import spawn_host
 
     if port not in [s.port for s in read_servers()]:
@@ -114,8 +117,8 @@ def start_server(port: int, database: str | None) -> None:
     if running:
         click.echo(ask(running[0], StartServer(port=port)).message)
         return
-    arguments = ["--port", str(port)] + (["--database", database] if database else [])
-    host = spawn_host(arguments, timeout=60)
+    config = HostConfig(ports=(port,), database=Path(database) if database else None)
+    host = spawn_host(config, timeout=60)
     click.echo(
         f"Started an embedded OsiriX (pid {host.pid}) serving 127.0.0.1:{port}; its output goes to {host.log_path}"
     )

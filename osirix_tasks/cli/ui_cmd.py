@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import click
 
@@ -47,8 +48,10 @@ def ui(state: AppState, no_browser: bool, database: str | None) -> None:
 
         env = dict(os.environ)
         env[Env.REGISTRY] = str(state.registry_path)
-        arguments = ["--database", database] if database else []
-        host = spawn_host(arguments, env=env, timeout=90)
+        from ..host.config import HostConfig
+
+        config = HostConfig(database=Path(database) if database else None)
+        host = spawn_host(config, env=env, timeout=90)
         click.echo(f"Started an embedded OsiriX (pid {host.pid}); its output goes to {host.log_path}", err=True)
         found = _web_url()
         if found is None:

@@ -15,5 +15,5 @@ def check(response: R, rpc: str = "OsiriX") -> R:
     """Return ``response`` when its status is 1, else raise :class:`OsirixError`."""
     status = response.status  # type: ignore[attr-defined]
     if status.status != 1:
-        raise OsirixError(rpc, status.message)
+        raise OsirixError(status.message, rpc=rpc)
     return response

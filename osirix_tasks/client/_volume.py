@@ -53,9 +53,9 @@ def fetch_volume(
                 _check_out(result, count, image)
             if image.shape != result.shape[1:]:
                 raise OsirixError(
-                    "DCMPixImage",
                     f"plane {index} is {_shape(image)}, unlike plane 0 ({_shape(result[0])}): "
                     "these DCMPix cannot be stacked - fetch them one by one with pixels()",
+                    rpc="DCMPixImage",
                 )
             result[index] = image
     finally:

@@ -59,8 +59,28 @@ class Connection:
         try:
             response = getattr(self.stub, rpc)(request)
         except grpc.RpcError as exc:
-            raise OsirixUnreachable(rpc, f"cannot reach OsiriX at {self.address}: {exc.code().name}") from None
+            raise OsirixUnreachable(f"cannot reach OsiriX at {self.address}: {exc.code().name}", rpc=rpc) from None
         return check(response, rpc)
+
+    def call_many(self, calls: Sequence[tuple[str, Any]], *, in_flight: int = 64) -> list[Any]:
+        """Several calls sent together (at most ``in_flight`` waiting at once) instead of one after the
+        other: one round trip's wait for a whole listing. Returns the answers in order; a status-0
+        answer is returned as its :class:`OsirixError`, not raised (OsiriX says "not available" for
+        optional fields). OsirixUnreachable when OsiriX cannot be reached."""
+        answers: list[Any] = []
+        for start in range(0, len(calls), in_flight):
+            batch = calls[start : start + in_flight]
+            futures = [getattr(self.stub, rpc).future(request) for rpc, request in batch]
+            for (rpc, _), future in zip(batch, futures, strict=True):
+                try:
+                    response = future.result()
+                except grpc.RpcError as exc:
+                    raise OsirixUnreachable(
+                        f"cannot reach OsiriX at {self.address}: {exc.code().name}", rpc=rpc
+                    ) from None
+                status = response.status
+                answers.append(response if status.status == 1 else OsirixError(status.message, rpc=rpc))
+        return answers
 
     def pixels(self, pix: Any) -> np.ndarray:
         """The image of one DCMPix (float32, or ARGB uint8 with a last axis of 4)."""
@@ -86,14 +106,14 @@ class Connection:
             response = self._pixel_rpcs()[1](encode_set_image_request(pix, image))
         except grpc.RpcError as exc:
             raise OsirixUnreachable(
-                "DCMPixSetImage", f"cannot reach OsiriX at {self.address}: {exc.code().name}"
+                f"cannot reach OsiriX at {self.address}: {exc.code().name}", rpc="DCMPixSetImage"
             ) from None
         check(response, "DCMPixSetImage")
 
     @staticmethod
     def _answer(answer: PixelAnswer) -> PixelAnswer:
         if answer.status != 1:
-            raise OsirixError("DCMPixImage", answer.message)
+            raise OsirixError(answer.message, rpc="DCMPixImage")
         return answer
 
     def close(self) -> None:

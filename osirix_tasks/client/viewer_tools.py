@@ -1,5 +1,5 @@
-"""What a user does in OsiriX's viewers, done over OsiriXgrpc: opening a series, ROIs (list, draw,
-delete) and 3D windows.
+"""What a user does in OsiriX's browser and viewers, done over OsiriXgrpc: importing files, opening a
+series, ROIs (draw, delete; listing them is :mod:`.roi_listing`) and 3D windows.
 
 Works against any OsiriX (real or embedded): only the plugin's RPCs are used. Selecting ROIs
 has no RPC (it is a click in OsiriX); the embedded OsiriX takes it on its control channel.
@@ -9,82 +9,35 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from osirixgrpc import browsercontroller_pb2, utilities_pb2, viewercontroller_pb2
+from osirixgrpc import browsercontroller_pb2, types_pb2, utilities_pb2, viewercontroller_pb2
 
 from ..errors import OsirixError, OsirixTasksError
+from ..vocabulary import (
+    DEFAULT_ROI_COLOR,
+    NEW_ROI_OPACITY,
+    NEW_ROI_THICKNESS,
+    RENDERING_MODES,
+    ROI_KINDS,
+    roi_type,
+)
 from .connection import Connection
 
 __all__ = [
-    "DEFAULT_ROI_COLOR",
-    "ROI_KINDS",
-    "ROI_TYPE_NAMES",
-    "RENDERING_MODES",
-    "RoiInfo",
     "frontmost_viewer",
     "open_series",
+    "import_files",
     "pix_list",
     "open_3d",
-    "list_rois",
+    "new_roi",
     "add_roi",
+    "delete_roi",
     "delete_rois",
 ]
 
 _EMPTY = utilities_pb2.Empty()
 _NewROI = viewercontroller_pb2.ViewerControllerNewROIRequest
-
-#: The ROI kinds ``osirix-tasks roi add`` draws, and OsiriX's tool number of each.
-ROI_KINDS = {"oval": 9, "rectangle": 6, "polygon": 11, "point": 19, "mask": 20}
-#: OsiriX's ROI tool numbers and what OsiriX calls them.
-ROI_TYPE_NAMES = {
-    5: "measure",
-    6: "rectangle",
-    9: "oval",
-    10: "open polygon",
-    11: "closed polygon",
-    12: "angle",
-    13: "text",
-    14: "arrow",
-    15: "pencil",
-    19: "point",
-    20: "mask",
-    24: "layer",
-    26: "axis",
-    27: "dynamic angle",
-    29: "TAGT",
-    31: "oval angle",
-}
-#: The 3D windows a 2D viewer opens (``ViewerControllerOpenVRViewerForMode``).
-RENDERING_MODES = ("VR", "MIP")
-
-
-@dataclass
-class RoiInfo:
-    """One ROI of a viewer."""
-
-    name: str
-    type: str
-    itype: int
-    slice: int
-    frame: int
-    selected: bool
-    area_cm2: float
-    centroid: tuple[float, float]
-    uid: str
-    ref: Any = field(repr=False, compare=False, default=None)
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain data (without the object reference)."""
-        data = {k: v for k, v in vars(self).items() if k != "ref"}
-        data["centroid"] = list(self.centroid)
-        return data
-
-
-#: The colour of an ROI drawn without one. The plugin passes the request's colour as given, so an unset
-#: colour is black, which is invisible on most images: our tools always send this one instead.
-DEFAULT_ROI_COLOR = (0, 255, 0)
 
 
 def frontmost_viewer(connection: Connection) -> Any:
@@ -113,6 +66,13 @@ def open_series(connection: Connection, series: Any = None) -> Any:
     return connection.call("BrowserControllerOpenViewerFromImages", request(browser=browser, frames=frames)).viewer
 
 
+def import_files(connection: Connection, paths: list[str]) -> None:
+    """Copy files into the database, as OsiriX's import does (in the background: studies appear shortly)."""
+    browser = connection.call("OsirixCurrentBrowser", _EMPTY).browser_controller
+    request = browsercontroller_pb2.BrowserControllerCopyFilesIfNeededRequest(browser=browser, paths=paths)
+    connection.call("BrowserControllerCopyFilesIfNeeded", request)
+
+
 def pix_list(connection: Connection, viewer: Any, movie_idx: int = 0) -> list[Any]:
     """The DCMPix references of one frame of a viewer, in plane order."""
     request = viewercontroller_pb2.ViewerControllerPixListRequest(viewer_controller=viewer, movie_idx=movie_idx)
@@ -139,33 +99,6 @@ def _current_frame(connection: Connection, viewer: Any) -> int:
 def _rois_by_slice(connection: Connection, viewer: Any, frame: int) -> list[list[Any]]:
     request = viewercontroller_pb2.ViewerControllerROIListRequest(viewer_controller=viewer, movie_idx=frame)
     return [list(s.rois) for s in connection.call("ViewerControllerROIList", request).roi_slices]
-
-
-def list_rois(connection: Connection, viewer: Any = None) -> list[RoiInfo]:
-    """The ROIs of a viewer's current frame (the frontmost viewer by default), slice by slice."""
-    viewer = viewer if viewer is not None else frontmost_viewer(connection)
-    frame = _current_frame(connection, viewer)
-    selected = {r.osirixrpc_uid for r in connection.call("ViewerControllerSelectedROIs", viewer).rois}
-    found = []
-    for index, rois in enumerate(_rois_by_slice(connection, viewer, frame)):
-        for roi in rois:
-            itype = int(connection.call("ROIIType", roi).itype)
-            centroid = connection.call("ROICentroid", roi)
-            found.append(
-                RoiInfo(
-                    name=connection.call("ROIName", roi).name,
-                    type=ROI_TYPE_NAMES.get(itype, f"type {itype}"),
-                    itype=itype,
-                    slice=index,
-                    frame=frame,
-                    selected=roi.osirixrpc_uid in selected,
-                    area_cm2=float(connection.call("ROIArea", roi).area),
-                    centroid=(float(centroid.x), float(centroid.y)),
-                    uid=roi.osirixrpc_uid,
-                    ref=roi,
-                )
-            )
-    return found
 
 
 def _check_box(kind: str, box: Sequence[float] | None) -> tuple[float, float, float, float]:
@@ -214,6 +147,43 @@ def _shape(request: Any, kind: str, box: Any, points: Sequence[Sequence[float]],
         raise OsirixTasksError(f"ROI kind {kind!r} is not one of {', '.join(ROI_KINDS)}")
 
 
+def new_roi(
+    connection: Connection,
+    viewer: Any,
+    itype: int,
+    *,
+    name: str,
+    slice: int,
+    frame: int,
+    points: Sequence[Sequence[float]] = (),
+    rect: Sequence[float] | None = None,
+    color: Sequence[int] = DEFAULT_ROI_COLOR,
+) -> Any:
+    """Create an ROI of type ``itype`` on a plane, from its geometry as OsiriX takes it (``points`` for
+    the points types, ``rect`` = origin x, y, width, height for the rectangle types: an oval's is its
+    centre and half-axes); its reference. Colour, opacity and thickness are always sent
+    (:data:`~osirix_tasks.vocabulary.NEW_ROI_THICKNESS` ...): the plugin takes unset fields as 0."""
+    kind = roi_type(itype)
+    if kind is None or kind.shape == "buffer":
+        raise OsirixTasksError(f"ROI type {itype} is not one drawn from points or a rectangle")
+    request = _NewROI(viewer_controller=viewer, itype=itype, name=name, idx=slice, movie_idx=frame)
+    if kind.shape == "rectangle":
+        if rect is None or len(rect) != 4:
+            raise OsirixTasksError(f"a {kind.label} ROI needs a rectangle: x, y, width, height")
+        x, y, width, height = (float(v) for v in rect)
+        request.rectangle.CopyFrom(_NewROI.Rect(origin_x=x, origin_y=y, width=width, height=height))
+    else:
+        request.points.extend(_NewROI.Point2D(x=float(x), y=float(y)) for x, y in points)
+    return _send_new_roi(connection, request, color)
+
+
+def _send_new_roi(connection: Connection, request: Any, color: Sequence[int]) -> Any:
+    r, g, b = (int(c) for c in color)
+    request.color.CopyFrom(_NewROI.Color(r=r, g=g, b=b))
+    request.opacity, request.thickness = NEW_ROI_OPACITY, NEW_ROI_THICKNESS
+    return connection.call("ViewerControllerNewROI", request).roi
+
+
 def add_roi(
     connection: Connection,
     kind: str,
@@ -229,11 +199,10 @@ def add_roi(
 ) -> Any:
     """Draw an ROI on a viewer (the frontmost by default) and return its reference.
 
-    ``kind`` is one of :data:`ROI_KINDS`. ``box`` (x, y, width, height of the top-left corner, in
-    pixels) shapes ovals, rectangles and filled masks; ``points`` ((x, y) pairs: x = column,
-    y = row) shapes polygons and the point; ``mask`` is a 2D 0/1 array placed at ``box``'s corner.
-    ``slice`` and ``frame`` default to the displayed ones. Colour, opacity (1) and thickness (1) are
-    always sent: the plugin takes unset fields as 0 (a black, invisible ROI).
+    ``kind`` is one of :data:`~osirix_tasks.vocabulary.ROI_KINDS`. ``box`` (x, y, width, height of the
+    top-left corner, in pixels) shapes ovals, rectangles and filled masks; ``points`` ((x, y) pairs:
+    x = column, y = row) shapes polygons and the point; ``mask`` is a 2D 0/1 array placed at ``box``'s
+    corner. ``slice`` and ``frame`` default to the displayed ones.
     """
     if kind not in ROI_KINDS:
         raise OsirixTasksError(f"ROI kind {kind!r} is not one of {', '.join(ROI_KINDS)}")
@@ -244,9 +213,12 @@ def add_roi(
         frame = _current_frame(connection, viewer)
     request = _NewROI(viewer_controller=viewer, itype=ROI_KINDS[kind], name=name, idx=slice, movie_idx=frame)
     _shape(request, kind, box, points, mask)
-    request.color.CopyFrom(_NewROI.Color(r=color[0], g=color[1], b=color[2]))
-    request.opacity, request.thickness = 1.0, 1.0
-    return connection.call("ViewerControllerNewROI", request).roi
+    return _send_new_roi(connection, request, color)
+
+
+def delete_roi(connection: Connection, uid: str) -> None:
+    """Delete one ROI by its uid."""
+    connection.call("ROIDelete", types_pb2.ROI(osirixrpc_uid=uid))
 
 
 def delete_rois(

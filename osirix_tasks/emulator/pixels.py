@@ -34,20 +34,16 @@ from typing import Any
 import numpy as np
 from pydicom.dataset import Dataset
 
+from ..errors import NotAnImageObject
 from .database.dicomread import read_dicom_header
 from .database.frames import pix_slice_location
 from .database.index import ImageRow
 from .pix import Pix
-from .protocol import RpcFailure
 
 __all__ = ["load_pix", "decode_plane", "osirix_values", "NotAnImageObject", "PlaneSpec"]
 
 log = logging.getLogger(__name__)
 _DEFLATED = "1.2.840.10008.1.2.1.99"
-
-
-class NotAnImageObject(RpcFailure, ValueError):
-    """A non-image object (SR, presentation state, RT plan ...) asked to open as an image."""
 
 
 @dataclass(frozen=True)
@@ -144,7 +140,7 @@ def osirix_values(stored: np.ndarray, ds: Dataset, extra: dict[str, Any]) -> np.
 
     ``extra`` holds the frame's own RescaleSlope/Intercept (from the functional groups).
     """
-    from pydicom.pixels.processing import apply_color_lut, apply_modality_lut
+    from pydicom.pixels.processing import apply_color_lut
 
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
     if photometric == "PALETTE COLOR":
@@ -156,6 +152,16 @@ def osirix_values(stored: np.ndarray, ds: Dataset, extra: dict[str, Any]) -> np.
         bits = int(ds.get("BitsStored") or ds.get("BitsAllocated") or 8)
         rgb = stored >> (bits - 8) if bits > 8 and stored.dtype.itemsize > 1 else stored
         return _argb(rgb)
+    values = _modality_values(stored, ds, extra)
+    if photometric == "MONOCHROME1" and str(ds.get("Modality", "")).upper() != "PT":
+        values = -values
+    return np.ascontiguousarray(values, dtype=np.float32)
+
+
+def _modality_values(stored: np.ndarray, ds: Dataset, extra: dict[str, Any]) -> np.ndarray:
+    """Greyscale stored values through the modality LUT or rescale (and an RT dose's grid scaling)."""
+    from pydicom.pixels.processing import apply_modality_lut
+
     if ds.get("ModalityLUTSequence"):
         values = np.asarray(apply_modality_lut(stored, ds), dtype=np.float64)
     else:
@@ -166,9 +172,7 @@ def osirix_values(stored: np.ndarray, ds: Dataset, extra: dict[str, Any]) -> np.
             values = values * slope + intercept
     if str(ds.get("Modality", "")).upper() == "RTDOSE" and _first(ds.get("DoseGridScaling")):
         values = values * float(ds.DoseGridScaling)
-    if photometric == "MONOCHROME1" and str(ds.get("Modality", "")).upper() != "PT":
-        values = -values
-    return np.ascontiguousarray(values, dtype=np.float32)
+    return values
 
 
 def _argb(rgb: np.ndarray) -> np.ndarray:

@@ -11,7 +11,9 @@ import osirixgrpc  # noqa: F401  (puts the generated modules on sys.path as the 
 from google.protobuf import message_factory
 from osirixgrpc import osirix_pb2, utilities_pb2
 
-__all__ = ["SERVICE_NAME", "RPC_NAMES", "request_class", "response_class", "RpcFailure", "ok", "failure"]
+from ..errors import OsirixError
+
+__all__ = ["SERVICE_NAME", "RPC_NAMES", "request_class", "response_class", "OsirixError", "RpcFailure", "ok", "failure"]
 
 _SERVICE = osirix_pb2.DESCRIPTOR.services_by_name["OsiriXService"]
 SERVICE_NAME = _SERVICE.full_name
@@ -30,12 +32,9 @@ def response_class(rpc: str) -> Any:
     return _RESPONSES[rpc]
 
 
-class RpcFailure(Exception):
-    """Raised inside an RPC implementation: answered as ``status = 0`` with this message."""
-
-    def __init__(self, message: str):
-        self.message = message
-        super().__init__(message)
+#: The status-0 failure an RPC implementation raises is the protocol's one: :class:`OsirixError`. This
+#: second name is kept only while branches written before the error tree are merged (then removed).
+RpcFailure = OsirixError
 
 
 def ok(rpc: str, **fields: Any) -> Any:

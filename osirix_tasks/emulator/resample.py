@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .protocol import RpcFailure
+from ..errors import OsirixError
 from .workspace import Pix, Viewer
 
 __all__ = ["resample_planes", "check_resamplable"]
@@ -38,9 +38,9 @@ def _volumic(viewer: Viewer) -> bool:
 def check_resamplable(fixed: Viewer, moving: Viewer) -> None:
     """Status 0 in our words where OsiriX shows an alert and resamples nothing."""
     if not _volumic(fixed) or not _volumic(moving):
-        raise RpcFailure("3D Resampling requires volumic data: both viewers need regularly spaced planes")
+        raise OsirixError("3D Resampling requires volumic data: both viewers need regularly spaced planes")
     if fixed.study_instance_uid != moving.study_instance_uid:
-        raise RpcFailure("Resampling is only available for series in the SAME study")
+        raise OsirixError("Resampling is only available for series in the SAME study")
 
 
 def _half_voxel(pix: Pix) -> np.ndarray:

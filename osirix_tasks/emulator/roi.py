@@ -1,9 +1,9 @@
 """An OsiriX ROI: its shape as OsiriX stores it, and what OsiriX computes from it (Horos ``ROI.m``).
 
-OsiriX keeps three kinds of shape: a rectangle for rectangle (6), oval (9), text (13), 2D point (19)
-and oval angle (31) ROIs (``rect``: origin and size; an oval's origin is its centre and its size
-its half-axes), a list of points for the others, and a texture (a boolean buffer placed at an
-integer position) for brush ROIs (20). Every computation below follows the ``ROI.m`` method named
+OsiriX keeps three kinds of shape (:data:`osirix_tasks.vocabulary.ROI_TYPES`): a rectangle for
+rectangle, oval, text, 2D point and oval angle ROIs (``rect``: origin and size; an oval's origin is
+its centre and its size its half-axes), a list of points for the others, and a texture (a boolean
+buffer placed at an integer position) for brush ROIs. Every computation below follows the ``ROI.m`` method named
 in its docstring; coordinates are pixels, x = column, y = row.
 """
 
@@ -15,11 +15,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..vocabulary import RoiCode, codes_where
 from .spline import spline_points
 
 __all__ = [
     "Roi",
-    "ROI_TYPES",
     "RECT_TYPES",
     "SPLINE_TYPES",
     "VOLUME_TYPES",
@@ -29,49 +29,27 @@ __all__ = [
     "shoelace_float32",
 ]
 
-T_MEASURE, T_ROI, T_OVAL, T_OPOLYGON, T_CPOLYGON, T_ANGLE, T_TEXT, T_ARROW, T_PENCIL = 5, 6, 9, 10, 11, 12, 13, 14, 15
-T_2DPOINT, T_PLAIN, T_LAYER, T_AXIS, T_DYNANGLE, T_TAGT, T_OVALANGLE = 19, 20, 24, 26, 27, 29, 31
-
-#: OsiriX's ROI tool numbers and how ViewerControllerNewROI builds each (points, rectangle or buffer).
-ROI_TYPES: dict[int, tuple[str, str]] = {
-    T_MEASURE: ("tMesure", "points"),
-    T_ROI: ("tROI", "rectangle"),
-    T_OVAL: ("tOval", "rectangle"),
-    T_OPOLYGON: ("tOPolygon", "points"),
-    T_CPOLYGON: ("tCPolygon", "points"),
-    T_ANGLE: ("tAngle", "points"),
-    T_TEXT: ("tText", "rectangle"),
-    T_ARROW: ("tArrow", "points"),
-    T_PENCIL: ("tPencil", "points"),
-    T_2DPOINT: ("t2DPoint", "rectangle"),
-    T_PLAIN: ("tPlain", "buffer"),
-    T_LAYER: ("tLayerROI", "points"),
-    T_AXIS: ("tAxis", "points"),
-    T_DYNANGLE: ("tDynAngle", "points"),
-    T_TAGT: ("tTAGT", "points"),
-    T_OVALANGLE: ("tOvalAngle", "rectangle"),
-}
 #: Types whose shape is ``rect``.
-RECT_TYPES = frozenset({T_ROI, T_OVAL, T_TEXT, T_2DPOINT, T_OVALANGLE})
+RECT_TYPES = codes_where(shape="rectangle")
 #: Types OsiriX measures through its smoothing spline (``splinePoints:``).
-SPLINE_TYPES = frozenset({T_OPOLYGON, T_CPOLYGON, T_PENCIL})
+SPLINE_TYPES = frozenset({RoiCode.OPEN_POLYGON, RoiCode.CLOSED_POLYGON, RoiCode.PENCIL})
 #: Types an ROIVolume is built from (ROIVolume.mm ``setROIList:``).
-VOLUME_TYPES = frozenset({T_PENCIL, T_CPOLYGON, T_PLAIN})
+VOLUME_TYPES = frozenset({RoiCode.PENCIL, RoiCode.CLOSED_POLYGON, RoiCode.BRUSH})
 #: Types DCMPixGetMapFromROI accepts (the plugin answers ``Invalid ROI`` for the others).
-MAP_TYPES = frozenset({T_PLAIN, T_CPOLYGON, T_OPOLYGON, T_PENCIL})
+MAP_TYPES = frozenset({RoiCode.BRUSH, RoiCode.CLOSED_POLYGON, RoiCode.OPEN_POLYGON, RoiCode.PENCIL})
 #: Vertices OsiriX draws an oval with (``CIRCLERESOLUTION``).
 CIRCLE_RESOLUTION = 200
 #: Fewest points ``-valid`` accepts per points-type (more are kept as given).
-MIN_POINTS = {
-    T_CPOLYGON: 3,
-    T_OPOLYGON: 3,
-    T_PENCIL: 3,
-    T_ANGLE: 3,
-    T_MEASURE: 2,
-    T_ARROW: 2,
-    T_DYNANGLE: 4,
-    T_AXIS: 4,
-    T_TAGT: 6,
+MIN_POINTS: dict[int, int] = {
+    RoiCode.CLOSED_POLYGON: 3,
+    RoiCode.OPEN_POLYGON: 3,
+    RoiCode.PENCIL: 3,
+    RoiCode.ANGLE: 3,
+    RoiCode.MEASURE: 2,
+    RoiCode.ARROW: 2,
+    RoiCode.DYNAMIC_ANGLE: 4,
+    RoiCode.AXIS: 4,
+    RoiCode.TAGT: 6,
 }
 
 
@@ -114,13 +92,13 @@ class Roi:
         """``-points``: the vertices OsiriX reports for the ROI's shape."""
         if self.rect is not None:
             x, y, width, height = self.rect
-            if self.itype == T_2DPOINT:
+            if self.itype == RoiCode.POINT:
                 return np.array([[min(x, x + width), min(y, y + height)]])
-            if self.itype == T_ROI:
+            if self.itype == RoiCode.RECTANGLE:
                 left, right = min(x, x + width), max(x, x + width)
                 top, bottom = min(y, y + height), max(y, y + height)
                 return np.array([[left, top], [left, bottom], [right, bottom], [right, top]], dtype=np.float64)
-            if self.itype in (T_OVAL, T_OVALANGLE):
+            if self.itype in (RoiCode.OVAL, RoiCode.OVAL_ANGLE):
                 return oval_outline(x, y, width, height)
             return self.points  # a text ROI has no vertices unless some were set
         if self.texture is not None:
@@ -132,7 +110,7 @@ class Roi:
         raw = self.outline()
         if not self.spline or self.itype not in SPLINE_TYPES or len(raw) < 3:
             return raw
-        curve = spline_points(raw, closed=self.itype != T_OPOLYGON)
+        curve = spline_points(raw, closed=self.itype != RoiCode.OPEN_POLYGON)
         return raw if curve is None or len(curve) == 0 else curve
 
     def area_pixels(self) -> float:
@@ -149,7 +127,7 @@ class Roi:
 
     def centroid(self) -> tuple[float, float]:
         """``-centroid``: a rectangle's or oval's rect origin, else the mean of ``-points``."""
-        if self.rect is not None and self.itype in (T_ROI, T_OVAL):
+        if self.rect is not None and self.itype in (RoiCode.RECTANGLE, RoiCode.OVAL):
             return (float(self.rect[0]), float(self.rect[1]))
         outline = self.outline()
         if len(outline) == 0:
@@ -172,13 +150,13 @@ class Roi:
         """The points a rotation or flip acts on; rectangles and ovals become closed polygons first
         (a rectangle also stops being splined). Text, 2D point and brush ROIs are left alone:
         OsiriX edits a temporary copy of their points."""
-        if self.itype in (T_ROI, T_OVAL) and self.rect is not None:
+        if self.itype in (RoiCode.RECTANGLE, RoiCode.OVAL) and self.rect is not None:
             outline = self.outline()
             if len(outline) == 0:
                 return None
-            if self.itype == T_ROI:
+            if self.itype == RoiCode.RECTANGLE:
                 self.spline = False
-            self.itype, self.rect, self.points = T_CPOLYGON, None, outline
+            self.itype, self.rect, self.points = RoiCode.CLOSED_POLYGON, None, outline
             return self.points
         if self.rect is not None or self.texture is not None or len(self.points) == 0:
             return None

@@ -15,21 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from .protocol import RpcFailure
-from .roi import (
-    MIN_POINTS,
-    RECT_TYPES,
-    ROI_TYPES,
-    T_2DPOINT,
-    T_ARROW,
-    T_MEASURE,
-    T_OVAL,
-    T_OVALANGLE,
-    T_PLAIN,
-    T_TAGT,
-    T_TEXT,
-    Roi,
-)
+from ..errors import OsirixError
+from ..vocabulary import ROI_TYPES, RoiCode
+from .roi import MIN_POINTS, RECT_TYPES, Roi
 from .workspace import Viewer
 
 __all__ = ["new_roi", "tagt_points", "clamp_color", "osirix_thickness", "osirix_name", "NOT_CREATED"]
@@ -56,7 +44,7 @@ def round_half_away(value: float) -> float:
 
 def osirix_name(name: str, itype: int) -> str:
     """``-setName:`` truncates long names (a text ROI keeps its whole text)."""
-    return name if itype == T_TEXT else name[:NAME_LIMIT]
+    return name if itype == RoiCode.TEXT else name[:NAME_LIMIT]
 
 
 def tagt_points(points: np.ndarray) -> np.ndarray:
@@ -75,7 +63,7 @@ def tagt_points(points: np.ndarray) -> np.ndarray:
 def _points_valid(itype: int, points: np.ndarray) -> bool:
     if len(points) < MIN_POINTS.get(itype, 0):
         return False
-    if itype in (T_MEASURE, T_ARROW):  # a line or arrow needs two distinct ends
+    if itype in (RoiCode.MEASURE, RoiCode.ARROW):  # a line or arrow needs two distinct ends
         return not (abs(points[0, 0] - points[1, 0]) < 0.2 and abs(points[0, 1] - points[1, 1]) < 0.2)
     return True
 
@@ -84,9 +72,9 @@ def _rect_valid(itype: int, rect: tuple[float, float, float, float]) -> tuple[fl
     """``-valid`` for rectangle types: the rect it normalises to, or None when it is too small."""
     x, y, width, height = rect
     # A text ROI is sized by its string; 2D points (and oval angles, our choice) are never too small.
-    if itype in (T_TEXT, T_2DPOINT, T_OVALANGLE):
+    if itype in (RoiCode.TEXT, RoiCode.POINT, RoiCode.OVAL_ANGLE):
         return rect
-    if itype == T_OVAL:
+    if itype == RoiCode.OVAL:
         width, height = abs(width), abs(height)
     else:
         if width < 0:
@@ -111,41 +99,41 @@ def _texture(request: Any) -> tuple[np.ndarray, tuple[int, int]] | None:
 
 def _finite(values: list[float], what: str) -> None:
     if not all(math.isfinite(v) for v in values):
-        raise RpcFailure(f"{NOT_CREATED}: the {what} contain NaN or infinite values - give finite numbers")
+        raise OsirixError(f"{NOT_CREATED}: the {what} contain NaN or infinite values - give finite numbers")
 
 
 def new_roi(viewer: Viewer, frame: int, index: int, request: Any) -> Roi:
     """The ROI the request describes; status 0 ``Could not create ROI`` when OsiriX would not make one."""
     itype = request.itype
     if itype not in ROI_TYPES:
-        raise RpcFailure(NOT_CREATED)
+        raise OsirixError(NOT_CREATED)
     shown = viewer.current_pix()
     roi = Roi(
         itype, osirix_name(request.name, itype), viewer, frame, index, spacing=(shown.spacing[1], shown.spacing[0])
     )
-    kind = ROI_TYPES[itype][1]
+    kind = ROI_TYPES[itype].shape
     if kind == "buffer":
         texture = _texture(request)
         if texture is None:
-            raise RpcFailure(NOT_CREATED)
+            raise OsirixError(NOT_CREATED)
         roi.texture, roi.texture_origin = texture
     elif itype in RECT_TYPES:
         r = request.rectangle
         _finite([r.origin_x, r.origin_y, r.width, r.height], "rectangle values")
         rect = _rect_valid(itype, (r.origin_x, r.origin_y, r.width, r.height))
         if rect is None:
-            raise RpcFailure(NOT_CREATED)
+            raise OsirixError(NOT_CREATED)
         roi.rect = rect
     else:
         points = np.array([[p.x, p.y] for p in request.points], dtype=np.float64).reshape(-1, 2)
         _finite(points.ravel().tolist(), "points")
         if not _points_valid(itype, points):
-            raise RpcFailure(NOT_CREATED)
-        roi.points = tagt_points(points) if itype == T_TAGT else points
+            raise OsirixError(NOT_CREATED)
+        roi.points = tagt_points(points) if itype == RoiCode.TAGT else points
     _finite([request.opacity, request.thickness], "opacity and thickness")
     roi.color = clamp_color(request.color.r, request.color.g, request.color.b)
     roi.thickness = osirix_thickness(request.thickness)
     roi.opacity = float(np.float32(request.opacity))
-    if itype == T_PLAIN:
+    if itype == RoiCode.BRUSH:
         roi.spline = False
     return roi

@@ -9,12 +9,13 @@ from typing import Any
 
 from osirixgrpc import types_pb2
 
+from ..errors import OsirixError
 from .cache import ObjectCache
+from .changes import Changes
 from .database.conventions import browser_order
 from .database.import_queue import ImportJob, ImportQueue
 from .database.importer import ImportSummary
 from .database.index import Database, ImageRow, SeriesRow, StudyRow
-from .protocol import RpcFailure
 from .workspace import Pix, Roi, RoiVolume, Viewer, VRController, Workspace
 
 __all__ = ["OsirixState", "BROWSER_KEY"]
@@ -45,6 +46,8 @@ class OsirixState:
         self._had_studies = False  # whether the browser listed studies when the selection was last checked
         self.last_import: ImportSummary | None = None
         self.viewers = Workspace()
+        #: A change counter per viewer and 3D window, and for the windows and the browser (see :mod:`.changes`).
+        self.changes = Changes()
 
     # --- references --------------------------------------------------------------------
 
@@ -57,7 +60,7 @@ class OsirixState:
         uid = getattr(ref, "osirixrpc_uid", "")
         entry = self.cache.lookup(uid) if uid else None
         if entry is None or entry[0] != kind:
-            raise RpcFailure(f"No {kind} cached")
+            raise OsirixError(f"No {kind} cached")
         return entry[1]
 
     def live(self, ref: Any, kind: str) -> Any:
@@ -69,7 +72,7 @@ class OsirixState:
             or (isinstance(obj, RoiVolume) and obj.vr.closed)
         ):
             self.cache.forget(kind, obj)
-            raise RpcFailure(f"No {kind} cached")
+            raise OsirixError(f"No {kind} cached")
         return obj
 
     def forget(self, objects: Iterable[Any]) -> None:
@@ -87,7 +90,7 @@ class OsirixState:
         row = fetch(int(key))  # type: ignore[call-overload]
         if row is None:  # removed from the database since it was handed out
             self.cache.forget(kind, key)
-            raise RpcFailure(f"No {kind} cached")
+            raise OsirixError(f"No {kind} cached")
         return row
 
     def study(self, ref: Any) -> StudyRow:
@@ -110,6 +113,7 @@ class OsirixState:
             self.selected_studies = list(dict.fromkeys(studies))
             self.selected_series = list(dict.fromkeys(series))
             self._had_studies = self.db.counts()[0] > 0
+        self.changes.touch_state("browser")
 
     def selection(self) -> tuple[list[int], list[int]]:
         """The selected studies and series that still exist, as OsiriX's database window keeps them.
@@ -138,3 +142,4 @@ class OsirixState:
     def _import_done(self, job: ImportJob) -> None:
         self.last_import = job.summary
         self.selection()
+        self.changes.touch_state("browser")

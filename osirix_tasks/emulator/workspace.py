@@ -17,9 +17,9 @@ from .database.conventions import sorted_images
 from .database.index import Database, ImageRow
 from .pix import Pix
 from .pixels import load_pix
-from .roi import ROI_TYPES, VOLUME_TYPES, Roi
+from .roi import VOLUME_TYPES, Roi
 
-__all__ = ["Pix", "Roi", "Viewer", "VRController", "RoiVolume", "Workspace", "load_pix", "ROI_TYPES"]
+__all__ = ["Pix", "Roi", "Viewer", "VRController", "RoiVolume", "Workspace", "load_pix"]
 
 
 @dataclass(eq=False)

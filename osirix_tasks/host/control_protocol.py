@@ -35,12 +35,18 @@ __all__ = [
     "Open",
     "SelectRois",
     "DeselectRois",
+    "BringToFront",
+    "TextAnchors",
+    "WhatChanged",
     "Reset",
     "Import",
+    "ImportInBackground",
+    "ImportOutcome",
     "Shutdown",
     "StartRun",
     "CancelRun",
     "OutputFrame",
+    "RUN_ID_STREAM",
     "Answer",
     "Reply",
     "parse_request",
@@ -113,11 +119,14 @@ class Open:
 
 @dataclass(frozen=True, kw_only=True)
 class SelectRois:
-    """Select the frontmost viewer's ROIs with this name (the others are deselected)."""
+    """Select ROIs as clicking them does (the viewer's others are deselected): those named ``name`` in
+    the frontmost viewer, or exactly the ROIs ``uids`` of the viewer ``viewer`` (none: deselect all)."""
 
     __pydantic_config__ = _FORBID_EXTRA
     op: Literal["select_rois"] = "select_rois"
-    name: str
+    name: str | None = None
+    viewer: str | None = None
+    uids: list[str] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,6 +135,38 @@ class DeselectRois:
 
     __pydantic_config__ = _FORBID_EXTRA
     op: Literal["deselect_rois"] = "deselect_rois"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BringToFront:
+    """Make a 2D viewer (``ViewerController``) or 3D window (``VRController``) the frontmost of its kind,
+    as clicking its window does."""
+
+    __pydantic_config__ = _FORBID_EXTRA
+    op: Literal["front"] = "front"
+    uid: str
+    kind: Literal["ViewerController", "VRController"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TextAnchors:
+    """Where text ROIs sit (their rect's origin): OsiriX's ``-points`` of a text ROI is empty, so the
+    protocol cannot tell; the host can. The reply's data maps each uid to ``[x, y]``."""
+
+    __pydantic_config__ = _FORBID_EXTRA
+    op: Literal["text_anchors"] = "text_anchors"
+    uids: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class WhatChanged:
+    """The emulator's change counters (see :mod:`osirix_tasks.emulator.changes`): the number of the last
+    change (``now``), of the last ``browser``, ``windows`` and ``pixels`` change, and the versions of
+    every 2D viewer (``viewers``) and 3D window (``vr``) changed after change number ``since``."""
+
+    __pydantic_config__ = _FORBID_EXTRA
+    op: Literal["changes"] = "changes"
+    since: Annotated[int, Ge(0)] = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,6 +186,29 @@ class Import:
     op: Literal["import"] = "import"
     paths: list[str]
     copy_files: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImportInBackground:
+    """Import DICOM files or folders in the background, as dropping them on OsiriX's browser does
+    (CopyFilesIfNeeded); the reply's ``import`` is the number to ask :class:`ImportOutcome` about.
+    ``discard``: files of ``paths`` deleted once imported (the page's uploads: only files in the
+    per-user uploads folder are ever deleted)."""
+
+    __pydantic_config__ = _FORBID_EXTRA
+    op: Literal["import_background"] = "import_background"
+    paths: list[str]
+    discard: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImportOutcome:
+    """How a background import went, which the protocol cannot tell: ``done``, and once done what was
+    imported, what was already there and what was skipped and why (``summary``, in the CLI's words)."""
+
+    __pydantic_config__ = _FORBID_EXTRA
+    op: Literal["import_outcome"] = "import_outcome"
+    key: Annotated[int, Ge(1)]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -171,8 +235,12 @@ class StartRun:
     background: bool = False
     #: The caller's tasks.toml, run store, and environment (HOME and the inherited variables).
     registry: str
-    store: str | None = None
+    store: str
     environ: dict[str, str] = field(default_factory=dict)
+    #: Variables laid over the run's environment last.
+    env: dict[str, str] = field(default_factory=dict)
+    #: What the run acts on (the fields of :class:`osirix_tasks.contract.Target`); None: what the user looks at.
+    target: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -183,6 +251,7 @@ class CancelRun:
     op: Literal["cancel"] = "cancel"
     run_id: str
     grace: Annotated[float, Ge(0), Le(3600)] = 5.0
+    #: The run store of the run; None: the host's own runs only.
     store: str | None = None
 
 
@@ -194,8 +263,13 @@ Request = (
     | Open
     | SelectRois
     | DeselectRois
+    | BringToFront
+    | TextAnchors
+    | WhatChanged
     | Reset
     | Import
+    | ImportInBackground
+    | ImportOutcome
     | Shutdown
     | StartRun
     | CancelRun
@@ -216,6 +290,10 @@ class Reply:
         if not (isinstance(payload, dict) and isinstance(payload.get("ok"), bool)):
             raise ControlError(f"the host answered something that is not a reply: {str(payload)[:200]}")
         return cls(ok=payload["ok"], message=str(payload.get("message", "")), data=dict(payload.get("data") or {}))
+
+
+#: The stream number of the first frame of a streamed run: its text is the run's id (so the caller can cancel it).
+RUN_ID_STREAM = -1
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,99 +1,231 @@
-"""The user's side of the embedded OsiriX: what a click does that the OsiriXgrpc protocol cannot.
+"""The user's hands on the embedded OsiriX: what a click does that the OsiriXgrpc protocol cannot.
 
-The protocol reads the browser selection but cannot set it, and reads the selected ROIs but cannot
-select one; a user does those by clicking in OsiriX. For the embedded host the page does them in
-the host process (its control requests and its state). A real OsiriX has its own windows for that,
-so these actions are refused, saying where to do them instead.
+The protocol reads the browser selection but cannot set it, reads the selected ROIs but cannot
+select one, cannot bring a window to the front, and imports without saying what came of it; a user
+does those by clicking in OsiriX, or dropping files on its browser and reading what it says. Here
+each is one control request (:mod:`.control_protocol`), carried out on the emulator's state in this
+module only, whoever asks: the CLI and the test kit over the control channel, the page in the
+host's own process (:meth:`Host.request <osirix_tasks.host.process.Host.request>`). Each records
+its change in the state's change counters, so the page sees it.
 """
 
 from __future__ import annotations
 
+import itertools
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..errors import OsirixTasksError
-from .control_protocol import Select
+from .._support.paths import remove_upload
+from ..emulator.database.conventions import sorted_images
+from ..emulator.state import OsirixState
+from ..emulator.workspace import open_viewer
+from .control_protocol import (
+    BringToFront,
+    DeselectRois,
+    ImportInBackground,
+    ImportOutcome,
+    Open,
+    Reply,
+    Select,
+    SelectRois,
+    TextAnchors,
+)
 
 if TYPE_CHECKING:
     from ..emulator.database.import_queue import ImportJob
-    from .process import Host
 
-__all__ = ["HostSide"]
+__all__ = ["Hands", "NO_VIEWER", "KEPT_IMPORTS"]
+
+NO_VIEWER = "no viewer is open - open one first ('osirix-tasks open SERIES_UID')"
+#: Background imports whose outcome is remembered (the oldest are forgotten first).
+KEPT_IMPORTS = 32
 
 
-class HostSide:
-    """Selection and window order in the embedded host (when the page shows it)."""
+class Hands:
+    """The control requests that act as the user's clicks, on one emulator state."""
 
-    def __init__(self, host: Host | None, target: Callable[[], str]):
-        self.host = host
-        self.target = target
+    def __init__(self, state: OsirixState):
+        self.state = state
+        self._imports: OrderedDict[int, ImportJob] = OrderedDict()
+        self._import_keys = itertools.count(1)
+        self._imports_lock = threading.Lock()
 
-    def _own(self, what: str) -> Host:
-        host = self.host
-        if host is None or self._target_port() not in host.ports():
-            raise OsirixTasksError(
-                f"{what} is done in OsiriX's own window when the page shows another OsiriX - do it there"
-            )
-        return host
+    def handlers(self) -> dict[type, Callable[[Any], Reply]]:
+        """Request type -> handler, for the host's dispatch table."""
+        return {
+            Select: self.select,
+            Open: self.open,
+            SelectRois: self.select_rois,
+            DeselectRois: self.deselect_rois,
+            BringToFront: self.bring_to_front,
+            TextAnchors: self.text_anchors,
+            ImportInBackground: self.import_in_background,
+            ImportOutcome: self.import_outcome,
+        }
 
-    def _target_port(self) -> int:
-        try:
-            return int(self.target().rsplit(":", 1)[1])
-        except (OsirixTasksError, ValueError, IndexError):
-            return -1
-
-    @property
-    def available(self) -> bool:
-        """Whether the page shows this host (so selection and window order can be set)."""
-        return self.host is not None and self._target_port() in self.host.ports()
-
-    def select(self, studies: list[str], series: list[str]) -> str:
-        """Set the database browser's selection by StudyInstanceUID / SeriesInstanceUID."""
-        reply = self._own("Selecting in the database").request(Select(studies=studies, series=series))
-        if not reply.ok:
-            raise OsirixTasksError(reply.message)
-        return reply.message
-
-    def _object(self, host: Host, uid: str, kind: str) -> Any:
-        entry = host.state.cache.lookup(uid)
-        if entry is None or entry[0] != kind:
-            raise OsirixTasksError(f"no {kind} {uid} in this OsiriX (it was closed or deleted) - reload the view")
+    def _object(self, uid: str, kind: str) -> Any:
+        entry = self.state.cache.lookup(uid)
+        if (
+            entry is None
+            or entry[0] != kind
+            or getattr(entry[1], "closed", False)
+            or getattr(entry[1], "deleted", False)
+        ):
+            return None
         return entry[1]
 
-    def select_rois(self, viewer_uid: str, uids: list[str]) -> None:
-        """Select exactly these ROIs of a viewer (the others are deselected), as clicking them does."""
-        host = self._own("Selecting ROIs")
-        viewer = self._object(host, viewer_uid, "ViewerController")
-        wanted = {id(self._object(host, uid, "ROI")) for uid in uids}
-        with host.state.lock:
+    def select(self, request: Select) -> Reply:
+        """Set the database browser's selection by StudyInstanceUID / SeriesInstanceUID."""
+        db = self.state.db
+        studies: list[int] = []
+        series: list[int] = []
+        for uid in request.studies:
+            row = db.find_study(uid)
+            if row is None:
+                return Reply(ok=False, message=f"no study with StudyInstanceUID {uid} in the database")
+            studies.append(row.id)
+        for uid in request.series:
+            rows = db.find_series(uid)
+            if not rows:
+                return Reply(ok=False, message=f"no series with SeriesInstanceUID {uid} in the database")
+            series.extend(r.id for r in rows)
+        self.state.select(studies, series)
+        return Reply(ok=True, message=f"selected {len(studies)} study(ies) and {len(series)} series")
+
+    def open(self, request: Open) -> Reply:
+        """Open a viewer on a series, as a double-click in the browser does (frames: a 4D copy)."""
+        db = self.state.db
+        rows = db.find_series(request.series)
+        if not rows:
+            return Reply(ok=False, message=f"no series with SeriesInstanceUID {request.series} in the database")
+        ids = [i.id for i in sorted_images(db.images_of(rows[0].id))]
+        viewer = self.state.viewers.add(open_viewer(db, [ids] * request.frames))
+        self.state.changes.touch_state("windows")
+        uid = self.state.cache.uid("ViewerController", viewer)
+        return Reply(
+            ok=True,
+            message=f"opened a viewer of {len(ids)} slice(s) x {request.frames} frame(s): {viewer.title()}",
+            data={"viewer": uid},
+        )
+
+    def select_rois(self, request: SelectRois) -> Reply:
+        """Select ROIs by name in the frontmost viewer, or exactly the given ones of a viewer."""
+        if request.uids is not None or request.viewer is not None:
+            return self._select_uids(request.viewer, request.uids or [])
+        if request.name is None:
+            return Reply(ok=False, message="name the ROIs to select, or give a viewer and ROI uids")
+        viewer = self.state.viewers.frontmost()
+        if viewer is None:
+            return Reply(ok=False, message=NO_VIEWER)
+        with self.state.lock:
+            rois = viewer.all_rois()
+            chosen = sum(roi.name == request.name for roi in rois)
+            if not chosen:
+                names = sorted({roi.name for roi in rois})
+                known = f" (its ROIs: {', '.join(repr(n) for n in names)})" if names else " (it has no ROIs)"
+                return Reply(
+                    ok=False,
+                    message=f"no ROI named {request.name!r} in the frontmost viewer{known}; the selection is unchanged",
+                )
+            for roi in rois:
+                roi.selected = roi.name == request.name
+        self.state.changes.touch(viewer, "rois")
+        return Reply(ok=True, message=f"selected {chosen} ROI(s) named {request.name!r}")
+
+    def _select_uids(self, viewer_uid: str | None, uids: list[str]) -> Reply:
+        viewer = self._object(viewer_uid or "", "ViewerController")
+        if viewer is None:
+            return Reply(ok=False, message=f"no viewer {viewer_uid} in this OsiriX (it was closed) - reload the view")
+        wanted = []
+        for uid in uids:
+            roi = self._object(uid, "ROI")
+            if roi is None or roi.viewer is not viewer:
+                return Reply(ok=False, message=f"no ROI {uid} in that viewer (it was deleted) - reload the view")
+            wanted.append(roi)
+        with self.state.lock:
             for roi in viewer.all_rois():
-                roi.selected = id(roi) in wanted
+                roi.selected = any(roi is w for w in wanted)
+        self.state.changes.touch(viewer, "rois")
+        return Reply(ok=True, message=f"selected {len(wanted)} ROI(s)")
 
-    def text_anchor(self, roi_uid: str) -> list[float] | None:
-        """Where a text ROI sits (its rect's origin). OsiriX's ``-points`` of a text ROI is empty, so the
-        protocol cannot tell; the embedded host can. None for another OsiriX or another kind of ROI."""
-        if not self.available:
-            return None
-        assert self.host is not None
-        roi = self._object(self.host, roi_uid, "ROI")
-        return [float(roi.rect[0]), float(roi.rect[1])] if roi.rect is not None else None
+    def deselect_rois(self, request: DeselectRois) -> Reply:
+        """Deselect every ROI of the frontmost viewer."""
+        viewer = self.state.viewers.frontmost()
+        if viewer is None:
+            return Reply(ok=False, message=NO_VIEWER)
+        with self.state.lock:
+            selected = [roi for roi in viewer.all_rois() if roi.selected]
+            for roi in selected:
+                roi.selected = False
+        self.state.changes.touch(viewer, "rois")
+        return Reply(ok=True, message=f"deselected {len(selected)} ROI(s)")
 
-    def bring_to_front(self, uid: str, kind: str) -> None:
-        """Make a 2D viewer (``ViewerController``) or 3D window (``VRController``) the frontmost one,
-        as clicking its window does; silently nothing for another OsiriX (its user clicks there)."""
-        if not self.available:
-            return
-        assert self.host is not None
-        obj = self._object(self.host, uid, kind)
-        self.host.state.viewers.bring_to_front(obj)
+    def bring_to_front(self, request: BringToFront) -> Reply:
+        """Make a 2D viewer or 3D window the frontmost of its kind."""
+        window = self._object(request.uid, request.kind)
+        if window is None:
+            return Reply(
+                ok=False, message=f"no {request.kind} {request.uid} in this OsiriX (it was closed) - reload the view"
+            )
+        self.state.viewers.bring_to_front(window)
+        self.state.changes.touch_state("windows")
+        return Reply(ok=True, message="brought to the front")
 
-    def import_files(self, paths: list[str]) -> ImportJob:
-        """Import files and folders in the background, as CopyFilesIfNeeded does, and return the job,
-        whose summary says what was imported and what was skipped and why (the protocol cannot)."""
-        from ..emulator.database.import_queue import ImportQueueFull
+    def text_anchors(self, request: TextAnchors) -> Reply:
+        """The rect origin of each text ROI named (ROIs of other kinds, or gone, are left out)."""
+        anchors = {}
+        for uid in request.uids:
+            roi = self._object(uid, "ROI")
+            if roi is not None and roi.rect is not None:
+                anchors[uid] = [float(roi.rect[0]), float(roi.rect[1])]
+        return Reply(ok=True, message=f"{len(anchors)} anchor(s)", data=anchors)
 
-        host = self._own("Following an import")
-        try:
-            return host.state.import_in_background(paths)
-        except ImportQueueFull as exc:
-            raise OsirixTasksError(str(exc)) from None
+    def import_in_background(self, request: ImportInBackground) -> Reply:
+        """Import files and folders on the import queue, as dropping them on the browser does; the
+        reply's ``import`` is the number its outcome is asked by. Files of ``discard`` in the uploads
+        folder are deleted when the import ends (ImportQueueFull refuses when too many wait)."""
+        job = self.state.import_in_background(list(request.paths))
+        discard = [p for p in request.discard if p in request.paths]
+        if discard and job.future is not None:
+            job.future.add_done_callback(lambda _: _remove_uploads(discard))
+        with self._imports_lock:
+            key = next(self._import_keys)
+            self._imports[key] = job
+            while len(self._imports) > KEPT_IMPORTS:
+                self._imports.popitem(last=False)
+        return Reply(ok=True, message=f"importing {len(request.paths)} path(s)", data={"import": key})
+
+    def import_outcome(self, request: ImportOutcome) -> Reply:
+        """Whether import ``key`` is done and, once done, its summary: counts and the CLI's words."""
+        with self._imports_lock:
+            job = self._imports.get(request.key)
+        if job is None:
+            return Reply(
+                ok=False, message=f"no import {request.key} - it is too old to remember; look at the database list"
+            )
+        if job.future is None or not job.future.done():
+            return Reply(ok=True, message="importing", data={"done": False, "paths": job.paths})
+        summary = job.summary
+        if summary is None:
+            return Reply(ok=True, message="the import failed", data={"done": True, "failed": True, "paths": job.paths})
+        return Reply(
+            ok=True,
+            message=str(summary),
+            data={
+                "done": True,
+                "failed": False,
+                "paths": job.paths,
+                "imported": summary.imported,
+                "already_present": summary.already_present,
+                "skipped": len(summary.skipped),
+                "summary": str(summary),
+            },
+        )
+
+
+def _remove_uploads(paths: list[str]) -> None:
+    """Delete the page's uploads among ``paths`` once their import is done (other files are kept)."""
+    for path in paths:
+        remove_upload(path)

@@ -16,19 +16,16 @@ import socket
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
 
 from .._support.limits import raise_open_files_limit
 from ..client.server_configs import update_servers
-from ..emulator.database.conventions import sorted_images
 from ..emulator.database.importer import import_paths
 from ..emulator.reset import baseline_of, reset_state
 from ..emulator.rpc.servicer import build_handler
 from ..emulator.state import OsirixState
-from ..emulator.workspace import open_viewer
 from ..errors import OsirixTasksError, PortUnavailable
 from ..model import ServerSpec
 from ..wire.options import CHANNEL_OPTIONS
@@ -37,21 +34,31 @@ from .control_listener import ControlListener
 from .control_protocol import (
     Answer,
     CancelRun,
-    DeselectRois,
     Import,
-    Open,
     Reply,
     Request,
     Reset,
-    Select,
-    SelectRois,
     Shutdown,
     StartRun,
     StartServer,
     Status,
     StopServer,
+    WhatChanged,
 )
+from .hands import Hands
 from .runs import HostRuns
+from .watch import what_changed
+
+
+class ServedPage(Protocol):
+    """The page a host serves (:class:`osirix_tasks.web.WebServer`): what the host needs of it."""
+
+    def info(self) -> dict[str, Any]:
+        """Its port and URL (with its token)."""
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop serving it."""
+
 
 __all__ = ["Host", "PortUnavailable", "LOCALHOST"]
 
@@ -109,20 +116,20 @@ class Host:
         self.baseline = baseline_of(state)  # what a Reset returns to: the state after loading
         #: The web UI's port and URL (with its token) when the host serves one; in the Status reply.
         self.web: dict[str, Any] | None = None
+        self._web_server: ServedPage | None = None
         self.runs = HostRuns()
+        self.hands = Hands(state)
         self._handlers: dict[type, Callable[[Any], Answer]] = {
             Status: self._status,
             StartServer: self._start,
             StopServer: self._stop,
-            Select: self._select,
-            Open: self._open,
-            SelectRois: self._select_rois,
-            DeselectRois: self._deselect_rois,
             Reset: self._reset,
             Import: self._import,
             Shutdown: self._shutdown,
             StartRun: self.runs.start,
             CancelRun: self.runs.cancel,
+            WhatChanged: lambda request: what_changed(self.state, request),
+            **self.hands.handlers(),
         }
 
     # --- servers -------------------------------------------------------------------------
@@ -174,13 +181,18 @@ class Host:
             self.info = dataclasses.replace(self.info, ports=tuple(sorted(self.servers)), web_url=web_url)
             publish(self.info)
 
-    def set_web(self, web: dict[str, Any] | None) -> None:
-        """Record the web UI this host serves (port, URL with its token), for Status and the host file."""
-        self.web = web
+    def attach_web(self, server: ServedPage) -> None:
+        """Serve the page ``server`` with this host: its port and URL (with its token) go in the Status
+        reply and the host file; it stops when the host does."""
+        self._web_server = server
+        self.web = server.info()
         self._republish()
 
     def shutdown(self) -> None:
-        """Stop every run and server, mark the servers inactive, close the control channel."""
+        """Stop the page, every run and server, mark the servers inactive, close the control channel."""
+        if self._web_server is not None:
+            self._web_server.stop()
+            self._web_server = None
         self.runs.stop_all()
         for port in self.ports():
             with contextlib.suppress(PortUnavailable):
@@ -256,82 +268,20 @@ class Host:
 
     def _import(self, request: Import) -> Reply:
         summary = import_paths(self.state.db, request.paths, copy=request.copy_files)
+        self.state.changes.touch_state("browser")
         return Reply(ok=True, message=str(summary))
 
     def _shutdown(self, request: Shutdown) -> Reply:
         threading.Thread(target=self.shutdown, daemon=True).start()
         return Reply(ok=True, message="shutting down")
 
-    def _open(self, request: Open) -> Reply:
-        """Open a viewer on a series, as a double-click in the browser does (frames: a 4D copy)."""
-        db = self.state.db
-        rows = db.find_series(request.series)
-        if not rows:
-            return Reply(ok=False, message=f"no series with SeriesInstanceUID {request.series} in the database")
-        ids = [i.id for i in sorted_images(db.images_of(rows[0].id))]
-        viewer = self.state.viewers.add(open_viewer(db, [ids] * request.frames))
-        return Reply(
-            ok=True, message=f"opened a viewer of {len(ids)} slice(s) x {request.frames} frame(s): {viewer.title()}"
-        )
-
-    def _select_rois(self, request: SelectRois) -> Reply:
-        """Select the frontmost viewer's ROIs named ``name``; the others are deselected, unless none has it."""
-        viewer = self.state.viewers.frontmost()
-        if viewer is None:
-            return Reply(ok=False, message="no viewer is open - open one first ('osirix-tasks open SERIES_UID')")
-        with self.state.lock:
-            rois = viewer.all_rois()
-            chosen = sum(roi.name == request.name for roi in rois)
-            if not chosen:
-                names = sorted({roi.name for roi in rois})
-                known = f" (its ROIs: {', '.join(repr(n) for n in names)})" if names else " (it has no ROIs)"
-                return Reply(
-                    ok=False,
-                    message=f"no ROI named {request.name!r} in the frontmost viewer{known}; the selection is unchanged",
-                )
-            for roi in rois:
-                roi.selected = roi.name == request.name
-        return Reply(ok=True, message=f"selected {chosen} ROI(s) named {request.name!r}")
-
-    def _deselect_rois(self, request: DeselectRois) -> Reply:
-        """Deselect every ROI of the frontmost viewer."""
-        viewer = self.state.viewers.frontmost()
-        if viewer is None:
-            return Reply(ok=False, message="no viewer is open - open one first ('osirix-tasks open SERIES_UID')")
-        with self.state.lock:
-            selected = [roi for roi in viewer.all_rois() if roi.selected]
-            for roi in selected:
-                roi.selected = False
-        return Reply(ok=True, message=f"deselected {len(selected)} ROI(s)")
-
     def _reset(self, request: Reset) -> Reply:
         """Close every viewer and 3D window and restore the selection after loading."""
         summary = reset_state(self.state, self.baseline)
+        self.state.changes.touch_state("windows")
         return Reply(
             ok=True,
             message=f"closed {summary.viewers} viewer(s) and {summary.vr_controllers} 3D window(s), "
             f"deleted {summary.rois} ROI(s); selection as after loading",
             data=summary.to_json(),
         )
-
-    def _select(self, request: Select) -> Reply:
-        db = self.state.db
-        studies: list[int] = []
-        series: list[int] = []
-        for uid in request.studies:
-            row = db.find_study(uid)
-            if row is None:
-                return Reply(ok=False, message=f"no study with StudyInstanceUID {uid} in the database")
-            studies.append(row.id)
-        for uid in request.series:
-            rows = db.find_series(uid)
-            if not rows:
-                return Reply(ok=False, message=f"no series with SeriesInstanceUID {uid} in the database")
-            series.extend(r.id for r in rows)
-        self.state.select(studies, series)
-        return Reply(ok=True, message=f"selected {len(studies)} study(ies) and {len(series)} series")
-
-
-def database_folder(explicit: str | None, data_dir: Path) -> Path:
-    """``--database`` or the per-user default."""
-    return Path(explicit).expanduser().absolute() if explicit else data_dir / "database"

@@ -1,8 +1,9 @@
 """Start ``osirix-tasks serve`` as a separate process and wait until it serves.
 
-The one way every caller starts a host: the CLI (``servers start``, ``demo``, ``ui``), the test
-kit and the benchmarks. The host's output goes to a log file (so it never blocks on a full pipe
-and outlives the caller), which is read to learn its ports and when it is ready.
+The one way every caller starts a host in a process of its own: the CLI (``servers start``, ``demo``,
+``ui``), the test kit and the benchmarks; ``serve`` there assembles it with ``run_host``. The host's
+output goes to a log file (so it never blocks on a full pipe and outlives the caller), which is read
+to learn its ports and when it is ready.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import OsirixTasksError
+from ..errors import HostStartError
+from .config import HostConfig
 from .control import HostInfo, live_hosts
 
 __all__ = ["READY_LINE", "SpawnedHost", "HostStartError", "spawn_host"]
@@ -26,10 +29,6 @@ __all__ = ["READY_LINE", "SpawnedHost", "HostStartError", "spawn_host"]
 #: The last line ``serve`` prints once every port is served and the control channel is open.
 READY_LINE = "Press Ctrl-C to stop."
 _LISTENING = re.compile(r"^Listening on 127\.0\.0\.1:(\d+)\s*$")
-
-
-class HostStartError(OsirixTasksError):
-    """The host exited or did not become ready; the message carries the end of its output."""
 
 
 @dataclass
@@ -66,14 +65,16 @@ class SpawnedHost:
 
 
 def spawn_host(
-    serve_args: list[str],
+    config: HostConfig | Sequence[str],
     *,
     env: dict[str, str] | None = None,
     log_path: Path | None = None,
     timeout: float = 90.0,
     detach: bool = True,
 ) -> SpawnedHost:
-    """Run ``osirix-tasks serve SERVE_ARGS`` and return once it is ready.
+    """Run ``osirix-tasks serve`` with ``config`` (a :class:`HostConfig`, or ``serve``'s own options as
+    given on a command line) and return once it is ready: the process calls
+    :func:`~osirix_tasks.host.assemble.run_host` with the same config.
 
     ``detach`` puts the host in its own session, so it outlives the caller and a Ctrl-C in the
     caller's terminal does not reach it. Raises HostStartError with its output when it exits or
@@ -83,6 +84,7 @@ def spawn_host(
         descriptor, name = tempfile.mkstemp(prefix="osirix-tasks-serve-", suffix=".log")
         os.close(descriptor)
         log_path = Path(name)
+    serve_args = config.serve_args() if isinstance(config, HostConfig) else list(config)
     command = [sys.executable, "-m", "osirix_tasks", "serve", *serve_args]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import OsirixTasksError, describe_validation_error
+from ..errors import RegistryError, describe_validation_error
 
 __all__ = ["Problem", "RegistryError", "FIELD_HINTS", "describe_error", "problems_of"]
 
@@ -46,14 +46,6 @@ class Problem:
             parts.append(f"field '{self.field}'")
         parts.append(self.message)
         return ": ".join(parts)
-
-
-class RegistryError(OsirixTasksError):
-    """The registry cannot be used as it is; ``problems`` lists every reason."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
 
 
 def describe_error(error: Mapping[str, Any], *, known: Iterable[str]) -> str:

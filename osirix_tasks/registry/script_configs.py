@@ -32,9 +32,8 @@ def _blocking(value: object) -> object:
     return value
 
 
-def read_script_configs(path: str | os.PathLike[str]) -> list[TaskSpec]:
-    """Every entry of a script_configs.json as a TaskSpec; all problems raised together."""
-    path = Path(path)
+def _read_entries(path: Path) -> list[Any]:
+    """The file's JSON array; RegistryError naming the file (and line) when it is not one."""
     label = path.name
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -54,41 +53,48 @@ def read_script_configs(path: str | os.PathLike[str]) -> list[TaskSpec]:
         raise RegistryError(
             [Problem(label, None, "", None, "must be a JSON array of script entries, as the plugin writes it")]
         )
-    specs, problems = [], []
-    for number, entry in enumerate(data, start=1):
-        subject = f"entry {number} ('{entry.get('name', '?')}')" if isinstance(entry, dict) else f"entry {number}"
-        if not isinstance(entry, dict):
-            problems.append(Problem(label, None, subject, None, "must be a JSON object"))
-            continue
-        unknown = sorted(set(entry) - set(_FIELDS))
-        for key in unknown:
-            problems.append(
-                Problem(
-                    label,
-                    None,
-                    subject,
-                    key,
-                    f"not a field of the plugin's format (known: {', '.join(_FIELDS)}) - remove it",
-                )
+    return data
+
+
+def _entry_spec(label: str, number: int, entry: Any, problems: list[Problem]) -> TaskSpec | None:
+    """One entry as a TaskSpec, or None with its problems added to ``problems``."""
+    subject = f"entry {number} ('{entry.get('name', '?')}')" if isinstance(entry, dict) else f"entry {number}"
+    if not isinstance(entry, dict):
+        problems.append(Problem(label, None, subject, None, "must be a JSON object"))
+        return None
+    for key in sorted(set(entry) - set(_FIELDS)):
+        problems.append(
+            Problem(
+                label,
+                None,
+                subject,
+                key,
+                f"not a field of the plugin's format (known: {', '.join(_FIELDS)}) - remove it",
             )
-        fields: dict[str, Any] = {_FIELDS[k]: v for k, v in entry.items() if k in _FIELDS}
-        if "blocking" in fields:
-            fields["blocking"] = _blocking(fields["blocking"])
-        if not fields.get("interpreter"):
-            fields.pop("interpreter", None)
-        try:
-            specs.append(TaskSpec.model_validate(fields))
-        except ValidationError as exc:
-            for error in exc.errors():
-                name = str(error["loc"][0]) if error["loc"] else None
-                problems.append(
-                    Problem(
-                        label, None, subject, _PLUGIN_KEYS.get(name or "", name), describe_error(error, known=_FIELDS)
-                    )
-                )
+        )
+    fields: dict[str, Any] = {_FIELDS[k]: v for k, v in entry.items() if k in _FIELDS}
+    if "blocking" in fields:
+        fields["blocking"] = _blocking(fields["blocking"])
+    if not fields.get("interpreter"):
+        fields.pop("interpreter", None)
+    try:
+        return TaskSpec.model_validate(fields)
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else None
+            field = _PLUGIN_KEYS.get(name or "", name)
+            problems.append(Problem(label, None, subject, field, describe_error(error, known=_FIELDS)))
+        return None
+
+
+def read_script_configs(path: str | os.PathLike[str]) -> list[TaskSpec]:
+    """Every entry of a script_configs.json as a TaskSpec; all problems raised together."""
+    path = Path(path)
+    problems: list[Problem] = []
+    specs = [_entry_spec(path.name, n, entry, problems) for n, entry in enumerate(_read_entries(path), start=1)]
     if problems:
         raise RegistryError(problems)
-    return specs
+    return [spec for spec in specs if spec is not None]
 
 
 def script_configs_json(specs: list[TaskSpec]) -> list[dict[str, str]]:

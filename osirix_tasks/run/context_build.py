@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from .._support.paths import registry_path
-from ..contract import Env
+from ..contract import Env, Target
 from ..model import TaskContext, TaskSpec, TaskType
 from ..plugins import PluginSet, load_plugins
 from ..registry import load_settings
@@ -27,9 +27,14 @@ def task_plugins(registry: str | os.PathLike[str] | None = None) -> PluginSet:
 
 
 def build_context(task: TaskSpec, plugins: PluginSet, args: list[str] | None = None) -> TaskContext:
-    """A connected context for ``task``; raises ContextUnavailable saying what to open or select."""
+    """A connected context for ``task`` (with the run's target, when it was given one); raises
+    ContextUnavailable saying what to open or select."""
     context = TaskContext(
-        task=task, server=os.environ.get(Env.SERVER), run_id=os.environ.get(Env.RUN_ID), args=list(args or [])
+        task=task,
+        server=os.environ.get(Env.SERVER),
+        run_id=os.environ.get(Env.RUN_ID),
+        args=list(args or []),
+        target=Target.from_env(os.environ.get(Env.TARGET)),
     )
     plugins.manager.hook.osirix_tasks_context(context=context, task=task)
     return context

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..contract import INHERITED, Env
+from ..contract import INHERITED, Env, Target
 from ..errors import RunRefused
 from ..model import RunStatus, TaskSpec
 from ..plugins import PluginSet
@@ -97,12 +97,14 @@ def plan_run(
     timeout: float | None = None,
     background: bool = False,
     environ: Mapping[str, str] | None = None,
+    target: Target | None = None,
 ) -> RunPlan:
     """The command, working folder and environment of a run; RunRefused when it cannot start.
 
     ``environ`` is the environment of whoever asked for the run (this process's by default): the
     run gets its HOME and the variables of :data:`~osirix_tasks.contract.INHERITED`, whichever
-    process starts it.
+    process starts it. ``target`` (what the run acts on, when given explicitly) goes to the task
+    process as :attr:`~osirix_tasks.contract.Env.TARGET`.
     """
     environ = os.environ if environ is None else environ
     interpreter = spec.interpreter
@@ -148,6 +150,8 @@ def plan_run(
     env[Env.TASK_TYPE] = spec.type.value
     if server:
         env[Env.SERVER] = server
+    if target is not None:
+        env[Env.TARGET] = target.to_env()
     env.update(spec.env)
     if plugins is not None:
         plugins.manager.hook.osirix_tasks_environment(task=spec, env=env)

@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import RunRefused
 from .runner import GRACE_SECONDS, RunPlan, cancel_run, record_run
 from .store import RunRecord, RunStore
 from .supervise import supervise
@@ -74,11 +75,11 @@ class RunService:
         self._lock = threading.Lock()
 
     def start(
-        self, plan: RunPlan, store_path: Path | None = None, *, follow: bool = False
+        self, plan: RunPlan, store: RunStore, *, follow: bool = False
     ) -> tuple[RunRecord, queue.Queue[OutputEvent] | None]:
-        """Record the run (RunBlocked while a blocking task runs) and start it; returns its record as
-        started and, when ``follow``, a queue that gets all of its output and then None."""
-        store = RunStore(store_path)
+        """Record the run in ``store`` (RunBlocked while a blocking task runs) and start it on a thread
+        (which opens its own connection to the store); returns its record as started and, when
+        ``follow``, a queue that gets all of its output and then None."""
         run_id = record_run(plan, store)
         feed = RunFeed(run_id)
         follower = feed.follow() if follow else None
@@ -93,7 +94,6 @@ class RunService:
             self._threads[run_id] = thread
             self._stores[run_id] = store.path
         record = store.get(run_id)
-        store.close()
         assert record is not None
         thread.start()
         return record, follower
@@ -115,16 +115,20 @@ class RunService:
         with self._lock:
             return self._feeds.get(run_id)
 
-    def cancel(self, run_id: str, store_path: Path | None = None, grace: float = GRACE_SECONDS) -> RunRecord:
-        """Stop a run and its whole process group (see :func:`cancel_run`); ``store_path`` defaults to the
-        store of the run when this service supervises it."""
-        with self._lock:
-            store_path = store_path or self._stores.get(run_id)
-        store = RunStore(store_path)
-        try:
+    def cancel(self, run_id: str, store: RunStore | None = None, grace: float = GRACE_SECONDS) -> RunRecord:
+        """Stop a run and its whole process group (see :func:`cancel_run`); ``store`` may be left out for
+        a run this service supervises (its own store is used)."""
+        if store is not None:
             return cancel_run(store, run_id, grace=grace)
+        with self._lock:
+            store_path = self._stores.get(run_id)
+        if store_path is None:
+            raise RunRefused(f"run {run_id!r} is not supervised by this host - name its run store")
+        own = RunStore(store_path)
+        try:
+            return cancel_run(own, run_id, grace=grace)
         finally:
-            store.close()
+            own.close()
 
     def running(self) -> list[str]:
         """Ids of the runs this service supervises now."""

@@ -17,7 +17,6 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from .._support.paths import run_store_path
 from .._support.processes import pid_alive
 from ..errors import RunBlocked, StoreError
 from ..model import RunStatus
+from .record import OutputChunk, RunRecord
 from .store_schema import BUSY_SECONDS, WAL_CHECKPOINT_PAGES, prepare
 from .streams import STDERR, STDOUT, STREAM_NAMES, SYSTEM
 
@@ -57,61 +57,6 @@ def store_path() -> Path:
     return run_store_path()
 
 
-@dataclass(frozen=True)
-class RunRecord:
-    """One run, as recorded."""
-
-    id: str
-    task_name: str
-    task_type: str
-    spec: dict[str, Any]
-    command: list[str]
-    cwd: str
-    env: dict[str, str]
-    server: str | None
-    blocking: bool
-    background: bool
-    status: str
-    pid: int | None
-    supervisor_pid: int | None
-    started: float
-    ended: float | None
-    exit_code: int | None
-    signal: int | None
-    cancelled: bool
-    timed_out: bool
-    timeout: float | None
-    message: str | None
-    #: Bytes of output not kept because the run went past the store's output cap.
-    output_dropped: int = 0
-
-    @property
-    def duration(self) -> float | None:
-        """Seconds from start to end (None while running)."""
-        return None if self.ended is None else self.ended - self.started
-
-    @property
-    def finished(self) -> bool:
-        """Whether the run has ended."""
-        return RunStatus(self.status).finished
-
-    def to_json(self) -> dict[str, Any]:
-        """Every field plus the duration."""
-        data = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        data["duration"] = self.duration
-        return data
-
-
-@dataclass(frozen=True)
-class OutputChunk:
-    """Some output of a run: stream (1 stdout, 2 stderr, 0 the runner's own lines), time, text."""
-
-    seq: int
-    stream: int
-    at: float
-    text: str
-
-
 def _record(row: sqlite3.Row) -> RunRecord:
     data = dict(row)
     data["spec"] = json.loads(data["spec"])
@@ -123,10 +68,10 @@ def _record(row: sqlite3.Row) -> RunRecord:
 
 
 class RunStore:
-    """Access to the console store; open one per process (or thread)."""
+    """Access to a run store file; open one per process (or thread). :meth:`default` is the user's."""
 
-    def __init__(self, path: Path | None = None):
-        self.path = Path(path) if path else store_path()
+    def __init__(self, path: Path):
+        self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
@@ -136,6 +81,15 @@ class RunStore:
             raise StoreError(
                 f"cannot open the run store {self.path}: {exc} - free some disk space or check the folder's permissions"
             ) from None
+
+    @classmethod
+    def default(cls) -> RunStore:
+        """The user's run store, in the per-user data folder."""
+        return cls(store_path())
+
+    def reopen(self) -> RunStore:
+        """Another connection to the same file (for another thread)."""
+        return type(self)(self.path)
 
     @contextlib.contextmanager
     def _transaction(self, seconds: float = BUSY_SECONDS) -> Iterator[None]:

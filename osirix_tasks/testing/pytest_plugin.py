@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from ..contract import Target
     from .session import OsirixSession
     from .tasks import TaskResult
 
@@ -128,8 +129,8 @@ def _osirix_runs(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathF
 
 @pytest.fixture
 def run_task(osirix: OsirixSession, _osirix_runs: tuple[Path, Path]) -> Callable[..., TaskResult]:
-    """``run_task(name, *args, type=None, timeout=120, registry=None, env=None)``: run a task through
-    the real runner against the reset embedded OsiriX; returns its TaskResult.
+    """``run_task(name, *args, type=None, timeout=120, registry=None, env=None, target=None)``: run a
+    task through the real runner against the reset embedded OsiriX; returns its TaskResult.
 
     The task runs with the OsiriX's home as HOME, so unmodified pyosirix scripts find it too.
     """
@@ -144,6 +145,7 @@ def run_task(osirix: OsirixSession, _osirix_runs: tuple[Path, Path]) -> Callable
         timeout: float | None = 120,
         registry: Path | str | None = None,
         env: dict[str, str] | None = None,
+        target: Target | None = None,
     ) -> TaskResult:
         home = osirix.env()
         overlay = {k: home[k] for k in ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "OSIRIX_TASKS_HOME")}
@@ -157,6 +159,7 @@ def run_task(osirix: OsirixSession, _osirix_runs: tuple[Path, Path]) -> Callable
             kind=type,
             timeout=timeout,
             env=overlay,
+            target=target,
         )
 
     return call

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from ..client import Connection
     from ..client.db_listing import SeriesInfo, StudyInfo
-    from ..client.viewer_tools import RoiInfo
+    from ..client.roi_listing import RoiInfo
 
 __all__ = ["OsirixSession", "osirix_session", "DEFAULT_ROI_NAME"]
 
@@ -166,7 +166,7 @@ class OsirixSession:
 
     def rois(self) -> list[RoiInfo]:
         """The frontmost viewer's ROIs (current frame), slice by slice."""
-        from ..client.viewer_tools import list_rois
+        from ..client.roi_listing import list_rois
 
         return list_rois(self.connection)
 

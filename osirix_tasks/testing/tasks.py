@@ -5,16 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from ..errors import OsirixTasksError
-from ..model import RunStatus, TaskSpec, TaskType
+from ..contract import Target
+from ..model import RunStatus, TaskType
 from ..run.store import STDERR, STDOUT, SYSTEM, RunRecord, RunStore
 
-if TYPE_CHECKING:
-    from ..plugins import PluginSet
-
-__all__ = ["TaskResult", "run_task", "find_task"]
+__all__ = ["TaskResult", "run_task"]
 
 
 @dataclass(frozen=True)
@@ -51,29 +47,6 @@ class TaskResult:
         return "\n".join(parts)
 
 
-def find_task(name: str, kind: TaskType | str | None, registry: Path) -> tuple[TaskSpec, PluginSet | None]:
-    """The one task named ``name`` (of ``kind``) in the catalog of ``registry``, and the catalog's plugins."""
-    from ..catalog import build_catalog
-    from ..registry import load_registry
-
-    wanted = TaskType.parse(kind) if kind is not None else None
-    catalog = build_catalog(load_registry(registry))
-    found = catalog.find(name, wanted)
-    if not found:
-        broken = [p for p in catalog.problems if f"task '{name}'" in p or "cannot be loaded" in p]
-        known = ", ".join(sorted({f"{e.spec.name} ({e.spec.type.value})" for e in catalog.entries}))
-        of_type = f" of type {wanted.value}" if wanted else ""
-        detail = f"; problems: {'; '.join(broken)}" if broken else ""
-        raise OsirixTasksError(
-            f"no task named {name!r}{of_type} (registry {registry}){detail} - known tasks: {known}. "
-            "Is the pack installed (pip install -e .)?"
-        )
-    if len(found) > 1:
-        kinds = ", ".join(e.spec.type.value for e in found)
-        raise OsirixTasksError(f"{len(found)} tasks are named {name!r} ({kinds}) - pass type=...")
-    return found[0].spec, catalog.plugins
-
-
 def run_task(
     name: str,
     *args: str,
@@ -83,21 +56,29 @@ def run_task(
     kind: TaskType | str | None = None,
     timeout: float | None = 120,
     env: Mapping[str, str] | None = None,
+    target: Target | None = None,
 ) -> TaskResult:
     """Run the task ``name`` in the foreground through the real runner (plan, supervise, store), with
     ``args`` after ``--``, against ``server``; its run is kept in the run store at ``store``.
 
     ``env`` is laid over the run's environment (the runner's minimal one: HOME, PATH, the task's
-    variables).
+    variables); ``target`` is what the run acts on (None: what is frontmost and selected), as a batch
+    item gives it. The run starts through the one run service (:func:`osirix_tasks.run.start.start`).
     """
-    from ..run.runner import plan_run, start_run
+    from ..run.start import Here, TaskRequest, start
 
-    spec, plugins = find_task(name, kind, registry)
-    plan = plan_run(spec, server=server, args=list(args), registry=registry, plugins=plugins, timeout=timeout)
-    plan.env.update(env or {})
+    task = TaskRequest(
+        name=name,
+        registry=registry,
+        type=kind.value if isinstance(kind, TaskType) else kind,
+        args=args,
+        address=server,
+        timeout=timeout,
+        env=dict(env or {}),
+    )
     runs = RunStore(store)
     try:
-        record = start_run(plan, runs)
+        record = start(task, target, Here(runs), follow=True)
         chunks = list(runs.output(record.id))
     finally:
         runs.close()

@@ -1,4 +1,4 @@
-"""How a route is written: a plain function of (context, call) run on a worker thread.
+"""How a route is written: a plain function of (page, call) run on a worker thread.
 
 The function returns JSON-ready data (or a Response) and raises our errors; they become JSON
 answers the page shows where they belong: 400 naming the ``field`` for a value that cannot be used
@@ -21,9 +21,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..errors import BadRequest, OsirixTasksError
-from .context import WebContext
-from .scripts import FieldError
+from ..errors import BadRequest, FieldError, OsirixTasksError
+from .page import Page
 
 __all__ = ["Call", "api", "raw", "JSONAnswer", "integer_of", "number_of"]
 
@@ -150,7 +149,7 @@ class JSONAnswer(JSONResponse):
         return text.encode("utf-8")
 
 
-Handler = Callable[[WebContext, Call], Any]
+Handler = Callable[[Page, Call], Any]
 
 
 def api(handler: Handler) -> Callable[[Request], Any]:
@@ -171,7 +170,7 @@ def api(handler: Handler) -> Callable[[Request], Any]:
                 body = parsed
         call = Call(dict(request.path_params), dict(request.query_params), body)
         try:
-            result = await run_in_threadpool(handler, request.app.state.context, call)
+            result = await run_in_threadpool(handler, request.app.state.page, call)
         except BadRequest as exc:
             return JSONResponse({"error": str(exc), "field": exc.field}, status_code=400)
         except FieldError as exc:

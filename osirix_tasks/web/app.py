@@ -14,9 +14,9 @@ from starlette.staticfiles import StaticFiles
 
 from .api import Call, api
 from .auth import PageGuard
-from .context import WebContext
+from .page import Page
 from .routes import ROUTES
-from .routes.console import is_stream
+from .routes.runs import is_stream
 from .uploads import UPLOAD_PATH
 
 __all__ = ["create_app", "STATIC"]
@@ -34,35 +34,35 @@ async def info(request: Request) -> Response:
     from starlette.concurrency import run_in_threadpool
     from starlette.responses import JSONResponse
 
-    context: WebContext = request.app.state.context
+    page: Page = request.app.state.page
 
     def describe() -> dict[str, Any]:
         from .. import __version__
 
-        host = context.host
+        host = page.host
         return {
             "version": __version__,
-            "registry": str(context.registry),
+            "registry": str(page.registry),
             "ports": host.ports() if host is not None else [],
             "database": str(host.state.db.folder) if host is not None else None,
-            "embedded": context.host_side.available,
+            "embedded": page.own_host() is not None,
         }
 
     return JSONResponse(await run_in_threadpool(describe))
 
 
-def ticket(context: WebContext, call: Call) -> dict[str, Any]:
+def ticket(page: Page, call: Call) -> dict[str, Any]:
     """A single-use ticket to open one event stream (a browser's EventSource cannot send the token)."""
     from ..errors import BadRequest
 
     path = str(call.body.get("path") or "")
     if not is_stream(path):
         raise BadRequest("path", f"{path!r} is not an event stream of this page - tickets open event streams only")
-    return {"ticket": context.tickets.issue(path)}
+    return {"ticket": page.tickets.issue(path)}
 
 
-def create_app(context: WebContext, *, token: str, port: int) -> Starlette:
-    """The page's application for ``context``; API requests must carry ``token`` (see :mod:`.auth`)."""
+def create_app(page: Page, *, token: str, port: int) -> Starlette:
+    """The page's application for ``page``; API requests must carry ``token`` (see :mod:`.auth`)."""
     app = Starlette(
         routes=[
             Route("/", index),
@@ -77,11 +77,11 @@ def create_app(context: WebContext, *, token: str, port: int) -> Starlette:
                 PageGuard,
                 token=token,
                 port=port,
-                tickets=context.tickets,
+                tickets=page.tickets,
                 is_stream=is_stream,
                 binary_paths=[UPLOAD_PATH],
             )
         ],
     )
-    app.state.context = context
+    app.state.page = page
     return app

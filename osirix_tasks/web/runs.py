@@ -1,47 +1,40 @@
 """Starting, listing and cancelling runs for the page: the one place the page starts a task.
 
-The page lives in the host, so a menu click starts the run with the host's own run service: a
-thread supervises it, and a decorated task starts on a warm launcher (everything imported). Without
-a host (the page alone), a run is started with the runner's own API as a background run, exactly
-as ``osirix-tasks run --background`` does. Either way it is recorded in the same run store.
+The page lives in the host, so a menu click starts the run through the one run service
+(:func:`osirix_tasks.run.start.start`) on the host's own run service: a thread supervises it, and a
+decorated task starts on a warm launcher (everything imported). Without a host (the page alone),
+the run is started here as a background run, exactly as ``osirix-tasks run --background`` does.
+Either way it is recorded in the same run store.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..catalog import Catalog, CatalogEntry
+from ..catalog import CatalogEntry
 from ..model import TaskSpec
-from ..run.runner import cancel_run, plan_run, start_run
+from ..run.record import RunRecord
+from ..run.runner import cancel_run
 from ..run.service import RunService
-from ..run.store import STREAM_NAMES, RunRecord, RunStore
+from ..run.start import Here, TaskRequest, Where, start
+from ..run.store import STREAM_NAMES, RunStore
+from .page import Page
 
 __all__ = ["start_task", "cancel", "run_summary", "output_of"]
 
 
-def start_task(
-    entry: CatalogEntry, catalog: Catalog, store: RunStore, *, server: str, service: RunService | None = None
-) -> RunRecord:
-    """Start ``entry`` on the OsiriX at ``server`` (on ``service`` when the page lives in a host);
-    RunRefused/RunBlocked when it cannot."""
-    plan = plan_run(
-        entry.spec,
-        server=server,
-        args=[],
-        registry=catalog.registry.path,
-        plugins=catalog.plugins,
-        background=True,
-    )
-    if service is not None:
-        record, _ = service.start(plan, store.path)
-        return record
-    return start_run(plan, store)
+def start_task(page: Page, entry: CatalogEntry) -> RunRecord:
+    """Start ``entry`` in the background on the OsiriX the page shows; RunRefused/RunBlocked when it cannot."""
+    task = TaskRequest(name=entry.spec.name, registry=page.registry, type=entry.spec.type.value, address=page.address())
+    store = page.store()
+    where: Where = page.host.runs.where(store) if page.host is not None else Here(store, page.catalogs)
+    return start(task, None, where, follow=False)
 
 
 def cancel(store: RunStore, run_id: str, service: RunService | None = None) -> RunRecord:
     """Stop a run (SIGTERM to its process group, SIGKILL after the grace period)."""
     if service is not None:
-        return service.cancel(run_id, store.path)
+        return service.cancel(run_id, store)
     return cancel_run(store, run_id)
 
 

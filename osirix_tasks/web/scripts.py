@@ -15,20 +15,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..catalog import Catalog
+from ..errors import FieldError
 from ..model import TaskSpec, TaskType, default_interpreter
 from ..plugins import BUILTIN, ENTRY_POINT_GROUP
 from ..registry import RegistryError, add_tasks, problems_of, remove_task
 from ..registry.edit import set_disabled_packs, update_task
 
 __all__ = ["FieldError", "task_rows", "add_script", "change_script", "remove_script", "packs", "set_pack_enabled"]
-
-
-class FieldError(Exception):
-    """Validation problems by field (``""`` for the entry as a whole); nothing was written."""
-
-    def __init__(self, fields: dict[str, str]):
-        self.fields = fields
-        super().__init__("; ".join(f"{k}: {v}" if k else v for k, v in fields.items()))
 
 
 #: Registry field -> the form field that sets it.

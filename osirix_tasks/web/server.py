@@ -76,10 +76,10 @@ def start_web(
     registry: Path,
     *,
     port: int = 0,
-    target: str | None = None,
+    address: str | None = None,
     stream_seconds: float | None = None,
 ) -> WebServer:
-    """Serve the page for ``host`` (None: only a remote OsiriX at ``target``) and return once it listens.
+    """Serve the page for ``host`` (None: only a remote OsiriX at ``address``) and return once it listens.
 
     ``stream_seconds``: how long an event stream lasts before the page reconnects (default STREAM_SECONDS).
     """
@@ -88,15 +88,15 @@ def start_web(
     from .._support.log_once import quiet_repeats
     from .app import create_app
     from .connections import MAX_CONNECTIONS, ConnectionLimit, protocol_for
-    from .context import WebContext
+    from .page import Page
 
     token = secrets.token_urlsafe(32)
     sock = _bind(port)
     bound = int(sock.getsockname()[1])
-    context = WebContext(host=host, registry=registry, explicit_target=target)
+    page = Page(host=host, registry=registry, chosen_address=address)
     if stream_seconds is not None:
-        context.streams.seconds = stream_seconds
-    app = create_app(context, token=token, port=bound)
+        page.streams.seconds = stream_seconds
+    app = create_app(page, token=token, port=bound)
     config = uvicorn.Config(
         app,
         log_level="warning",

@@ -11,16 +11,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from ..errors import TooManyStreams
+
 __all__ = ["StreamLimit", "StreamSlot", "TooManyStreams", "MAX_STREAMS", "STREAM_SECONDS"]
 
 #: Event streams open at once (a page uses one for the run list and one per followed output).
 MAX_STREAMS = 16
 #: How long one stream lasts before the page reconnects.
 STREAM_SECONDS = 300.0
-
-
-class TooManyStreams(RuntimeError):
-    """Every stream slot is taken."""
 
 
 @dataclass

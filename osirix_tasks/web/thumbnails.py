@@ -1,10 +1,14 @@
 """Series thumbnails made from the pixels the viewer shows.
 
-The image's file is read the way the embedded OsiriX reads it for a viewer: its header as the
-importer indexes it (files without a preamble or file meta too), its plane through the same DCMPix
-decoding (modality LUT or rescale, MONOCHROME1 negated with its window, palette colour through
-its LUTs, YBR to RGB), windowed with the viewer's default WL/WW (the file's window, else the full
-range) as the page windows a plane. So the page has one DICOM decoder, the emulator's.
+The OsiriX the page shows names the file of a series' middle image over its protocol
+(:func:`~osirix_tasks.client.db_listing.middle_image_path`; a real OsiriX's as well as the embedded
+one's: the protocol has no pixels for an image outside a viewer), as OsiriX's browser makes its
+icons from the file. The file is read the way the embedded OsiriX reads it for a viewer: its header
+as the importer indexes it (files without a preamble or file meta too), its plane through the same
+DCMPix decoding (modality LUT or rescale, MONOCHROME1 negated with its window, palette colour
+through its LUTs, YBR to RGB), windowed with the viewer's default WL/WW (the file's window, else the
+full range) as the page windows a plane. So the page has one DICOM decoder, the emulator's; the
+pictures are kept (at most ``_KEPT``) until their file changes.
 """
 
 from __future__ import annotations
@@ -16,15 +20,22 @@ from pathlib import Path
 
 import numpy as np
 
+from ..client import Connection
+from ..client.db_listing import middle_image_path
 from ..errors import OsirixTasksError
 
-__all__ = ["thumbnail_of", "THUMBNAIL_SIZE"]
+__all__ = ["series_thumbnail", "thumbnail_of", "THUMBNAIL_SIZE"]
 
 #: Pixels at most along a thumbnail's longer side.
 THUMBNAIL_SIZE = 64
 _KEPT = 512
 _cache: OrderedDict[tuple[str, int, int, int], tuple[int, int, bytes] | str] = OrderedDict()
 _lock = threading.Lock()
+
+
+def series_thumbnail(connection: Connection, series_uid: str, size: int = THUMBNAIL_SIZE) -> tuple[int, int, bytes]:
+    """Rows, columns and RGBA bytes of a series' icon (by ``osirixrpc_uid``), at most ``size`` pixels a side."""
+    return thumbnail_of(middle_image_path(connection, series_uid), size)
 
 
 def thumbnail_of(path: str, size: int = THUMBNAIL_SIZE) -> tuple[int, int, bytes]:

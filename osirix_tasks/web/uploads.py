@@ -10,7 +10,6 @@ another OsiriX (which imports in the background without saying when it is done) 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
@@ -19,7 +18,8 @@ import time
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
-from .._support.paths import user_data_dir
+from .._support.paths import remove_upload, uploads_dir
+from ..errors import UploadTooLarge
 
 __all__ = ["Uploads", "UploadTooLarge", "MAX_UPLOAD_BYTES", "KEEP_SECONDS", "UPLOAD_PATH"]
 
@@ -31,10 +31,6 @@ MAX_UPLOAD_BYTES = 1 << 30
 KEEP_SECONDS = 3600.0
 _WRITE_BYTES = 1 << 20
 _UNSAFE = re.compile(r"[^\w.\- ]+")
-
-
-class UploadTooLarge(ValueError):
-    """The body is larger than the limit."""
 
 
 class Uploads:
@@ -49,7 +45,7 @@ class Uploads:
     @property
     def root(self) -> Path:
         """``uploads/`` of the per-user data folder (read when used: tests change HOME)."""
-        return self._root or user_data_dir() / "uploads"
+        return self._root or uploads_dir()
 
     def batch_folder(self, batch: str) -> Path:
         """The 0700 folder of one batch (the uploads folder made 0700 too, whatever it was)."""
@@ -98,12 +94,8 @@ class Uploads:
         for path in paths:
             with self._lock:
                 known = self._names.pop(path, None)
-            if known is None:
-                continue
-            file = Path(path)
-            file.unlink(missing_ok=True)
-            with contextlib.suppress(OSError):  # other files of the batch are still there
-                file.parent.rmdir()
+            if known is not None:
+                remove_upload(path, self.root)
 
     def sweep(self) -> None:
         """Remove batches older than KEEP_SECONDS."""

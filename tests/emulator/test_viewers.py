@@ -12,8 +12,8 @@ from osirixgrpc import browsercontroller_pb2, dcmpix_pb2, roi_pb2, roivolume_pb2
 from osirixgrpc import vrcontroller_pb2 as vr_pb2
 from osirixgrpc.utilities_pb2 import Empty
 
-from osirix_tasks.emulator.workspace import ROI_TYPES as ROI_CODES
 from osirix_tasks.testing import RunningHost
+from osirix_tasks.vocabulary import ROI_TYPES as ROI_CODES
 from tests.helpers import ok
 
 VC = viewercontroller_pb2

@@ -107,12 +107,13 @@ def test_roi_add_draws_each_kind_where_it_was_asked(
 
     shown = osirix.call("ViewerControllerIdx", osirix_viewer).idx
     assert {r["slice"] for r in rois.values()} == {shown}
+    # the types as OsiriX's ROI toolbar names them (Horos ViewerController.m -imageForROI:)
     assert [rois[n]["type"] for n in ("rect", "oval", "tri", "pt", "block")] == [
-        "rectangle",
-        "oval",
-        "closed polygon",
-        "point",
-        "mask",
+        "Rectangle",
+        "Oval",
+        "Closed Polygon",
+        "Point",
+        "Brush",
     ]
     assert rois["rect"]["centroid"] == pytest.approx([10, 20])  # Horos ROI.m -centroid: a rectangle's rect origin
     assert rois["rect"]["area_cm2"] == pytest.approx(30 * 40 * spacing / 100)

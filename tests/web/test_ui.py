@@ -323,7 +323,7 @@ def test_rois_made_by_a_script_appear_by_themselves(
         "window.osirixTasks.viewer.rois.filter(r => r.name.startsWith('script')).length === 6", timeout=10000
     )
     kinds = page.eval_on_selector_all("#vw-rois tbody tr td:nth-child(2)", "cells => cells.map(c => c.textContent)")
-    assert {"Brush (mask)", "Text", "Arrow", "Angle", "Point", "Measure"} <= set(kinds)
+    assert {"Brush", "Text", "Arrow", "Angle", "Point", "Length"} <= set(kinds)  # OsiriX's toolbar names
     # a text ROI has no points in OsiriX; the page places it at its rect, which the embedded host tells
     text_at = page.evaluate("window.osirixTasks.viewer.rois.find(r => r.itype === 13).points")
     assert text_at == [[80, 20]]

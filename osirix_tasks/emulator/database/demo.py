@@ -15,7 +15,7 @@ import pydicom
 from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.uid import UID, ExplicitVRLittleEndian, MRImageStorage, generate_uid
 
-__all__ = ["SLICES", "SIZE", "generate_demo_series", "demo_folder"]
+__all__ = ["SLICES", "SIZE", "STUDY_UID", "SERIES_UID", "generate_demo_series", "demo_folder"]
 
 SLICES = 24
 SIZE = 128
@@ -26,6 +26,11 @@ _PREFIX = "1.2.826.0.1.3680043.10.1458."  # pydicom's UID root + our branch
 
 def _uid(*seed: object) -> UID:
     return generate_uid(prefix=_PREFIX, entropy_srcs=["osirix-tasks-demo", *map(str, seed)])
+
+
+#: The demo study's StudyInstanceUID and its series' SeriesInstanceUID.
+STUDY_UID = _uid("study")
+SERIES_UID = _uid("series")
 
 
 def phantom_slice(index: int) -> np.ndarray:
@@ -46,7 +51,7 @@ def phantom_slice(index: int) -> np.ndarray:
 def generate_demo_series(folder: Path) -> list[Path]:
     """Write the demo series into ``folder`` (created) and return its files, slice by slice."""
     folder.mkdir(parents=True, exist_ok=True)
-    study_uid, series_uid, frame_uid = _uid("study"), _uid("series"), _uid("frame")
+    study_uid, series_uid, frame_uid = STUDY_UID, SERIES_UID, _uid("frame")
     paths = []
     for index in range(SLICES):
         meta = FileMetaDataset()

@@ -21,6 +21,8 @@ from pydicom.filereader import read_partial
 from pydicom.tag import BaseTag, Tag
 from pydicom.uid import UID
 
+from ...errors import HeaderTooLarge
+
 __all__ = [
     "MAX_HEADER_BYTES",
     "HeaderTooLarge",
@@ -36,10 +38,6 @@ MAX_HEADER_BYTES = 256 * 1024 * 1024
 #: SOP class of a DICOMDIR.
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
 _PIXEL_TAGS = {0x7FE00008, 0x7FE00009, 0x7FE00010}
-
-
-class HeaderTooLarge(ValueError):
-    """The header of a file goes on for more than MAX_HEADER_BYTES."""
 
 
 class _BoundedReader:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ..protocol import RpcFailure
+from ...errors import ImportQueueFull
 from .importer import ImportSummary, import_paths
 from .index import Database
 
@@ -24,10 +24,6 @@ __all__ = ["ImportQueue", "ImportJob", "ImportQueueFull", "MAX_PENDING", "WORKER
 log = logging.getLogger(__name__)
 WORKERS = 1
 MAX_PENDING = 16
-
-
-class ImportQueueFull(RpcFailure, RuntimeError):
-    """Too many imports are waiting already."""
 
 
 @dataclass(eq=False)

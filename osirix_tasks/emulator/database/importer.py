@@ -31,11 +31,12 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.tag import Tag
 
+from ...errors import UnlistableDicom
 from .dicomread import dicomdir_references, is_dicomdir, read_dicom_header, transfer_syntax_of, uid_name
 from .frames import frames_of, number_of_frames
 from .index import IMAGE, OBJECT, Database
 
-__all__ = ["ImportSummary", "find_files", "import_paths", "read_header", "NotAnImage"]
+__all__ = ["ImportSummary", "find_files", "import_paths", "read_header", "UnlistableDicom"]
 
 log = logging.getLogger(__name__)
 BATCH = 64
@@ -104,10 +105,6 @@ _READ_TAGS = [
 
 
 _READ_TAG_NUMBERS = [Tag(keyword) for keyword in _READ_TAGS]
-
-
-class NotAnImage(ValueError):
-    """A DICOM file that OsiriX would not list (no UIDs, or an image without rows/columns)."""
 
 
 @dataclass
@@ -236,7 +233,7 @@ def read_header(path: Path) -> dict[str, Any]:
     """The rows the database keeps for one file: study, series and one image entry per frame.
 
     A DICOMDIR answers ``{"dicomdir": [files it refers to]}``. Raises InvalidDicomError for a file
-    that is not DICOM, NotAnImage when it cannot be listed.
+    that is not DICOM, UnlistableDicom when it cannot be listed.
     """
     ds = read_dicom_header(path, specific_tags=_READ_TAG_NUMBERS)
     if is_dicomdir(ds):
@@ -249,7 +246,7 @@ def read_header(path: Path) -> dict[str, Any]:
     elif not is_image_class(sop_class):
         kind = OBJECT
     else:
-        raise NotAnImage(f"no {'Rows' if not rows else 'Columns'}")
+        raise UnlistableDicom(f"no {'Rows' if not rows else 'Columns'}")
     return _rows_for(ds, kind, sop_class)
 
 
@@ -463,7 +460,7 @@ def import_paths(
             except InvalidDicomError:
                 summary.not_dicom.append(str(path))
                 continue
-            except NotAnImage as exc:
+            except UnlistableDicom as exc:
                 summary.broken.append(f"{path} ({exc})")
                 continue
             except Exception as exc:  # truncated or malformed files: pydicom raises many kinds

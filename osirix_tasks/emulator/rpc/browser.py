@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from ...errors import OsirixError
 from ..database.conventions import browser_order
-from ..protocol import RpcFailure, implements, ok
+from ..protocol import implements, ok
 from ..state import OsirixState
 from .tables import getters
 
@@ -47,9 +48,9 @@ def BrowserControllerCopyFilesIfNeeded(state: OsirixState, request: Any) -> Any:
     paths = list(request.paths)
     for path in paths:
         if not os.path.exists(path):
-            raise RpcFailure(f"No such file: {path}")
+            raise OsirixError(f"No such file: {path}")
         if not os.path.isfile(path):
-            raise RpcFailure(f"Not a file: {path} - give the paths of DICOM files")
+            raise OsirixError(f"Not a file: {path} - give the paths of DICOM files")
     if paths:
         state.import_in_background(paths)
     return ok("BrowserControllerCopyFilesIfNeeded")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ...errors import OsirixError
 from ..database.conventions import (
     image_datetime,
     modalities,
@@ -19,7 +20,6 @@ from ..database.conventions import (
 )
 from ..database.dates import birth_components, date_components
 from ..database.index import ImageRow, SeriesRow, StudyRow
-from ..protocol import RpcFailure
 from ..state import OsirixState
 from .tables import Reader, available, field, getters, ref, refs
 
@@ -42,7 +42,7 @@ def _date(read: Any, missing: str) -> Reader:
     def reader(state: OsirixState, row: Any) -> dict[str, Any]:
         moment = read(state, row)
         if moment is None:
-            raise RpcFailure(missing)
+            raise OsirixError(missing)
         return date_components(moment)
 
     return reader
@@ -51,7 +51,7 @@ def _date(read: Any, missing: str) -> Reader:
 def _birth(state: OsirixState, study: StudyRow) -> dict[str, Any]:
     parts = birth_components(study.patient_birth_date)
     if parts is None:
-        raise RpcFailure("Date of birth not available")
+        raise OsirixError("Date of birth not available")
     return parts
 
 
@@ -78,7 +78,7 @@ def _neighbour(state: OsirixState, series: SeriesRow, step: int, field_name: str
     ordered = sort_series(state.db.series_of(series.study_id))
     index = [s.id for s in ordered].index(series.id) + step
     if not 0 <= index < len(ordered):
-        raise RpcFailure(missing)
+        raise OsirixError(missing)
     return {field_name: state.ref("DicomSeries", ordered[index].id)}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ... import __version__
-from ..protocol import RpcFailure
+from ...errors import OsirixError
 from ..state import BROWSER_KEY, OsirixState
 from .tables import getters
 
@@ -22,14 +22,14 @@ def _application(state: OsirixState, request: Any) -> OsirixState:
 def _frontmost_viewer(state: OsirixState, _: Any) -> dict[str, Any]:
     viewer = state.viewers.frontmost()
     if viewer is None:
-        raise RpcFailure("No ViewerController active")
+        raise OsirixError("No ViewerController active")
     return {"viewer_controller": state.ref("ViewerController", viewer)}
 
 
 def _frontmost_vr(state: OsirixState, _: Any) -> dict[str, Any]:
     vr = state.viewers.frontmost_vr()
     if vr is None:
-        raise RpcFailure("No VRController active")
+        raise OsirixError("No VRController active")
     return {"vr_controller": state.ref("VRController", vr)}
 
 

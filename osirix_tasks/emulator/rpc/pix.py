@@ -6,10 +6,11 @@ from typing import Any
 
 import numpy as np
 
+from ...errors import OsirixError
 from ..geometry import roi_statistics
 from ..pix import Pix
 from ..pix_convert import to_bw, to_rgb
-from ..protocol import RpcFailure, implements, ok
+from ..protocol import implements, ok
 from ..roi import MAP_TYPES, Roi
 from ..roi_pixels import polygon_map, values_map
 from ..state import OsirixState
@@ -27,7 +28,7 @@ def _grey_pix_and_roi(state: OsirixState, request: Any) -> tuple[Pix, Roi]:
     """The plugin's order for statistics and values: the pix, then that it is not RGB, then the ROI."""
     pix = _pix(state, request.pix)
     if pix.is_rgb:
-        raise RpcFailure(RGB_VALUES)
+        raise OsirixError(RGB_VALUES)
     roi: Roi = state.live(request.roi, "ROI")
     return pix, roi
 
@@ -68,13 +69,13 @@ def DCMPixSetImage(state: OsirixState, request: Any) -> Any:
     if pix.is_rgb:
         argb = request.argb_values()
         if argb.size != count * 4:
-            raise RpcFailure("Incompatible image shape")
+            raise OsirixError("Incompatible image shape")
         with state.lock:
             pix.data = (argb.astype(np.int64) & 0xFF).astype(np.uint8).reshape(pix.rows, pix.columns, 4)
         return ok("DCMPixSetImage")
     floats = request.float_values()
     if floats.size != count:
-        raise RpcFailure("Incompatible image shape")
+        raise OsirixError("Incompatible image shape")
     with state.lock:
         pix.data = floats.astype(np.float32, copy=True).reshape(pix.rows, pix.columns)
     return ok("DCMPixSetImage")
@@ -85,9 +86,9 @@ def _convert(state: OsirixState, request: Any, rgb: bool) -> None:
     pix = _pix(state, request.pix)
     name, channel = ("RGB", request.rgb_channel) if rgb else ("BW", request.bw_channel)
     if pix.is_rgb == rgb:
-        raise RpcFailure(f"Data already {name}")
+        raise OsirixError(f"Data already {name}")
     if channel not in (0, 1, 2, 3):
-        raise RpcFailure(f"Requested {name} type not understood")
+        raise OsirixError(f"Requested {name} type not understood")
     with state.lock:
         pix.data = to_rgb(pix.data, channel) if rgb else to_bw(pix.data, channel)
 
@@ -133,6 +134,6 @@ def DCMPixGetMapFromROI(state: OsirixState, request: Any) -> Any:
     pix = _pix(state, request.pix)
     roi: Roi = state.live(request.roi, "ROI")
     if roi.itype not in MAP_TYPES:
-        raise RpcFailure("Invalid ROI")
+        raise OsirixError("Invalid ROI")
     mask = polygon_map(roi, pix.rows, pix.columns)
     return ok("DCMPixGetMapFromROI", rows=pix.rows, columns=pix.columns, map=mask.ravel().tolist())

@@ -8,8 +8,10 @@ from typing import Any
 import numpy as np
 from osirixgrpc import roi_pb2
 
-from ..protocol import RpcFailure, implements, ok
-from ..roi import T_2DPOINT, T_OVAL, T_OVALANGLE, T_PLAIN, T_ROI, Roi
+from ...errors import OsirixError
+from ...vocabulary import RoiCode
+from ..protocol import implements, ok
+from ..roi import Roi
 from ..roi_factory import clamp_color, osirix_name, osirix_thickness
 from ..state import OsirixState
 from .tables import field, fields, getters, ref, setters
@@ -25,7 +27,7 @@ def _roi(state: OsirixState, ref_: Any) -> Roi:
 def _finite(*values: float) -> None:
     """Our own refusal (the plugin passes NaN and infinities on to OsiriX)."""
     if not all(math.isfinite(v) for v in values):
-        raise RpcFailure(f"Values must be finite numbers, got {', '.join(str(v) for v in values)}")
+        raise OsirixError(f"Values must be finite numbers, got {', '.join(str(v) for v in values)}")
 
 
 def _set_name(roi: Roi, request: Any) -> None:
@@ -50,7 +52,7 @@ def _set_points(roi: Roi, request: Any) -> None:
     """``-setPoints:`` ignores rectangles, ovals and 2D points; a brush ROI keeps its texture."""
     points = np.array([[p.x, p.y] for p in request.points], dtype=np.float64).reshape(-1, 2)
     _finite(*points.ravel().tolist())
-    if roi.itype in (T_ROI, T_OVAL, T_2DPOINT, T_OVALANGLE, T_PLAIN):
+    if roi.itype in (RoiCode.RECTANGLE, RoiCode.OVAL, RoiCode.POINT, RoiCode.OVAL_ANGLE, RoiCode.BRUSH):
         return
     roi.points = points
 

@@ -1,6 +1,7 @@
 """The gRPC handler of the whole ``osirixgrpc.OsiriXService``.
 
-Every RPC the stubs define gets a handler. Implementations raise :class:`RpcFailure` for the
+Every RPC the stubs define gets a handler. A call that changes something is recorded in the state's
+change counters (:mod:`..changes`) once it succeeds. Implementations raise :class:`OsirixError` for the
 status-0 answers OsiriX gives; any other exception is logged and answered as status 0 too, so a
 bad request never takes the host down and never surfaces as a gRPC error. An RPC without an
 implementation answers status 0 naming itself (never UNIMPLEMENTED).
@@ -20,7 +21,7 @@ from ..protocol import (
     IMPLEMENTATIONS,
     RPC_NAMES,
     SERVICE_NAME,
-    RpcFailure,
+    OsirixError,
     failure,
     request_class,
     response_class,
@@ -41,8 +42,12 @@ def _guarded(name: str, state: OsirixState) -> Callable[[Any, grpc.ServicerConte
         if implementation is None:
             return failure(name, f"{name} is not implemented yet by the embedded OsiriX")
         try:
-            return implementation(state, request)
-        except RpcFailure as exc:
+            affected = state.changes.affected(state, name, request)
+            response = implementation(state, request)
+            if affected is not None and response.status.status == 1:
+                state.changes.record(affected)
+            return response
+        except OsirixError as exc:
             return failure(name, exc.message)
         except Exception as exc:
             log.exception("%s failed", name)

@@ -14,7 +14,8 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ..protocol import IMPLEMENTATIONS, RPC_NAMES, RpcFailure, ok
+from ...errors import OsirixError
+from ..protocol import IMPLEMENTATIONS, RPC_NAMES, ok
 from ..state import OsirixState
 
 __all__ = ["Reader", "Resolver", "field", "fields", "ref", "refs", "available", "getters", "setters", "finite"]
@@ -51,7 +52,7 @@ def available(name: str, read: Callable[[Any], Any], missing: str) -> Reader:
     def reader(state: OsirixState, obj: Any) -> dict[str, Any]:
         value = read(obj)
         if value is None or value == "":
-            raise RpcFailure(missing)
+            raise OsirixError(missing)
         return {name: value}
 
     return reader
@@ -60,7 +61,7 @@ def available(name: str, read: Callable[[Any], Any], missing: str) -> Reader:
 def finite(value: float, what: str) -> float:
     """``value`` when it is a finite number. Our own refusal: the plugin passes NaN and infinities on."""
     if not math.isfinite(value):
-        raise RpcFailure(f"{what} must be a finite number, got {value}")
+        raise OsirixError(f"{what} must be a finite number, got {value}")
     return value
 
 

@@ -7,8 +7,9 @@ from typing import Any
 
 from osirixgrpc import viewercontroller_pb2
 
+from ...errors import OsirixError
 from ..propagation import propagate_settings
-from ..protocol import RpcFailure, implements, ok
+from ..protocol import implements, ok
 from ..resample import check_resamplable, resample_planes
 from ..roi_factory import new_roi
 from ..state import OsirixState
@@ -34,7 +35,7 @@ def _displayed_index(viewer: Viewer) -> int:
 def _in_range(viewer: Viewer, idx: int) -> int:
     """The plugin's check for SetIdx and SetDisplayedIdx."""
     if idx >= viewer.slices or idx < 0:
-        raise RpcFailure(f"Index {idx} is out of range")
+        raise OsirixError(f"Index {idx} is out of range")
     return idx
 
 
@@ -43,7 +44,7 @@ def _set_movie_idx(viewer: Viewer, request: Any) -> None:
     movie_idx = request.movie_idx
     frames = len(viewer.frames)
     if movie_idx > frames or movie_idx < 0:
-        raise RpcFailure("Invalid movie index")
+        raise OsirixError("Invalid movie index")
     viewer.movie_idx = 0 if movie_idx >= frames else movie_idx
 
 
@@ -110,15 +111,15 @@ def BrowserControllerOpenViewerFromImages(state: OsirixState, request: Any) -> A
         for image in frame:
             try:
                 ids.append(int(state.image(image).id))
-            except RpcFailure:
-                raise RpcFailure(NIL_IMAGE) from None
+            except OsirixError:
+                raise OsirixError(NIL_IMAGE) from None
         image_ids.append(ids)
     if not image_ids or not all(image_ids):
-        raise RpcFailure("No images provided: give at least one frame with at least one image")
+        raise OsirixError("No images provided: give at least one frame with at least one image")
     if not request.movie:
         image_ids = image_ids[:1]  # a 2D viewer shows the first list; OsiriX opens a movie only when asked
     elif len({len(f) for f in image_ids}) != 1:
-        raise RpcFailure("All frames of a movie must have the same number of images")
+        raise OsirixError("All frames of a movie must have the same number of images")
     viewer = open_viewer(state.db, image_ids)
     state.viewers.add(viewer)
     return ok("BrowserControllerOpenViewerFromImages", viewer=state.ref("ViewerController", viewer))
@@ -150,7 +151,7 @@ def ViewerControllerNewROI(state: OsirixState, request: Any) -> Any:
     with state.lock:
         roi = new_roi(viewer, frame, request.idx, request)
         if not 0 <= request.idx < viewer.slices:  # OsiriX raises here: ours
-            raise RpcFailure(f"Slice index {request.idx} out of range: the viewer has {viewer.slices} slice(s)")
+            raise OsirixError(f"Slice index {request.idx} out of range: the viewer has {viewer.slices} slice(s)")
         viewer.rois[frame][request.idx].append(roi)
     return ok("ViewerControllerNewROI", roi=state.ref("ROI", roi))
 
@@ -164,7 +165,7 @@ def ViewerControllerROIsWithName(state: OsirixState, request: Any) -> Any:
     elif 0 <= request.movie_idx < len(viewer.frames):
         frame = request.movie_idx
     else:  # OsiriX reads past its frame array here: ours
-        raise RpcFailure(f"Movie index {request.movie_idx} out of range: the viewer has {len(viewer.frames)} frame(s)")
+        raise OsirixError(f"Movie index {request.movie_idx} out of range: the viewer has {len(viewer.frames)} frame(s)")
     found = [r for r in viewer.all_rois(frame) if r.name == request.name]
     return ok("ViewerControllerROIsWithName", rois=[state.ref("ROI", r) for r in found])
 
@@ -212,8 +213,8 @@ def ViewerControllerResampleViewerController(state: OsirixState, request: Any) -
     moving = _viewer(state, request.viewer_controller)
     try:
         fixed = _viewer(state, request.fixed_viewer_controller)
-    except RpcFailure:
-        raise RpcFailure("No fixed ViewerController cached") from None
+    except OsirixError:
+        raise OsirixError("No fixed ViewerController cached") from None
     check_resamplable(fixed, moving)
     planes = moving.frames[moving.movie_idx]
     reference = fixed.frames[fixed.movie_idx]
@@ -248,7 +249,7 @@ def ViewerControllerBlendingController(state: OsirixState, request: Any) -> Any:
     """The viewer fused on top of this one."""
     viewer = _viewer(state, request)
     if viewer.blending is None or viewer.blending.closed:
-        raise RpcFailure("No blending controller active")
+        raise OsirixError("No blending controller active")
     return ok("ViewerControllerBlendingController", blending_viewer=state.ref("ViewerController", viewer.blending))
 
 
@@ -259,8 +260,8 @@ def ViewerControllerFuseWithViewer(state: OsirixState, request: Any) -> Any:
     viewer = _viewer(state, request.viewer_controller)
     try:
         other = _viewer(state, request.fusion_viewer_controller)
-    except RpcFailure:
-        raise RpcFailure("No fusion ViewerController cached") from None
+    except OsirixError:
+        raise OsirixError("No fusion ViewerController cached") from None
     with state.lock:
         if other is not viewer and viewer.blending is not other:
             viewer.blending = other
@@ -275,7 +276,7 @@ def ViewerControllerOpenVRViewerForMode(state: OsirixState, request: Any) -> Any
     opens (carrying the viewer's fused viewer); it comes to the front."""
     viewer = _viewer(state, request.viewer_controller)
     if request.mode not in ("VR", "MIP"):
-        raise RpcFailure("Unavailable mode")
+        raise OsirixError("Unavailable mode")
     with state.lock:
         existing = [v for v in viewer.vr_controllers if not v.closed and v.style == "standard"]
         if existing:

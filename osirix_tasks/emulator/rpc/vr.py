@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ..protocol import RpcFailure, implements, ok
+from ...errors import OsirixError
+from ..protocol import implements, ok
 from ..state import OsirixState
 from ..workspace import RoiVolume, VRController
 from .tables import field, fields, finite, getters, ref, refs, setters
@@ -42,7 +43,7 @@ def _roi_volumes(state: OsirixState, vr: VRController) -> list[RoiVolume]:
 
 def _set_rendering_mode(vr: VRController, request: Any) -> None:
     if request.rendering_mode not in ("MIP", "VR"):
-        raise RpcFailure("Invalid rendering mode")
+        raise OsirixError("Invalid rendering mode")
     vr.mode = request.rendering_mode
 
 
@@ -119,7 +120,7 @@ def _show(state: OsirixState, request: Any, visible: bool) -> None:
     vr = _vr(state, request.vr_controller)
     volume = _volume(state, request.roi_volume)
     if volume.vr is not vr:
-        raise RpcFailure("The ROIVolume belongs to another VRController: use one of this window's ROI volumes")
+        raise OsirixError("The ROIVolume belongs to another VRController: use one of this window's ROI volumes")
     volume.visible = visible
 
 

@@ -2,16 +2,17 @@
 
 from starlette.routing import BaseRoute
 
-from . import console, database, menus, scripts, servers, viewer, volume
+from . import database, menus, runs, scripts, servers, viewer, vocabulary, volume
 
 __all__ = ["ROUTES"]
 
 ROUTES: list[BaseRoute] = [
     *servers.routes,
     *scripts.routes,
-    *console.routes,
+    *runs.routes,
     *menus.routes,
     *database.routes,
     *viewer.routes,
     *volume.routes,
+    *vocabulary.routes,
 ]

@@ -4,44 +4,78 @@ from __future__ import annotations
 
 from typing import Any
 
+from osirixgrpc import types_pb2
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ...client import viewer_tools
+from ...client.db_listing import SeriesInfo, StudyInfo, browser_listing
+from ...errors import UploadTooLarge
+from ...host.control_protocol import Select
 from ..api import Call, api, raw
-from ..context import WebContext
-from ..uploads import UPLOAD_PATH, UploadTooLarge
+from ..page import Page
+from ..thumbnails import series_thumbnail
+from ..uploads import UPLOAD_PATH
 
 __all__ = ["routes", "UPLOAD_PATH"]
 
 
-def listing(context: WebContext, call: Call) -> dict[str, Any]:
+def _series_json(series: SeriesInfo) -> dict[str, Any]:
     return {
-        "studies": context.reader.studies(),
-        "can_select": context.host_side.available,
-        "target": context.target(),
+        "uid": series.uid,
+        "series_uid": series.series_instance_uid,
+        "description": series.description,
+        "modality": series.modality,
+        "date": series.date,
+        "images": series.images,
+        "selected": series.selected,
     }
 
 
-def thumbnail(context: WebContext, call: Call) -> Response:
-    rows, columns, data = context.reader.thumbnail(call.path["series_uid"])
+def _study_json(study: StudyInfo) -> dict[str, Any]:
+    return {
+        "uid": study.uid,
+        "study_uid": study.study_instance_uid,
+        "patient": study.patient_name,
+        "patient_id": study.patient_id,
+        "description": study.description,
+        "date": study.date,
+        "modality": study.modalities,
+        "images": study.images,
+        "selected": study.selected,
+        "series": [_series_json(s) for s in study.series_list],
+    }
+
+
+def listing(page: Page, call: Call) -> dict[str, Any]:
+    studies = browser_listing(page.connection())
+    return {
+        "studies": [_study_json(s) for s in studies],
+        "can_select": page.own_host() is not None,
+        "target": page.address(),
+    }
+
+
+def thumbnail(page: Page, call: Call) -> Response:
+    rows, columns, data = series_thumbnail(page.connection(), call.path["series_uid"])
     return raw(data, rows=rows, columns=columns, format="rgba8")
 
 
-def select(context: WebContext, call: Call) -> dict[str, Any]:
+def select(page: Page, call: Call) -> dict[str, Any]:
     studies, series = call.strings("studies"), call.strings("series")
-    return {"message": context.host_side.select(studies, series)}
+    return {"message": page.hand(Select(studies=studies, series=series), "Selecting in the database").message}
 
 
-def import_paths(context: WebContext, call: Call) -> dict[str, Any]:
+def import_paths(page: Page, call: Call) -> dict[str, Any]:
     """Start importing files or folders; ``import`` is the id to ask how it went (None: not known)."""
     paths = [p.strip() for p in call.strings("paths") if p.strip()]
-    return context.imports.start(context, paths)
+    return page.imports.start(page, paths)
 
 
-def import_outcome(context: WebContext, call: Call) -> dict[str, Any]:
+def import_outcome(page: Page, call: Call) -> dict[str, Any]:
     """How an import went: what was imported, what was already there, what was skipped and why."""
-    return context.imports.outcome(call.path["key"])
+    return page.imports.outcome(page, call.path["key"])
 
 
 def _refused(status: int, message: str) -> Response:
@@ -51,8 +85,8 @@ def _refused(status: int, message: str) -> Response:
 
 async def upload(request: Request) -> Response:
     """One file sent by the page's file picker, streamed to an upload folder until imported."""
-    context: WebContext = request.app.state.context
-    uploads = context.imports.uploads
+    page: Page = request.app.state.page
+    uploads = page.imports.uploads
     name = request.query_params.get("name", "") or "upload.dcm"
     batch = request.query_params.get("batch", "")
     if not batch.isalnum() or len(batch) > 64:
@@ -69,8 +103,9 @@ async def upload(request: Request) -> Response:
     return JSONResponse({"path": str(path)})
 
 
-def open_series(context: WebContext, call: Call) -> dict[str, Any]:
-    return {"viewer": context.reader.open_series(call.path["series_uid"])}
+def open_series(page: Page, call: Call) -> dict[str, Any]:
+    series = types_pb2.DicomSeries(osirixrpc_uid=call.path["series_uid"])
+    return {"viewer": viewer_tools.open_series(page.connection(), series).osirixrpc_uid}
 
 
 routes = [

@@ -2,36 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from starlette.routing import Route
 
-from ...errors import OsirixTasksError
+from ...host.control_protocol import BringToFront
 from ...model import TaskType
 from .. import menus as logic
 from .. import runs
 from ..api import Call, api
-from ..context import WebContext
+from ..page import Page
 
 
-def listing(context: WebContext, call: Call) -> dict[str, Any]:
-    return logic.menu_data(context.catalog())
+def listing(page: Page, call: Call) -> dict[str, Any]:
+    return logic.menu_data(page.catalog())
 
 
-def choose(context: WebContext, call: Call) -> dict[str, Any]:
+def choose(page: Page, call: Call) -> dict[str, Any]:
     """Start a menu entry on the window it was chosen in (brought to the front first)."""
     name, kind = str(call.body.get("name") or ""), call.parsed("type", TaskType.parse)
-    catalog = context.catalog()
-    found = catalog.find(name, kind)
-    if not found:
-        raise OsirixTasksError(f"no task '{name}' ({kind.value}) - reload the menu")
-    for key, window_kind in (("viewer", "ViewerController"), ("vr", "VRController")):
-        if call.body.get(key):
-            context.host_side.bring_to_front(str(call.body[key]), window_kind)
-    why = logic.missing_context(found[0].spec, context.reader.connection)
+    entry = page.catalog().resolve(name, kind)
+    window_kinds: tuple[tuple[str, Literal["ViewerController", "VRController"]], ...] = (
+        ("viewer", "ViewerController"),
+        ("vr", "VRController"),
+    )
+    for key, window_kind in window_kinds:
+        if call.body.get(key) and page.own_host() is not None:  # a real OsiriX's user clicks its window
+            page.hand(BringToFront(uid=str(call.body[key]), kind=window_kind), "Bringing a window to the front")
+    why = logic.missing_context(entry.spec, page.connection())
     if why is not None:
         return {"started": False, "reason": why}
-    record = runs.start_task(found[0], catalog, context.store(), server=context.target(), service=context.run_service())
+    record = runs.start_task(page, entry)
     return {"started": True, "run": runs.run_summary(record)}
 
 

@@ -9,42 +9,42 @@ from starlette.routing import Route
 from ...model import TaskType
 from .. import scripts as logic
 from ..api import Call, api
-from ..context import WebContext
+from ..page import Page
 
 
-def listing(context: WebContext, call: Call) -> dict[str, Any]:
-    catalog = context.catalog()
+def listing(page: Page, call: Call) -> dict[str, Any]:
+    catalog = page.catalog()
     return {
-        "registry": str(context.registry),
+        "registry": str(page.registry),
         "tasks": logic.task_rows(catalog),
         "packs": logic.packs(catalog),
         "problems": catalog.problems,
     }
 
 
-def add(context: WebContext, call: Call) -> dict[str, Any]:
-    spec = logic.add_script(context.catalog(), call.body)
-    return {"message": f"Added '{spec.name}' ({spec.type.value})", **listing(context, call)}
+def add(page: Page, call: Call) -> dict[str, Any]:
+    spec = logic.add_script(page.catalog(), call.body)
+    return {"message": f"Added '{spec.name}' ({spec.type.value})", **listing(page, call)}
 
 
-def change(context: WebContext, call: Call) -> dict[str, Any]:
+def change(page: Page, call: Call) -> dict[str, Any]:
     changes = call.mapping("changes")
     kind = call.parsed("type", TaskType.parse)
-    logic.change_script(context.catalog(), str(call.body.get("name")), kind.value, changes)
-    return {"message": f"Changed '{call.body.get('name')}'", **listing(context, call)}
+    logic.change_script(page.catalog(), str(call.body.get("name")), kind.value, changes)
+    return {"message": f"Changed '{call.body.get('name')}'", **listing(page, call)}
 
 
-def remove(context: WebContext, call: Call) -> dict[str, Any]:
+def remove(page: Page, call: Call) -> dict[str, Any]:
     kind = call.parsed("type", TaskType.parse)
-    logic.remove_script(context.catalog(), str(call.body.get("name")), kind.value)
-    return {"message": f"Removed '{call.body.get('name')}'", **listing(context, call)}
+    logic.remove_script(page.catalog(), str(call.body.get("name")), kind.value)
+    return {"message": f"Removed '{call.body.get('name')}'", **listing(page, call)}
 
 
-def pack(context: WebContext, call: Call) -> dict[str, Any]:
+def pack(page: Page, call: Call) -> dict[str, Any]:
     enabled = bool(call.body.get("enabled"))
-    logic.set_pack_enabled(context.catalog(), str(call.body.get("name")), enabled)
+    logic.set_pack_enabled(page.catalog(), str(call.body.get("name")), enabled)
     word = "Enabled" if enabled else "Disabled"
-    return {"message": f"{word} {call.body.get('name')}", **listing(context, call)}
+    return {"message": f"{word} {call.body.get('name')}", **listing(page, call)}
 
 
 routes = [

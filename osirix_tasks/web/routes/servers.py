@@ -10,47 +10,47 @@ from ...client.discovery import parse_address
 from ...errors import OsirixTasksError
 from .. import servers as logic
 from ..api import Call, api
-from ..context import WebContext
+from ..page import Page
 
 
-def listing(context: WebContext, call: Call) -> dict[str, Any]:
-    data = logic.list_servers(context.host)
+def listing(page: Page, call: Call) -> dict[str, Any]:
+    data = logic.list_servers(page.host)
     try:
-        data["target"] = context.target()
+        data["target"] = page.address()
     except OsirixTasksError as exc:
         data["target"] = None
         data["target_error"] = str(exc)
-    data["explicit_target"] = context.explicit_target
+    data["explicit_target"] = page.chosen_address
     return data
 
 
-def add(context: WebContext, call: Call) -> dict[str, Any]:
+def add(page: Page, call: Call) -> dict[str, Any]:
     port = logic.add_server(call.body.get("port"))
-    return {"message": f"Added 127.0.0.1:{port}", **listing(context, call)}
+    return {"message": f"Added 127.0.0.1:{port}", **listing(page, call)}
 
 
-def remove(context: WebContext, call: Call) -> dict[str, Any]:
-    logic.remove_server(context.host, int(call.path["port"]))
-    return {"message": f"Removed 127.0.0.1:{call.path['port']}", **listing(context, call)}
+def remove(page: Page, call: Call) -> dict[str, Any]:
+    logic.remove_server(page.host, int(call.path["port"]))
+    return {"message": f"Removed 127.0.0.1:{call.path['port']}", **listing(page, call)}
 
 
-def start(context: WebContext, call: Call) -> dict[str, Any]:
-    message = logic.start_server(context.host, int(call.path["port"]))
-    return {"message": message, **listing(context, call)}
+def start(page: Page, call: Call) -> dict[str, Any]:
+    message = logic.start_server(page.host, int(call.path["port"]))
+    return {"message": message, **listing(page, call)}
 
 
-def stop(context: WebContext, call: Call) -> dict[str, Any]:
-    message = logic.stop_server(context.host, int(call.path["port"]))
-    return {"message": message, **listing(context, call)}
+def stop(page: Page, call: Call) -> dict[str, Any]:
+    message = logic.stop_server(page.host, int(call.path["port"]))
+    return {"message": message, **listing(page, call)}
 
 
-def set_target(context: WebContext, call: Call) -> dict[str, Any]:
+def set_target(page: Page, call: Call) -> dict[str, Any]:
     address = str(call.body.get("address") or "").strip()
     if address:
         host, port = parse_address(address)
         address = f"{host}:{port}"
-    context.set_target(address or None)
-    return listing(context, call)
+    page.set_address(address or None)
+    return listing(page, call)
 
 
 routes = [

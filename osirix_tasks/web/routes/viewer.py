@@ -1,48 +1,66 @@
-"""The 2D viewer: display state, planes as raw pixels, ROIs (list, draw, select, delete)."""
+"""The 2D viewer: display state, planes as raw pixels, ROIs (list, draw, select, delete), and what
+changed since the page last looked (``GET /api/changes``)."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import numpy as np
+from osirixgrpc import types_pb2
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ...client import windows
+from ...client.roi_listing import RoiInfo, list_rois
+from ...client.viewer_tools import delete_roi
+from ...client.viewer_tools import new_roi as draw_roi
 from ...errors import BadRequest
+from ...host.control_protocol import BringToFront, SelectRois, TextAnchors, WhatChanged
+from ...vocabulary import ROI_TYPES, RoiCode, roi_type
 from ..api import Call, api, integer_of, number_of, raw
-from ..context import WebContext
-from ..osirix import ROI_TYPE_NAMES
-
-#: ROI types the page draws with the mouse, and how each is sent to OsiriX.
-DRAWN = {
-    11: "points",
-    15: "points",
-    9: "rect",
-    6: "rect",
-    19: "rect",
-    5: "points",
-    14: "points",
-    12: "points",
-    13: "rect",
-}
-
-#: OsiriX's tText: drawn at its rect, which only the embedded host can tell (see HostSide.text_anchor).
-TEXT_ROI_TYPE = 13
+from ..page import Page
 
 
-def listing(context: WebContext, call: Call) -> dict[str, Any]:
-    return context.reader.viewers()
+def listing(page: Page, call: Call) -> dict[str, Any]:
+    shown, front = windows.viewers(page.connection())
+    return {"viewers": shown, "frontmost": front}
 
 
-def detail(context: WebContext, call: Call) -> dict[str, Any]:
-    return context.reader.viewer(call.path["uid"])
+def changes(page: Page, call: Call) -> dict[str, Any]:
+    """What changed after change number ``since`` (see :class:`WhatChanged`); ``supported`` is false
+    for a real OsiriX (no change counters: read it again instead)."""
+    host = page.own_host()
+    if host is None:
+        return {"supported": False}
+    since = call.integer("since", 0, low=0, high=2**63 - 1)
+    return {"supported": True, **page.hand(WhatChanged(since=since), "Watching changes").data}
 
 
-def change(context: WebContext, call: Call) -> dict[str, Any]:
+def _versions(page: Page, uid: str) -> dict[str, int] | None:
+    """A viewer's change versions (None for a real OsiriX)."""
+    if page.own_host() is None:
+        return None
+    reply = page.hand(WhatChanged(since=0), "Watching changes")
+    return dict(reply.data["viewers"].get(uid) or {"version": 0, "pixels": 0, "rois": 0, "display": 0})
+
+
+def detail(page: Page, call: Call) -> dict[str, Any]:
+    """A viewer's display state, with ``version`` (the number of its last change; 0: none, or a real
+    OsiriX) and ``versions`` by aspect (pixels, rois, display)."""
+    data = windows.viewer_state(page.connection(), call.path["uid"]).to_json()
+    versions = _versions(page, call.path["uid"])
+    data["version"] = versions["version"] if versions else 0
+    data["versions"] = versions
+    return data
+
+
+def change(page: Page, call: Call) -> dict[str, Any]:
     wl, ww = call.maybe_number("wl"), call.maybe_number("ww")
     if ww is not None and ww <= 0:
         raise BadRequest("ww", f"the window width must be above 0, got {ww}")
-    context.reader.set_viewer(
+    windows.set_display(
+        page.connection(),
         call.path["uid"],
         idx=call.maybe_integer("idx", low=0),
         movie_idx=call.maybe_integer("movie_idx", low=0),
@@ -52,19 +70,21 @@ def change(context: WebContext, call: Call) -> dict[str, Any]:
     return {"ok": True}
 
 
-def front(context: WebContext, call: Call) -> dict[str, Any]:
-    context.host_side.bring_to_front(call.path["uid"], "ViewerController")
+def front(page: Page, call: Call) -> dict[str, Any]:
+    """Bring the viewer to the front (in the embedded OsiriX; a real one's user clicks its window)."""
+    if page.own_host() is not None:
+        page.hand(BringToFront(uid=call.path["uid"], kind="ViewerController"), "Bringing a viewer to the front")
     return {"ok": True}
 
 
-def close(context: WebContext, call: Call) -> dict[str, Any]:
-    context.reader.close_viewer(call.path["uid"])
+def close(page: Page, call: Call) -> dict[str, Any]:
+    windows.close_viewer(page.connection(), call.path["uid"])
     return {"ok": True}
 
 
-def pixels(context: WebContext, call: Call) -> Response:
+def pixels(page: Page, call: Call) -> Response:
     """A plane's values: 16-bit integers when they all are (half the bytes), else float32; or ARGB bytes."""
-    image = context.reader.pixels(call.path["pix_uid"])
+    image = page.connection().pixels(types_pb2.DCMPix(osirixrpc_uid=call.path["pix_uid"]))
     rows, columns = image.shape[0], image.shape[1]
     if image.ndim == 3:
         return raw(np.ascontiguousarray(image).tobytes(), rows=rows, columns=columns, format="argb8")
@@ -84,18 +104,47 @@ def compact(image: np.ndarray) -> tuple[bytes, str]:
     return np.ascontiguousarray(image, dtype="<f4").tobytes(), "float32"
 
 
-def digest(context: WebContext, call: Call) -> dict[str, Any]:
-    return {"digest": context.reader.pixel_digest(call.path["pix_uid"])}
+def digest(page: Page, call: Call) -> dict[str, Any]:
+    """A token that changes when the plane's pixels may have: the embedded OsiriX's pixel change
+    counter (no pixels read), else a hash of the plane (a real OsiriX has no counters). Kept for the
+    page's polling until it asks ``/api/changes``."""
+    if page.own_host() is not None:
+        return {"digest": f"v{page.hand(WhatChanged(since=0), 'Watching changes').data['pixels']}"}
+    image = page.connection().pixels(types_pb2.DCMPix(osirixrpc_uid=call.path["pix_uid"]))
+    return {"digest": hashlib.blake2b(image.tobytes(), digest_size=8).hexdigest()}
 
 
-def rois(context: WebContext, call: Call) -> dict[str, Any]:
+def _roi_json(roi: RoiInfo) -> dict[str, Any]:
+    kind = roi_type(roi.itype)
+    closed = kind is not None and kind.closed
+    return {
+        "uid": roi.uid,
+        "itype": roi.itype,
+        "kind": roi.type,
+        "name": roi.name,
+        "color": list(roi.color or (0, 0, 0)),
+        "opacity": roi.opacity,
+        "thickness": roi.thickness,
+        "points": roi.points,
+        "selected": roi.selected,
+        "area": roi.area_cm2 if closed else None,
+        "mean": roi.mean,
+        "mask": roi.mask,
+    }
+
+
+def rois(page: Page, call: Call) -> dict[str, Any]:
+    """The ROIs of one plane with what the viewer draws and measures (one listing, its calls sent together)."""
     frame, index = call.integer("frame", 0, low=0), call.integer("slice", 0, low=0)
-    listed = context.reader.rois(call.path["uid"], frame, index)
-    for roi in listed:
-        if roi["itype"] == TEXT_ROI_TYPE and not roi["points"]:
-            anchor = context.host_side.text_anchor(roi["uid"])
-            roi["points"] = [anchor] if anchor is not None else []
-    return {"rois": listed, "types": ROI_TYPE_NAMES}
+    viewer = types_pb2.ViewerController(osirixrpc_uid=call.path["uid"])
+    listed = [_roi_json(r) for r in list_rois(page.connection(), viewer, frame=frame, plane=index, drawing=True)]
+    texts = [r["uid"] for r in listed if r["itype"] == RoiCode.TEXT and not r["points"]]
+    if texts and page.own_host() is not None:  # OsiriX's -points of a text ROI is empty: the host knows its place
+        anchors = page.hand(TextAnchors(uids=texts), "Placing text").data
+        for roi in listed:
+            if roi["uid"] in anchors:
+                roi["points"] = [anchors[roi["uid"]]]
+    return {"rois": listed, "types": {int(code): t.label for code, t in ROI_TYPES.items()}}
 
 
 def _points(call: Call) -> list[list[float]]:
@@ -114,41 +163,47 @@ def _color(call: Call) -> list[int] | None:
     return [integer_of("color", v, low=0, high=255) for v in value]
 
 
-def new_roi(context: WebContext, call: Call) -> dict[str, Any]:
+def new_roi(page: Page, call: Call) -> dict[str, Any]:
+    """Draw an ROI of a drawable type on a plane; in the embedded OsiriX it becomes the selected one, as in OsiriX."""
     itype = call.integer("itype", 0)
-    if itype not in DRAWN:
-        raise BadRequest("itype", f"ROI type {itype} cannot be drawn here - use one of {sorted(DRAWN)}")
-    shape = DRAWN[itype]
-    rect = call.numbers("rect", 4) if shape == "rect" else None
-    if shape == "rect" and rect is None:
+    kind = roi_type(itype)
+    if kind is None or not kind.drawable:
+        drawable = sorted(int(code) for code, t in ROI_TYPES.items() if t.drawable)
+        raise BadRequest("itype", f"ROI type {itype} cannot be drawn here - use one of {drawable}")
+    rect = call.numbers("rect", 4) if kind.shape == "rectangle" else None
+    if kind.shape == "rectangle" and rect is None:
         raise BadRequest("rect", "give the ROI's rectangle as [x, y, width, height]")
-    roi = context.reader.new_roi(
-        call.path["uid"],
-        itype=itype,
-        movie_idx=call.integer("frame", 0, low=0),
-        idx=call.integer("slice", 0, low=0),
+    color = _color(call)
+    viewer = types_pb2.ViewerController(osirixrpc_uid=call.path["uid"])
+    ref = draw_roi(
+        page.connection(),
+        viewer,
+        itype,
         name=str(call.body.get("name") or "Unnamed"),
-        points=_points(call) if shape == "points" else None,
+        slice=call.integer("slice", 0, low=0),
+        frame=call.integer("frame", 0, low=0),
+        points=_points(call) if kind.shape == "points" else (),
         rect=rect,
-        color=_color(call),
+        **({"color": color} if color else {}),
     )
-    if context.host_side.available:  # a freshly drawn ROI is the selected one, as in OsiriX
-        context.host_side.select_rois(call.path["uid"], [roi["uid"]])
-        roi["selected"] = True
-    return {"roi": roi}
+    selected = page.own_host() is not None
+    if selected:
+        page.hand(SelectRois(viewer=call.path["uid"], uids=[ref.osirixrpc_uid]), "Selecting ROIs")
+    return {"roi": {"uid": ref.osirixrpc_uid, "itype": itype, "selected": selected}}
 
 
-def select_rois(context: WebContext, call: Call) -> dict[str, Any]:
-    context.host_side.select_rois(call.path["uid"], call.strings("uids"))
+def select_rois(page: Page, call: Call) -> dict[str, Any]:
+    page.hand(SelectRois(viewer=call.path["uid"], uids=call.strings("uids")), "Selecting ROIs")
     return {"ok": True}
 
 
-def delete_roi(context: WebContext, call: Call) -> dict[str, Any]:
-    context.reader.delete_roi(call.path["roi_uid"])
+def remove_roi(page: Page, call: Call) -> dict[str, Any]:
+    delete_roi(page.connection(), call.path["roi_uid"])
     return {"ok": True}
 
 
 routes = [
+    Route("/api/changes", api(changes), methods=["GET"]),
     Route("/api/viewers", api(listing), methods=["GET"]),
     Route("/api/viewers/{uid}", api(detail), methods=["GET"]),
     Route("/api/viewers/{uid}", api(change), methods=["PUT"]),
@@ -157,7 +212,7 @@ routes = [
     Route("/api/viewers/{uid}/rois", api(rois), methods=["GET"]),
     Route("/api/viewers/{uid}/rois", api(new_roi), methods=["POST"]),
     Route("/api/viewers/{uid}/select-rois", api(select_rois), methods=["POST"]),
-    Route("/api/rois/{roi_uid}", api(delete_roi), methods=["DELETE"]),
+    Route("/api/rois/{roi_uid}", api(remove_roi), methods=["DELETE"]),
     Route("/api/pix/{pix_uid}", api(pixels), methods=["GET"]),
     Route("/api/pix/{pix_uid}/digest", api(digest), methods=["GET"]),
 ]

@@ -2,81 +2,102 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from typing import Any
 
 import numpy as np
+from osirixgrpc import types_pb2
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ...errors import OsirixTasksError
+from ...client import windows
+from ...client.viewer_tools import open_3d
+from ...errors import BadRequest
+from ...host.control_protocol import BringToFront, WhatChanged
+from ...vocabulary import RENDERING_MODES
 from ..api import Call, api, raw
-from ..context import WebContext
+from ..page import Page
 from ..render3d import render
 
 _volumes: dict[tuple[str, str], tuple[np.ndarray, tuple[float, float, float]]] = {}
 _lock = threading.Lock()
 
 
-def _volume(context: WebContext, viewer_uid: str) -> tuple[np.ndarray, tuple[float, float, float]]:
-    """The viewer's volume, read once per viewer and pixel state (a task that changes pixels refreshes it)."""
-    reader = context.reader
-    info = reader.viewer(viewer_uid)
-    plane = info["pix"][info["movie_idx"]][len(info["pix"][info["movie_idx"]]) // 2]
-    latest = context.store().latest()
+def _pixel_state(page: Page, viewer_uid: str) -> str:
+    """What the viewer's pixels are now: its pixel change counter in the embedded OsiriX, else the
+    displayed frame and a hash of its middle plane with the latest run (a task may have changed them)."""
+    if page.own_host() is not None:
+        versions = page.hand(WhatChanged(since=0), "Watching changes").data["viewers"].get(viewer_uid) or {}
+        ref = types_pb2.ViewerController(osirixrpc_uid=viewer_uid)
+        movie_idx = page.connection().call("ViewerControllerMovieIdx", ref).movie_idx
+        return f"{movie_idx}:v{versions.get('pixels', 0)}"
+    state = windows.viewer_state(page.connection(), viewer_uid)
+    planes = state.pix[state.movie_idx]
+    plane = page.connection().pixels(types_pb2.DCMPix(osirixrpc_uid=planes[len(planes) // 2]))
+    latest = page.store().latest()
     runs = f"{latest.id}:{latest.status}" if latest else ""
-    key = (viewer_uid, f"{info['movie_idx']}:{reader.pixel_digest(plane)}:{runs}")
+    return f"{state.movie_idx}:{hashlib.blake2b(plane.tobytes(), digest_size=8).hexdigest()}:{runs}"
+
+
+def _volume(page: Page, viewer_uid: str) -> tuple[np.ndarray, tuple[float, float, float]]:
+    """The viewer's volume, read once per viewer and pixel state (a task that changes pixels refreshes it)."""
+    key = (viewer_uid, _pixel_state(page, viewer_uid))
     with _lock:
         if key not in _volumes:
             for old in [k for k in _volumes if k[0] == viewer_uid]:
                 del _volumes[old]
-            _volumes[key] = reader.volume(viewer_uid)
+            _volumes[key] = windows.viewer_volume(page.connection(), viewer_uid)
         return _volumes[key]
 
 
-def open_vr(context: WebContext, call: Call) -> dict[str, Any]:
+def open_vr(page: Page, call: Call) -> dict[str, Any]:
     mode = str(call.body.get("mode") or "VR")
-    return {"vr": context.reader.open_vr(call.path["uid"], mode)}
+    viewer = types_pb2.ViewerController(osirixrpc_uid=call.path["uid"])
+    return {"vr": open_3d(page.connection(), mode, viewer).osirixrpc_uid}
 
 
-def listing(context: WebContext, call: Call) -> dict[str, Any]:
-    return context.reader.vr_windows()
+def listing(page: Page, call: Call) -> dict[str, Any]:
+    shown, front = windows.vr_windows(page.connection())
+    return {"windows": shown, "frontmost": front}
 
 
-def detail(context: WebContext, call: Call) -> dict[str, Any]:
-    return context.reader.vr(call.path["uid"])
+def detail(page: Page, call: Call) -> dict[str, Any]:
+    return windows.vr_state(page.connection(), call.path["uid"]).to_json()
 
 
-def change(context: WebContext, call: Call) -> dict[str, Any]:
+def change(page: Page, call: Call) -> dict[str, Any]:
     body = call.body
     mode = body.get("mode")
-    if mode is not None and mode not in ("VR", "MIP"):
-        raise OsirixTasksError(f"rendering mode {mode!r} is not VR or MIP")
+    if mode is not None and mode not in RENDERING_MODES:
+        raise BadRequest("mode", f"rendering mode {mode!r} is not one of {', '.join(RENDERING_MODES)}")
     wl, ww = call.maybe_number("wl"), call.maybe_number("ww")
-    context.reader.set_vr(call.path["uid"], mode=mode, wl=wl, ww=ww)
-    return context.reader.vr(call.path["uid"])
+    windows.set_vr(page.connection(), call.path["uid"], mode=mode, wl=wl, ww=ww)
+    return windows.vr_state(page.connection(), call.path["uid"]).to_json()
 
 
-def front(context: WebContext, call: Call) -> dict[str, Any]:
-    context.host_side.bring_to_front(call.path["uid"], "VRController")
+def front(page: Page, call: Call) -> dict[str, Any]:
+    """Bring the 3D window to the front (in the embedded OsiriX; a real one's user clicks it)."""
+    if page.own_host() is not None:
+        page.hand(BringToFront(uid=call.path["uid"], kind="VRController"), "Bringing a 3D window to the front")
     return {"ok": True}
 
 
-def picture(context: WebContext, call: Call) -> Response:
-    info = context.reader.vr(call.path["uid"])
-    volume, spacing = _volume(context, info["viewer"])
+def picture(page: Page, call: Call) -> Response:
+    info = windows.vr_state(page.connection(), call.path["uid"])
+    volume, spacing = _volume(page, info.viewer)
     size = call.integer("size", 192, low=32, high=512)
     image = render(
         volume,
         spacing,
-        mode=info["mode"],
-        wl=info["wl"],
-        ww=info["ww"],
+        mode=info.mode,
+        wl=info.wl,
+        ww=info.ww,
         azimuth=call.number("azimuth", 0.0),
         elevation=call.number("elevation", 0.0),
         size=size,
     )
-    return raw(image.tobytes(), rows=size, columns=size, format="rgba8", mode=info["mode"])
+    return raw(image.tobytes(), rows=size, columns=size, format="rgba8", mode=info.mode)
 
 
 routes = [

@@ -19,47 +19,48 @@ from ...errors import BadRequest, RunRefused
 from ...run.store import RunStore
 from .. import runs
 from ..api import Call, api, integer_of
-from ..context import WebContext
+from ..page import Page
 from ..streams import StreamSlot, TooManyStreams
 
 #: How often a stream looks for new output and run changes (seconds).
 POLL_SECONDS = 0.1
 
 
-def listing(context: WebContext, call: Call) -> dict[str, Any]:
-    store = context.store()
+def listing(page: Page, call: Call) -> dict[str, Any]:
+    store = page.store()
     store.mark_lost()
     limit = call.integer("limit", 100, low=1, high=10_000)
     return {"runs": [runs.run_summary(r) for r in store.runs(limit=limit)]}
 
 
-def _record(context: WebContext, run_id: str) -> Any:
-    record = context.store().get(run_id)
+def _record(page: Page, run_id: str) -> Any:
+    record = page.store().get(run_id)
     if record is None:
         raise RunRefused(f"no run {run_id!r} - it may have been cleared")
     return record
 
 
-def detail(context: WebContext, call: Call) -> dict[str, Any]:
-    record = _record(context, call.path["run_id"])
-    return {"run": runs.run_summary(record), "output": runs.output_of(context.store(), record.id)}
+def detail(page: Page, call: Call) -> dict[str, Any]:
+    record = _record(page, call.path["run_id"])
+    return {"run": runs.run_summary(record), "output": runs.output_of(page.store(), record.id)}
 
 
-def download(context: WebContext, call: Call) -> Response:
-    record = _record(context, call.path["run_id"])
-    text = "".join(chunk["text"] for chunk in runs.output_of(context.store(), record.id))
+def download(page: Page, call: Call) -> Response:
+    record = _record(page, call.path["run_id"])
+    text = "".join(chunk["text"] for chunk in runs.output_of(page.store(), record.id))
     name = f"osirix-tasks-{record.id}.txt"
     return PlainTextResponse(text, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def cancel(context: WebContext, call: Call) -> dict[str, Any]:
-    record = runs.cancel(context.store(), _record(context, call.path["run_id"]).id, context.run_service())
+def cancel(page: Page, call: Call) -> dict[str, Any]:
+    service = page.host.runs.service if page.host is not None else None
+    record = runs.cancel(page.store(), _record(page, call.path["run_id"]).id, service)
     return {"run": runs.run_summary(record)}
 
 
-def clear(context: WebContext, call: Call) -> dict[str, Any]:
-    count = context.store().clear()
-    return {"message": f"Cleared {count} finished run(s)", **listing(context, call)}
+def clear(page: Page, call: Call) -> dict[str, Any]:
+    count = page.store().clear()
+    return {"message": f"Cleared {count} finished run(s)", **listing(page, call)}
 
 
 #: The event streams of the page (a browser opens them with a ticket, see ..tickets).
@@ -78,9 +79,9 @@ def _event(name: str, data: Any, event_id: int | None = None) -> str:
 
 def _slot(request: Request) -> StreamSlot | Response:
     """A stream slot, or the 503 answer when every one is taken."""
-    context: WebContext = request.app.state.context
+    page: Page = request.app.state.page
     try:
-        return context.streams.take()
+        return page.streams.take()
     except TooManyStreams as exc:
         return JSONResponse({"error": str(exc)}, status_code=503, headers={"Retry-After": "5"})
 
@@ -108,7 +109,7 @@ async def stream(request: Request) -> Response:
         return slot
 
     async def events() -> AsyncIterator[str]:
-        store = await run_in_threadpool(RunStore)
+        store = await run_in_threadpool(RunStore, request.app.state.page.store_path)
         seq = after
         try:
             while not slot.expired and not await request.is_disconnected():
@@ -140,7 +141,7 @@ async def changes(request: Request) -> Response:
         return slot
 
     async def events() -> AsyncIterator[str]:
-        store = await run_in_threadpool(RunStore)
+        store = await run_in_threadpool(RunStore, request.app.state.page.store_path)
         last: list[tuple[str, str]] | None = None
         beat = time.monotonic()
         try:

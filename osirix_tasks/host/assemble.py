@@ -1,0 +1,117 @@
+"""``run_host(config)``: the one place a host is put together.
+
+Open (or clear) the database and load what the config asks, build the emulator's state, serve its
+gRPC ports, open the control channel, serve the page; then run until told to stop. ``serve`` calls
+it; every other way to start a host (``demo``, ``ui``, ``servers start``, the test kit, the
+benchmarks) starts ``serve`` in a process of its own with the same :class:`HostConfig`.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import TYPE_CHECKING
+
+from .._support.paths import registry_path, user_data_dir
+from ..errors import ServerConfigError
+from .config import DEFAULT_PORT, HostConfig
+
+if TYPE_CHECKING:
+    from ..emulator.database.importer import ImportSummary
+    from ..emulator.database.index import Database
+    from .process import Host
+
+__all__ = ["HostConfig", "run_host", "wait_until_stopped", "Importer", "default_ports"]
+
+log = logging.getLogger(__name__)
+
+#: How files are imported while the host loads: ``importer(db, paths, copy, label)`` (the CLI shows a progress bar).
+Importer = Callable[["Database", list[str], bool, str], "ImportSummary"]
+
+
+def _plain_import(db: Database, paths: list[str], copy: bool, label: str) -> ImportSummary:
+    from ..emulator.database.importer import import_paths
+
+    return import_paths(db, paths, copy=copy)
+
+
+def default_ports(warn: Callable[[str], None] = log.warning) -> list[int]:
+    """Every port listed in server_configs.json, else :data:`DEFAULT_PORT` (a broken file is reported)."""
+    from ..client.server_configs import read_servers
+
+    try:
+        listed = [s.port for s in read_servers(check_liveness=False)]
+    except ServerConfigError as exc:
+        warn(f"{exc}\nserving on {DEFAULT_PORT} instead")
+        return [DEFAULT_PORT]
+    return listed or [DEFAULT_PORT]
+
+
+def _load(config: HostConfig, importer: Importer, report: Callable[[str], None]) -> Database:
+    from ..emulator.database.demo import demo_folder
+    from ..emulator.database.index import Database
+
+    data_dir = user_data_dir()
+    db = Database(config.database_folder())
+    if config.empty:
+        db.clear()
+    if config.imports:
+        report(f"Import: {importer(db, list(config.imports), True, 'Importing')}")
+    if config.loads_demo and db.counts()[0] == 0:
+        report(f"Demo data: {_plain_import(db, [str(demo_folder(data_dir))], True, 'Demo data')}")
+    return db
+
+
+def run_host(
+    config: HostConfig,
+    *,
+    importer: Importer = _plain_import,
+    report: Callable[[str], None] = log.info,
+) -> Host:
+    """Assemble a host as ``config`` says and start it: returns it serving its ports, its control
+    channel and (unless ``config.web`` is false) its page; :meth:`Host.shutdown` stops all of it.
+
+    ``importer`` imports the config's files (the CLI passes one with a progress bar); ``report``
+    hears what was loaded. Raises PortUnavailable when a port (gRPC or the page's) cannot be
+    served, after stopping whatever had started.
+    """
+    from ..emulator.state import OsirixState
+    from .process import Host
+
+    if config.verbose:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    else:  # gRPC logs a traceback for every undecodable request; the client gets the error anyway
+        logging.getLogger("grpc._common").setLevel(logging.CRITICAL)
+    host = Host(OsirixState(_load(config, importer, report)))
+    try:
+        for port in config.ports or default_ports(report):
+            host.start_server(port)
+        host.open_control_channel()
+        if config.web:
+            from ..web import start_web
+
+            page = start_web(
+                host, registry_path(config.registry), port=config.web_port, stream_seconds=config.web_stream_seconds
+            )
+            host.attach_web(page)
+    except BaseException:
+        host.shutdown()
+        raise
+    return host
+
+
+def wait_until_stopped(host: Host) -> None:
+    """Serve until SIGTERM, SIGINT (Ctrl-C) or a Shutdown request, then stop the host."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    while not stop.is_set() and not host.stopped.is_set():
+        stop.wait(0.5)
+    host.shutdown()
