@@ -60,11 +60,11 @@ def _reader_venv(folder: Path) -> Path:
     python = overlay_venv(folder)
     bin_dir = python.parent
     for entry in importlib.metadata.entry_points(group="console_scripts"):
-        module, _, attribute = entry.value.partition(":")
+        module, attribute = entry.module, entry.attr
         script = bin_dir / entry.name
         script.write_text(  # as pip writes it (multiprocessing's spawn imports it again as __mp_main__)
             f"#!{python}\nimport sys\nfrom {module} import {attribute.split('.')[0]}\n"
-            f"if __name__ == '__main__':\n    sys.exit({attribute.strip()}())\n"
+            f"if __name__ == '__main__':\n    sys.exit({attribute}())\n"
         )
         script.chmod(0o755)
     pip = bin_dir / "pip"
