@@ -182,10 +182,11 @@ def _setup(namespace: dict[str, Any]) -> None:
 
 
 def _teardown(namespace: dict[str, Any]) -> None:
-    home = str(namespace["folder"] / "home")
+    """Stop every process the page started (its HOME is in the page's folder: a colleague's home too)."""
+    folder = str(namespace["folder"]) + os.sep
     for process in psutil.process_iter(["environ"]):
         try:
-            if (process.info["environ"] or {}).get("HOME") == home:
+            if (process.info["environ"] or {}).get("HOME", "").startswith(folder):
                 process.kill()
         except (psutil.Error, OSError):
             continue
