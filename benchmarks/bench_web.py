@@ -1,182 +1,250 @@
-"""The web UI's speed where the user waits: page load and scrolling a large series.
+"""The 2D viewer's speed where the user waits, today's page against the page it replaced, same run.
 
-A 300-plane 512x512 MR series is imported into a real host (``osirix-tasks serve``); headless
-Chromium (Debian's, driven by Playwright) opens the page and the series, then:
+Two CT series are generated (``--planes`` slices each, 512x512 and 1024x1024, int16). Two hosts
+import them: one serves today's page, the other the page of ``--baseline`` (commit fe377e6, the last
+one-viewport page; see ``page_at.py``: the same server, only the page differs). Headless Chromium
+(Debian's, WebGL2 through SwiftShader: no GPU here) measures on each page:
 
-(a) page interactive: from navigation start to the page's ready flag (database listed, menus
-    wired); baseline: loading one small static file from the same server. Goal: <= 1 s.
-(b) scrolling, cold (nothing cached): each plane requested, windowed and painted before the next
-    is asked for, 300 planes; and a wheel scroll at 60 events/s, counting planes painted per
-    second. Goal: >= 30 planes/s.
-(c) scrolling again, warm (planes cached in the page).
-Baselines from the same run: our Python client fetching the same 300 planes one by one over
-OsiriXgrpc (the floor the page's server goes through), and the page fetching them from the web
-server without painting.
+(a) page interactive: navigation start to the database listed (repeat visits, median of 5).
+    Goal: < 1000 ms.
+(b) WL/WW drag: a real press on the image, then one pointer move per animation frame for 2 s;
+    frames/s is animation frames completed per second (each one repaints with a new window).
+(c) scroll, cold (nothing cached) and warm: each plane asked for, windowed and painted before the
+    next; planes/s.
+Each with one viewport and, on today's page, four (2x2, the series in each, synchronised scrolling:
+a step is done when all four have painted it; the drag windows one of them). The old page has one
+viewport only. Ratios are today's page over the old one, measured in the same run.
 
-    python benchmarks/bench_web.py [--planes 300] [--size 512]
+    python benchmarks/bench_web.py [--planes 60] [--baseline fe377e6]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import tempfile
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pydicom
-from osirixgrpc import types_pb2, utilities_pb2, viewercontroller_pb2
 from pydicom.dataset import FileDataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, MRImageStorage, generate_uid
+from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
-from osirix_tasks.client import Connection
-from osirix_tasks.testing import running_host
-from osirix_tasks.testing.browser import CHROMIUM
-from osirix_tasks.testing.browser import CHROMIUM_ARGS as ARGS
+from osirix_tasks.host.spawn import spawn_host
+from osirix_tasks.testing import RunningHost
+from osirix_tasks.testing.browser import CHROMIUM, CHROMIUM_WEBGL_ARGS
+from osirix_tasks.testing.environment import isolated_env
+
+try:
+    from page_at import package_with_page  # run as a script: benchmarks/ is on sys.path
+except ImportError:  # imported as benchmarks.bench_web
+    from benchmarks.page_at import package_with_page
+
+ARGS = CHROMIUM_WEBGL_ARGS
+SIZES = (512, 1024)
 
 
 def write_series(folder: Path, planes: int, size: int) -> None:
-    """A series of ``planes`` axial ``size`` x ``size`` MR images (uint16, varying per plane)."""
+    """An axial CT series: ``planes`` int16 slices of ``size`` x ``size`` (a body-like ellipse, varying)."""
     folder.mkdir(parents=True)
     study, series = generate_uid(), generate_uid()
-    base = np.random.default_rng(7).integers(0, 4000, size=(size, size), dtype=np.uint16)
+    y, x = np.mgrid[0:size, 0:size] / size - 0.5
+    rng = np.random.default_rng(size)
     for index in range(planes):
         meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = MRImageStorage
+        meta.MediaStorageSOPClassUID = CTImageStorage
         meta.MediaStorageSOPInstanceUID = generate_uid()
         meta.TransferSyntaxUID = ExplicitVRLittleEndian
         ds = FileDataset(str(folder / f"{index}.dcm"), {}, file_meta=meta, preamble=b"\0" * 128)
-        ds.SOPClassUID, ds.SOPInstanceUID = MRImageStorage, meta.MediaStorageSOPInstanceUID
+        ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, meta.MediaStorageSOPInstanceUID
         ds.StudyInstanceUID, ds.SeriesInstanceUID = study, series
-        ds.Modality, ds.PatientName, ds.SeriesDescription = "MR", "Bench^Web", f"bench {planes}"
-        ds.InstanceNumber = index + 1
-        ds.ImagePositionPatient, ds.ImageOrientationPatient = [0, 0, float(index)], [1, 0, 0, 0, 1, 0]
-        ds.PixelSpacing, ds.Rows, ds.Columns = [0.5, 0.5], size, size
+        ds.Modality, ds.PatientName, ds.PatientID = "CT", f"Bench^{size}", f"B{size}"
+        ds.SeriesDescription, ds.StudyDescription = f"ct {size}", f"bench {size}"
+        ds.InstanceNumber, ds.SliceThickness = index + 1, 1.0
+        ds.ImagePositionPatient, ds.ImageOrientationPatient = [0.0, 0.0, float(-index)], [1, 0, 0, 0, 1, 0]
+        ds.PixelSpacing, ds.Rows, ds.Columns = [0.7, 0.7], size, size
         ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
-        ds.PixelData = np.roll(base, index * 3, axis=0).tobytes()
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
+        ds.RescaleIntercept, ds.RescaleSlope, ds.WindowCenter, ds.WindowWidth = 0, 1, 40, 400
+        body = (x / 0.4) ** 2 + (y / (0.3 + 0.05 * np.sin(index / 9))) ** 2 < 1
+        pixels = np.where(body, 40, -1000) + rng.integers(-30, 30, size=(size, size))
+        ds.PixelData = pixels.astype(np.int16).tobytes()
         pydicom.dcmwrite(ds.filename, ds, enforce_file_format=True)
 
 
-SCROLL = """async (count) => {
-  const v = window.osirixTasks.viewer;
-  const tick = () => new Promise((r) => setTimeout(r, 0));
-  const start = performance.now();
-  for (let i = 1; i < count; i++) { v.setSlice(i); while (v.stats.painted !== i) await tick(); }
-  const forward = performance.now() - start;
-  return forward;
-}"""
+@contextmanager
+def host_with_page(home: Path, data: Path, package: Path | None) -> Iterator[tuple[RunningHost, str]]:
+    """A host importing ``data``; its page is today's, or the one in ``package`` (page_at.py)."""
+    from osirix_tasks.client.server_configs import free_port
 
-WHEEL = """async (count) => {
-  const v = window.osirixTasks.viewer;
-  const stage = document.querySelector('#vw-stage');
-  const paints = v.stats.paints, start = performance.now();
-  for (let i = 1; i < count; i++) {
-    stage.dispatchEvent(new WheelEvent('wheel', { deltaY: -1, bubbles: true, cancelable: true }));
-    await new Promise((r) => setTimeout(r, 1000 / 60));
-  }
-  while (v.stats.painted !== 0) await new Promise((r) => setTimeout(r, 1));
-  return [v.stats.paints - paints, performance.now() - start];
-}"""
+    port = free_port()
+    home.mkdir(parents=True)
+    extra = {"PYTHONPATH": str(package)} if package else {}
+    args = ["--database", str(home / "db"), "--empty", "--import", str(data), "--port", str(port)]
+    here = os.getcwd()
+    os.chdir(package or here)  # `python -m` puts the working folder first: the copy's, or ours
+    try:
+        spawned = spawn_host(args, env=isolated_env(home, **extra), log_path=home / "serve.log", detach=False)
+    finally:
+        os.chdir(here)
+    try:
+        running = RunningHost(spawned, [port], home, home / "db")
+        url = re.search(r"^Web UI: (\S+)$", "".join(running.output), re.MULTILINE)
+        assert url, "".join(running.output)
+        yield running, url.group(1)
+    finally:
+        spawned.stop()
 
-FETCH_ONLY = """async (uids) => {
+
+SCROLL = """async ([count, all]) => {
+  const v = window.osirixTasks.viewer, tick = () => new Promise((r) => setTimeout(r, 0));
+  const done = (i) => all ? v.viewports.every((p) => p.stats.painted === i) : v.stats.painted === i;
+  v.setSlice(0); while (!done(0)) await tick();
   const start = performance.now();
-  const headers = { "X-Osirix-Tasks-Token": sessionStorage.getItem("osirix-tasks-token") };
-  for (const uid of uids) { const r = await fetch('/api/pix/' + uid, { headers }); await r.arrayBuffer(); }
+  for (let i = 1; i < count; i++) { v.setSlice(i); while (!done(i)) await tick(); }
   return performance.now() - start;
 }"""
+
+DRAG = """async ([x, y, seconds]) => {
+  let frames = 0; const start = performance.now();
+  await new Promise((resolve) => {
+    const step = () => {
+      const t = performance.now() - start;
+      if (t > seconds * 1000) { resolve(); return; }
+      frames++;
+      const move = { clientX: x + (frames % 200), clientY: y + (frames % 150), bubbles: true };
+      window.dispatchEvent(new PointerEvent('pointermove', move));
+      requestAnimationFrame(step);
+    };
+    requestAnimationFrame(step);
+  });
+  return frames / ((performance.now() - start) / 1000);
+}"""
+
+
+def interactive_ms(page: Any, base: str) -> float:
+    """Median of 5 repeat visits: navigation start to the database listed."""
+    times = []
+    for _ in range(5):
+        page.goto(base + "/#database")
+        page.wait_for_selector("#db-table tbody tr.series", timeout=20000)
+        times.append(page.evaluate("performance.now()"))
+    return float(np.median(times))
+
+
+def open_series(page: Any, size: int) -> None:
+    page.click("#tabs a[data-view='database']")
+    before = page.evaluate("window.osirixTasks.viewer.state.viewer?.uid ?? null")
+    page.locator("#db-table tbody tr.series", has_text=f"ct {size}").first.dblclick()
+    page.wait_for_function(
+        "(b) => { const v = window.osirixTasks.viewer; return v.state.viewer && v.state.viewer.uid !== b "
+        "&& v.stats.painted >= 0; }",
+        arg=before,
+        timeout=60000,
+    )
+
+
+def drag_fps(page: Any, selector: str) -> float:
+    box = page.locator(selector).first.bounding_box()
+    x, y = box["x"] + box["width"] / 3, box["y"] + box["height"] / 3
+    page.mouse.move(x, y)
+    page.mouse.down()
+    try:
+        return float(page.evaluate(DRAG, [x, y, 2.0]))
+    finally:
+        page.mouse.up()
+
+
+def scroll_rates(page: Any, planes: int, all_viewports: bool) -> tuple[float, float]:
+    """Planes/s scrolling cold (cache emptied) and warm."""
+    page.evaluate("window.osirixTasks.viewer.cache.clear()")
+    cold = page.evaluate(SCROLL, [planes, all_viewports])
+    warm = page.evaluate(SCROLL, [planes, all_viewports])
+    return (planes - 1) / cold * 1000, (planes - 1) / warm * 1000
+
+
+def four_viewports(page: Any, size: int) -> None:
+    """Today's page: 2x2, the series in each viewport (a viewer each), synchronised scrolling."""
+    series = page.evaluate(
+        "async (d) => (await (await fetch('/api/database', {headers: {'X-Osirix-Tasks-Token': "
+        "sessionStorage.getItem('osirix-tasks-token')}})).json()).studies.flatMap(s => s.series)"
+        ".find(r => r.description === d).uid",
+        f"ct {size}",
+    )
+    page.click("#tabs a[data-view='viewer']")
+    page.evaluate("window.osirixTasks.viewer.setLayout('2x2')")
+    for index in range(4):
+        uid = page.evaluate(
+            "async (s) => (await (await fetch('/api/series/' + s + '/open', {method: 'POST', headers: "
+            "{'X-Osirix-Tasks-Token': sessionStorage.getItem('osirix-tasks-token'), 'Content-Type': "
+            "'application/json'}, body: '{}'})).json()).viewer",
+            series,
+        )
+        page.evaluate("([i, uid]) => window.osirixTasks.viewer.openViewer(i, uid)", [index, uid])
+    page.wait_for_function("window.osirixTasks.viewer.viewports.every(v => v.stats.painted >= 0)", timeout=60000)
+    page.evaluate("window.osirixTasks.viewer.activate(0); window.osirixTasks.viewer.setSync(true)")
+
+
+def measure(page: Any, base: str, planes: int, today: bool) -> dict[str, float]:
+    results = {"interactive": interactive_ms(page, base)}
+    stage = "#vw-grid .viewport" if today else "#vw-stage"
+    for size in SIZES:
+        open_series(page, size)
+        results[f"drag {size} 1"] = drag_fps(page, stage)
+        results[f"cold {size} 1"], results[f"warm {size} 1"] = scroll_rates(page, planes, False)
+        if today:
+            four_viewports(page, size)
+            results[f"drag {size} 4"] = drag_fps(page, "#vw-grid .viewport")
+            results[f"cold {size} 4"], results[f"warm {size} 4"] = scroll_rates(page, planes, True)
+            page.evaluate("window.osirixTasks.viewer.setSync(false); window.osirixTasks.viewer.setLayout('1x1')")
+    return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--planes", type=int, default=300)
-    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--planes", type=int, default=60)
+    parser.add_argument("--baseline", default="fe377e6", help="commit of the page to compare with")
     options = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     work = Path(tempfile.mkdtemp(prefix="bench-web-"))
-    write_series(work / "series", options.planes, options.size)
-    with running_host(work / "home", "--empty", "--import", str(work / "series")) as host:
-        url = re.search(r"^Web UI: (\S+)$", "".join(host.output), re.MULTILINE).group(1)  # type: ignore[union-attr]
-        base = url.split("/?")[0]
-        # baseline 1: our client, plane by plane over OsiriXgrpc
-        with Connection(host.address) as connection:
-            stub = connection.stub
-            browser = stub.OsirixCurrentBrowser(utilities_pb2.Empty()).browser_controller
-            study = stub.BrowserControllerDatabaseStudies(browser).studies[0]
-            series = stub.DicomStudySeries(study).series[0]
-            images = stub.DicomSeriesSortedImages(series).sorted_images
-            from osirixgrpc import browsercontroller_pb2
+    for size in SIZES:
+        write_series(work / "data" / f"ct{size}", options.planes, size)
+    old_package = package_with_page(options.baseline, work / "old-page")
+    results: dict[str, dict[str, float]] = {}
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for name, package in (("today", None), ("old", old_package)):
+            with host_with_page(work / f"home-{name}", work / "data", package) as (_, url):
+                # bypass_csp: Playwright's wait_for_function evaluates strings, which today's page forbids
+                page = chromium.new_page(viewport={"width": 1440, "height": 900}, bypass_csp=True)
+                page.goto(url)  # the tab keeps the token; the measured loads are repeat visits
+                page.wait_for_selector("body[data-ready='1']", timeout=30000)
+                results[name] = measure(page, url.split("/?")[0], options.planes, name == "today")
+                page.close()
+        chromium.close()
+    report(results, options.planes, options.baseline)
 
-            request = browsercontroller_pb2.BrowserControllerOpenViewerFromImagesRequest
-            viewer = stub.BrowserControllerOpenViewerFromImages(
-                request(browser=browser, frames=[request.FrameImages(images=images)])
-            ).viewer
-            pix = stub.ViewerControllerPixList(
-                viewercontroller_pb2.ViewerControllerPixListRequest(viewer_controller=viewer, movie_idx=0)
-            ).pix
-            start = time.perf_counter()
-            for p in pix:
-                connection.pixels(p)
-            grpc_seconds = time.perf_counter() - start
-            stub.ViewerControllerCloseViewer(types_pb2.ViewerController(osirixrpc_uid=viewer.osirixrpc_uid))
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            # bypass_csp: Playwright's wait_for_function evaluates strings, which the page's policy forbids
-            page = chromium.new_page(viewport={"width": 1400, "height": 900}, bypass_csp=True)
-            page.goto(url)  # the tab keeps the token; the measured loads below are repeat visits, as a reload
-            page.wait_for_selector("body[data-ready='1']")
-            ready = []
-            static = []
-            for _ in range(5):
-                page.goto(base + "/static/bus.js")
-                static.append(page.evaluate("performance.getEntriesByType('navigation')[0].responseEnd"))
-                page.goto(base + "/#database")
-                page.wait_for_selector("body[data-ready='1']")
-                try:
-                    page.wait_for_selector("#db-table tbody tr.series", timeout=10000)
-                except Exception:
-                    print("database status:", page.inner_text("#db-status"), page.url)
-                    raise
-                ready.append(page.evaluate("performance.now()"))
-            page.dblclick("#db-table tbody tr.series")
-            page.wait_for_function(
-                "window.osirixTasks.viewer.stats.paints > 0 && window.osirixTasks.viewer.stats.painted === 0"
-            )
-            uids = page.evaluate("window.osirixTasks.viewer.state.viewer.pix[0]")
-            fetch_ms = page.evaluate(FETCH_ONLY, uids)
-            page.evaluate("window.osirixTasks.viewer.cache.clear()")
-            cold_ms = page.evaluate(SCROLL, options.planes)
-            warm_ms = page.evaluate(
-                "async (n) => { const v = window.osirixTasks.viewer; v.setSlice(0); "
-                "while (v.stats.painted !== 0) await new Promise(r => setTimeout(r, 0)); "
-                f"return ({SCROLL})(n); }}",
-                options.planes,
-            )
-            page.evaluate("window.osirixTasks.viewer.cache.clear()")
-            painted, wheel_ms = page.evaluate(WHEEL, options.planes)
-            chromium.close()
-    planes = options.planes
-    shown = planes - 1
-    mb = planes * options.size * options.size * 4 / 1e6
-    print(f"series: {planes} planes of {options.size}x{options.size} float32 ({mb:.0f} MB)")
-    print(
-        f"page interactive (database listed), repeat visit: median {np.median(ready):.0f} ms "
-        f"(min {min(ready):.0f}, max {max(ready):.0f}); goal <= 1000 ms"
-    )
-    print(f"  baseline: one small static file from the same server: median {np.median(static):.0f} ms")
-    print(
-        f"scroll, cold, each plane fetched+windowed+painted before the next: {shown / cold_ms * 1000:.1f} planes/s "
-        f"({cold_ms:.0f} ms for {shown}); goal >= 30"
-    )
-    print(
-        f"scroll, wheel at 60 events/s, cold: {painted / wheel_ms * 1000:.1f} planes painted/s "
-        f"({painted} of {shown} wheel steps painted in {wheel_ms:.0f} ms)"
-    )
-    print(f"scroll, warm (planes cached in the page): {shown / warm_ms * 1000:.1f} planes/s")
-    print(f"  baseline: our Python client, plane by plane over OsiriXgrpc: {planes / grpc_seconds:.1f} planes/s")
-    print(f"  baseline: page fetching the planes, no painting: {planes / fetch_ms * 1000:.1f} planes/s")
+
+def report(results: dict[str, dict[str, float]], planes: int, baseline: str) -> None:
+    today, old = results["today"], results["old"]
+    print(f"series: {planes} CT planes each of {' and '.join(f'{s}x{s}' for s in SIZES)} (int16)")
+    print(f"{'':34} {'today':>9} {baseline:>9} {'ratio':>7}")
+    print(f"{'page interactive, ms (goal < 1000)':34} {today['interactive']:9.0f} {old['interactive']:9.0f}")
+    names = {"drag": "WL/WW drag, frames/s", "cold": "scroll cold, planes/s", "warm": "scroll warm, planes/s"}
+    for size in SIZES:
+        for kind, label in names.items():
+            for viewports in (1, 4):
+                key = f"{kind} {size} {viewports}"
+                new = today[key]
+                before = old.get(key)
+                ratio = f"{new / before:7.2f}" if before else "    n/a"
+                shown = f"{before:9.1f}" if before else "  (1 vp)"
+                print(f"{label + f' {size}, {viewports} vp':34} {new:9.1f} {shown:>9} {ratio}")
 
 
 if __name__ == "__main__":

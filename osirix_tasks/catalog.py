@@ -8,16 +8,18 @@ that clashes, fails or returns something invalid is skipped whole and reported b
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from .decorators import load_task_function, task_of, tasks_in_module
 from .errors import TaskNotFound
-from .model import TaskSpec, TaskType
+from .model import FILE_FUNCTION_LOCATION, TaskSpec, TaskType
 from .plugins import PluginSet, load_plugins
 from .registry import Registry
 
@@ -121,8 +123,11 @@ class _Claims:
             self.add(specs, origin)
 
 
-def build_catalog(registry: Registry, *, plugins: PluginSet | None = None) -> Catalog:
-    """Merge the registry with the builtin tasks, named modules, local plugins and packs."""
+def build_catalog(registry: Registry, *, plugins: PluginSet | None = None, offer_invalid: bool = True) -> Catalog:
+    """Merge the registry with the builtin tasks, named modules, local plugins and packs.
+
+    With ``offer_invalid`` False (what a host offers on its page), a registry that ``tasks validate``
+    rejects offers none of its own tasks until it is fixed; its problems say why."""
     if plugins is None:
         plugins = load_plugins(disabled=registry.settings.disabled_packs, plugins_dir=registry.plugins_dir)
     catalog = Catalog(registry=registry, plugins=plugins)
@@ -150,6 +155,12 @@ def build_catalog(registry: Registry, *, plugins: PluginSet | None = None) -> Ca
         add_plugin("builtin")
     label = registry.path.name
     _add_registry_folder(registry)
+    if registry.problems and not offer_invalid:
+        catalog.problems.append(
+            f"{registry.path}: none of its tasks are offered until its problems are fixed "
+            "(see 'osirix-tasks tasks validate')"
+        )
+        registry = dataclasses.replace(registry, tasks=[], modules=[])
     for spec in registry.tasks:
         line = registry.line_of(spec.key)
         origin = f"{label}:{line}" if line else label
@@ -175,7 +186,14 @@ def _add_registry_folder(registry: Registry) -> None:
 
 def _with_docstring(spec: TaskSpec, origin: str, catalog: Catalog) -> TaskSpec:
     """A registry entry for a decorated function, described by the function's docstring when the entry
-    gives no description (the entry's name and type still win)."""
+    gives no description (the entry's name and type still win). A function of a file is described
+    from its source, without running it."""
+    in_file = FILE_FUNCTION_LOCATION.match(spec.location)
+    if in_file:
+        from .registry.decorated import description_of
+
+        text = description_of(Path(in_file["path"]), in_file["function"])
+        return spec.model_copy(update={"description": text}) if text else spec
     try:
         own = task_of(load_task_function(spec.location))
     except Exception as exc:  # noqa: BLE001 - any import error of the user's module is reported

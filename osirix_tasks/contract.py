@@ -36,6 +36,10 @@ class Env(enum.StrEnum):
     PYOSIRIX_HOME = "OSIRIX_TASKS_PYOSIRIX_HOME"
     #: The run's explicit target as JSON (:class:`Target`); absent for "what the user looks at".
     TARGET = "OSIRIX_TASKS_TARGET"
+    #: MB one pixel decode of the embedded OsiriX may allocate (user setting; ``serve``/``import --max-decode-mb``).
+    MAX_DECODE_MB = "OSIRIX_TASKS_MAX_DECODE_MB"
+    #: "1": a host serves other users' processes on its gRPC ports too (user setting; ``serve --allow-other-users``).
+    ALLOW_OTHER_USERS = "OSIRIX_TASKS_ALLOW_OTHER_USERS"
 
 
 #: Variables of the caller's environment that a run inherits, beside HOME and PATH.

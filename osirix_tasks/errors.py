@@ -17,15 +17,25 @@
     ├── PortUnavailable              a port cannot be served (taken, out of range)
     ├── ControlError                 a host cannot be reached, or refused a control request
     ├── HostStartError               a host exited or did not become ready
+    ├── DatabaseError                the database folder cannot be opened or written (full disk, read-only)
     ├── DicomFileError               a file cannot be imported (also a ValueError)
     │   ├── UnlistableDicom          a DICOM file OsiriX would not list (no UIDs, an image without rows)
-    │   └── HeaderTooLarge           a header that goes on past the reading limit
+    │   ├── HeaderTooLarge           a header that goes on past the reading limit
+    │   ├── InflatesTooFar           a deflated dataset that inflates past its bound
+    │   └── DeclaredTooLarge         a header declaring more than the file holds or one decode may take
     ├── OsirixError                  status 0: OsiriX (real or embedded) refused a call
     │   ├── OsirixUnreachable        nothing answers at the address
     │   ├── NotAnImageObject         a non-image object (SR, RT plan ...) asked to open as an image
+    │   ├── PlaneTooLarge            a plane whose decode would take more than one decode may
     │   └── ImportQueueFull          the embedded OsiriX's imports are queued to their limit
+    ├── DicomNodeError               the DICOM node cannot do what was asked (settings, identifier, port)
+    │   └── DicomPeerError           a remote DICOM node refused, failed or could not be reached
+    ├── BatchError                   a batch cannot start, resume, be cancelled or be shown
+    │   ├── SelectionError           a batch's selection is empty or malformed (names the term, uid or line)
+    │   └── SchedulerUnreachable     no Dask scheduler answers at the address given
     ├── BadRequest                   the page was sent a value it cannot use (``field`` names it; 400)
     ├── UploadTooLarge               a file uploaded to the page is over the limit (413)
+    ├── MprRefused                   a series the page cannot reformat as it is (tilted, sheared, uneven)
     └── TooManyStreams               every event-stream slot of the page is taken
 
 The CLI catches the base class in one place and prints its message; the message always names the
@@ -57,16 +67,26 @@ __all__ = [
     "PortUnavailable",
     "ControlError",
     "HostStartError",
+    "DatabaseError",
     "DicomFileError",
     "UnlistableDicom",
     "HeaderTooLarge",
+    "InflatesTooFar",
+    "DeclaredTooLarge",
     "OsirixError",
     "OsirixUnreachable",
     "NotAnImageObject",
+    "PlaneTooLarge",
     "ImportQueueFull",
+    "BatchError",
+    "SelectionError",
+    "SchedulerUnreachable",
     "BadRequest",
     "UploadTooLarge",
+    "MprRefused",
     "TooManyStreams",
+    "DicomNodeError",
+    "DicomPeerError",
     "describe_validation_error",
 ]
 
@@ -170,6 +190,10 @@ class HostStartError(OsirixTasksError):
 # --- DICOM files -----------------------------------------------------------------------------
 
 
+class DatabaseError(OsirixTasksError):
+    """The database folder cannot be opened or written (full disk, quota, read-only, permissions)."""
+
+
 class DicomFileError(OsirixTasksError, ValueError):
     """A file cannot be imported; the importer skips it and names it in its summary."""
 
@@ -180,6 +204,14 @@ class UnlistableDicom(DicomFileError):
 
 class HeaderTooLarge(DicomFileError):
     """The header of a file goes on for more than the reading limit (``MAX_HEADER_BYTES``)."""
+
+
+class InflatesTooFar(DicomFileError):
+    """A deflated dataset inflates to more than it may (its header, or all of it to decode a frame)."""
+
+
+class DeclaredTooLarge(DicomFileError):
+    """A header declares more pixel data than the file holds, or frames one decode may not allocate."""
 
 
 # --- the OsiriXgrpc protocol -----------------------------------------------------------------
@@ -205,8 +237,28 @@ class NotAnImageObject(OsirixError, ValueError):
     """A non-image object (SR, presentation state, RT plan ...) asked to open as an image."""
 
 
+class PlaneTooLarge(OsirixError, ValueError):
+    """A plane whose decode would take more than one decode may allocate (indexed before that bound)."""
+
+
 class ImportQueueFull(OsirixError, RuntimeError):
     """The embedded OsiriX has its limit of imports waiting already."""
+
+
+# --- batches ----------------------------------------------------------------------------------
+
+
+class BatchError(OsirixTasksError):
+    """A batch cannot start, resume, be cancelled or be shown; the message says why and what to do."""
+
+
+class SelectionError(BatchError):
+    """A batch's selection is empty or malformed (a bad ``--where`` term, an unknown uid, a uid file's
+    line); the message names the term, uid or line."""
+
+
+class SchedulerUnreachable(BatchError):
+    """No Dask scheduler answers at the address given (``--scheduler``, or the registry's setting)."""
 
 
 # --- the web page ----------------------------------------------------------------------------
@@ -220,12 +272,27 @@ class BadRequest(OsirixTasksError):
         super().__init__(f"{field}: {message}")
 
 
+class MprRefused(OsirixTasksError):
+    """A series cannot be reformatted as it is (tilted, sheared or unevenly spaced slices): the page says why."""
+
+
 class UploadTooLarge(OsirixTasksError, ValueError):
     """A file the page uploads is larger than the limit (answered 413; what was written is removed)."""
 
 
 class TooManyStreams(OsirixTasksError, RuntimeError):
     """Every event-stream slot of the page is taken (answered 503)."""
+
+
+# --- the DICOM node --------------------------------------------------------------------------
+
+
+class DicomNodeError(OsirixTasksError):
+    """The DICOM node cannot do what was asked (settings, a bad identifier, a port); the message says why."""
+
+
+class DicomPeerError(DicomNodeError):
+    """A remote DICOM node refused, failed or could not be reached; the message names it and its answer."""
 
 
 def describe_validation_error(

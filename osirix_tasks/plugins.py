@@ -19,6 +19,7 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
+from ._support.installed import refresh_installed
 
 __all__ = ["ENTRY_POINT_GROUP", "PluginSet", "load_plugins"]
 
@@ -55,6 +56,7 @@ def load_plugins(
     context plugin (connection, objects by task type) is registered when ``with_context``: the
     task's own process needs it, listing tasks does not.
     """
+    refresh_installed()  # a pack installed while this process runs (a host) is seen, editable ones too
     plugins = PluginSet(_new_manager())
     blocked = set(disabled)
     known = {BUILTIN}

@@ -34,6 +34,28 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     return home
 
 
+#: What a database, a run store or a DICOM node leaves in a folder: none of it may appear in the checkout.
+_DATA_FILES = ("index.sqlite*", ".in-use-*", "DATABASE.noindex", "incoming.noindex", "runs.sqlite*")
+
+
+def _data_files_in_checkout() -> set[Path]:
+    """Database files in the checkout's root, tests/, osirix_tasks/ and benchmarks/ (not in .venv)."""
+    found = {p for pattern in _DATA_FILES for p in REPO.glob(pattern)}
+    for folder in ("tests", "osirix_tasks", "benchmarks"):
+        found |= {p for pattern in _DATA_FILES for p in (REPO / folder).rglob(pattern)}
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checkout_stays_clean() -> Iterator[None]:
+    """Tests write into temporary folders only: a database, run store or staging folder made in the
+    checkout fails the run (.gitignore's lines for them are only a backstop)."""
+    before = _data_files_in_checkout()
+    yield
+    made = sorted(str(p) for p in _data_files_in_checkout() - before)
+    assert not made, f"the tests made database files in the checkout - make them in tmp_path: {made}"
+
+
 @pytest.fixture
 def repo_root() -> Path:
     """The checkout's root folder."""
@@ -104,7 +126,8 @@ def start_host(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Any]:
 @pytest.fixture(scope="module")
 def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
     """A real embedded OsiriX on the bundled demo data, shared by the tests of one module."""
-    with running_host(tmp_path_factory.mktemp("home"), "--demo") as host:
+    # ROIs in memory only: the module's tests each expect a viewer to open without the others' ROIs.
+    with running_host(tmp_path_factory.mktemp("home"), "--demo", "--no-save-rois") as host:
         yield host
 
 
@@ -114,5 +137,6 @@ def phantom_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHo
     if not SHARED_PHANTOM.is_dir():
         pytest.skip(f"the MR phantom is not at {SHARED_PHANTOM}")
     home = tmp_path_factory.mktemp("home")
-    with running_host(home, "--empty", "--import", str(SHARED_PHANTOM), ports=[free_port(), free_port()]) as host:
+    ports = [free_port(), free_port()]
+    with running_host(home, "--empty", "--import", str(SHARED_PHANTOM), "--no-save-rois", ports=ports) as host:
         yield host

@@ -10,11 +10,9 @@ radon = pytest.importorskip("radon.complexity", reason="radon comes with the dev
 
 PACKAGE = Path(__file__).parent.parent / "osirix_tasks"
 LIMIT = 15
-#: Being split on their own branches now (sec-emulator: the importer; sec-host: the supervisor); the
-#: lead removes these exemptions when those branches are merged.
+#: Being split on their own branch now (sec-host: the supervisor); the lead removes these exemptions
+#: when that branch is merged.
 EXEMPT = {
-    "emulator/database/importer.py:_rows_for",
-    "emulator/database/importer.py:import_paths",
     "run/supervise.py:supervise",
     "run/supervise.py:_pump",
 }

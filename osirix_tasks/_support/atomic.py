@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +28,7 @@ __all__ = [
     "FileNotWritable",
     "restore_backup",
     "restore_hint",
+    "clean_stale_temporaries",
 ]
 
 
@@ -69,6 +72,7 @@ def write_atomic(path: Path, data: bytes, *, backup: bool = True, mode: int | No
         mode = 0o666 & ~_umask()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale_temporaries(path)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except PermissionError:
         raise FileNotWritable(
@@ -89,6 +93,30 @@ def write_atomic(path: Path, data: bytes, *, backup: bool = True, mode: int | No
             os.unlink(tmp_name)
         raise
     _fsync_dir(path.parent)
+
+
+#: A temporary file of ours older than this was left by a killed writer (a write takes milliseconds).
+STALE_SECONDS = 600.0
+
+
+def clean_stale_temporaries(path: Path, now: float | None = None) -> list[Path]:
+    """Delete the temporary files that writes of ``path`` by killed processes left beside it
+    (``.NAME.XXXXXXXX.tmp``, older than :data:`STALE_SECONDS`); returns those deleted."""
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.[A-Za-z0-9_]{{8}}\.tmp")
+    cutoff = (time.time() if now is None else now) - STALE_SECONDS
+    removed: list[Path] = []
+    try:
+        candidates = [entry for entry in os.scandir(path.parent) if pattern.fullmatch(entry.name)]
+    except OSError:
+        return removed
+    for entry in candidates:
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue
+    return removed
 
 
 def _umask() -> int:

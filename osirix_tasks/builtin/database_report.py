@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..client import check
+from ..client import check, value_or
 from ..decorators import osirix_task
 from ..model import TaskContext
 
 
 @osirix_task(type="Database", name="Selection report")
 def selection_report(context: TaskContext) -> None:
-    """Print patient, study, date and image counts of the selected studies and series."""
+    """Print patient, study, date and image counts of the selected studies and series.
+
+    What OsiriX may not have (``... not available``) is printed as ``(no name)``, ``(none)`` or 0."""
     stub = context.stub
     if not context.studies and not context.series:
         print("Nothing is selected in the database browser.")
         return
     for study in context.studies:
-        name = check(stub.DicomStudyName(study), "DicomStudyName").name
-        title = check(stub.DicomStudyStudyName(study), "DicomStudyStudyName").study_name
-        images = check(stub.DicomStudyNumberOfImages(study), "DicomStudyNumberOfImages").no_images
+        name = value_or(stub.DicomStudyName(study), "name") or "(no name)"
+        title = value_or(stub.DicomStudyStudyName(study), "study_name") or "(none)"
+        images = value_or(stub.DicomStudyNumberOfImages(study), "no_images", 0)
         series = check(stub.DicomStudySeries(study), "DicomStudySeries").series
         print(f"Study: {title!r} - patient {name!r} - {len(series)} series, {images} images")
         for item in series:
@@ -29,7 +31,7 @@ def selection_report(context: TaskContext) -> None:
 
 
 def _print_series(stub: Any, series: Any, indent: str) -> None:
-    describe = check(stub.DicomSeriesSeriesDescription(series), "DicomSeriesSeriesDescription")
-    modality = check(stub.DicomSeriesModality(series), "DicomSeriesModality")
-    count = check(stub.DicomSeriesNumberOfImages(series), "DicomSeriesNumberOfImages")
-    print(f"{indent}Series: {describe.series_description!r} ({modality.modality}), {count.number_of_images} images")
+    describe = value_or(stub.DicomSeriesSeriesDescription(series), "series_description") or "(none)"
+    modality = value_or(stub.DicomSeriesModality(series), "modality") or "?"
+    count = value_or(stub.DicomSeriesNumberOfImages(series), "number_of_images", 0)
+    print(f"{indent}Series: {describe!r} ({modality}), {count} images")

@@ -87,3 +87,20 @@ class TaskTypeParam(click.ParamType):
 
 
 TASK_TYPE = TaskTypeParam()
+
+
+def image_option(what: str = "the displayed one") -> Any:
+    """``--slice N``: an image number as OsiriX shows it, 1 = the first, the one convention of every
+    command (the protocol's index is N - 1: :func:`image_index`)."""
+    return click.option(
+        "--slice",
+        "slice_",
+        type=click.IntRange(min=1),
+        default=None,
+        help=f"Image number as OsiriX shows it, 1 = the first (default: {what}).",
+    )
+
+
+def image_index(number: int | None) -> int | None:
+    """The protocol's 0-based index of an image number from :func:`image_option` (None stays None)."""
+    return None if number is None else number - 1

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 from ..client.discovery import parse_address
-from ..errors import ControlError, OsirixTasksError
-from ..host.control import HostInfo, ask, live_hosts
-from ..host.control_protocol import Status
+from ..errors import OsirixTasksError
+from ..host.control import HostInfo, live_hosts
 
 SERVER_OPTION_HELP = "The embedded OsiriX to act on: PORT or 127.0.0.1:PORT (default: the only one running)."
 
 
 def hosts_by_port() -> dict[int, HostInfo]:
-    """Every port served by a running host of ours, and that host."""
-    found = {}
-    for info in live_hosts():
-        try:
-            for port in ask(info, Status(), timeout=10).data["ports"]:
-                found[port] = info
-        except ControlError:
-            continue
-    return found
+    """Every port served by a running host of ours, and that host: read from the host files, which
+    each host keeps true as its servers start and stop (no round trip, so a busy or unreachable host
+    is not taken for an absent one: the request itself says what is wrong)."""
+    return {port: info for info in live_hosts() for port in info.ports}
 
 
 def pick_host(server: str | None) -> tuple[HostInfo, int]:

@@ -58,5 +58,5 @@ def series(study_uid: str | None, server: str | None, as_json: bool) -> None:
         return
     for item in found:
         click.secho(f"{item.description or '(no description)'}  {item.modality}  {item.images} images", bold=True)
-        click.echo(f"  {item.patient_name}  {item.date or 'no date'}  study {item.study_instance_uid}")
+        click.echo(f"  {item.patient_name or '(no name)'}  {item.date or 'no date'}  study {item.study_instance_uid}")
         click.echo(f"  SeriesInstanceUID {item.series_instance_uid}")

@@ -9,9 +9,11 @@ each did, how long it took and where its output is kept.
 from __future__ import annotations
 
 import contextlib
+import signal
 import sys
 import time
 from collections.abc import Iterator
+from types import FrameType
 
 import click
 
@@ -22,10 +24,10 @@ from ..client.server_configs import free_port
 from ..client.viewer_tools import add_roi, frontmost_viewer, open_3d
 from ..client.windows import set_display
 from ..emulator.database.demo import SERIES_UID, SLICES, STUDY_UID, demo_folder
-from ..errors import ControlError, OsirixTasksError
+from ..errors import OsirixTasksError
 from ..host.config import HostConfig
 from ..host.control import HostInfo, ask, live_hosts, send
-from ..host.control_protocol import Import, Open, Select, SelectRois, Status
+from ..host.control_protocol import Import, Open, Select, SelectRois
 from ..host.spawn import spawn_host
 from ..model import TaskType
 from ..run.start import Here, TaskRequest, start
@@ -37,21 +39,19 @@ from .run_cmd import echo_output
 @contextlib.contextmanager
 def _host(keep: bool) -> Iterator[tuple[int, HostInfo]]:
     for info in live_hosts():
-        try:
-            ports = ask(info, Status()).data["ports"]
-        except ControlError:
-            continue
+        ports = list(info.ports)
         if ports:
             click.echo(f"Using the embedded OsiriX already running (pid {info.pid}) on 127.0.0.1:{ports[0]}")
             yield ports[0], info
             return
     port = free_port()
-    host = spawn_host(HostConfig(demo=True, ports=(port,)))
-    if host.info is None:
-        host.stop()
-        raise OsirixTasksError(f"the embedded OsiriX (pid {host.pid}) did not publish its control channel")
-    click.echo(f"Started an embedded OsiriX with the demo data (pid {host.pid}) on 127.0.0.1:{port}")
-    try:
+    # Its random port leaves with it; the demo's ROIs stay in memory (a show, not the user's work: kept,
+    # each demo would add its three ROIs to the user's database again).
+    host = spawn_host(HostConfig(demo=True, ports=(port,), temporary=True, save_rois=False))
+    try:  # from here on, however the demo ends (SIGTERM, Ctrl-C, an error), the host is stopped
+        if host.info is None:
+            raise OsirixTasksError(f"the embedded OsiriX (pid {host.pid}) did not publish its control channel")
+        click.echo(f"Started an embedded OsiriX with the demo data (pid {host.pid}) on 127.0.0.1:{port}")
         yield port, host.info
     finally:
         if keep:
@@ -91,6 +91,10 @@ def _builtin(catalog: Catalog, kind: TaskType) -> str:
     raise OsirixTasksError(f"no builtin {kind.value} task (is the builtin plugin disabled in tasks.toml?)")
 
 
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
 @click.command()
 @click.option("--keep", is_flag=True, help="Leave the embedded OsiriX running afterwards.")
 @pass_state
@@ -99,6 +103,7 @@ def demo(state: AppState, keep: bool) -> None:
     catalog = state.catalog(warn=False)
     store = RunStore.default()
     results = []
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)  # the host started here is stopped on the way out
     with _host(keep) as (port, host), Connection(port) as connection:
         _prepare(connection, host)
         for kind in (TaskType.DATABASE, TaskType.IMAGE, TaskType.ROI, TaskType.VR_CONTROLLER):

@@ -6,13 +6,14 @@ import click
 
 from ..host.control import ask
 from ..host.control_protocol import Open, Select, SelectRois
-from ._common import fail
+from ._common import fail, image_index, image_option
 from ._hosts import SERVER_OPTION_HELP, pick_host
 
 
 @click.command("open")
 @click.argument("series_uid", required=False)
 @click.option("--frames", type=int, default=1, help="Open as a 4D viewer repeating the series this many times.")
+@image_option("the first")
 @click.option(
     "--3d",
     "mode",
@@ -21,7 +22,7 @@ from ._hosts import SERVER_OPTION_HELP, pick_host
     help="Open a 3D window (volume rendering or MIP) on the viewer just opened, or else on the frontmost one.",
 )
 @click.option("--server", default=None, help=SERVER_OPTION_HELP)
-def open_(series_uid: str | None, frames: int, mode: str | None, server: str | None) -> None:
+def open_(series_uid: str | None, frames: int, slice_: int | None, mode: str | None, server: str | None) -> None:
     """Open a 2D viewer on a series in the running embedded OsiriX (it becomes frontmost), and/or a 3D window.
 
     With only --3d, the 3D window opens on the frontmost viewer of any OsiriX (real or embedded).
@@ -30,7 +31,9 @@ def open_(series_uid: str | None, frames: int, mode: str | None, server: str | N
         fail("say what to open: SERIES_UID (a 2D viewer), --3d VR|MIP (a 3D window), or both", code=2)
     if series_uid is not None:
         host, port = pick_host(server)
-        click.echo(f"127.0.0.1:{port}: " + ask(host, Open(series=series_uid, frames=frames)).message)
+        click.echo(
+            f"127.0.0.1:{port}: " + ask(host, Open(series=series_uid, frames=frames, slice=image_index(slice_))).message
+        )
         server = str(port)
     if mode is not None:
         from ..client import Connection

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 from pathlib import Path
 
 import click
@@ -28,7 +30,8 @@ def new_pack(name: str, parent: str) -> None:
     folder = create_pack(name, Path(parent))
     names = pack_names(name)
     click.echo(f"Created {folder} (package {names.package}, tasks '{names.title}: ...'). Next:")
-    click.echo(f"  cd {folder}")
-    click.echo("  pip install -e '.[test]'    # in the environment that has osirix-tasks")
-    click.echo("  pytest                      # its tests, against an embedded OsiriX")
-    click.echo("  osirix-tasks menu           # its four tasks in OsiriX's menus")
+    python = shlex.quote(sys.executable)  # the environment that has osirix-tasks, activated or not
+    click.echo(f"  cd {shlex.quote(str(folder))}")
+    click.echo(f"  {python} -m pip install -e '.[test]'    # into the environment that has osirix-tasks")
+    click.echo(f"  {python} -m pytest                      # its tests, against an embedded OsiriX")
+    click.echo(f"  {python} -m osirix_tasks menu           # its four tasks in OsiriX's menus")

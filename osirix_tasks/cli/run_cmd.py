@@ -18,22 +18,38 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..contract import INHERITED, exit_code_of
+from ..contract import INHERITED, Target, exit_code_of
 from ..errors import NoServer
 from ._common import AppState, pass_state, warning
+from ._terminal import TerminalFilter
 
 if TYPE_CHECKING:
     from ..run.record import RunRecord
 
 
+#: Task output on its way to this terminal: control sequences removed unless ``--raw`` (see ._terminal).
+_TERMINAL: TerminalFilter | None = TerminalFilter()
+
+RAW_HELP = "Show the task's output exactly as written: its escape sequences act on this terminal."
+
+
+def show_raw(raw: bool) -> None:
+    """``--raw``: from now on, output reaches the terminal as the task wrote it."""
+    global _TERMINAL
+    _TERMINAL = None if raw else TerminalFilter()
+
+
 def echo_output(stream: int, text: str) -> None:
-    """Show a run's output live: stdout as is, stderr in red, the runner's lines dimmed.
+    """Show a run's output live: stdout as is, stderr in red, the runner's lines dimmed; control
+    sequences (window title, hyperlinks, cursor moves) removed unless ``--raw`` (colours are kept).
 
     Once stdout is closed (``osirix-tasks run ... | head``) output goes nowhere, quietly: the run
     goes on and is kept in the store.
     """
     from ..run.streams import STDERR, SYSTEM
 
+    if _TERMINAL is not None:
+        text = _TERMINAL.clean(stream, text)
     try:
         if stream == SYSTEM:
             click.echo(click.style(text, dim=True), nl=False, err=True)
@@ -64,6 +80,15 @@ def _caller_environ() -> dict[str, str]:
 )
 @click.option("--background", is_flag=True, help="Return the run id at once; the run goes on without this command.")
 @click.option("--timeout", type=float, default=None, help="Stop the run after this many seconds.")
+@click.option("--study", default=None, help="Run on this study (StudyInstanceUID) instead of the browser selection.")
+@click.option(
+    "--series",
+    default=None,
+    help="Run on this series (SeriesInstanceUID as OsiriX keeps it) instead of the frontmost viewer: Image, ROI "
+    "and 3D tasks get a viewer of it opened for the run.",
+)
+@click.option("--roi", "rois", multiple=True, help="ROI tasks on --series: the names of the ROIs (default: all).")
+@click.option("--raw", is_flag=True, help=RAW_HELP)
 @pass_state
 def run(
     state: AppState,
@@ -73,11 +98,17 @@ def run(
     server: str | None,
     background: bool,
     timeout: float | None,
+    study: str | None,
+    series: str | None,
+    rois: tuple[str, ...],
+    raw: bool,
 ) -> None:
     """Run the task NAME (arguments after -- go to the task)."""
     from .._support.paths import run_store_path
     from ..client.discovery import server_address
     from ..run.start import TaskRequest, start
+
+    show_raw(raw)
 
     try:
         address: str | None = server_address(server)
@@ -95,7 +126,8 @@ def run(
     )
     store_path = run_store_path()
     where = _where(state, address, store_path)
-    record = start(task, None, where, follow=False if background else echo_output)
+    target = Target(study=study, series=series, rois=rois) if (study or series) else None
+    record = start(task, target, where, follow=False if background else echo_output)
     if background:
         click.echo(record.id)
         return
@@ -126,6 +158,8 @@ def _finish(record: RunRecord, store_path: Path) -> None:
         click.style(summary + f" - output kept in {store_path} ('osirix-tasks console {record.id}')", dim=True),
         err=True,
     )
+    if record.output_lost:
+        warning(f"run {record.id}: {record.message} - free some disk space; the task itself {record.status}")
     sys.exit(
         exit_code_of(
             exit_code=record.exit_code, signal=record.signal, timed_out=record.timed_out, cancelled=record.cancelled

@@ -33,6 +33,7 @@ def list_servers(as_json: bool) -> None:
             "port": s.port,
             "active": s.active,
             "host_pid": hosts[s.port].pid if s.port in hosts else None,
+            "registry": hosts[s.port].registry if s.port in hosts else None,
         }
         for s in listed
     ]
@@ -44,7 +45,7 @@ def list_servers(as_json: bool) -> None:
         click.echo("No servers configured - add one with 'osirix-tasks servers add PORT'.")
     for row in rows:
         state = click.style("active", fg="green") if row["active"] else "inactive"
-        served = f"  (embedded OsiriX, pid {row['host_pid']})" if row["host_pid"] else ""
+        served = f"  (embedded OsiriX, pid {row['host_pid']}, registry {row['registry']})" if row["host_pid"] else ""
         click.echo(f"{row['ipaddress']}:{row['port']:<6} {state}{served}")
 
 

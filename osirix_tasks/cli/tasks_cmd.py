@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
-from pydantic import ValidationError
 
-from ..model import TaskSpec, TaskType, default_interpreter
+from ..model import TaskType
 from ._common import TASK_TYPE, AppState, emit_json, fail, pass_state, warning
 
 
@@ -28,6 +26,9 @@ def list_tasks(state: AppState, kind: TaskType | None, as_json: bool) -> None:
     if as_json:
         emit_json([e.to_json() for e in entries])
         return
+    missing = "" if state.registry_path.exists() else " (no such file: none of its own tasks)"
+    click.echo(f"Registry: {state.registry_path}{missing}")
+    _say_where_hosts_differ(state.registry_path)
     if not entries:
         click.echo("No tasks.")
         return
@@ -35,6 +36,19 @@ def list_tasks(state: AppState, kind: TaskType | None, as_json: bool) -> None:
     for entry in entries:
         flag = " [blocking]" if entry.spec.blocking else ""
         click.echo(f"{entry.spec.name:<{width}}  {entry.spec.type.value:<12}  {entry.origin}{flag}")
+
+
+def _say_where_hosts_differ(registry: Path) -> None:
+    """A note for each running host that offers another registry than this command reads."""
+    from ..host.control import live_hosts
+
+    for info in live_hosts():
+        if info.registry and Path(info.registry) != registry:
+            click.echo(
+                f"note: the embedded OsiriX (pid {info.pid}) offers the tasks of {info.registry} on its page; "
+                "this list is of the registry above (choose one with --registry)",
+                err=True,
+            )
 
 
 @tasks.command("show")
@@ -61,51 +75,55 @@ def show(state: AppState, name: str, kind: TaskType | None, as_json: bool) -> No
 
 
 @tasks.command("add")
-@click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--type", "kind", type=TASK_TYPE, required=True, help="Database, Image, VRController or ROI.")
-@click.option("--name", default=None, help="Menu name (default: the file name without extension).")
+@click.argument("target", metavar="PATH[:FUNCTION]")
+@click.option(
+    "--type",
+    "kind",
+    type=TASK_TYPE,
+    default=None,
+    help="Database, Image, VRController or ROI (a script needs it; a decorated function has its own).",
+)
+@click.option("--name", default=None, help="Menu name (default: the function's or the file's name).")
 @click.option("--interpreter", default=None, help="Absolute path of the Python to run it with.")
-@click.option("--blocking/--no-blocking", default=False, help="OsiriX waits for it to finish.")
-@click.option("--description", default="", help="One line shown with the task.")
+@click.option("--blocking/--no-blocking", default=None, help="OsiriX waits for it to finish.")
+@click.option("--description", default=None, help="One line shown with the task.")
 @click.option("--timeout", type=float, default=None, help="Seconds after which a run is stopped.")
 @pass_state
 def add(
     state: AppState,
-    path: str,
-    kind: TaskType,
+    target: str,
+    kind: TaskType | None,
     name: str | None,
     interpreter: str | None,
-    blocking: bool,
-    description: str,
+    blocking: bool | None,
+    description: str | None,
     timeout: float | None,
 ) -> None:
-    """Register the script PATH."""
-    from ..registry import RegistryError, add_tasks, problems_of
+    """Register the script PATH, or the @osirix_task functions of the file PATH (PATH:FUNCTION: that one)."""
+    from ..registry import add_tasks
+    from ..registry.add_path import specs_to_add
 
-    location = os.path.abspath(os.path.expanduser(path))
-    fields = {
-        "location": location,
-        "type": kind,
-        "blocking": blocking,
-        "description": description,
-        "interpreter": interpreter or default_interpreter(),
-        "timeout": timeout,
-    }
-    if name:
-        fields["name"] = name
-    try:
-        spec = TaskSpec.model_validate(fields)
-    except ValidationError as exc:
-        raise RegistryError(problems_of(exc.errors(), file=path, known=TaskSpec.model_fields)) from None
-    clash = [
-        e
-        for e in state.catalog(warn=False).find(spec.name, spec.type)
-        if not e.origin.startswith(state.registry_path.name)
-    ]
-    if clash:
-        fail(f"task '{spec.name}' ({spec.type.value}) is already provided by {clash[0].origin} - choose another --name")
-    add_tasks(state.registry_path, [spec])
-    click.echo(f"Added '{spec.name}' ({spec.type.value}) to {state.registry_path}")
+    specs = specs_to_add(
+        target,
+        kind=kind,
+        name=name,
+        interpreter=interpreter,
+        blocking=blocking,
+        description=description,
+        timeout=timeout,
+    )
+    catalog = state.catalog(warn=False)
+    for spec in specs:
+        clash = [e for e in catalog.find(spec.name, spec.type) if not e.origin.startswith(state.registry_path.name)]
+        if clash:
+            fail(
+                f"task '{spec.name}' ({spec.type.value}) is already provided by {clash[0].origin} - choose another "
+                "--name"
+            )
+    add_tasks(state.registry_path, specs)
+    for spec in specs:
+        what = "" if spec.is_script else f" (the function {spec.location.rsplit(':', 1)[1]})"
+        click.echo(f"Added '{spec.name}' ({spec.type.value}){what} to {state.registry_path}")
 
 
 @tasks.command("remove")
@@ -132,9 +150,21 @@ def validate(state: AppState, as_json: bool) -> None:
             f"{state.registry_path}: no such file - the registry you named does not exist (an empty one was used); "
             "fix the path, or create it with 'osirix-tasks tasks add'",
         )
+    from ..registry.privacy import exposed_secrets
+
+    warnings = exposed_secrets(catalog.registry)
     if as_json:
-        emit_json({"registry": str(state.registry_path), "tasks": len(catalog.entries), "problems": catalog.problems})
+        emit_json(
+            {
+                "registry": str(state.registry_path),
+                "tasks": len(catalog.entries),
+                "problems": catalog.problems,
+                "warnings": warnings,
+            }
+        )
     else:
+        for message in warnings:
+            warning(message)
         for problem in catalog.problems:
             click.echo(click.style("error: ", fg="red") + problem, err=True)
         if not catalog.problems:

@@ -12,11 +12,11 @@ from .._support.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from ..errors import NoServer, OsirixError
-    from ._status import check
+    from ._status import check, value_or
     from .connection import Connection
     from .discovery import server_address
 
-__all__ = ["Connection", "NoServer", "OsirixError", "check", "server_address"]
+__all__ = ["Connection", "NoServer", "OsirixError", "check", "server_address", "value_or"]
 
 _HOMES = {
     "Connection": ".connection",
@@ -24,6 +24,7 @@ _HOMES = {
     "OsirixError": "..errors",
     "check": "._status",
     "server_address": ".discovery",
+    "value_or": "._status",
 }
 
 

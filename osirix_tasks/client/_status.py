@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ..errors import OsirixError
 
-__all__ = ["OsirixError", "check"]
+__all__ = ["OsirixError", "check", "value_or"]
 
 R = TypeVar("R")
 
@@ -17,3 +17,11 @@ def check(response: R, rpc: str = "OsiriX") -> R:
     if status.status != 1:
         raise OsirixError(status.message, rpc=rpc)
     return response
+
+
+def value_or(response: Any, name: str, default: Any = "") -> Any:
+    """Field ``name`` of ``response`` when its status is 1, else ``default``: for what OsiriX may not
+    have (a patient name, a description, a date: ``... not available``)."""
+    if response.status.status != 1:
+        return default
+    return getattr(response, name)

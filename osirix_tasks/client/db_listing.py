@@ -1,7 +1,9 @@
 """The database as the browser lists it: studies and series with their UIDs and the selection, over
 OsiriXgrpc.
 
-Works against any OsiriX (real or embedded): only the plugin's RPCs are used. Each level of the
+Works against any OsiriX (real or embedded): only the plugin's RPCs are used. Whatever OsiriX may
+answer ``... not available`` for (a patient name, a description, even a UID) is listed empty, never
+an error. Each level of the
 listing is asked in one go (:meth:`Connection.call_many`): the studies, then every field of every
 study, then every field of every series, so a listing costs three round trips, whatever its size.
 """
@@ -118,8 +120,8 @@ _SERIES_CALLS = (
 def _study(ref: Any, answers: list[Any], selected: set[str]) -> StudyInfo:
     uid, name, patient_id, description, date, modalities, images, series = answers
     return StudyInfo(
-        study_instance_uid=_required(uid).study_instance_uid,
-        patient_name=_required(name).name,
+        study_instance_uid=_value(uid, "study_instance_uid", ""),
+        patient_name=_value(name, "name", ""),
         patient_id=_value(patient_id, "patient_id", ""),
         description=_value(description, "study_name", ""),
         date=format_date(date),
@@ -140,7 +142,7 @@ def _add_series(connection: Connection, studies: list[tuple[StudyInfo, list[Any]
             uid, description, modality, date, images = (next(answers) for _ in _SERIES_CALLS)
             study.series_list.append(
                 SeriesInfo(
-                    series_instance_uid=_required(uid).series_instance_uid,
+                    series_instance_uid=_value(uid, "series_instance_uid", ""),
                     description=_value(description, "series_description", ""),
                     modality=_value(modality, "modality", ""),
                     date=format_date(date),

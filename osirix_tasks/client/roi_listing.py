@@ -10,6 +10,7 @@ the masks of brush ROIs. A listing costs a few round trips' wait, however many R
 from __future__ import annotations
 
 import base64
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,8 +44,14 @@ class RoiInfo:
     thickness: float | None = None
     #: ``-points``: the vertices OsiriX reports (x = column, y = row).
     points: list[list[float]] = field(default_factory=list)
-    #: Mean of the values inside, for the types that enclose an area (greyscale planes).
+    #: Mean of the values inside, for the types that enclose an area (greyscale planes), and OsiriX's
+    #: other statistics of them (``DCMPix -computeROI:``: standard deviation, min, max, total); None
+    #: where OsiriX has no number (NaN).
     mean: float | None = None
+    std: float | None = None
+    min: float | None = None
+    max: float | None = None
+    total: float | None = None
     #: A brush ROI's pixels: rows, columns and the row-major bits (``numpy.packbits``) in base64.
     mask: dict[str, Any] | None = None
     ref: Any = field(repr=False, compare=False, default=None)
@@ -126,7 +133,15 @@ def _add_means(connection: Connection, found: list[RoiInfo], planes: list[Any]) 
     )
     for info, answer in zip(closed, answers, strict=True):
         if not isinstance(answer, OsirixError):
-            info.mean = float(answer.mean)
+            stats = {
+                "mean": answer.mean,
+                "std": answer.std_dev,
+                "min": answer.min,
+                "max": answer.max,
+                "total": answer.total,
+            }
+            for name, value in stats.items():
+                setattr(info, name, float(value) if math.isfinite(value) else None)
 
 
 def _info(roi: Any, index: int, frame: int, selected: set[str], answers: list[Any]) -> RoiInfo:

@@ -14,36 +14,70 @@ import math
 
 import numpy as np
 
-__all__ = ["polygon_mask", "roi_statistics"]
+__all__ = ["polygon_mask", "fill_crossings", "roi_statistics"]
+
+
+def _edges(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The closed outline's edges (previous point -> point) that are not horizontal."""
+    xs, ys = points[:, 0].astype(np.float64), points[:, 1].astype(np.float64)
+    x_prev, y_prev = np.roll(xs, 1), np.roll(ys, 1)
+    moving = ys != y_prev
+    return xs[moving], ys[moving], x_prev[moving], y_prev[moving]
+
+
+def _row_spans(ys: np.ndarray, y_prev: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each edge, the first and last row r of the plane with ``(y > r) != (y_prev > r)``."""
+    low, high = np.minimum(ys, y_prev), np.maximum(ys, y_prev)
+    first = np.maximum(np.ceil(low), 0)
+    last = np.minimum(np.ceil(high) - 1, rows - 1)
+    return first, last
+
+
+def fill_crossings(points: np.ndarray, rows: int) -> float:
+    """How many (row, edge) crossings :func:`polygon_mask` computes for ``points`` on ``rows`` rows."""
+    if len(points) < 3:
+        return 0.0
+    _, ys, _, y_prev = _edges(points)
+    first, last = _row_spans(ys, y_prev, rows)
+    return float(np.sum(np.maximum(last - first + 1, 0)))
 
 
 def polygon_mask(points: np.ndarray, rows: int, columns: int) -> np.ndarray:
     """Boolean (rows, columns) map of the pixels whose point (c, r) is inside the closed polygon.
 
     Scanline even-odd fill: on row r, the edges crossing y = r are intersected and the pixels
-    from each odd crossing up to (not including) the next are inside.
+    from each odd crossing up to (not including) the next are inside. The crossings of every row
+    are computed at once (one per edge and row it spans within the plane: see
+    :func:`fill_crossings`), so the work follows the outline within the plane, not its extent.
     """
     mask = np.zeros((rows, columns), dtype=bool)
-    if len(points) < 3:
+    if len(points) < 3 or rows == 0 or columns == 0:
         return mask
-    xs, ys = points[:, 0].astype(np.float64), points[:, 1].astype(np.float64)
-    r0, r1 = max(0, int(math.floor(ys.min()))), min(rows - 1, int(math.ceil(ys.max())))
-    if r0 > r1:
+    xs, ys, x_prev, y_prev = _edges(points)
+    first, last = _row_spans(ys, y_prev, rows)
+    spans = np.maximum(last - first + 1, 0).astype(np.int64)
+    if not spans.sum():
         return mask
-    x_prev, y_prev = np.roll(xs, 1), np.roll(ys, 1)
-    moving = ys != y_prev
-    xs, ys, x_prev, y_prev = xs[moving], ys[moving], x_prev[moving], y_prev[moving]
-    for row in range(r0, r1 + 1):
-        crosses = (ys > row) != (y_prev > row)
-        if not crosses.any():
-            continue
-        x_cur, y_cur, x_p, y_p = xs[crosses], ys[crosses], x_prev[crosses], y_prev[crosses]
-        x_at = np.sort((x_p - x_cur) * (row - y_cur) / (y_p - y_cur) + x_cur)
-        for start, stop in zip(x_at[0::2], x_at[1::2], strict=False):
-            first, last = max(0, math.ceil(start)), min(columns, math.ceil(stop))
-            if last > first:
-                mask[row, first:last] = True
-    return mask
+    edge = np.repeat(np.arange(len(xs), dtype=np.int32), spans)
+    offset = np.repeat((np.cumsum(spans) - spans - first.astype(np.int64)).astype(np.int64), spans)
+    row = (np.arange(len(edge), dtype=np.int64) - offset).astype(np.int32)
+    del offset
+    x_at = (x_prev[edge] - xs[edge]) * (row - ys[edge]) / (y_prev[edge] - ys[edge]) + xs[edge]
+    del edge
+    order = np.argsort(x_at)
+    by_row = row[order].astype(np.uint16) if rows <= 65536 else row[order]
+    order = order[np.argsort(by_row, kind="stable")]  # rows, then x within a row (radix sort)
+    row, x_at = row[order], x_at[order]
+    del order, by_row
+    pair_rows = row[0::2].astype(np.int64)
+    first_column = np.clip(np.ceil(x_at[0::2]), 0, columns).astype(np.int64)
+    last_column = np.clip(np.ceil(x_at[1::2]), 0, columns).astype(np.int64)
+    filled = last_column > first_column  # the spans left are disjoint: no column starts or ends two
+    width = columns + 1
+    counts = np.zeros(rows * width, dtype=np.int8)
+    counts[pair_rows[filled] * width + first_column[filled]] += 1
+    counts[pair_rows[filled] * width + last_column[filled]] -= 1
+    return np.cumsum(counts.reshape(rows, width), axis=1, dtype=np.int8)[:, :columns] > 0
 
 
 def roi_statistics(values: np.ndarray) -> dict[str, float]:

@@ -17,7 +17,10 @@ Values (Horos ``DCMPix.m``, the frame loading code):
   8 bits stored scaled to 0-255 by dropping the low bits (OsiriX keeps 8 bits per channel).
 
 A plane that cannot be decoded (truncated, corrupt, unsupported) is blank (zeros) and flagged:
-``pix.error`` names the file, the frame and why, and the host logs it as a warning.
+``pix.error`` names the file, the frame and why, and the host logs it as a warning. A plane whose
+decode would take more than one decode may allocate (:mod:`.decode_limit`; a file indexed before
+that bound, or by another version) is neither decoded nor blanked: reading it answers status 0
+naming the file. A deflated file is inflated within that bound.
 """
 
 from __future__ import annotations
@@ -34,13 +37,14 @@ from typing import Any
 import numpy as np
 from pydicom.dataset import Dataset
 
-from ..errors import NotAnImageObject
-from .database.dicomread import read_dicom_header
+from ..errors import NotAnImageObject, PlaneTooLarge
+from .database.dicomread import read_deflated, read_dicom_header
 from .database.frames import pix_slice_location
 from .database.index import ImageRow
+from .decode_limit import describe_bytes, frame_decode_bytes, max_decode_bytes
 from .pix import Pix
 
-__all__ = ["load_pix", "decode_plane", "osirix_values", "NotAnImageObject", "PlaneSpec"]
+__all__ = ["load_pix", "decode_plane", "osirix_values", "NotAnImageObject", "PlaneSpec", "PlaneTooLarge"]
 
 log = logging.getLogger(__name__)
 _DEFLATED = "1.2.840.10008.1.2.1.99"
@@ -111,7 +115,10 @@ def _decode_whole(spec: PlaneSpec, index: int | None) -> np.ndarray:
     import pydicom
     from pydicom.pixels import pixel_array
 
-    ds = pydicom.dcmread(spec.path, force=True)
+    if spec.transfer_syntax == _DEFLATED:
+        ds = read_deflated(Path(spec.path), max_decode_bytes())
+    else:
+        ds = pydicom.dcmread(spec.path, force=True)
     try:
         int(ds.get("NumberOfFrames") or 1)
     except (TypeError, ValueError):
@@ -190,8 +197,21 @@ def _blank(spec: PlaneSpec) -> np.ndarray:
     return np.zeros((spec.rows, spec.columns), dtype=np.float32)
 
 
+def check_plane_size(spec: PlaneSpec) -> None:
+    """PlaneTooLarge (status 0) for a plane too large to decode, before anything is allocated."""
+    needed, limit = frame_decode_bytes(spec.rows, spec.columns, 3 if spec.rgb else 1), max_decode_bytes()
+    if needed > limit:
+        raise PlaneTooLarge(
+            f"{spec.path} (frame {spec.frame + 1} of {spec.frames}): a {spec.columns} x {spec.rows} plane takes "
+            f"{describe_bytes(needed)} to decode, more than the {describe_bytes(limit)} one decode may allocate "
+            "- raise --max-decode-mb if this host has the memory"
+        )
+
+
 def read_plane(spec: PlaneSpec, extra: dict[str, Any]) -> tuple[np.ndarray, str | None]:
-    """The plane's OsiriX values, or a blank plane and the error naming the file and frame."""
+    """The plane's OsiriX values, or a blank plane and the error naming the file and frame; PlaneTooLarge
+    (nothing allocated) for a plane too large to decode."""
+    check_plane_size(spec)
     try:
         values = osirix_values(decode_plane(spec), _header(spec.path), extra)
         if values.shape[:2] != (spec.rows, spec.columns):

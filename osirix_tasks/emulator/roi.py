@@ -16,7 +16,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..vocabulary import RoiCode, codes_where
-from .spline import spline_points
+from .roi_bounds import check_curve
+from .spline import spline_points, spline_size
 
 __all__ = [
     "Roi",
@@ -110,7 +111,9 @@ class Roi:
         raw = self.outline()
         if not self.spline or self.itype not in SPLINE_TYPES or len(raw) < 3:
             return raw
-        curve = spline_points(raw, closed=self.itype != RoiCode.OPEN_POLYGON)
+        closed = self.itype != RoiCode.OPEN_POLYGON
+        check_curve(spline_size(raw, closed), self.name)
+        curve = spline_points(raw, closed)
         return raw if curve is None or len(curve) == 0 else curve
 
     def area_pixels(self) -> float:
@@ -121,9 +124,11 @@ class Roi:
         return shoelace_float32(self.measured_points())
 
     def area_cm2(self) -> float:
-        """What ROIArea answers: area in pixels x spacing x x spacing y / 100 (single precision)."""
-        spacing_x, spacing_y = np.float32(self.spacing[0]), np.float32(self.spacing[1])
-        return float(np.float32(self.area_pixels()) * spacing_x * spacing_y) / 100.0
+        """What ROIArea answers: the single-precision area in pixels x pixelSpacingX x pixelSpacingY / 100,
+        the spacings and the product in double precision, the result kept as a float (the plugin's
+        ``float area = [roi areaPix] * [roi pixelSpacingX] * [roi pixelSpacingY] / 100.0``)."""
+        area = float(np.float32(self.area_pixels()))
+        return float(np.float32(area * float(self.spacing[0]) * float(self.spacing[1]) / 100.0))
 
     def centroid(self) -> tuple[float, float]:
         """``-centroid``: a rectangle's or oval's rect origin, else the mean of ``-points``."""
@@ -194,17 +199,21 @@ def oval_outline(center_x: float, center_y: float, half_width: float, half_heigh
 
 
 def shoelace_float32(points: np.ndarray) -> float:
-    """``-Area:``: |sum(x_i y_j - y_i x_j)| / 2 over the closed outline, in single precision."""
+    """``-Area:``: |sum(x_i y_j - y_i x_j)| / 2 over the closed outline, in single precision.
+
+    ROI.m adds x_i * y_j, then subtracts y_i * x_j, point after point, in a float (each product of
+    two floats rounded to float first), then halves it: the terms are laid out in that order and
+    summed with a sequential float32 accumulation (``cumsum``; ``sum`` would pair them differently).
+    """
     count = len(points)
     if count == 0:
         return 0.0
-    xs = points[:, 0].astype(np.float32)
-    ys = points[:, 1].astype(np.float32)
-    area = np.float32(0.0)
-    for i in range(count):
-        j = (i + 1) % count
-        area = np.float32(area + xs[i] * ys[j])
-        area = np.float32(area - ys[i] * xs[j])
+    xs = np.asarray(points[:, 0], dtype=np.float32)
+    ys = np.asarray(points[:, 1], dtype=np.float32)
+    terms = np.empty(2 * count, dtype=np.float32)
+    terms[0::2] = xs * np.roll(ys, -1)
+    terms[1::2] = -(ys * np.roll(xs, -1))
+    area = np.cumsum(terms, dtype=np.float32)[-1]
     return float(abs(np.float32(area * np.float32(0.5))))
 
 

@@ -18,9 +18,10 @@ import numpy as np
 from ..errors import OsirixError
 from ..vocabulary import ROI_TYPES, RoiCode
 from .roi import MIN_POINTS, RECT_TYPES, Roi
+from .roi_bounds import check_points, check_texture
 from .workspace import Viewer
 
-__all__ = ["new_roi", "tagt_points", "clamp_color", "osirix_thickness", "osirix_name", "NOT_CREATED"]
+__all__ = ["new_roi", "tagt_points", "clamp_color", "osirix_thickness", "osirix_name", "read_points", "NOT_CREATED"]
 
 NOT_CREATED = "Could not create ROI"
 #: ``-setName:`` keeps at most this many characters (text ROIs excepted).
@@ -86,15 +87,23 @@ def _rect_valid(itype: int, rect: tuple[float, float, float, float]) -> tuple[fl
     return (x, y, width, height)
 
 
-def _texture(request: Any) -> tuple[np.ndarray, tuple[int, int]] | None:
+def _texture(request: Any, plane: Any) -> tuple[np.ndarray, tuple[int, int]] | None:
     buffer = request.buffer
     rows, columns = buffer.rows, buffer.columns
     if rows * columns != len(buffer.buffer) or rows < 0 or columns < 0:
         return None
-    values = np.asarray(buffer.buffer, dtype=bool).reshape(rows, columns)
+    check_texture(rows, columns, plane.rows, plane.columns, NOT_CREATED)
+    values = np.fromiter(buffer.buffer, dtype=bool, count=rows * columns).reshape(rows, columns)
     if not values.any():  # -valid: an empty texture is not an ROI
         return None
     return values, (request.buffer_position_x, request.buffer_position_y)
+
+
+def read_points(points: Any, prefix: str) -> np.ndarray:
+    """The (N, 2) x, y array of a request's repeated Point2D (refused beyond the bound before reading)."""
+    check_points(len(points), prefix)
+    flat = np.fromiter((v for p in points for v in (p.x, p.y)), dtype=np.float64, count=2 * len(points))
+    return flat.reshape(-1, 2)
 
 
 def _finite(values: list[float], what: str) -> None:
@@ -113,7 +122,7 @@ def new_roi(viewer: Viewer, frame: int, index: int, request: Any) -> Roi:
     )
     kind = ROI_TYPES[itype].shape
     if kind == "buffer":
-        texture = _texture(request)
+        texture = _texture(request, shown)
         if texture is None:
             raise OsirixError(NOT_CREATED)
         roi.texture, roi.texture_origin = texture
@@ -125,8 +134,9 @@ def new_roi(viewer: Viewer, frame: int, index: int, request: Any) -> Roi:
             raise OsirixError(NOT_CREATED)
         roi.rect = rect
     else:
-        points = np.array([[p.x, p.y] for p in request.points], dtype=np.float64).reshape(-1, 2)
-        _finite(points.ravel().tolist(), "points")
+        points = read_points(request.points, NOT_CREATED)
+        if not np.isfinite(points).all():
+            _finite([math.nan], "points")
         if not _points_valid(itype, points):
             raise OsirixError(NOT_CREATED)
         roi.points = tagt_points(points) if itype == RoiCode.TAGT else points

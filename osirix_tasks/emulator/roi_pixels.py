@@ -14,27 +14,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from .geometry import polygon_mask
+from ..roidicom.masks import plane_mask
+from .geometry import fill_crossings, polygon_mask
 from .roi import Roi
+from .roi_bounds import check_fill
 
 __all__ = ["values_map", "polygon_map"]
 
 
 def _texture_map(roi: Roi, rows: int, columns: int) -> np.ndarray:
     assert roi.texture is not None
-    out = np.zeros((rows, columns), dtype=bool)
-    left, top = roi.texture_origin
-    height, width = roi.texture.shape
-    r0, c0 = max(0, top), max(0, left)
-    r1, c1 = min(rows, top + height), min(columns, left + width)
-    if r1 > r0 and c1 > c0:
-        out[r0:r1, c0:c1] = roi.texture[r0 - top : r1 - top, c0 - left : c1 - left]
-    return out
+    return plane_mask(roi, rows, columns)
 
 
 def _whole_pixels(points: np.ndarray) -> np.ndarray:
     """OsiriX's NSPointInt: each coordinate truncated toward zero."""
     return np.trunc(np.asarray(points, dtype=np.float64))
+
+
+def _filled(roi: Roi, points: np.ndarray, rows: int, columns: int) -> np.ndarray:
+    """``polygon_mask`` once its work is known to be within bounds."""
+    check_fill(fill_crossings(points, rows), roi.name, rows, columns)
+    return polygon_mask(points, rows, columns)
 
 
 def values_map(roi: Roi, rows: int, columns: int) -> np.ndarray:
@@ -50,7 +51,7 @@ def values_map(roi: Roi, rows: int, columns: int) -> np.ndarray:
         return out
     if len(points) < 3:
         return out
-    return polygon_mask(points, rows, columns)
+    return _filled(roi, points, rows, columns)
 
 
 def polygon_map(roi: Roi, rows: int, columns: int) -> np.ndarray:
@@ -60,7 +61,7 @@ def polygon_map(roi: Roi, rows: int, columns: int) -> np.ndarray:
     points = _whole_pixels(roi.outline())
     if len(points) < 2:
         return np.zeros((rows, columns), dtype=bool)
-    out = polygon_mask(points, rows, columns)
+    out = _filled(roi, points, rows, columns)
     low_x, low_y = int(points[:, 0].min()), int(points[:, 1].min())
     if 0 <= low_y < rows:
         out[low_y, :] = False

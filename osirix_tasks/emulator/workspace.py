@@ -8,6 +8,7 @@ deleted ROI or a closed 3D window is marked gone and forgotten by the cache, so 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ from .database.conventions import sorted_images
 from .database.index import Database, ImageRow
 from .pix import Pix
 from .pixels import load_pix
+from .propagation import after_data_changed
 from .roi import VOLUME_TYPES, Roi
 
 __all__ = ["Pix", "Roi", "Viewer", "VRController", "RoiVolume", "Workspace", "load_pix"]
@@ -173,17 +175,29 @@ class VRController:
 class Workspace:
     """The open windows, in opening order; the frontmost is the last one brought forward."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_settings_changed: Callable[[Viewer], Any] | None = None) -> None:
         self.viewers: list[Viewer] = []
         self.lock = threading.RLock()
         self._front: Viewer | None = None
         self._front_vr: VRController | None = None
+        #: Windows front to back as the window server stacks them (last = frontmost): closing the
+        #: frontmost one brings back the one that was in front before it, as on macOS.
+        self._stack: list[Viewer] = []
+        self._vr_stack: list[VRController] = []
+        #: Told of each viewer whose frame or WL/WW a propagation changed (the state's change counters).
+        self.on_settings_changed = on_settings_changed
 
     def add(self, viewer: Viewer) -> Viewer:
-        """Open a 2D viewer: it joins the windows and becomes the frontmost."""
+        """A new viewer, frontmost; the viewers already open propagate their settings to it (OsiriX's
+        ``changeImageData:`` of a new viewer, :func:`~.propagation.after_data_changed`)."""
         with self.lock:
             self.viewers.append(viewer)
+            self._stack.append(viewer)
             self._front = viewer
+            changed = after_data_changed(viewer, self.viewers)
+        if self.on_settings_changed is not None:
+            for other in changed:
+                self.on_settings_changed(other)
         return viewer
 
     def close(self, viewer: Viewer) -> list[Any]:
@@ -205,12 +219,18 @@ class Workspace:
             for other in self.viewers:
                 if other.blending is viewer:
                     other.blending = None
-            if self._front is viewer:
-                self._front = self.viewers[-1] if self.viewers else None
-            if self._front_vr is not None and self._front_vr.closed:
-                vrs = self.displayed_vr()
-                self._front_vr = vrs[-1] if vrs else None
+            self._unstack(viewer)
             return gone
+
+    def _unstack(self, viewer: Viewer) -> None:
+        """Take a closed viewer (and its closed 3D windows) off the stack: the window that was in front
+        before it comes back to the front."""
+        self._stack = [v for v in self._stack if v is not viewer]
+        self._vr_stack = [v for v in self._vr_stack if not v.closed]
+        if self._front is viewer:
+            self._front = self._stack[-1] if self._stack else None
+        if self._front_vr is not None and self._front_vr.closed:
+            self._front_vr = self._vr_stack[-1] if self._vr_stack else None
 
     def frontmost(self) -> Viewer | None:
         """The frontmost 2D viewer (the last opened or brought forward), or None."""
@@ -224,22 +244,30 @@ class Workspace:
         """Open a 3D window on its viewer: it becomes the frontmost 3D window."""
         with self.lock:
             vr.viewer.vr_controllers.append(vr)
-            self._front_vr = vr
+            self._raise_vr(vr)
         return vr
+
+    def _raise(self, viewer: Viewer) -> None:
+        self._stack = [v for v in self._stack if v is not viewer] + [viewer]
+        self._front = viewer
+
+    def _raise_vr(self, vr: VRController) -> None:
+        self._vr_stack = [v for v in self._vr_stack if v is not vr] + [vr]
+        self._front_vr = vr
 
     def bring_to_front(self, window: Viewer | VRController) -> None:
         """Make an open 2D viewer or 3D window the frontmost of its kind (the user clicked it)."""
         with self.lock:
             if isinstance(window, VRController):
                 if not window.closed:
-                    self._front_vr = window
+                    self._raise_vr(window)
             elif window in self.viewers:
-                self._front = window
+                self._raise(window)
 
     def bring_vr_forward(self, vr: VRController) -> VRController:
         """Make a 3D window the frontmost one."""
         with self.lock:
-            self._front_vr = vr
+            self._raise_vr(vr)
         return vr
 
     def frontmost_vr(self) -> VRController | None:

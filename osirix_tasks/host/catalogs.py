@@ -39,17 +39,19 @@ class CatalogCache:
     """Catalogs by registry path, checked against what they were built from before each use."""
 
     def __init__(self) -> None:
-        self._kept: dict[Path, tuple[Signature, Catalog]] = {}
+        self._kept: dict[tuple[Path, bool], tuple[Signature, Catalog]] = {}
         self._lock = threading.Lock()
 
-    def get(self, registry: Path) -> Catalog:
-        """The catalog of ``registry``, rebuilt when the registry, its plugins or the installed packs changed."""
+    def get(self, registry: Path, *, offer_invalid: bool = True) -> Catalog:
+        """The catalog of ``registry``, rebuilt when the registry, its plugins or the installed packs changed
+        (``offer_invalid`` False: none of the registry's own tasks while it has problems, as the page offers)."""
+        key = (registry, offer_invalid)
         with self._lock:
-            kept = self._kept.get(registry)
+            kept = self._kept.get(key)
             if kept is not None and kept[0] == _signature(registry, kept[1].registry.plugins_dir):
                 return kept[1]
-        catalog = build_catalog(load_registry(registry))
+        catalog = build_catalog(load_registry(registry), offer_invalid=offer_invalid)
         signature = _signature(registry, catalog.registry.plugins_dir)
         with self._lock:
-            self._kept[registry] = (signature, catalog)
+            self._kept[key] = (signature, catalog)
         return catalog

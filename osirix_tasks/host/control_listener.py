@@ -1,18 +1,25 @@
 """The host's side of the control channel: accept, authenticate, dispatch, answer.
 
-Every connection gets its own thread, and a peer must finish the handshake within
-:data:`HANDSHAKE_SECONDS`, so an idle or hostile connection never delays anyone else. Requests
-are validated into their typed model; a malformed one gets an error reply, not a dropped
-connection. ``dispatch`` is the host's one entry point for every request.
+The channel is a Unix socket (mode 0600) in the user's 0700 runtime folder: other users cannot
+reach it at all, and on Linux a peer of another user (root aside) is refused by its credentials.
+The key of the host file is a second wall. At most :data:`MAX_CONNECTIONS` connections are served
+at once, each on its own thread; beyond that, new ones wait in the socket's backlog until a slot
+frees, and a peer must finish the handshake within :data:`HANDSHAKE_SECONDS` and send its request
+within :data:`REQUEST_SECONDS`, so idle connections free their slots quickly. Requests are
+validated into their typed model; a malformed one gets an error reply, not a dropped connection.
+``dispatch`` is the host's one entry point for every request.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import socket
+import struct
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 from ..errors import ControlError
 from .control_protocol import (
@@ -37,40 +44,74 @@ MAX_CONNECTIONS = 64
 REQUEST_SECONDS = 30.0
 
 
-class ControlListener:
-    """Listens on 127.0.0.1 (an ephemeral port) and hands each request to ``dispatch``."""
+def peer_uid(connection: socket.socket) -> int | None:
+    """The user id of the process at the other end of a Unix socket (Linux), else None."""
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:
+        return None
+    try:
+        _, uid, _ = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i")))
+    except OSError:
+        return None
+    return int(uid)
 
-    def __init__(self, key: bytes, dispatch: Callable[[Request], Answer]):
+
+class ControlListener:
+    """Listens on a Unix socket at ``path`` and hands each request to ``dispatch``."""
+
+    def __init__(self, key: bytes, dispatch: Callable[[Request], Answer], path: Path):
         self.key = key
         self.dispatch = dispatch
-        self.sock = socket.create_server(("127.0.0.1", 0), backlog=128)
-        self.address: tuple[str, int] = self.sock.getsockname()[:2]
+        self.path = Path(path)
+        self.path.unlink(missing_ok=True)  # a socket left by a killed host of the same pid
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(str(self.path))
+        os.chmod(self.path, 0o600)
+        self.sock.listen(128)
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self._closed = threading.Event()
+        self._said_full = False
 
     def start(self) -> None:
         """Accept connections on a daemon thread."""
         threading.Thread(target=self._accept_loop, name="osirix-control", daemon=True).start()
 
     def close(self) -> None:
-        """Stop accepting."""
+        """Stop accepting, and remove the socket."""
         self._closed.set()
         with contextlib.suppress(OSError):
             self.sock.close()
+        self.path.unlink(missing_ok=True)
 
     def _accept_loop(self) -> None:
         while not self._closed.is_set():
+            if not self._take_slot():
+                continue
             try:
                 connection, _ = self.sock.accept()
             except OSError:
+                self._slots.release()
                 if self._closed.is_set():
                     return
                 continue
-            if not self._slots.acquire(blocking=False):
-                log.warning("refused a control connection: %d are open already", MAX_CONNECTIONS)
+            uid = peer_uid(connection)
+            if uid is not None and uid not in (os.geteuid(), 0):
+                log.warning("refused a control connection from user id %d (this host belongs to %d)", uid, os.geteuid())
                 connection.close()
+                self._slots.release()
                 continue
             threading.Thread(target=self._serve, args=(connection,), name="osirix-control-conn", daemon=True).start()
+
+    def _take_slot(self) -> bool:
+        """Wait for a free connection slot; meanwhile new connections wait in the backlog. Said once
+        in the log per time the host is full (not once per connection)."""
+        if self._slots.acquire(timeout=0.5):
+            self._said_full = False
+            return True
+        if not self._said_full:
+            log.warning("%d control connections are open: new ones wait until one ends", MAX_CONNECTIONS)
+            self._said_full = True
+        return False
 
     def _serve(self, connection: socket.socket) -> None:
         try:

@@ -1,6 +1,6 @@
 """The host's control channel on the wire: typed requests and replies, framing, authentication.
 
-A control connection is a TCP socket on 127.0.0.1. Each side proves it knows the host's key
+A control connection is a Unix socket in the user's 0700 runtime folder. Each side proves it knows the host's key
 (kept in a 0600 file, see :mod:`.control`) with an HMAC-SHA256 challenge-response, then
 messages travel as length-prefixed JSON frames. A request is one of the small dataclasses below,
 told apart by ``op``, and validated by the host (with pydantic; the client side stays light). The
@@ -108,6 +108,17 @@ class Select:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Delete:
+    """Delete studies and series from the database, by StudyInstanceUID and SeriesInstanceUID, as
+    OsiriX's Delete does: the viewers showing them close, the files the database copied go."""
+
+    __pydantic_config__ = _FORBID_EXTRA
+    op: Literal["delete"] = "delete"
+    studies: list[str] = field(default_factory=list)
+    series: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Open:
     """Open a 2D viewer on a series, as a double-click in the browser (``frames`` > 1: a 4D viewer)."""
 
@@ -115,18 +126,23 @@ class Open:
     op: Literal["open"] = "open"
     series: str
     frames: Annotated[int, Ge(1), Le(1000)] = 1
+    slice: Annotated[int, Ge(0)] | None = None  # the slice to show (the protocol's index, from 0); default: the first
 
 
 @dataclass(frozen=True, kw_only=True)
 class SelectRois:
     """Select ROIs as clicking them does (the viewer's others are deselected): those named ``name`` in
-    the frontmost viewer, or exactly the ROIs ``uids`` of the viewer ``viewer`` (none: deselect all)."""
+    the frontmost viewer, or exactly the ROIs ``uids`` of the viewer ``viewer`` (none: deselect all).
+    By name, OsiriX selects on the displayed slice: on ``slice`` (shown first), else on the displayed
+    slice, else on the first slice holding one (shown). ``slice`` is the protocol's index (from 0); the
+    reply names images as OsiriX shows them, from 1."""
 
     __pydantic_config__ = _FORBID_EXTRA
     op: Literal["select_rois"] = "select_rois"
     name: str | None = None
     viewer: str | None = None
     uids: list[str] | None = None
+    slice: Annotated[int, Ge(0)] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -260,6 +276,7 @@ Request = (
     | StartServer
     | StopServer
     | Select
+    | Delete
     | Open
     | SelectRois
     | DeselectRois
@@ -389,7 +406,13 @@ def prove_server(sock: socket.socket, key: bytes) -> None:
 
 def prove_client(sock: socket.socket, key: bytes) -> None:
     """The client's side of the handshake; ControlError when the host does not know the key."""
-    challenge = _recv_exact(sock, _CHALLENGE_BYTES)
+    try:
+        challenge = _recv_exact(sock, _CHALLENGE_BYTES)
+    except ControlError:
+        raise ControlError(
+            "the host closed the connection before the handshake: it has as many control connections open as it "
+            "allows, or it is stopping - try again"
+        ) from None
     mine = secrets.token_bytes(_CHALLENGE_BYTES)
     sock.sendall(_digest(key, challenge, b"client") + mine)
     try:

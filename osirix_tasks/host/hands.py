@@ -18,11 +18,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._support.paths import remove_upload
+from .._support.text import plural
 from ..emulator.database.conventions import sorted_images
+from ..emulator.roi_selection import select_rois_named
 from ..emulator.state import OsirixState
-from ..emulator.workspace import open_viewer
+from ..errors import OsirixError
 from .control_protocol import (
     BringToFront,
+    Delete,
     DeselectRois,
     ImportInBackground,
     ImportOutcome,
@@ -56,6 +59,7 @@ class Hands:
         """Request type -> handler, for the host's dispatch table."""
         return {
             Select: self.select,
+            Delete: self.delete,
             Open: self.open,
             SelectRois: self.select_rois,
             DeselectRois: self.deselect_rois,
@@ -76,23 +80,54 @@ class Hands:
             return None
         return entry[1]
 
-    def select(self, request: Select) -> Reply:
-        """Set the database browser's selection by StudyInstanceUID / SeriesInstanceUID."""
+    def _rows_of(self, studies: list[str], series: list[str]) -> tuple[list[int], list[int]] | Reply:
+        """Database ids of studies and series named by their DICOM UIDs, or a refusal naming the first unknown."""
         db = self.state.db
-        studies: list[int] = []
-        series: list[int] = []
-        for uid in request.studies:
+        study_ids: list[int] = []
+        series_ids: list[int] = []
+        for uid in studies:
             row = db.find_study(uid)
             if row is None:
                 return Reply(ok=False, message=f"no study with StudyInstanceUID {uid} in the database")
-            studies.append(row.id)
-        for uid in request.series:
+            study_ids.append(row.id)
+        for uid in series:
             rows = db.find_series(uid)
             if not rows:
                 return Reply(ok=False, message=f"no series with SeriesInstanceUID {uid} in the database")
-            series.extend(r.id for r in rows)
+            series_ids.extend(r.id for r in rows)
+        return study_ids, series_ids
+
+    def select(self, request: Select) -> Reply:
+        """Set the database browser's selection by StudyInstanceUID / SeriesInstanceUID."""
+        found = self._rows_of(request.studies, request.series)
+        if isinstance(found, Reply):
+            return found
+        studies, series = found
         self.state.select(studies, series)
-        return Reply(ok=True, message=f"selected {len(studies)} study(ies) and {len(series)} series")
+        return Reply(ok=True, message=f"selected {plural(len(studies), 'study', 'studies')} and {len(series)} series")
+
+    def delete(self, request: Delete) -> Reply:
+        """Delete from the database, as OsiriX's Delete does: the viewers showing what goes close first,
+        the files the database copied go with it; the selection follows OsiriX's rule."""
+        found = self._rows_of(request.studies, request.series)
+        if isinstance(found, Reply):
+            return found
+        studies, series = found
+        if not studies and not series:
+            return Reply(ok=False, message="nothing to delete - name studies or series")
+        db = self.state.db
+        doomed = set(series) | {r.id for s in studies for r in db.series_of(s)}
+        with self.state.lock:
+            for viewer in self.state.viewers.displayed():
+                if any(p.series_id in doomed for frame in viewer.frames for p in frame):
+                    self.state.forget(self.state.viewers.close(viewer))
+            counts = db.delete(studies, series)
+        self.state.changes.touch_state("windows")
+        self.state.changes.touch_state("browser")
+        self.state.selection()  # what was selected and went away: OsiriX selects the first study
+        gone = ", ".join([plural(counts[0], "study", "studies"), f"{counts[1]} series", plural(counts[2], "image")])
+        data = dict(zip(("studies", "series", "images"), counts, strict=True))
+        return Reply(ok=True, message=f"deleted {gone}", data=data)
 
     def open(self, request: Open) -> Reply:
         """Open a viewer on a series, as a double-click in the browser does (frames: a 4D copy)."""
@@ -101,12 +136,17 @@ class Hands:
         if not rows:
             return Reply(ok=False, message=f"no series with SeriesInstanceUID {request.series} in the database")
         ids = [i.id for i in sorted_images(db.images_of(rows[0].id))]
-        viewer = self.state.viewers.add(open_viewer(db, [ids] * request.frames))
+        if request.slice is not None and not 0 <= request.slice < len(ids):  # said as OsiriX numbers images
+            return Reply(
+                ok=False, message=f"image {request.slice + 1} is out of range: the series has images 1-{len(ids)}"
+            )
+        viewer = self.state.open_viewer([ids] * request.frames, idx=request.slice)
         self.state.changes.touch_state("windows")
         uid = self.state.cache.uid("ViewerController", viewer)
+        shown = f", showing image {viewer.idx + 1}" if request.slice is not None else ""
         return Reply(
             ok=True,
-            message=f"opened a viewer of {len(ids)} slice(s) x {request.frames} frame(s): {viewer.title()}",
+            message=f"opened a viewer of {len(ids)} slice(s) x {request.frames} frame(s){shown}: {viewer.title()}",
             data={"viewer": uid},
         )
 
@@ -120,19 +160,14 @@ class Hands:
         if viewer is None:
             return Reply(ok=False, message=NO_VIEWER)
         with self.state.lock:
-            rois = viewer.all_rois()
-            chosen = sum(roi.name == request.name for roi in rois)
-            if not chosen:
-                names = sorted({roi.name for roi in rois})
-                known = f" (its ROIs: {', '.join(repr(n) for n in names)})" if names else " (it has no ROIs)"
-                return Reply(
-                    ok=False,
-                    message=f"no ROI named {request.name!r} in the frontmost viewer{known}; the selection is unchanged",
-                )
-            for roi in rois:
-                roi.selected = roi.name == request.name
+            try:  # on the displayed slice, as OsiriX selects (showing another slice first when needed)
+                done = select_rois_named(viewer, request.name, request.slice)
+            except OsirixError as exc:
+                return Reply(ok=False, message=exc.message)
         self.state.changes.touch(viewer, "rois")
-        return Reply(ok=True, message=f"selected {chosen} ROI(s) named {request.name!r}")
+        if done.moved:
+            self.state.changes.touch(viewer, "display")
+        return Reply(ok=True, message=done.message())
 
     def _select_uids(self, viewer_uid: str | None, uids: list[str]) -> Reply:
         viewer = self._object(viewer_uid or "", "ViewerController")
@@ -206,7 +241,10 @@ class Hands:
                 ok=False, message=f"no import {request.key} - it is too old to remember; look at the database list"
             )
         if job.future is None or not job.future.done():
-            return Reply(ok=True, message="importing", data={"done": False, "paths": job.paths})
+            done, total = job.progress  # files read so far of those found
+            return Reply(
+                ok=True, message="importing", data={"done": False, "paths": job.paths, "read": done, "total": total}
+            )
         summary = job.summary
         if summary is None:
             return Reply(ok=True, message="the import failed", data={"done": True, "failed": True, "paths": job.paths})

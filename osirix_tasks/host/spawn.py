@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._support.private import open_private
 from ..errors import HostStartError
 from .config import HostConfig
 from .control import HostInfo, live_hosts
@@ -71,6 +72,7 @@ def spawn_host(
     log_path: Path | None = None,
     timeout: float = 90.0,
     detach: bool = True,
+    interpreter: str | None = None,
 ) -> SpawnedHost:
     """Run ``osirix-tasks serve`` with ``config`` (a :class:`HostConfig`, or ``serve``'s own options as
     given on a command line) and return once it is ready: the process calls
@@ -78,15 +80,16 @@ def spawn_host(
 
     ``detach`` puts the host in its own session, so it outlives the caller and a Ctrl-C in the
     caller's terminal does not reach it. Raises HostStartError with its output when it exits or
-    is not ready within ``timeout`` seconds (it is killed then).
+    is not ready within ``timeout`` seconds (it is killed then). ``interpreter``: the Python that runs
+    it (default: this one).
     """
     if log_path is None:
         descriptor, name = tempfile.mkstemp(prefix="osirix-tasks-serve-", suffix=".log")
         os.close(descriptor)
         log_path = Path(name)
     serve_args = config.serve_args() if isinstance(config, HostConfig) else list(config)
-    command = [sys.executable, "-m", "osirix_tasks", "serve", *serve_args]
-    with open(log_path, "wb") as log:
+    command = [interpreter or sys.executable, "-m", "osirix_tasks", "serve", *serve_args]
+    with os.fdopen(open_private(log_path), "wb") as log:  # the host's output may name patients: 0600
         process = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
@@ -96,20 +99,27 @@ def spawn_host(
             start_new_session=detach,
         )
     host = SpawnedHost(process, log_path)
-    deadline = time.monotonic() + timeout
+    try:
+        _wait_ready(host, env, time.monotonic() + timeout, timeout)
+    except BaseException:  # not ready, or the caller was interrupted (Ctrl-C, SIGTERM): no host left behind
+        host.stop(timeout=5)
+        raise
+    return host
+
+
+def _wait_ready(host: SpawnedHost, env: dict[str, str] | None, deadline: float, timeout: float) -> None:
     while True:
         text = host.output()
         lines = text.splitlines()
         if READY_LINE in lines:
             host.ports = [int(m.group(1)) for line in lines if (m := _LISTENING.match(line))]
-            host.info = _find_info(process.pid, env)
-            return host
-        if process.poll() is not None:
+            host.info = _find_info(host.pid, env)
+            return
+        if host.process.poll() is not None:
             raise HostStartError(
-                f"the embedded OsiriX exited with code {process.returncode} before serving:\n{_tail(text)}"
+                f"the embedded OsiriX exited with code {host.process.returncode} before serving:\n{_tail(text)}"
             )
         if time.monotonic() > deadline:
-            host.stop(timeout=5)
             raise HostStartError(f"the embedded OsiriX did not start within {timeout:.0f} s:\n{_tail(text)}")
         time.sleep(0.05)
 

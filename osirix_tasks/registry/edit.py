@@ -18,7 +18,7 @@ import tomli_w
 from pydantic import ValidationError
 
 from .._support.atomic import write_atomic, writer_lock
-from ..model import MODULE_LOCATION, TaskSpec, TaskType
+from ..model import MODULE_LOCATION, TaskSpec, TaskType, default_task_name
 from .load import absolute_location
 from .problems import Problem, RegistryError, problems_of
 from .source import Source, read_source
@@ -80,7 +80,7 @@ def _entry_key(entry: dict[str, Any], base: Path) -> tuple[str, TaskType] | None
             return None
         if not MODULE_LOCATION.match(location):
             location = absolute_location(location, str(base))
-        name = location.rsplit(":", 1)[1] if MODULE_LOCATION.match(location) else Path(location).stem
+        name = default_task_name(location)
     return (str(name), kind)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -68,22 +70,49 @@ class Source:
         return None
 
 
+#: A registry larger than this is refused unread (10,000 tasks take about 1.5 MB).
+MAX_REGISTRY_BYTES = 16 * 1024 * 1024
+
+
+def _problem(path: Path, message: str) -> RegistryError:
+    return RegistryError([Problem(str(path), None, "", None, message)])
+
+
+def _read_regular(path: Path) -> bytes | None:
+    """The bytes of ``path`` (None when missing), refusing what is not a regular file or is too large:
+    a FIFO would block the reader forever, a huge file would take gigabytes to parse."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO opens at once, and is refused below
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise _problem(path, "is a folder - give the path of a tasks.toml file") from None
+    except PermissionError:
+        raise _problem(path, "cannot be read (permission denied) - check its permissions") from None
+    with os.fdopen(fd, "rb") as handle:
+        found = os.fstat(fd)
+        if stat.S_ISDIR(found.st_mode):
+            raise _problem(path, "is a folder - give the path of a tasks.toml file")
+        if not stat.S_ISREG(found.st_mode):
+            kind = "a FIFO (named pipe)" if stat.S_ISFIFO(found.st_mode) else "not a regular file"
+            raise _problem(path, f"is {kind}, not a file - give the path of a tasks.toml file")
+        if found.st_size > MAX_REGISTRY_BYTES:
+            raise _problem(
+                path,
+                f"is {found.st_size / 2**20:.0f} MB, more than the {MAX_REGISTRY_BYTES // 2**20} MB a registry may be "
+                "- is it the right file? Split it, or name tasks by module ([[task]] module = ...)",
+            )
+        os.set_blocking(fd, True)
+        return handle.read(MAX_REGISTRY_BYTES + 1)
+
+
 def read_source(path: Path) -> Source:
     """Read and parse a registry file; a missing file is an empty one. Raises RegistryError."""
+    data = _read_regular(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        text = ""
+        text = "" if data is None else data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
         raise RegistryError(
             [Problem(path.name, None, "", None, f"not UTF-8 text ({exc.reason}) - save it as UTF-8")]
-        ) from None
-    except IsADirectoryError:
-        raise RegistryError(
-            [Problem(str(path), None, "", None, "is a folder - give the path of a tasks.toml file")]
-        ) from None
-    except PermissionError:
-        raise RegistryError(
-            [Problem(str(path), None, "", None, "cannot be read (permission denied) - check its permissions")]
         ) from None
     return Source(path, text)

@@ -12,7 +12,11 @@ store's write-ahead log: its copy into the store file, with the fsync, happens o
 has ended (:meth:`OutputCapture.done`).
 
 Past the store's output cap the rest of the output is not kept: one line says so, the run's record
-counts the bytes dropped, and (with no echo) they are not even decoded.
+counts the bytes dropped, and (with no echo) they are not even decoded. Output that could not be
+stored (a full disk) is counted as lost (:attr:`OutputCapture.lost_bytes`), for the run's record.
+
+The writer also records, every :data:`HEARTBEAT_SECONDS`, that the run's supervisor is alive
+(``runs.seen``): a run whose supervisor dies ends there, not when someone notices.
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ FLUSH_BYTES = 1 << 20
 LINE_GRACE_SECONDS = 0.05
 #: Batches that may wait for the writer (the read loop waits beyond that).
 QUEUED_BATCHES = 4
+#: How often the run's record says its supervisor is alive.
+HEARTBEAT_SECONDS = 2.0
 
 Batch = list[tuple[int, float, str]]
 
@@ -54,7 +60,10 @@ class _Writer(threading.Thread):
         self.batches: queue.Queue[tuple[Batch, int] | None] = queue.Queue(QUEUED_BATCHES)
         self.seq = 0
         self.dropped_recorded = 0
+        self.seen_recorded = 0.0
         self.failed: str | None = None
+        #: Bytes of the batches that could not be written.
+        self.lost = 0
 
     def run(self) -> None:
         while True:
@@ -64,19 +73,27 @@ class _Writer(threading.Thread):
                     return
                 if self.failed is None:
                     self._write(*item)
+                if self.failed is not None:
+                    self.lost += _size(item[0])
             finally:
                 self.batches.task_done()
 
     def _write(self, batch: Batch, dropped: int) -> None:
         try:
-            self.seq = self.store.append(self.run_id, batch, self.seq)
-            if dropped != self.dropped_recorded:
-                self.store.update(self.run_id, output_dropped=dropped)
-                self.dropped_recorded = dropped
+            if batch:
+                self.seq = self.store.append(self.run_id, batch, self.seq)
+            now = time.time()
+            if dropped != self.dropped_recorded or now - self.seen_recorded >= HEARTBEAT_SECONDS / 2:
+                self.store.update(self.run_id, output_dropped=dropped, seen=now)
+                self.dropped_recorded, self.seen_recorded = dropped, now
         except Exception as exc:  # noqa: BLE001 - the run goes on; its output cannot be kept
             # (whatever the error: a writer that died would leave the read loop waiting on it)
             self.failed = str(exc) if isinstance(exc, StoreError) else f"cannot store the output: {exc!r}"
             print(f"osirix-tasks: {self.failed}", file=sys.stderr)
+
+
+def _size(batch: Batch) -> int:
+    return sum(len(text.encode("utf-8", "replace")) for _, _, text in batch)
 
 
 class OutputCapture:
@@ -90,6 +107,7 @@ class OutputCapture:
         self.decoders = {s: codecs.getincrementaldecoder("utf-8")(errors="replace") for s in (STDOUT, STDERR)}
         self.kept_bytes = 0
         self.dropped = 0
+        self._lost = 0
         self._failed: str | None = None
         self._writer: _Writer | None = None
         try:
@@ -106,6 +124,11 @@ class OutputCapture:
     @store_failed.setter
     def store_failed(self, message: str | None) -> None:
         self._failed = message
+
+    @property
+    def lost_bytes(self) -> int:
+        """Bytes of output that could not be stored (complete once :meth:`flush` has returned)."""
+        return self._lost + (self._writer.lost if self._writer else 0)
 
     def add(self, stream: int, text: str) -> None:
         """Echo and keep ``text`` (the runner's own lines, and decoded output under the cap)."""
@@ -153,9 +176,14 @@ class OutputCapture:
 
     def maybe_flush(self) -> None:
         """Send what is pending every 0.2 s, but not in the middle of a line still being written
-        (a ``print`` is often two writes: the text, then the newline)."""
+        (a ``print`` is often two writes: the text, then the newline); with nothing to send, a
+        heartbeat every :data:`HEARTBEAT_SECONDS`."""
         now = time.monotonic()
-        if not self.pending or now - self.last_flush < FLUSH_SECONDS:
+        if not self.pending:
+            if now - self.last_flush >= HEARTBEAT_SECONDS:
+                self._beat()
+            return
+        if now - self.last_flush < FLUSH_SECONDS:
             return
         if now - self.last_add < LINE_GRACE_SECONDS and not self.pending[-1][2][-1].endswith("\n"):
             return
@@ -174,11 +202,22 @@ class OutputCapture:
         self.pending, self.pending_bytes = [], 0
         self.last_flush = time.monotonic()
         if self.store_failed:
+            self._lost += _size(batch)
             return
+        self._started_writer().batches.put((batch, self.dropped))
+
+    def _beat(self) -> None:
+        """Tell the writer the run is alive (skipped when it is busy: it records that anyway)."""
+        self.last_flush = time.monotonic()
+        if not self.store_failed:
+            with contextlib.suppress(queue.Full):
+                self._started_writer().batches.put_nowait(([], self.dropped))
+
+    def _started_writer(self) -> _Writer:
         if self._writer is None:
             self._writer = _Writer(self._writer_store(), self.run_id)
             self._writer.start()
-        self._writer.batches.put((batch, self.dropped))
+        return self._writer
 
     def _writer_store(self) -> RunStore:
         """The writer's own connection (the read loop keeps using ``store``); ``store`` itself if
@@ -197,6 +236,7 @@ class OutputCapture:
         if writer is not None:
             writer.batches.put(None)
             writer.join()
+            self._lost += writer.lost
             if writer.store is not self.store:
                 writer.store.close()
         with contextlib.suppress(sqlite3.Error):

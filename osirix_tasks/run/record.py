@@ -36,6 +36,12 @@ class RunRecord:
     message: str | None
     #: Bytes of output not kept because the run went past the store's output cap.
     output_dropped: int = 0
+    #: The last moment its supervisor was known alive (a lost run ends there).
+    seen: float | None = None
+    #: Bytes of output that could not be stored (a full disk, a broken store): lost.
+    output_lost: int = 0
+    #: What started the run when a DICOM node's trigger did: the trigger, the study/series, the sender.
+    triggered_by: dict[str, Any] | None = None
 
     @property
     def duration(self) -> float | None:

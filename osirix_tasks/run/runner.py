@@ -24,6 +24,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..contract import INHERITED, Env, Target
 from ..errors import RunRefused
@@ -60,6 +61,8 @@ class RunPlan:
     timeout: float | None
     background: bool = False
     args: list[str] = field(default_factory=list)
+    #: What started the run when a DICOM node's trigger did (recorded with it); None: a person.
+    triggered_by: dict[str, Any] | None = None
 
 
 @functools.lru_cache(maxsize=16)
@@ -103,8 +106,8 @@ def plan_run(
 
     ``environ`` is the environment of whoever asked for the run (this process's by default): the
     run gets its HOME and the variables of :data:`~osirix_tasks.contract.INHERITED`, whichever
-    process starts it. ``target`` (what the run acts on, when given explicitly) goes to the task
-    process as :attr:`~osirix_tasks.contract.Env.TARGET`.
+    process starts it. ``target`` is the run's explicit target (``Env.TARGET``); None for what the
+    user looks at.
     """
     environ = os.environ if environ is None else environ
     interpreter = spec.interpreter
@@ -122,7 +125,10 @@ def plan_run(
         command = [interpreter, "-u", spec.location, *arguments]
         cwd = os.path.dirname(spec.location)
     else:
-        cwd = str(registry.parent) if registry.parent.is_dir() else environ.get("PWD", os.getcwd())
+        if spec.file is not None:  # a function of a file: in the file's folder, as its script would run
+            cwd = os.path.dirname(spec.file)
+        else:
+            cwd = str(registry.parent) if registry.parent.is_dir() else environ.get("PWD", os.getcwd())
         if not _imports_osirix_tasks(interpreter, cwd):
             raise RunRefused(
                 f"task '{spec.name}' is a decorated task but {interpreter} cannot import osirix_tasks - "
@@ -176,6 +182,7 @@ def record_run(plan: RunPlan, store: RunStore) -> str:
         blocking=plan.spec.blocking,
         background=plan.background,
         timeout=plan.timeout,
+        triggered_by=plan.triggered_by,
     )
     return run_id
 

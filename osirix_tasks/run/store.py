@@ -20,7 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .._support.paths import run_store_path
+from .._support.paths import run_store_path, user_data_dir
+from .._support.private import private_sqlite
 from .._support.processes import pid_alive
 from ..errors import RunBlocked, StoreError
 from ..model import RunStatus
@@ -62,6 +63,7 @@ def _record(row: sqlite3.Row) -> RunRecord:
     data["spec"] = json.loads(data["spec"])
     data["command"] = json.loads(data["command"])
     data["env"] = json.loads(data["env"])
+    data["triggered_by"] = json.loads(data["triggered_by"]) if data.get("triggered_by") else None
     for key in ("blocking", "background", "cancelled", "timed_out"):
         data[key] = bool(data[key])
     return RunRecord(**data)
@@ -73,7 +75,8 @@ class RunStore:
     def __init__(self, path: Path):
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # task output holds patient names, a run's env holds secrets: owner-only (0600 in 0700)
+            private_sqlite(self.path, own_folder=self.path.parent == user_data_dir())
             self.conn = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
             self.conn.row_factory = sqlite3.Row
             prepare(self.conn)
@@ -144,8 +147,10 @@ class RunStore:
         blocking: bool,
         background: bool,
         timeout: float | None,
+        triggered_by: dict[str, Any] | None = None,
     ) -> None:
         """Record a run about to start, unless a blocking run is going on (then RunBlocked).
+        ``triggered_by``: what started it when a DICOM node's trigger did.
 
         The check and the insert are one IMMEDIATE transaction, so two starts cannot both pass.
         """
@@ -159,11 +164,12 @@ class RunStore:
                     raise RunBlocked(row["task_name"], row["id"])
                 self.conn.execute(
                     "UPDATE runs SET status = ?, ended = ?, message = ? WHERE id = ?",
-                    (RunStatus.LOST.value, time.time(), _lost_message(None), row["id"]),
+                    (RunStatus.LOST.value, self.last_seen(row["id"]), _lost_message(None), row["id"]),
                 )
             self.conn.execute(
                 "INSERT INTO runs (id, task_name, task_type, spec, command, cwd, env, server, blocking, background, "
-                "status, supervisor_pid, started, timeout) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "status, supervisor_pid, started, timeout, triggered_by) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     spec["name"],
@@ -179,6 +185,7 @@ class RunStore:
                     os.getpid(),
                     time.time(),
                     timeout,
+                    json.dumps(triggered_by) if triggered_by is not None else None,
                 ),
             )
 
@@ -191,10 +198,24 @@ class RunStore:
         for record in self.running():
             if not pid_alive(record.supervisor_pid) and time.time() - record.started > LOST_AFTER_SECONDS:
                 self.update(
-                    record.id, status=RunStatus.LOST.value, ended=time.time(), message=_lost_message(record.pid)
+                    record.id,
+                    status=RunStatus.LOST.value,
+                    ended=self.last_seen(record.id),
+                    message=_lost_message(record.pid),
                 )
                 marked.append(record.id)
         return marked
+
+    def last_seen(self, run_id: str) -> float:
+        """The last moment a run was known alive: its supervisor's last sign of life or its last output,
+        whichever is later (never before its start). A lost run ends there, so its duration does not
+        count the time nobody watched it (a host that was killed and restarted later)."""
+        row = self.conn.execute(
+            "SELECT MAX(runs.started, COALESCE(runs.seen, 0), COALESCE((SELECT MAX(at) FROM output "
+            "WHERE output.run_id = runs.id), 0)) FROM runs WHERE id = ?",
+            (run_id,),
+        ).fetchone()
+        return float(row[0]) if row and row[0] is not None else time.time()
 
     def update(self, run_id: str, **fields: Any) -> None:
         """Set fields of a run."""

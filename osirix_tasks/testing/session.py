@@ -161,7 +161,7 @@ class OsirixSession:
             box = (shape.columns / 4, shape.rows / 4, shape.columns / 2, shape.rows / 2)
         roi = add_roi(self.connection, kind, name=name, box=box, points=points, mask=mask, slice=slice, viewer=viewer)
         if select:
-            self.select_rois(name)
+            self.select_rois(name, slice=slice)
         return roi
 
     def rois(self) -> list[RoiInfo]:
@@ -170,9 +170,10 @@ class OsirixSession:
 
         return list_rois(self.connection)
 
-    def select_rois(self, name: str) -> None:
-        """Select the frontmost viewer's ROIs named ``name`` (the others are deselected)."""
-        ask(self.info, SelectRois(name=name))
+    def select_rois(self, name: str, *, slice: int | None = None) -> None:
+        """Select the frontmost viewer's ROIs named ``name`` on the displayed slice, or on ``slice`` (which
+        is then shown: OsiriX selects on the displayed slice only); the others are deselected."""
+        ask(self.info, SelectRois(name=name, slice=slice))
 
     def deselect_rois(self) -> None:
         """Deselect every ROI of the frontmost viewer."""

@@ -74,7 +74,14 @@ class ImportWatch:
         found = page.hand(ImportOutcome(key=int(key)), _FOLLOWING).data
         paths = [str(p) for p in found.get("paths") or []]
         if not found["done"]:
-            return {"done": False, "message": f"Importing {_describe(paths, names)}..."}
+            done, total = int(found.get("read", 0)), int(found.get("total", 0))
+            counted = f": {done} of {total} files read" if total else ""
+            return {
+                "done": False,
+                "read": done,
+                "total": total,
+                "message": f"Importing {_describe(paths, names)}{counted}...",
+            }
         self.uploads.discard(names)  # the host deleted them; forget their names
         if found.get("failed"):
             return {"done": True, "ok": False, "message": "the import failed - the host's log says why"}

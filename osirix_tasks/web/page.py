@@ -17,6 +17,7 @@ from ..errors import NoServer, OsirixTasksError
 from ..host.catalogs import CatalogCache
 from .imports import ImportWatch
 from .streams import StreamLimit
+from .study_files import StudyFacts
 from .tickets import TicketBook
 from .uploads import Uploads
 
@@ -53,6 +54,8 @@ class Page:
         self.catalogs = self.host.runs.catalogs if self.host is not None else CatalogCache()
         #: Imports started from the page and the files it uploaded for them.
         self.imports = ImportWatch(Uploads())
+        #: Accession numbers and study IDs read from the studies' files (the protocol has neither).
+        self.study_facts = StudyFacts()
 
     def address(self) -> str:
         """The OsiriX the page reads and tasks act on: the chosen address, else this host's first port."""
@@ -109,8 +112,9 @@ class Page:
         return reply
 
     def catalog(self) -> Catalog:
-        """Every task of the registry (rebuilt only when something it is made of changed)."""
-        return self.catalogs.get(self.registry)
+        """Every task of the registry (rebuilt only when something it is made of changed); none of the
+        registry's own while ``tasks validate`` rejects it (its problems say why)."""
+        return self.catalogs.get(self.registry, offer_invalid=False)
 
     def store(self) -> RunStore:
         """The run store, one connection per thread (routes run on a thread pool)."""

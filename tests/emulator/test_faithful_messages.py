@@ -169,7 +169,7 @@ ROWS: list[Row] = [
     Row(
         "BrowserControllerCopyFilesIfNeeded",
         "a path that does not exist",
-        "No such file: /no/such/file.dcm",
+        "Cannot read /no/such/file.dcm: give the paths of DICOM files this OsiriX can read",
         lambda w: browsercontroller_pb2.BrowserControllerCopyFilesIfNeededRequest(
             browser=w.browser, paths=["/no/such/file.dcm"]
         ),
@@ -179,7 +179,7 @@ ROWS: list[Row] = [
     Row(
         "BrowserControllerCopyFilesIfNeeded",
         "a folder",
-        "Not a file: / - give the paths of DICOM files",
+        "Cannot read /: give the paths of DICOM files this OsiriX can read",
         lambda w: browsercontroller_pb2.BrowserControllerCopyFilesIfNeededRequest(browser=w.browser, paths=["/"]),
         origin="ours",
         host="both",

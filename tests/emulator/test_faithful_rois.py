@@ -18,7 +18,7 @@ from osirixgrpc import browsercontroller_pb2, roi_pb2, viewercontroller_pb2
 from osirixgrpc.utilities_pb2 import Empty
 
 from osirix_tasks.testing import RunningHost
-from tests.helpers import ok
+from tests.helpers import ok, reference_spline
 
 VC = viewercontroller_pb2
 
@@ -77,34 +77,6 @@ def shoelace(points: np.ndarray) -> float:
     return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2)
 
 
-def osirix_spline(vertices: list[tuple[float, float]], closed: bool, scale: float = 5.0) -> np.ndarray:
-    """ROI.m's spline as a dense system: a cubic per coordinate, parametrised by the scaled distance
-    between points, second-derivative terms solved with diagonal 4 and the chord ratios beside it."""
-    p = np.array(vertices + vertices[:1] if closed else vertices, dtype=float)
-    padded = np.vstack([p[-2], p, p[1]])
-    h = np.linalg.norm(np.diff(padded, axis=0), axis=1) * scale
-    d = np.concatenate([[0.0], np.cumsum(h)])
-    n = len(padded) - 2  # unknowns 1..n
-    matrix = 4 * np.eye(n)
-    for j in range(1, n + 1):
-        if j >= 2:
-            matrix[j - 1, j - 2] = 2 * h[j - 1] / (h[j] + h[j - 1])
-        if j <= n - 1:
-            matrix[j - 1, j] = 2 * h[j] / (h[j] + h[j - 1])
-    slope = np.diff(padded, axis=0) / np.diff(d)[:, None]
-    rhs = 6 * (slope[1:] - slope[:-1]) / (d[2:] - d[:-2])[:, None]
-    second = np.zeros((n + 2, 2))
-    second[1 : n + 1] = np.linalg.solve(matrix, rhs)
-    curve = []
-    for i in range(1, n):
-        step = h[i]
-        cubic = (second[i + 1] - second[i]) / (3 * step)
-        linear = (padded[i + 1] - padded[i]) / step - step / 3 * (second[i + 1] + 2 * second[i])
-        t = np.arange(0, math.floor(step) + 1, dtype=float)[:, None]
-        curve.append(padded[i] + linear * t + second[i] * t**2 + cubic * t**3)
-    return np.vstack(curve)
-
-
 SQUARE = [(100.0, 100.0), (160.0, 100.0), (160.0, 160.0), (100.0, 160.0)]
 BLOB = [(50.0, 50.0), (90.0, 40.0), (120.0, 70.0), (100.0, 110.0), (60.0, 100.0)]
 
@@ -113,7 +85,7 @@ def test_spline_areas_of_pencil_and_polygons(host: RunningHost, cm2_per_pixel: f
     stub, viewer = open_viewer(host)
     for itype, vertices, closed in ((11, SQUARE, True), (15, BLOB, True), (10, BLOB, False)):
         roi = make_roi(stub, viewer, itype, points=vertices)
-        expected = shoelace(osirix_spline(vertices, closed)) * cm2_per_pixel
+        expected = shoelace(reference_spline(vertices, closed)) * cm2_per_pixel
         assert math.isclose(ok(stub.ROIArea(roi)).area, expected, rel_tol=1e-5), itype
         assert not math.isclose(expected, shoelace(np.array(vertices)) * cm2_per_pixel, rel_tol=1e-3)
         points = [(p.x, p.y) for p in ok(stub.ROIPoints(roi)).points]
@@ -163,7 +135,7 @@ def test_rotating_a_rectangle_makes_an_unsplined_polygon(host: RunningHost, cm2_
     assert ok(stub.ROIIType(oval)).itype == 11
     points = np.array([(p.x, p.y) for p in ok(stub.ROIPoints(oval)).points])
     assert len(points) == 200
-    splined = shoelace(osirix_spline([tuple(p) for p in points], closed=True))
+    splined = shoelace(reference_spline([tuple(p) for p in points], closed=True))
     assert math.isclose(ok(stub.ROIArea(oval)).area, splined * cm2_per_pixel, rel_tol=1e-5)
 
 
@@ -181,7 +153,7 @@ def test_roi_volume_integrates_slices_in_viewer_order(
         )
     ).vr_controller
     [volume] = ok(stub.VRControllerROIVolumes(vr)).roi_volumes
-    areas = [shoelace(osirix_spline(v, True)) * cm2_per_pixel for v in shapes.values()]
+    areas = [shoelace(reference_spline(v, True)) * cm2_per_pixel for v in shapes.values()]
     locations = [float(planes[i].ImagePositionPatient[0]) for i in shapes]  # DCMPix slice location (x, sagittal)
     expected = sum((locations[k] - locations[k - 1]) / 10 * (areas[k] + areas[k - 1]) / 2 for k in (1, 2))
     assert expected < 0  # x decreases along the viewer's order, and the sign follows it

@@ -105,6 +105,9 @@ def test_a_3d_window_opened_from_a_fused_viewer_reports_its_blending_viewer(host
 
 
 def test_resampling_replaces_the_moving_viewer(host: RunningHost, planes: list[pydicom.Dataset]) -> None:
+    stub = host.stub()
+    for other in ok(stub.OsirixDisplayed2DViewers(Empty())).viewer_controllers:  # they would propagate theirs
+        ok(stub.ViewerControllerCloseViewer(other))
     stub, fixed = open_viewer(host)
     _, moving = open_viewer(host, keep=lambda index: index % 2 == 0)  # every other plane: 6.6 mm apart
     _, bystander = open_viewer(host)

@@ -439,9 +439,11 @@ def test_user_selects_rois(host: RunningHost) -> None:
     ok(new_roi(stub, viewer, 6, name="lesion", idx=4, rect=(5, 5, 10, 10)))
     done = host.cli("select", "--roi", "lesion")
     assert done.returncode == 0, done.stderr
-    assert list(ok(stub.ViewerControllerSelectedROIs(viewer)).rois) == []  # selectedROIs: the displayed slice only
-    ok(stub.ViewerControllerSetIdx(VC.ViewerControllerSetIdxRequest(viewer_controller=viewer, idx=3)))
+    # OsiriX selects on the displayed slice: the first slice holding 'lesion' is shown and its one selected
+    assert ok(stub.ViewerControllerIdx(viewer)).idx == 3 and "showing image 4" in done.stdout  # index 3 = image 4
     assert [r.osirixrpc_uid for r in ok(stub.ViewerControllerSelectedROIs(viewer)).rois] == [roi.osirixrpc_uid]
+    ok(stub.ViewerControllerSetIdx(VC.ViewerControllerSetIdxRequest(viewer_controller=viewer, idx=4)))
+    assert list(ok(stub.ViewerControllerSelectedROIs(viewer)).rois) == []  # the one on slice 4 is not selected
     missing = host.cli("select", "--roi", "nothing-called-this")
     assert missing.returncode == 1 and "no ROI named 'nothing-called-this'" in missing.stderr
 

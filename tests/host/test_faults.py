@@ -126,6 +126,13 @@ def test_a_full_disk_for_the_console_store_is_a_clear_error_and_runs_go_on(tmp_p
     assert marker.read_text() == "done"  # the task ran to its end
     assert done.stdout.count("x" * 2000) == 2000  # and all its output reached the terminal
     assert "cannot write the run store" in done.stderr and "free some disk space" in done.stderr
+    [record] = project.runs()
+    assert record["status"] == "succeeded"  # the task did succeed ...
+    stored = len(text_of(project.output(record["id"]), "stdout").encode())
+    assert stored < 2000 * 2001 <= stored + record["output_lost"]  # ... and its record says what output is lost
+    assert f"{record['output_lost']} bytes of output could not be stored" in record["message"]
+    assert "could not be stored and are lost" in done.stderr
+    assert "output lost" in project.cli("runs", check=True).stdout
     project.script("after", "print('still works')\n")
     assert "still works" in project.cli("run", "after", check=True).stdout
     assert [r["task_name"] for r in project.runs()][0] == "after"
@@ -179,7 +186,7 @@ def test_the_host_listens_on_localhost_only(tmp_path: Path) -> None:
             c for c in psutil.Process(host.process.pid).net_connections(kind="inet") if c.status == psutil.CONN_LISTEN
         ]
         assert {c.laddr.port for c in sockets} >= set(host.ports)
-        assert len(sockets) == len(host.ports) + 2  # the gRPC servers, the control channel and the web UI
+        assert len(sockets) == len(host.ports) + 1  # the gRPC servers and the web UI (control: a Unix socket)
         for ip in {c.laddr.ip for c in sockets}:  # 127.0.0.1, or gRPC's IPv4-mapped ::ffff:127.0.0.1
             address = ipaddress.ip_address(ip)
             mapped = getattr(address, "ipv4_mapped", None)

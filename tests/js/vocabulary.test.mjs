@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { pythonVocabulary, staticModule } from "./helpers.mjs";
 
 const { indexVocabulary, loadVocabulary } = await import(staticModule("vocabulary.js"));
-const { shapeOf } = await import(staticModule("rois.js"));
+const { shapeOf } = await import(staticModule("viewer/roigeom.js"));
 const data = pythonVocabulary();
 
 test("the index finds every ROI type by code, with OsiriX's label, and names unknown codes", () => {
@@ -27,7 +27,7 @@ test("closed and drawable sets hold exactly the flagged types", () => {
 test("every drawable type is sent the way the table says OsiriX builds it (a rectangle or points)", () => {
   const drag = [[10, 20], [14, 23], [30, 60]];
   for (const type of data.roi_types.filter((t) => t.drawable)) {
-    const sent = shapeOf(type.code, drag);
+    const sent = shapeOf(type.name, drag);
     assert.equal("rect" in sent, type.shape === "rectangle", `${type.label}: ${JSON.stringify(sent)}`);
     assert.equal("points" in sent, type.shape === "points", `${type.label}: ${JSON.stringify(sent)}`);
   }

@@ -72,6 +72,57 @@ def test_vr_composites_front_to_back(host: Any) -> None:
     assert black[..., :3].max() == 0
 
 
+def _right_half_brighter(image: np.ndarray) -> bool:
+    grey = image[..., 0].astype(float)
+    half = grey.shape[1] // 2
+    return bool(grey[:, half:].sum() > 2 * grey[:, :half].sum())
+
+
+def test_the_camera_turns_as_the_orientation_cube_says() -> None:
+    """A block at the last column shows on the right at azimuth 0; a block at the last slice shows on the
+    right at azimuth 90 and at the bottom at elevation 90 (static/cube.js turns its faces the same way)."""
+    columns_end = np.zeros((16, 16, 16), np.float32)
+    columns_end[:, :, 12:] = 100
+    assert _right_half_brighter(render(columns_end, (1.0, 1.0, 1.0), mode="MIP", wl=50, ww=100, size=64))
+    slices_end = np.zeros((16, 16, 16), np.float32)
+    slices_end[12:] = 100
+    assert _right_half_brighter(render(slices_end, (1.0, 1.0, 1.0), mode="MIP", wl=50, ww=100, azimuth=90, size=64))
+    below = render(slices_end, (1.0, 1.0, 1.0), mode="MIP", wl=50, ww=100, elevation=90, size=64)[..., 0].astype(float)
+    assert below[32:].sum() > 2 * below[:32].sum()
+
+
+def test_zoom_magnifies_about_the_centre_and_size_is_sharpness() -> None:
+    volume = np.zeros((32, 32, 32), np.float32)
+    volume[:, 12:20, 12:20] = 100  # a bar 8 voxels wide through the centre, along the slices
+
+    def width(image: np.ndarray) -> int:
+        row = image[image.shape[0] // 2, :, 0]
+        return int((row > 127).sum())
+
+    base = render(volume, (1.0, 1.0, 1.0), mode="MIP", wl=50, ww=100, size=128)
+    zoomed = render(volume, (1.0, 1.0, 1.0), mode="MIP", wl=50, ww=100, size=128, zoom=2.0)
+    assert width(zoomed) == pytest.approx(2 * width(base), abs=2)
+    sharp = render(volume, (1.0, 1.0, 1.0), mode="MIP", wl=50, ww=100, size=512)
+    assert sharp.shape == (512, 512, 4)
+    assert width(sharp) == pytest.approx(4 * width(base), abs=4)  # the same picture, four times the pixels
+
+
+def test_a_preset_colours_the_render() -> None:
+    from osirix_tasks.web.render3d import PRESETS, colour_table
+
+    volume = np.zeros((16, 16, 16), np.float32)
+    volume[4:12, 4:12, 4:12] = 1000
+    grey = render(volume, (1.0, 1.0, 1.0), mode="VR", wl=300, ww=1500, size=64)
+    bones = render(
+        volume, (1.0, 1.0, 1.0), mode="VR", wl=300, ww=1500, size=64, colours=colour_table(PRESETS["VR Bones"][1])
+    )
+    centre_grey, centre_bones = grey[32, 32, :3].astype(int), bones[32, 32, :3].astype(int)
+    assert centre_grey[0] == centre_grey[1] == centre_grey[2] > 0
+    assert centre_bones[0] > centre_bones[2]  # warm: more red than blue
+    table = colour_table(((0.0, 0.0, 0.0, 0.0), (1.0, 1.0, 0.5, 0.0)), levels=3)
+    np.testing.assert_allclose(table, [[0, 0, 0], [0.5, 0.25, 0], [1, 0.5, 0]])
+
+
 REGISTRY = """# comment kept
 [[task]]
 name = "A"   # trailing comment kept

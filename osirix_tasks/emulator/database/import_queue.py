@@ -3,7 +3,8 @@
 One worker imports at a time (imports serialise on the database's write lock anyway); at most
 ``MAX_PENDING`` requests wait behind it, more are refused with a clear message rather than
 queued without end. Each import logs what it skipped at WARNING, the host's default level, naming
-every file and why. ``cancel()`` stops the running import at its next file and drops the waiting
+every file and why, and an import stopped by its database folder (disk full ...) at ERROR with
+the reason. ``cancel()`` stops the running import at its next file and drops the waiting
 ones; closing the database does the same.
 """
 
@@ -35,6 +36,8 @@ class ImportJob:
     cancel: threading.Event = field(default_factory=threading.Event)
     summary: ImportSummary | None = None
     future: Future[ImportSummary] | None = None
+    #: files read so far and files found (both 0 until the paths are walked)
+    progress: tuple[int, int] = (0, 0)
 
 
 class ImportQueue:
@@ -75,13 +78,25 @@ class ImportQueue:
             job.summary = ImportSummary(cancelled=True)
             return job.summary
         try:
-            job.summary = import_paths(self.db, job.paths, copy=job.copy, cancel=job.cancel)
+            job.summary = import_paths(
+                self.db,
+                job.paths,
+                copy=job.copy,
+                cancel=job.cancel,
+                progress=lambda *done: setattr(job, "progress", done),
+            )
         except Exception:  # a background import must never take the host down
             log.exception("background import of %d path(s) failed", len(job.paths))
             job.summary = ImportSummary(cancelled=True)
             return job.summary
         summary = job.summary
-        level = logging.WARNING if summary.skipped or summary.cancelled else logging.INFO
+        level = (
+            logging.ERROR
+            if summary.stopped
+            else logging.WARNING
+            if summary.skipped or summary.cancelled
+            else logging.INFO
+        )
         log.log(level, "import of %d path(s): %s", len(job.paths), summary)
         for label, item in summary.skipped[5:]:  # str(summary) names the first five of each kind
             log.warning("import skipped (%s): %s", label, item)

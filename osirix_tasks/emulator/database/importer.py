@@ -4,7 +4,11 @@ Only headers are read (``dicomread``: tolerant, bounded, never the pixel data); 
 when a viewer needs a plane. A multi-frame file gives one image row per frame, as in OsiriX; a
 non-image object (structured report, presentation state, RT plan or structure set, waveform, key
 object selection ...) gives one row of kind ``object`` in a series of its own modality. A DICOMDIR
-is followed to the files it refers to.
+is followed to the files it refers to. What a file leaves unnamed is named as OsiriX names it when it
+reads the file: a patient without a PatientName (absent or empty) is "No name", a study without a
+StudyDescription takes the CodeMeaning of its first ProcedureCodeSequence item, else "unnamed", a
+series without a SeriesDescription takes its PerformedProcedureStepDescription, then its
+AcquisitionDeviceProcessingDescription, else "unnamed".
 
 Files are taken in batches; each batch is one SQLite transaction that also covers the copies of
 its files, so a process killed in the middle leaves every file either fully indexed or not at
@@ -15,6 +19,7 @@ counted and named in the summary; the import goes on. An import stops at its nex
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -25,21 +30,30 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.tag import Tag
 
-from ...errors import UnlistableDicom
+from ...errors import DatabaseError, DeclaredTooLarge, HeaderTooLarge, InflatesTooFar, UnlistableDicom
+from .declared_size import check_declared_size
 from .dicomread import dicomdir_references, is_dicomdir, read_dicom_header, transfer_syntax_of, uid_name
-from .frames import frames_of, number_of_frames
+from .frames import FrameInfo, frames_of, number_of_frames
 from .index import IMAGE, OBJECT, Database
 
-__all__ = ["ImportSummary", "find_files", "import_paths", "read_header", "UnlistableDicom"]
+__all__ = ["ImportSummary", "find_files", "import_paths", "read_header", "store_batch", "UnlistableDicom", "LINK"]
 
 log = logging.getLogger(__name__)
 BATCH = 64
+#: What OsiriX calls a patient without a PatientName, and a study or series without a description
+#: (Horos ``DicomFileDCMTKCategory.mm``).
+NO_NAME = "No name"
+UNNAMED = "unnamed"
+#: ``store_batch(copy=LINK)``: the file gets a second name in the database folder (a copy if it cannot).
+LINK: Literal["link"] = "link"
+#: How a file joins the database: copied in (True), linked in (:data:`LINK`), or indexed where it is (False).
+Copy = bool | Literal["link"]
 
 #: Extra tags kept with each image for viewers and DCMPix (JSON in images.header); the per-frame
 #: ones (spacing, window, rescale) are overridden by the frame's functional groups.
@@ -100,6 +114,9 @@ _READ_TAGS = [
     "GridFrameOffsetVector",
     "DirectoryRecordSequence",
     "SpecificCharacterSet",
+    "ProcedureCodeSequence",
+    "PerformedProcedureStepDescription",
+    "AcquisitionDeviceProcessingDescription",
     *_EXTRA_TAGS,
 ]
 
@@ -109,27 +126,34 @@ _READ_TAG_NUMBERS = [Tag(keyword) for keyword in _READ_TAGS]
 
 @dataclass
 class ImportSummary:
-    """What an import did."""
+    """What an import did; ``stopped`` says why it ended before the last file (disk full ...)."""
 
     imported: int = 0
     already_present: int = 0
     not_dicom: list[str] = field(default_factory=list)
     broken: list[str] = field(default_factory=list)
+    too_large: list[str] = field(default_factory=list)
     copy_failed: list[str] = field(default_factory=list)
     frames: int = 0
     objects: int = 0
     dicomdirs: int = 0
     cancelled: bool = False
+    stopped: str | None = None
+    not_imported: int = 0
     seconds: float = 0.0
+
+    def _kinds(self) -> list[tuple[str, list[str]]]:
+        return [
+            ("not DICOM", self.not_dicom),
+            ("broken", self.broken),
+            ("too large", self.too_large),
+            ("copy failed", self.copy_failed),
+        ]
 
     @property
     def skipped(self) -> list[tuple[str, str]]:
         """Every skipped file with the reason: (label, 'path (why)')."""
-        return (
-            [("not DICOM", item) for item in self.not_dicom]
-            + [("broken", item) for item in self.broken]
-            + [("copy failed", item) for item in self.copy_failed]
-        )
+        return [(label, item) for label, items in self._kinds() for item in items]
 
     def __str__(self) -> str:
         parts = [
@@ -138,12 +162,16 @@ class ImportSummary:
             f"{len(self.not_dicom)} not DICOM",
             f"{len(self.broken)} broken",
         ]
+        if self.too_large:
+            parts.append(f"{len(self.too_large)} too large")
         if self.copy_failed:
             parts.append(f"{len(self.copy_failed)} could not be copied")
         text = ", ".join(parts) + f" ({self.seconds:.1f} s)"
-        if self.cancelled:
+        if self.stopped:
+            text += f" - stopped, {self.not_imported} file(s) not imported: {self.stopped}"
+        elif self.cancelled:
             text += " - cancelled before the end"
-        for label, items in (("not DICOM", self.not_dicom), ("broken", self.broken), ("copy failed", self.copy_failed)):
+        for label, items in self._kinds():
             for item in items[:5]:
                 text += f"\n  skipped ({label}): {item}"
             if len(items) > 5:
@@ -233,7 +261,8 @@ def read_header(path: Path) -> dict[str, Any]:
     """The rows the database keeps for one file: study, series and one image entry per frame.
 
     A DICOMDIR answers ``{"dicomdir": [files it refers to]}``. Raises InvalidDicomError for a file
-    that is not DICOM, UnlistableDicom when it cannot be listed.
+    that is not DICOM, UnlistableDicom when it cannot be listed, DeclaredTooLarge when it declares more
+    than it holds or than one decode may allocate (:mod:`.declared_size`).
     """
     ds = read_dicom_header(path, specific_tags=_READ_TAG_NUMBERS)
     if is_dicomdir(ds):
@@ -243,6 +272,7 @@ def read_header(path: Path) -> dict[str, Any]:
     rows, columns = _int(ds, "Rows"), _int(ds, "Columns")
     if rows and columns:
         kind = IMAGE
+        check_declared_size(ds, path)
     elif not is_image_class(sop_class):
         kind = OBJECT
     else:
@@ -256,7 +286,7 @@ def _fill_missing_uids(ds: Dataset, path: Path) -> None:
     (our choice: stable, so importing the file twice adds it once)."""
     from pydicom.uid import generate_uid
 
-    name = person_name(_get(ds, "PatientName")) or "No name"
+    name = person_name(_get(ds, "PatientName")) or NO_NAME
     for keyword in ("StudyInstanceUID", "SeriesInstanceUID"):
         if not _text(ds, keyword):
             setattr(ds, keyword, name)
@@ -264,82 +294,128 @@ def _fill_missing_uids(ds: Dataset, path: Path) -> None:
         ds.SOPInstanceUID = generate_uid(prefix="1.2.826.0.1.3680043.10.1458.7.", entropy_srcs=[str(path.resolve())])
 
 
-def _rows_for(ds: Dataset, kind: str, sop_class: str) -> dict[str, Any]:
-    modality = _text(ds, "Modality") or "OT"
-    echo = _text(ds, "EchoTime")
-    series_uid = str(_text(ds, "SeriesInstanceUID"))
-    # OsiriX splits multi-echo MR series: its series identifier carries the echo time.
-    series_key = f"{series_uid} TE-{echo}" if modality == "MR" and echo else series_uid
+def _acquired(ds: Dataset) -> tuple[str | None, str | None]:
+    """The image's date and time: acquisition, else content, series, study (OsiriX's order)."""
     date = _text(ds, "AcquisitionDate") or _text(ds, "ContentDate") or _text(ds, "SeriesDate") or _text(ds, "StudyDate")
     time_of_day = (
         _text(ds, "AcquisitionTime") or _text(ds, "ContentTime") or _text(ds, "SeriesTime") or _text(ds, "StudyTime")
     )
+    return date, time_of_day
+
+
+def _common_header(ds: Dataset, modality: str) -> dict[str, Any]:
+    """The extra tags every frame of the file shares (JSON in images.header)."""
     common = {k: _jsonable(v) for k in _EXTRA_TAGS if (v := _get(ds, k)) not in (None, "")}
-    common["AcquisitionDate"], common["AcquisitionTime"] = date, time_of_day
+    common["AcquisitionDate"], common["AcquisitionTime"] = _acquired(ds)
     common["TransferSyntaxUID"] = transfer_syntax_of(ds)
     common["Modality"] = modality
-    slice_location_tag = _floats(ds, "SliceLocation")
-    frames = number_of_frames(ds) if kind == IMAGE else 1
-    images = []
-    for info in frames_of(ds) if kind == IMAGE else [None]:
-        extra = dict(common)
-        if info is not None:
-            extra.update(
-                {
-                    k: v
-                    for k, v in (
-                        ("PixelSpacing", info.spacing),
-                        ("WindowCenter", info.window_center),
-                        ("WindowWidth", info.window_width),
-                        ("RescaleSlope", info.slope),
-                        ("RescaleIntercept", info.intercept),
-                        ("SliceThickness", info.thickness),
-                    )
-                    if v is not None
-                }
-            )
-        position = info.position if info is not None else None
-        orientation = info.orientation if info is not None else None
-        images.append(
-            {
-                "sop_instance_uid": str(_text(ds, "SOPInstanceUID")),
-                "instance_number": _int(ds, "InstanceNumber"),
-                "rows": _int(ds, "Rows") or 0 if kind == IMAGE else 0,
-                "columns": _int(ds, "Columns") or 0 if kind == IMAGE else 0,
-                "number_of_frames": frames,
-                "modality": modality,
-                "acquired": f"{date or ''}|{time_of_day or ''}" if date else None,
-                "position": json.dumps(position) if position and len(position) == 3 else None,
-                "orientation": json.dumps(orientation) if orientation and len(orientation) == 6 else None,
-                "slice_location_tag": slice_location_tag[0] if slice_location_tag else None,
-                "header": json.dumps(extra),
-                "frame": info.index if info is not None else 0,
-                "slice_location": info.slice_location if info is not None else 0.0,
-                "kind": kind,
-            }
-        )
+    return common
+
+
+def _frame_header(common: dict[str, Any], info: FrameInfo | None) -> dict[str, Any]:
+    """``common`` overridden by what the frame's functional groups say."""
+    extra = dict(common)
+    if info is None:
+        return extra
+    own = (
+        ("PixelSpacing", info.spacing),
+        ("WindowCenter", info.window_center),
+        ("WindowWidth", info.window_width),
+        ("RescaleSlope", info.slope),
+        ("RescaleIntercept", info.intercept),
+        ("SliceThickness", info.thickness),
+    )
+    extra.update({k: v for k, v in own if v is not None})
+    return extra
+
+
+def _frame_geometry(info: FrameInfo | None) -> dict[str, Any]:
+    """The images columns that come from the frame: position, orientation, index, slice location."""
+    if info is None:
+        return {"position": None, "orientation": None, "frame": 0, "slice_location": 0.0}
+    position, orientation = info.position, info.orientation
     return {
-        "study": {
-            "study_instance_uid": str(_text(ds, "StudyInstanceUID")),
-            "patient_name": person_name(_get(ds, "PatientName")),
-            "patient_id": _text(ds, "PatientID") or "",
-            "patient_birth_date": _text(ds, "PatientBirthDate"),
-            "patient_sex": _text(ds, "PatientSex") or "",
-            "study_description": _text(ds, "StudyDescription") or "",
-            "institution_name": _text(ds, "InstitutionName"),
-            "referring_physician": person_name(_get(ds, "ReferringPhysicianName")) or None,
-            "performing_physician": person_name(_get(ds, "PerformingPhysicianName")) or None,
-            "modality": modality,
-        },
-        "series": {
-            "series_key": series_key,
-            "series_instance_uid": series_uid,
-            "sop_class_uid": sop_class,
-            "description": _text(ds, "SeriesDescription") or "",
-            "modality": modality,
-            "series_number": _int(ds, "SeriesNumber"),
-        },
-        "images": images,
+        "position": json.dumps(position) if position and len(position) == 3 else None,
+        "orientation": json.dumps(orientation) if orientation and len(orientation) == 6 else None,
+        "frame": info.index,
+        "slice_location": info.slice_location,
+    }
+
+
+def _image_row(ds: Dataset, kind: str, modality: str, common: dict[str, Any], info: FrameInfo | None) -> dict[str, Any]:
+    """The images row of one frame (``info``), or of a non-image object (``info`` None)."""
+    date, time_of_day = _acquired(ds)
+    slice_location_tag = _floats(ds, "SliceLocation")
+    is_image = kind == IMAGE
+    return {
+        "sop_instance_uid": str(_text(ds, "SOPInstanceUID")),
+        "instance_number": _int(ds, "InstanceNumber"),
+        "rows": (_int(ds, "Rows") or 0) if is_image else 0,
+        "columns": (_int(ds, "Columns") or 0) if is_image else 0,
+        "number_of_frames": number_of_frames(ds) if is_image else 1,
+        "modality": modality,
+        "acquired": f"{date or ''}|{time_of_day or ''}" if date else None,
+        "slice_location_tag": slice_location_tag[0] if slice_location_tag else None,
+        "header": json.dumps(_frame_header(common, info)),
+        "kind": kind,
+        **_frame_geometry(info),
+    }
+
+
+def _procedure_meaning(ds: Dataset) -> str | None:
+    """The CodeMeaning of the first ProcedureCodeSequence item (a study description's fallback)."""
+    try:
+        items = ds.get("ProcedureCodeSequence")
+        return _text(items[0], "CodeMeaning") if items else None
+    except Exception:
+        return None
+
+
+def _study_row(ds: Dataset, modality: str) -> dict[str, Any]:
+    """The studies row; unnamed patients and studies named as OsiriX names them (module docstring)."""
+    return {
+        "study_instance_uid": str(_text(ds, "StudyInstanceUID")),
+        "patient_name": person_name(_get(ds, "PatientName")) or NO_NAME,
+        "patient_id": _text(ds, "PatientID") or "",
+        "patient_birth_date": _text(ds, "PatientBirthDate"),
+        "patient_sex": _text(ds, "PatientSex") or "",
+        "study_description": _text(ds, "StudyDescription") or _procedure_meaning(ds) or UNNAMED,
+        "institution_name": _text(ds, "InstitutionName"),
+        "referring_physician": person_name(_get(ds, "ReferringPhysicianName")) or None,
+        "performing_physician": person_name(_get(ds, "PerformingPhysicianName")) or None,
+        "modality": modality,
+    }
+
+
+def _series_row(ds: Dataset, modality: str, sop_class: str) -> dict[str, Any]:
+    """The series row; an MR series is split by echo time, as OsiriX does (its key carries it)."""
+    echo = _text(ds, "EchoTime")
+    series_uid = str(_text(ds, "SeriesInstanceUID"))
+    description = (
+        _text(ds, "SeriesDescription")
+        or _text(ds, "PerformedProcedureStepDescription")
+        or _text(ds, "AcquisitionDeviceProcessingDescription")
+        or UNNAMED
+    )
+    return {
+        "series_key": f"{series_uid} TE-{echo}" if modality == "MR" and echo else series_uid,
+        "series_instance_uid": series_uid,
+        "sop_class_uid": sop_class,
+        "description": description,
+        "modality": modality,
+        "series_number": _int(ds, "SeriesNumber"),
+    }
+
+
+def _rows_for(ds: Dataset, kind: str, sop_class: str) -> dict[str, Any]:
+    """The study, series and images rows of one file (one images row per frame)."""
+    modality = _text(ds, "Modality") or "OT"
+    common = _common_header(ds, modality)
+    frames: list[FrameInfo | None] = list(frames_of(ds)) if kind == IMAGE else [None]
+    return {
+        "study": _study_row(ds, modality),
+        "series": _series_row(ds, modality, sop_class),
+        "images": [_image_row(ds, kind, modality, common, info) for info in frames],
     }
 
 
@@ -365,15 +441,20 @@ def _copy_private(source: Path, target: Path) -> None:
     os.replace(partial, target)
 
 
-def _store(db: Database, conn: sqlite3.Connection, source: Path, header: dict[str, Any], copy: bool) -> bool:
-    study_id = _row_id(conn, "studies", "study_instance_uid", {**header["study"], "date_added": time.time()})
-    series_id = _row_id(conn, "series", "series_key", {**header["series"], "study_id": study_id})
-    images = header["images"]
-    if conn.execute(
-        "SELECT 1 FROM images WHERE series_id = ? AND sop_instance_uid = ? LIMIT 1",
-        (series_id, images[0]["sop_instance_uid"]),
-    ).fetchone():
-        return False
+def _link_private(source: Path, target: Path) -> None:
+    """Give ``source`` (owner-only already) a second name ``target`` (a copy across file systems)."""
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        target.unlink()
+        os.link(source, target)
+    except OSError as exc:
+        if exc.errno in _FOLDER_FULL:
+            raise
+        _copy_private(source, target)
+
+
+def _insert_images(conn: sqlite3.Connection, series_id: int, images: list[dict[str, Any]]) -> list[int]:
     ids = []
     for image in images:
         values = {
@@ -386,12 +467,35 @@ def _store(db: Database, conn: sqlite3.Connection, source: Path, header: dict[st
             tuple(values.values()),
         )
         ids.append(int(cursor.lastrowid or 0))
+    return ids
+
+
+def _store(
+    db: Database,
+    conn: sqlite3.Connection,
+    source: Path,
+    header: dict[str, Any],
+    copy: Copy,
+    copies: list[Path] | None = None,
+) -> bool:
+    """Index one file (and copy it in, recording the copy in ``copies``); False when it is there already."""
+    study_id = _row_id(conn, "studies", "study_instance_uid", {**header["study"], "date_added": time.time()})
+    series_id = _row_id(conn, "series", "series_key", {**header["series"], "study_id": study_id})
+    images = header["images"]
+    if conn.execute(
+        "SELECT 1 FROM images WHERE series_id = ? AND sop_instance_uid = ? LIMIT 1",
+        (series_id, images[0]["sop_instance_uid"]),
+    ).fetchone():
+        return False
+    ids = _insert_images(conn, series_id, images)
     if copy:
         folder = db.files_folder / str(ids[0] // 1000)
         db.make_private_folder(folder)
         target = folder / f"{ids[0]}.dcm"
         db.journal_copies([target])
-        _copy_private(source, target)
+        if copies is not None:
+            copies.append(target)
+        (_link_private if copy == LINK else _copy_private)(source, target)
         final = str(target)
     else:
         final = str(source.resolve())
@@ -423,6 +527,109 @@ def _expand_dicomdirs(files: list[Path], summary: ImportSummary) -> list[Path]:
     return out
 
 
+#: errno of a write that fails for the whole database folder, not for one file: the import stops.
+#: (EFBIG - this file is larger than a file may be - skips that file only.)
+_FOLDER_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
+
+
+def _stop_reason(db: Database, exc: BaseException) -> str:
+    detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return (
+        f"the database at {db.folder} cannot be written ({detail}) - free some space on that disk "
+        "(or choose another --database) and import again; nothing of the unfinished batch was kept"
+    )
+
+
+def _read_one(path: Path, files: list[Path], summary: ImportSummary) -> dict[str, Any] | None:
+    """The rows of one file, or None with the file counted in the summary (a DICOMDIR under another
+    name adds its files to ``files``)."""
+    try:
+        header = read_header(path)
+    except InvalidDicomError:
+        summary.not_dicom.append(str(path))
+        return None
+    except UnlistableDicom as exc:
+        summary.broken.append(f"{path} ({exc})")
+        return None
+    except (DeclaredTooLarge, HeaderTooLarge, InflatesTooFar) as exc:
+        summary.too_large.append(f"{path} ({exc})")
+        return None
+    except Exception as exc:  # truncated or malformed files: pydicom raises many kinds
+        summary.broken.append(f"{path} ({type(exc).__name__}: {exc})")
+        return None
+    if "dicomdir" in header:
+        summary.dicomdirs += 1
+        known = {f.resolve() for f in files}
+        files.extend(p for p in header["dicomdir"] if p.exists() and p.resolve() not in known)
+        return None
+    return header
+
+
+def _store_one(
+    db: Database,
+    conn: sqlite3.Connection,
+    item: tuple[Path, dict[str, Any]],
+    copy: Copy,
+    copies: list[Path],
+    summary: ImportSummary,
+) -> bool | None:
+    """Store one file in its own savepoint; a file that cannot be copied is skipped, a full folder stops.
+    True: stored; False: it was there already; None: its copy failed (counted in ``summary``)."""
+    path, header = item
+    conn.execute("SAVEPOINT one_file")
+    try:
+        stored: bool | None = _store(db, conn, path, header, copy, copies)
+    except OSError as exc:
+        conn.execute("ROLLBACK TO one_file")
+        if exc.errno in _FOLDER_FULL:
+            raise DatabaseError(_stop_reason(db, exc)) from exc
+        summary.copy_failed.append(f"{path} ({type(exc).__name__}: {exc})")
+        stored = None
+    conn.execute("RELEASE one_file")
+    if stored:
+        summary.imported += 1
+        summary.frames += len(header["images"])
+        summary.objects += header["images"][0]["kind"] == OBJECT
+    elif stored is False:
+        summary.already_present += 1
+    return stored
+
+
+def store_batch(
+    db: Database, items: list[tuple[Path, dict[str, Any]]], summary: ImportSummary, *, copy: Copy = True
+) -> list[tuple[Path, dict[str, Any]]]:
+    """Index files whose headers were read (:func:`read_header`, with its checks) in one transaction
+    with their copies: all of it lands, or none of it (copies removed). Returns the items stored (not
+    those already present, nor those whose copy failed: ``summary`` counts them).
+
+    ``copy``: True copies each file into the database folder, :data:`LINK` gives it a second name
+    there (a file already owner-only on the same file system: one the DICOM node received), False
+    indexes it where it is. Raises DatabaseError when the database folder or its index cannot be
+    written (disk full, quota, read-only): nothing of the batch is kept.
+    """
+    copies: list[Path] = []
+    stored: list[tuple[Path, dict[str, Any]]] = []
+    before = (summary.imported, summary.already_present, summary.frames, summary.objects, len(summary.copy_failed))
+    try:
+        with db.transaction() as conn:
+            for item in items:
+                if _store_one(db, conn, item, copy, copies, summary):
+                    stored.append(item)
+    except (sqlite3.OperationalError, OSError, DatabaseError) as exc:
+        for target in copies:
+            target.unlink(missing_ok=True)
+            target.with_suffix(".part").unlink(missing_ok=True)
+        summary.imported, summary.already_present, summary.frames, summary.objects = before[:4]
+        del summary.copy_failed[before[4] :]
+        if copy:
+            db.clear_journal()
+        reason = str(exc) if isinstance(exc, DatabaseError) else _stop_reason(db, exc)
+        raise DatabaseError(reason) from exc
+    if copy:
+        db.clear_journal()
+    return stored
+
+
 def import_paths(
     db: Database,
     paths: Iterable[str | os.PathLike[str]],
@@ -434,8 +641,11 @@ def import_paths(
     """Import files and folders; ``copy`` puts the files into the database folder as OsiriX does.
 
     Never raises for a bad file: it is counted in the summary, and so is a file whose copy fails
-    (the rest goes on). ``progress(done, total)`` is called after each batch. Setting ``cancel``
-    (or closing the database) stops the import after the current file; what was imported stays.
+    (the rest goes on). When the database folder cannot be written (disk full, quota, read-only),
+    the batch under way is rolled back, its copies removed, and the import stops: ``stopped`` says
+    why and ``not_imported`` how many files were left. ``progress(done, total)`` is called after
+    each batch. Setting ``cancel`` (or closing the database) stops the import after the current
+    file; what was imported stays.
     """
     started = time.perf_counter()
     summary = ImportSummary()
@@ -445,51 +655,25 @@ def import_paths(
         return bool((cancel is not None and cancel.is_set()) or db.closing.is_set())
 
     start = 0
-    while start < len(files):
+    while start < len(files) and not summary.stopped:
         if stopped():
             summary.cancelled = True
             break
         batch = files[start : start + BATCH]
-        start += len(batch)
         headers = []
         for path in batch:
             if stopped():
                 break
-            try:
-                header = read_header(path)
-            except InvalidDicomError:
-                summary.not_dicom.append(str(path))
-                continue
-            except UnlistableDicom as exc:
-                summary.broken.append(f"{path} ({exc})")
-                continue
-            except Exception as exc:  # truncated or malformed files: pydicom raises many kinds
-                summary.broken.append(f"{path} ({type(exc).__name__}: {exc})")
-                continue
-            if "dicomdir" in header:  # a DICOMDIR under another name
-                summary.dicomdirs += 1
-                known = {f.resolve() for f in files}
-                files.extend(p for p in header["dicomdir"] if p.exists() and p.resolve() not in known)
-                continue
-            headers.append((path, header))
-        with db.transaction() as conn:
-            for path, header in headers:
-                conn.execute("SAVEPOINT one_file")
-                try:
-                    stored = _store(db, conn, path, header, copy)
-                except OSError as exc:  # the copy failed (disk full, unreadable source ...): skip this file
-                    conn.execute("ROLLBACK TO one_file")
-                    summary.copy_failed.append(f"{path} ({type(exc).__name__}: {exc})")
-                    stored = None
-                conn.execute("RELEASE one_file")
-                if stored:
-                    summary.imported += 1
-                    summary.frames += len(header["images"])
-                    summary.objects += header["images"][0]["kind"] == OBJECT
-                elif stored is False:
-                    summary.already_present += 1
-        if copy:
-            db.clear_journal()
+            header = _read_one(path, files, summary)
+            if header is not None:
+                headers.append((path, header))
+        try:
+            store_batch(db, headers, summary, copy=copy)
+        except DatabaseError as exc:
+            summary.stopped = str(exc)
+            summary.not_imported = len(files) - start
+            break
+        start += len(batch)
         if progress:
             progress(start, len(files))
         if stopped() and start < len(files):

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..._support.private import private_file, private_folder, private_sqlite
+
 __all__ = ["Database", "StudyRow", "SeriesRow", "ImageRow", "IMAGE", "OBJECT", "private_file", "migrate"]
 
 log = logging.getLogger(__name__)
@@ -162,13 +164,6 @@ class ImageRow:
         return json.loads(self.header)
 
 
-def private_file(path: Path) -> None:
-    """Create ``path`` owner-only (0600), or make an existing one so (it holds patient data)."""
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(fd)
-    os.chmod(path, 0o600)
-
-
 def _read_lines(path: Path) -> list[str]:
     try:
         return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -229,8 +224,10 @@ class Database:
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
-        if not self.folder.exists():
-            self.folder.mkdir(parents=True, mode=0o700)
+        # patient data: the folder 0700, the index and its companions 0600 (tightened when found looser,
+        # in a folder that is a database folder: new, or with its index)
+        own = not self.folder.exists() or (self.folder / "index.sqlite").exists()
+        private_folder(self.folder, tighten=own)
         self.files_folder = self.folder / "DATABASE.noindex"
         self.index_path = self.folder / "index.sqlite"
         self._local = threading.local()
@@ -239,7 +236,9 @@ class Database:
         self.closing = threading.Event()
         self._journal: Any = None
         self._folders: set[Path] = set()
-        private_file(self.index_path)
+        private_sqlite(self.index_path, own_folder=own)
+        if self.files_folder.is_dir():
+            private_folder(self.files_folder)
         with self.connection() as conn:
             migrate(conn)
         self._marker = self.folder / f".in-use-{os.getpid()}"
@@ -338,6 +337,34 @@ class Database:
             conn.execute("DELETE FROM series")
             conn.execute("DELETE FROM studies")
         shutil.rmtree(self.files_folder, ignore_errors=True)
+
+    def delete(self, study_ids: list[int], series_ids: list[int]) -> tuple[int, int, int]:
+        """Remove studies (with their series) and series from the index, as OsiriX's Delete does, and
+        the files this database copied for them (files imported in place are left where they are).
+        A study left without series goes too. Returns how many studies, series and images went."""
+        with self.transaction() as conn:
+            series = set(series_ids)
+            for study_id in study_ids:
+                series.update(r[0] for r in conn.execute("SELECT id FROM series WHERE study_id = ?", (study_id,)))
+            marks = ",".join("?" * len(series))
+            paths = [
+                r[0] for r in conn.execute(f"SELECT DISTINCT path FROM images WHERE series_id IN ({marks})", (*series,))
+            ]
+            images = conn.execute(f"DELETE FROM images WHERE series_id IN ({marks})", (*series,)).rowcount
+            studies = {
+                r[0] for r in conn.execute(f"SELECT DISTINCT study_id FROM series WHERE id IN ({marks})", (*series,))
+            }
+            conn.execute(f"DELETE FROM series WHERE id IN ({marks})", (*series,))
+            gone = 0
+            for study_id in studies | set(study_ids):
+                if conn.execute("SELECT 1 FROM series WHERE study_id = ? LIMIT 1", (study_id,)).fetchone() is None:
+                    gone += conn.execute("DELETE FROM studies WHERE id = ?", (study_id,)).rowcount
+        copied = self.files_folder.resolve()
+        for path in paths:
+            file = Path(path).resolve()
+            if file.is_relative_to(copied):
+                file.unlink(missing_ok=True)
+        return gone, len(series), images
 
     # --- reads -----------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from typing import Any
 
 from ...errors import OsirixError
@@ -37,20 +38,31 @@ getters(
 )
 
 
+def _readable_file(path: str) -> bool:
+    """A regular file this process can open for reading (opened, not only checked: ACLs)."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
+        os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
+    except OSError:
+        return False
+    return True
+
+
 @implements
 def BrowserControllerCopyFilesIfNeeded(state: OsirixState, request: Any) -> Any:
     """Import the paths into the database, copying the files, on a background thread.
 
-    The plugin hands the paths to OsiriX unchecked; we refuse paths that are missing or are folders
-    (a folder such as '/' would start an unbounded import) in our own words.
+    The plugin hands the paths to OsiriX unchecked; we refuse, in our own words, a path that is not a
+    file this OsiriX can read (a folder such as '/' would start an unbounded import). Missing,
+    unreadable and not a file get the same answer: the caller learns nothing of a path it could not
+    read itself.
     """
     state.browser(request.browser)
     paths = list(request.paths)
     for path in paths:
-        if not os.path.exists(path):
-            raise OsirixError(f"No such file: {path}")
-        if not os.path.isfile(path):
-            raise OsirixError(f"Not a file: {path} - give the paths of DICOM files")
+        if not _readable_file(path):
+            raise OsirixError(f"Cannot read {path}: give the paths of DICOM files this OsiriX can read")
     if paths:
         state.import_in_background(paths)
     return ok("BrowserControllerCopyFilesIfNeeded")

@@ -12,7 +12,7 @@ from ...errors import OsirixError
 from ...vocabulary import RoiCode
 from ..protocol import implements, ok
 from ..roi import Roi
-from ..roi_factory import clamp_color, osirix_name, osirix_thickness
+from ..roi_factory import clamp_color, osirix_name, osirix_thickness, read_points
 from ..state import OsirixState
 from .tables import field, fields, getters, ref, setters
 
@@ -50,8 +50,10 @@ def _set_thickness(roi: Roi, request: Any) -> None:
 
 def _set_points(roi: Roi, request: Any) -> None:
     """``-setPoints:`` ignores rectangles, ovals and 2D points; a brush ROI keeps its texture."""
-    points = np.array([[p.x, p.y] for p in request.points], dtype=np.float64).reshape(-1, 2)
-    _finite(*points.ravel().tolist())
+    points = read_points(request.points, "ROISetPoints")
+    if not np.isfinite(points).all():
+        bad = points[~np.isfinite(points).all(axis=1)][0]
+        raise OsirixError(f"Values must be finite numbers, got the point ({bad[0]}, {bad[1]})")
     if roi.itype in (RoiCode.RECTANGLE, RoiCode.OVAL, RoiCode.POINT, RoiCode.OVAL_ANGLE, RoiCode.BRUSH):
         return
     roi.points = points

@@ -2,7 +2,7 @@
 
 from starlette.routing import BaseRoute
 
-from . import database, menus, runs, scripts, servers, viewer, vocabulary, volume
+from . import batches, database, dicom, menus, mpr, runs, scripts, servers, viewer, vocabulary, volume
 
 __all__ = ["ROUTES"]
 
@@ -13,6 +13,9 @@ ROUTES: list[BaseRoute] = [
     *menus.routes,
     *database.routes,
     *viewer.routes,
+    *mpr.routes,
     *volume.routes,
     *vocabulary.routes,
+    *dicom.routes,
+    *batches.routes,
 ]

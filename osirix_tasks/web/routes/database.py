@@ -9,12 +9,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..._support.text import plural
 from ...client import viewer_tools
 from ...client.db_listing import SeriesInfo, StudyInfo, browser_listing
-from ...errors import UploadTooLarge
-from ...host.control_protocol import Select
+from ...errors import BadRequest, UploadTooLarge
+from ...host.control_protocol import Delete, Select
 from ..api import Call, api, raw
 from ..page import Page
+from ..study_files import export_items, export_series, patient_facts
 from ..thumbnails import series_thumbnail
 from ..uploads import UPLOAD_PATH
 
@@ -33,8 +35,9 @@ def _series_json(series: SeriesInfo) -> dict[str, Any]:
     }
 
 
-def _study_json(study: StudyInfo) -> dict[str, Any]:
+def _study_json(study: StudyInfo, extra: dict[str, Any]) -> dict[str, Any]:
     return {
+        **extra,
         "uid": study.uid,
         "study_uid": study.study_instance_uid,
         "patient": study.patient_name,
@@ -49,9 +52,11 @@ def _study_json(study: StudyInfo) -> dict[str, Any]:
 
 
 def listing(page: Page, call: Call) -> dict[str, Any]:
-    studies = browser_listing(page.connection())
+    connection = page.connection()
+    studies = browser_listing(connection)
+    extras = patient_facts(connection, studies, page.study_facts)
     return {
-        "studies": [_study_json(s) for s in studies],
+        "studies": [_study_json(s, extras[s.uid]) for s in studies],
         "can_select": page.own_host() is not None,
         "target": page.address(),
     }
@@ -65,6 +70,25 @@ def thumbnail(page: Page, call: Call) -> Response:
 def select(page: Page, call: Call) -> dict[str, Any]:
     studies, series = call.strings("studies"), call.strings("series")
     return {"message": page.hand(Select(studies=studies, series=series), "Selecting in the database").message}
+
+
+def delete(page: Page, call: Call) -> dict[str, Any]:
+    """Delete studies and series (StudyInstanceUID / SeriesInstanceUID, as ``select`` takes them) from
+    the embedded OsiriX's database; the page has asked the user to confirm. Another OsiriX refuses: the
+    protocol cannot delete, its user does it in its own window."""
+    studies, series = call.strings("studies"), call.strings("series")
+    return {"message": page.hand(Delete(studies=studies, series=series), "Deleting from the database").message}
+
+
+def export(page: Page, call: Call) -> dict[str, Any]:
+    """Copy the files of studies and series (the listing's ``uid``s) into ``folder`` on this machine,
+    one sub-folder per patient, study and series (see :func:`..study_files.export_series`)."""
+    folder = call.body.get("folder")
+    if not isinstance(folder, str):
+        raise BadRequest("folder", f"must be a folder's path, got {folder!r}")
+    items = export_items(page.connection(), call.strings("studies"), call.strings("series"))
+    root, count = export_series(items, folder)
+    return {"message": f"exported {plural(count, 'file')} of {len(items)} series into {root}", "files": count}
 
 
 def import_paths(page: Page, call: Call) -> dict[str, Any]:
@@ -111,6 +135,8 @@ def open_series(page: Page, call: Call) -> dict[str, Any]:
 routes = [
     Route("/api/database", api(listing), methods=["GET"]),
     Route("/api/database/select", api(select), methods=["POST"]),
+    Route("/api/database/delete", api(delete), methods=["POST"]),
+    Route("/api/database/export", api(export), methods=["POST"]),
     Route("/api/database/import", api(import_paths), methods=["POST"]),
     Route("/api/database/imports/{key}", api(import_outcome), methods=["GET"]),
     Route(UPLOAD_PATH, upload, methods=["PUT"]),

@@ -11,7 +11,7 @@ from osirixgrpc import types_pb2
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ...client import windows
+from ...client import roi_edit, windows
 from ...client.roi_listing import RoiInfo, list_rois
 from ...client.viewer_tools import delete_roi
 from ...client.viewer_tools import new_roi as draw_roi
@@ -20,6 +20,7 @@ from ...host.control_protocol import BringToFront, SelectRois, TextAnchors, What
 from ...vocabulary import ROI_TYPES, RoiCode, roi_type
 from ..api import Call, api, integer_of, number_of, raw
 from ..page import Page
+from ..roi_export import export_rois
 
 
 def listing(page: Page, call: Call) -> dict[str, Any]:
@@ -129,6 +130,10 @@ def _roi_json(roi: RoiInfo) -> dict[str, Any]:
         "selected": roi.selected,
         "area": roi.area_cm2 if closed else None,
         "mean": roi.mean,
+        "std": roi.std,
+        "min": roi.min,
+        "max": roi.max,
+        "total": roi.total,
         "mask": roi.mask,
     }
 
@@ -197,6 +202,59 @@ def select_rois(page: Page, call: Call) -> dict[str, Any]:
     return {"ok": True}
 
 
+def edit_roi(page: Page, call: Call) -> dict[str, Any]:
+    """Change a drawn ROI through the protocol, so tasks see what the page shows: ``move`` [dx, dy],
+    ``points`` [[x, y], ...], ``rect`` (with ``viewer``, ``frame``, ``slice``: drawn anew), ``name``,
+    ``color`` [r, g, b]. Answers the ROI's uid (it changes when drawn anew) and whether it is selected."""
+    body = call.body
+    uid = call.path["roi_uid"]
+    viewer = body.get("viewer")
+    if viewer is not None and not isinstance(viewer, str):
+        raise BadRequest("viewer", f"must be a viewer's uid, got {viewer!r}")
+    name = body.get("name")
+    if name is not None and not isinstance(name, str):
+        raise BadRequest("name", f"must be text, got {name!r}")
+    rect, move = call.numbers("rect", 4), call.numbers("move", 2)
+    points = _points(call) if body.get("points") is not None else None
+    color = _color(call)
+    connection = page.connection()
+    if rect is not None:
+        if not viewer:
+            raise BadRequest("viewer", "the viewer of the ROI is needed to draw it in a new rectangle")
+        frame, index = call.integer("frame", 0, low=0), call.integer("slice", 0, low=0)
+        uid = roi_edit.redraw_in_rect(connection, viewer, uid, frame=frame, index=index, rect=rect).osirixrpc_uid
+    if move is not None:
+        roi_edit.move(connection, uid, move[0], move[1])
+    if points is not None:
+        roi_edit.set_points(connection, uid, points)
+    if name is not None:
+        roi_edit.rename(connection, uid, name)
+    if color is not None:
+        roi_edit.recolour(connection, uid, color)
+    selected = bool(viewer) and page.own_host() is not None and body.get("select", True) is not False
+    if selected:
+        page.hand(SelectRois(viewer=str(viewer), uids=[uid]), "Selecting ROIs")
+    return {"roi": {"uid": uid, "selected": selected}}
+
+
+def version(page: Page, call: Call) -> dict[str, Any]:
+    """A token that changes when what a viewer shows may have changed (its display, the shown plane's
+    pixels, that plane's ROIs), for an OsiriX without change counters (``/api/changes`` says
+    ``supported: false``): the page compares it with the last one."""
+    uid, frame, index = call.path["uid"], call.integer("frame", 0, low=0), call.integer("slice", 0, low=0)
+    connection = page.connection()
+    state = windows.viewer_state(connection, uid)
+    digest = hashlib.blake2b(digest_size=8)
+    digest.update(repr((state.title, state.idx, state.movie_idx, state.wl, state.ww)).encode())
+    planes = state.pix[frame] if frame < len(state.pix) else []
+    if index < len(planes):
+        digest.update(connection.pixels(types_pb2.DCMPix(osirixrpc_uid=planes[index])).tobytes())
+    viewer = types_pb2.ViewerController(osirixrpc_uid=uid)
+    for roi in list_rois(connection, viewer, frame=frame, plane=index, drawing=True):
+        digest.update(repr((roi.uid, roi.name, roi.color, roi.points, roi.selected)).encode())
+    return {"version": digest.hexdigest()}
+
+
 def remove_roi(page: Page, call: Call) -> dict[str, Any]:
     delete_roi(page.connection(), call.path["roi_uid"])
     return {"ok": True}
@@ -211,8 +269,11 @@ routes = [
     Route("/api/viewers/{uid}/front", api(front), methods=["POST"]),
     Route("/api/viewers/{uid}/rois", api(rois), methods=["GET"]),
     Route("/api/viewers/{uid}/rois", api(new_roi), methods=["POST"]),
+    Route("/api/viewers/{uid}/rois/export", api(export_rois), methods=["GET"]),
     Route("/api/viewers/{uid}/select-rois", api(select_rois), methods=["POST"]),
     Route("/api/rois/{roi_uid}", api(remove_roi), methods=["DELETE"]),
+    Route("/api/rois/{roi_uid}", api(edit_roi), methods=["PUT"]),
+    Route("/api/viewers/{uid}/version", api(version), methods=["GET"]),
     Route("/api/pix/{pix_uid}", api(pixels), methods=["GET"]),
     Route("/api/pix/{pix_uid}/digest", api(digest), methods=["GET"]),
 ]

@@ -18,7 +18,10 @@ from ...host.control_protocol import BringToFront, WhatChanged
 from ...vocabulary import RENDERING_MODES
 from ..api import Call, api, raw
 from ..page import Page
-from ..render3d import render
+from ..render3d import PRESETS, colour_table, render
+
+#: The largest picture side the page may ask for (a sharp render of a large window).
+MAX_SIZE = 768
 
 _volumes: dict[tuple[str, str], tuple[np.ndarray, tuple[float, float, float]]] = {}
 _lock = threading.Lock()
@@ -62,8 +65,16 @@ def listing(page: Page, call: Call) -> dict[str, Any]:
     return {"windows": shown, "frontmost": front}
 
 
+def _presets() -> list[dict[str, Any]]:
+    return [
+        {"name": name, "wl": window[0] if window else None, "ww": window[1] if window else None}
+        for name, (window, _) in PRESETS.items()
+    ]
+
+
 def detail(page: Page, call: Call) -> dict[str, Any]:
-    return windows.vr_state(page.connection(), call.path["uid"]).to_json()
+    """A 3D window's state, and the presets the page offers (a window and a colour table each)."""
+    return {**windows.vr_state(page.connection(), call.path["uid"]).to_json(), "presets": _presets()}
 
 
 def change(page: Page, call: Call) -> dict[str, Any]:
@@ -73,7 +84,7 @@ def change(page: Page, call: Call) -> dict[str, Any]:
         raise BadRequest("mode", f"rendering mode {mode!r} is not one of {', '.join(RENDERING_MODES)}")
     wl, ww = call.maybe_number("wl"), call.maybe_number("ww")
     windows.set_vr(page.connection(), call.path["uid"], mode=mode, wl=wl, ww=ww)
-    return windows.vr_state(page.connection(), call.path["uid"]).to_json()
+    return {**windows.vr_state(page.connection(), call.path["uid"]).to_json(), "presets": _presets()}
 
 
 def front(page: Page, call: Call) -> dict[str, Any]:
@@ -86,7 +97,13 @@ def front(page: Page, call: Call) -> dict[str, Any]:
 def picture(page: Page, call: Call) -> Response:
     info = windows.vr_state(page.connection(), call.path["uid"])
     volume, spacing = _volume(page, info.viewer)
-    size = call.integer("size", 192, low=32, high=512)
+    size = call.integer("size", 192, low=32, high=MAX_SIZE)
+    preset = call.query.get("preset") or "Grey"
+    if preset not in PRESETS:
+        raise BadRequest("preset", f"no preset {preset!r} - use one of {', '.join(PRESETS)}")
+    zoom = call.number("zoom", 1.0)
+    if not 0.25 <= zoom <= 16:
+        raise BadRequest("zoom", f"must be from 0.25 to 16, got {zoom}")
     image = render(
         volume,
         spacing,
@@ -96,6 +113,8 @@ def picture(page: Page, call: Call) -> Response:
         azimuth=call.number("azimuth", 0.0),
         elevation=call.number("elevation", 0.0),
         size=size,
+        zoom=zoom,
+        colours=colour_table(PRESETS[preset][1]),
     )
     return raw(image.tobytes(), rows=size, columns=size, format="rgba8", mode=info.mode)
 

@@ -1,17 +1,20 @@
 // The page: one view per OsiriX window, switched by the address's #fragment; the run list is watched
 // once for every view (a finished run makes the viewers redraw what a task changed).
 import { events, get } from "./api.js";
+import * as batch from "./batch.js";
 import { emit } from "./bus.js";
 import * as consoleView from "./console.js";
 import * as database from "./database.js";
+import * as dicom from "./dicom.js";
+import * as dock from "./dock.js";
 import * as menus from "./menus.js";
 import * as scripts from "./scripts.js";
 import * as servers from "./servers.js";
 import * as viewer from "./viewer.js";
 import * as vr from "./vr.js";
 
-const views = { database, viewer, vr, servers, scripts, console: consoleView };
-const WINDOW_VIEWS = new Set(["servers", "scripts", "console"]);
+const views = { database, viewer, vr, dicom, servers, scripts, console: consoleView, batch };
+const WINDOW_VIEWS = new Set(["servers", "scripts", "console", "dicom", "batch"]);
 let current = null;
 
 export function show(name) {
@@ -45,11 +48,13 @@ function watchRuns() {
 
 async function start() {
   window.osirixTasks = { ready: false, show };
-  const info = await get("/api/info");
-  document.querySelector("#target").textContent =
-    `osirix-tasks ${info.version} - ports ${info.ports.join(", ") || "none"} - registry ${info.registry}`;
-  for (const module of Object.values(views)) module.init?.({ show });
+  const info = get("/api/info").then((answer) => {
+    document.querySelector("#target").textContent =
+      `osirix-tasks ${answer.version} - ports ${answer.ports.join(", ") || "none"} - registry ${answer.registry}`;
+  });
+  await Promise.all([info, ...Object.values(views).map((module) => module.init?.({ show }))]);
   menus.init({ show });
+  dock.init();
   watchRuns();
   window.addEventListener("hashchange", () => show(location.hash.slice(1)));
   show(location.hash.slice(1) || "database");

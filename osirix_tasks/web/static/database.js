@@ -1,27 +1,53 @@
-// The database window: studies and their series (patient, description, date, modality, images) with
-// a thumbnail per series; a click selects (the browser selection Database tasks see); a double-click
-// or "Open" opens the series in a 2D viewer; files are imported by picking them or by path.
+// The database window: studies and their series with OsiriX's columns (patient name, patient ID, date
+// of birth, accession number, study ID, description, date, modality, images), a thumbnail per series;
+// search, modality and date filters, sort by a column (click its heading, again to reverse). A click
+// selects (the browser selection Database tasks see; ctrl/cmd-click adds); a double-click or "Open"
+// opens the series in a 2D viewer; Delete (after a confirmation) and Export work on the selection;
+// files are imported by picking them or by path, with the import's progress.
+// The list follows the host's database: it is read again when the host's "browser" change counter
+// moves (an import, a series received by its DICOM node), asked with GET /api/changes.
 import { escapeHtml, get, pixels, post, setStatus, upload } from "./api.js";
 import { emit, on } from "./bus.js";
+import { COLUMNS, WHEN, filterStudies, modalitiesOf, sortStudies } from "./dblist.js";
 import { register } from "./menus.js";
 
 let studies = [];
 let canSelect = false;
-let chosen = null;  // {kind: "study"|"series", uid}
+let chosen = [];  // [{kind: "study"|"series", uid}] in the order clicked
+let sort = { key: null, ascending: true };
 let showView = null;
-const status = () => document.querySelector("#db-status");
+const FOLLOW_MS = 1500;
+const $ = (s) => document.querySelector(s);
+const status = () => $("#db-status");
+const cell = (value) => `<td>${escapeHtml(value ?? "")}</td>`;
+const isChosen = (kind, uid) => chosen.some((c) => c.kind === kind && c.uid === uid);
 
-function rows() {
-  return studies.map((s) => `<tr class="study ${s.selected ? "selected" : ""}" data-kind="study" data-uid="${escapeHtml(s.uid)}">
-      <td></td><td>${escapeHtml(s.patient)} <span class="note">${escapeHtml(s.patient_id)}</span></td>
-      <td>${escapeHtml(s.description)}</td><td>${escapeHtml(s.date || "")}</td><td>${escapeHtml(s.modality)}</td><td>${s.images}</td></tr>` +
-    s.series.map((r) => `<tr class="series ${r.selected ? "selected" : ""}" data-kind="series" data-uid="${escapeHtml(r.uid)}" data-study="${escapeHtml(s.uid)}">
-      <td><canvas class="thumb" data-series="${escapeHtml(r.uid)}" width="48" height="48"></canvas></td>
-      <td>${escapeHtml(r.description)}</td><td class="note">${escapeHtml(r.series_uid)}</td>
-      <td>${escapeHtml(r.date || "")}</td><td>${escapeHtml(r.modality)}</td><td>${r.images}</td></tr>`).join("")).join("");
+function shownStudies() {
+  const filters = { text: $("#db-search").value, modality: $("#db-modality").value, when: $("#db-when").value };
+  return sortStudies(filterStudies(studies, filters), sort.key, sort.ascending);
 }
 
-async function drawThumbnail(canvas) {
+function rows(list) {
+  return list.map((s) => `<tr class="study ${isChosen("study", s.uid) ? "selected" : ""}" data-kind="study" data-uid="${escapeHtml(s.uid)}">
+      <td></td>${COLUMNS.map(([key]) => cell(s[key])).join("")}</tr>` +
+    s.series.map((r) => `<tr class="series ${isChosen("series", r.uid) ? "selected" : ""}" data-kind="series" data-uid="${escapeHtml(r.uid)}" data-study="${escapeHtml(s.uid)}">
+      <td><canvas class="thumb" data-series="${escapeHtml(r.uid)}" width="48" height="48"></canvas></td>
+      <td class="note" title="${escapeHtml(r.series_uid)}">Series</td><td></td><td></td><td></td><td></td>
+      ${cell(r.description)}${cell(r.date)}${cell(r.modality)}${cell(r.images)}</tr>`).join("")).join("");
+}
+
+function showList() {
+  const list = shownStudies();
+  $("#db-table tbody").innerHTML = rows(list);
+  document.querySelectorAll("#db-table canvas.thumb").forEach(drawThumbnail);
+  for (const th of document.querySelectorAll("#db-table thead th[data-sort]")) {
+    th.dataset.order = th.dataset.sort === sort.key ? (sort.ascending ? "up" : "down") : "";
+  }
+  const series = list.reduce((n, s) => n + s.series.length, 0);
+  $("#db-count").textContent = `${list.length} of ${studies.length} ${studies.length === 1 ? "study" : "studies"}, ${series} series`;
+}
+
+export async function drawThumbnail(canvas) {
   try {
     const image = await pixels(`/api/series/${encodeURIComponent(canvas.dataset.series)}/thumbnail`);
     canvas.width = image.columns;
@@ -30,40 +56,63 @@ async function drawThumbnail(canvas) {
   } catch { /* a series without a readable image keeps a black icon */ }
 }
 
+let early = null;  // the first listing, asked for while the page starts
+
 export async function load() {
   try {
-    const data = await get("/api/database");
+    const data = await (early || get("/api/database"));
+    early = null;
     studies = data.studies;
     canSelect = data.can_select;
-    document.querySelector("#db-table tbody").innerHTML = rows();
-    document.querySelectorAll("#db-table canvas.thumb").forEach(drawThumbnail);
-    const selected = document.querySelector("#db-table tbody tr.selected");
-    chosen = selected ? { kind: selected.dataset.kind, uid: selected.dataset.uid } : chosen;
+    const known = new Set(studies.flatMap((s) => [`study:${s.uid}`, ...s.series.map((r) => `series:${r.uid}`)]));
+    chosen = chosen.filter((c) => known.has(`${c.kind}:${c.uid}`));
+    if (!chosen.length) {  // the host's selection (a task, or OsiriX's own rule after a delete)
+      chosen = studies.flatMap((s) => [...(s.selected ? [{ kind: "study", uid: s.uid }] : []),
+        ...s.series.filter((r) => r.selected).map((r) => ({ kind: "series", uid: r.uid }))]);
+    }
+    const modalities = [...new Set(studies.flatMap(modalitiesOf))].sort();
+    const picked = $("#db-modality").value;
+    $("#db-modality").innerHTML = '<option value="">All modalities</option>' + modalities.map((m) => `<option>${escapeHtml(m)}</option>`).join("");
+    $("#db-modality").value = modalities.includes(picked) ? picked : "";
+    showList();
     updateButtons();
     if (!studies.length) setStatus(status(), "The database is empty - import DICOM files.");
   } catch (error) { setStatus(status(), error.message, true); }
 }
 
 function updateButtons() {
-  document.querySelector("#db-open").disabled = !chosen;
+  $("#db-open").disabled = !chosen.length;
+  $("#db-delete").disabled = !chosen.length || !canSelect;
+  $("#db-delete").title = canSelect ? "Delete the selected studies and series from the database"
+    : "Deleting is done in OsiriX's own database window for this OsiriX";
+  $("#db-export").disabled = !chosen.length;
 }
 
-async function select(row) {
-  chosen = { kind: row.dataset.kind, uid: row.dataset.uid };
-  for (const r of document.querySelectorAll("#db-table tbody tr")) r.classList.toggle("selected", r === row);
+// The DICOM UIDs (as the host's selection and delete take them) of the chosen rows.
+function chosenUids() {
+  const out = { studies: [], series: [] };
+  for (const c of chosen) {
+    if (c.kind === "study") out.studies.push(studies.find((s) => s.uid === c.uid).study_uid);
+    else out.series.push(studies.flatMap((s) => s.series).find((r) => r.uid === c.uid).series_uid);
+  }
+  return out;
+}
+
+async function select(row, add) {
+  const item = { kind: row.dataset.kind, uid: row.dataset.uid };
+  chosen = add ? (isChosen(item.kind, item.uid) ? chosen.filter((c) => c.kind !== item.kind || c.uid !== item.uid) : [...chosen, item]) : [item];
+  for (const r of document.querySelectorAll("#db-table tbody tr")) r.classList.toggle("selected", isChosen(r.dataset.kind, r.dataset.uid));
   updateButtons();
   if (!canSelect) { setStatus(status(), "Selection is made in OsiriX's own database window for this OsiriX"); return; }
-  const study = studies.find((s) => s.uid === (row.dataset.kind === "study" ? row.dataset.uid : row.dataset.study));
-  const body = row.dataset.kind === "study" ? { studies: [study.study_uid] }
-    : { series: [study.series.find((r) => r.uid === row.dataset.uid).series_uid] };
-  try { setStatus(status(), (await post("/api/database/select", body)).message); }
+  try { setStatus(status(), (await post("/api/database/select", chosenUids())).message); }
   catch (error) { setStatus(status(), error.message, true); }
 }
 
 async function openChosen() {
-  if (!chosen) return;
-  let seriesUid = chosen.uid;
-  if (chosen.kind === "study") seriesUid = studies.find((s) => s.uid === chosen.uid)?.series[0]?.uid;
+  const first = chosen[0];
+  if (!first) return;
+  let seriesUid = first.uid;
+  if (first.kind === "study") seriesUid = studies.find((s) => s.uid === first.uid)?.series[0]?.uid;
   if (!seriesUid) { setStatus(status(), "This study has no series to open", true); return; }
   try {
     setStatus(status(), "Opening...");
@@ -72,6 +121,50 @@ async function openChosen() {
     emit("viewer-opened", data.viewer);
     showView("viewer");
   } catch (error) { setStatus(status(), error.message, true); }
+}
+
+// What the chosen rows are, in words ("2 studies and 1 series").
+function describeChosen() {
+  const count = (kind) => chosen.filter((c) => c.kind === kind).length;
+  const studiesCount = count("study"), seriesCount = count("series");
+  return [studiesCount ? `${studiesCount} ${studiesCount === 1 ? "study" : "studies"}` : "", seriesCount ? `${seriesCount} series` : ""]
+    .filter(Boolean).join(" and ");
+}
+
+// OsiriX asks before it deletes: the in-page sheet says what goes and waits for Delete or Cancel.
+function askDelete() {
+  if (!chosen.length) return;
+  $("#db-confirm-text").textContent = `Delete ${describeChosen()} from the database? The files the database copied go too; this cannot be undone.`;
+  $("#db-confirm").hidden = false;
+  $("#db-confirm button[type='submit']").focus();
+}
+
+async function deleteChosen(event) {
+  event.preventDefault();
+  $("#db-confirm").hidden = true;
+  try {
+    setStatus(status(), (await post("/api/database/delete", chosenUids())).message);
+    chosen = [];
+    await load();
+    emit("database-changed");
+  } catch (error) { setStatus(status(), error.message, true); }
+}
+
+async function exportChosen(event) {
+  event.preventDefault();
+  const folder = $("#db-export-folder").value.trim();
+  const body = { folder, studies: chosen.filter((c) => c.kind === "study").map((c) => c.uid), series: chosen.filter((c) => c.kind === "series").map((c) => c.uid) };
+  try {
+    setStatus(status(), `Exporting ${describeChosen()}...`);
+    const data = await post("/api/database/export", body);
+    $("#db-export-form").hidden = true;
+    setStatus(status(), data.message);
+  } catch (error) { setStatus(status(), error.message, true); }
+}
+
+function sortBy(key) {
+  sort = sort.key === key ? { key, ascending: !sort.ascending } : { key, ascending: true };
+  showList();
 }
 
 async function importFiles(files) {
@@ -90,15 +183,23 @@ async function importFiles(files) {
 // the host has it; another OsiriX does not tell, so the list is refreshed for a while instead.
 function pollAfterImport(started) {
   setStatus(status(), started.message);
+  const bar = $("#db-progress");
+  bar.hidden = !started.import;
+  bar.removeAttribute("value");
   const before = JSON.stringify(studies.map((s) => [s.uid, s.images]));
   let tries = 0;
   const timer = setInterval(async () => {
     if (started.import) {
       let outcome;
       try { outcome = await get(`/api/database/imports/${encodeURIComponent(started.import)}`); }
-      catch (error) { clearInterval(timer); setStatus(status(), error.message, true); return; }
-      if (!outcome.done) return;
+      catch (error) { clearInterval(timer); bar.hidden = true; setStatus(status(), error.message, true); return; }
+      if (!outcome.done) {
+        setStatus(status(), outcome.message);
+        if (outcome.total) { bar.max = outcome.total; bar.value = outcome.read; }
+        return;
+      }
       clearInterval(timer);
+      bar.hidden = true;
       await load();
       setStatus(status(), outcome.message, !outcome.ok);
       return;
@@ -108,11 +209,39 @@ function pollAfterImport(started) {
   }, 500);
 }
 
+// The host's browser change counter, polled (another OsiriX shown has none: read by hand with Refresh).
+async function followChanges() {
+  let seen = null;
+  for (;;) {
+    try {
+      const changes = await get("/api/changes");
+      if (changes.supported && seen !== null && changes.browser > seen) {
+        await load();
+        emit("database-changed");
+      }
+      seen = changes.supported ? changes.browser : null;
+    } catch { /* the host is busy or restarting: ask again */ }
+    await new Promise((resolve) => setTimeout(resolve, FOLLOW_MS));
+  }
+}
+
 export function init({ show }) {
   showView = show;
+  early = get("/api/database");
+  early.catch(() => {});  // load() reports it
   const body = document.querySelector("#db-table tbody");
-  body.addEventListener("click", (event) => { const row = event.target.closest("tr"); if (row) select(row); });
-  body.addEventListener("dblclick", (event) => { const row = event.target.closest("tr"); if (row) { chosen = { kind: row.dataset.kind, uid: row.dataset.uid }; openChosen(); } });
+  body.addEventListener("click", (event) => { const row = event.target.closest("tr"); if (row) select(row, event.ctrlKey || event.metaKey); });
+  body.addEventListener("dblclick", (event) => { const row = event.target.closest("tr"); if (row) { chosen = [{ kind: row.dataset.kind, uid: row.dataset.uid }]; openChosen(); } });
+  $("#db-table thead tr").innerHTML = "<th></th>" + COLUMNS.map(([key, label]) => `<th data-sort="${key}" title="Sort by ${escapeHtml(label.toLowerCase())}">${escapeHtml(label)}</th>`).join("");
+  for (const th of document.querySelectorAll("#db-table thead th[data-sort]")) th.addEventListener("click", () => sortBy(th.dataset.sort));
+  $("#db-when").innerHTML = Object.keys(WHEN).map((w) => `<option>${escapeHtml(w)}</option>`).join("");
+  for (const id of ["#db-search", "#db-modality", "#db-when"]) $(id).addEventListener("input", showList);
+  $("#db-delete").addEventListener("click", askDelete);
+  $("#db-confirm").addEventListener("submit", deleteChosen);
+  $("#db-confirm button[name='cancel']").addEventListener("click", () => { $("#db-confirm").hidden = true; });
+  $("#db-export").addEventListener("click", () => { $("#db-export-form").hidden = false; $("#db-export-folder").focus(); });
+  $("#db-export-form").addEventListener("submit", exportChosen);
+  $("#db-export-form button[name='cancel']").addEventListener("click", () => { $("#db-export-form").hidden = true; });
   document.querySelector("#db-open").addEventListener("click", openChosen);
   document.querySelector("#db-refresh").addEventListener("click", load);
   document.querySelector("#db-files").addEventListener("change", async (event) => {
@@ -129,6 +258,7 @@ export function init({ show }) {
   });
   register("Database window", { status: "#db-status" });
   on("run-finished", (run) => { if (run.type === "Database") load(); });
+  followChanges();
 }
 
 export function shown() { load(); }
