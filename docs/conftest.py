@@ -8,22 +8,19 @@ reader's virtual environment, activated: a venv of the page's own that sees this
 ``bash`` blocks run with ``bash -euo pipefail``; a ``python title="FILE"`` block is the file the
 reader is told to write; a ``python`` block without a title runs as a script. ``<!-- skip: next -->``
 before a block leaves it out (installing, opening a browser), ``<!-- skip: next if(not which("conda"),
-reason="...") -->`` a block that needs a tool; ``<!-- requires: MODULE ... -->`` leaves out the rest
-of a page whose feature this build lacks (a feature being built on a branch of its own). At the end
-of a page every process it started (hosts, Dask, Orthanc) is stopped.
+reason="...") -->`` a block that needs a tool. At the end of a page every process it started (hosts,
+Dask, Orthanc) is stopped.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
-import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import unittest
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -44,14 +41,6 @@ _INFO = re.compile(
     re.MULTILINE,
 )
 RUNNABLE = ("bash", "python")
-
-
-def lacks(module: str) -> bool:
-    """True when ``module`` cannot be imported here (a page's feature is not in this build)."""
-    try:
-        return importlib.util.find_spec(module) is None
-    except ModuleNotFoundError:
-        return True
 
 
 def _reader_venv(folder: Path) -> Path:
@@ -109,8 +98,6 @@ def _run(example: Example, script: str) -> str | None:
 
 def _evaluate(example: Example) -> str | None:
     block: dict[str, Any] = example.parsed
-    if example.namespace.get("missing"):
-        raise unittest.SkipTest(f"this build lacks {', '.join(example.namespace['missing'])}")
     cwd: Path = example.namespace["cwd"]
     if block["language"] == "bash":
         return _run(example, block["source"])
@@ -127,20 +114,6 @@ def _evaluate(example: Example) -> str | None:
     script.parent.mkdir(exist_ok=True)
     script.write_text(block["source"])
     return _run(example, f'python "{script}"')
-
-
-_REQUIRES = re.compile(r"<!--\s*requires:\s*(?P<modules>[\w. ]+?)\s*-->")
-
-
-def _requires(document: Document) -> Iterable[Region]:
-    """``<!-- requires: MODULE ... -->``: the blocks after it are skipped unless every MODULE imports."""
-    for match in _REQUIRES.finditer(document.text):
-        missing = [m for m in match.group("modules").split() if lacks(m)]
-
-        def evaluate(example: Example, missing: list[str] = missing) -> None:
-            example.namespace["missing"] = missing
-
-        yield Region(match.start(), match.end(), missing, evaluate)
 
 
 class RunnableBlocks:
@@ -176,7 +149,6 @@ def _setup(namespace: dict[str, Any]) -> None:
         cwd=folder / "work",
         python=python,
         env=_environment(folder / "home", python.parent),
-        lacks=lacks,
         which=shutil.which,
     )
 
@@ -194,7 +166,7 @@ def _teardown(namespace: dict[str, Any]) -> None:
 
 
 pytest_collect_file = Sybil(
-    parsers=[_requires, RunnableBlocks(), SkipParser()],
+    parsers=[RunnableBlocks(), SkipParser()],
     path=str(DOCS),
     patterns=["index.md", "tutorials/*.md", "howto/*.md"],
     setup=_setup,
