@@ -8,8 +8,9 @@ reader's virtual environment, activated: a venv of the page's own that sees this
 ``bash`` blocks run with ``bash -euo pipefail``; a ``python title="FILE"`` block is the file the
 reader is told to write; a ``python`` block without a title runs as a script. ``<!-- skip: next -->``
 before a block leaves it out (installing, opening a browser), ``<!-- skip: next if(not which("conda"),
-reason="...") -->`` a block that needs a tool. At the end of a page every process it started (hosts,
-Dask, Orthanc) is stopped.
+reason="...") -->`` a block that needs a tool. ``<!-- slow: WHY -->`` marks every block of a page
+``slow`` (it installs packages, starts clusters...; CI runs it too). At the end of a page every process
+it started (hosts, Dask, Orthanc) is stopped.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import pytest
 from sybil import Document, Example, Region, Sybil
 from sybil.parsers.markdown import SkipParser
 from sybil.parsers.markdown.lexers import RawFencedCodeBlockLexer
@@ -163,6 +165,22 @@ def _teardown(namespace: dict[str, Any]) -> None:
         except (psutil.Error, OSError):
             continue
     shutil.rmtree(namespace["folder"], ignore_errors=True)
+
+
+_SLOW = re.compile(r"<!--\s*slow:[^>]*-->")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The blocks of a page that says ``<!-- slow: WHY -->`` are marked ``slow``."""
+    slow: dict[Path, bool] = {}
+    for item in items:
+        path = Path(str(item.path))
+        if path.suffix != ".md" or DOCS not in path.parents:
+            continue
+        if path not in slow:
+            slow[path] = bool(_SLOW.search(path.read_text()))
+        if slow[path]:
+            item.add_marker(pytest.mark.slow)
 
 
 pytest_collect_file = Sybil(
