@@ -137,14 +137,19 @@ def viewer(page: Any, out: Path, home: Path, port: int) -> None:
     page.wait_for_selector("#view-viewer.active", timeout=STEP_MS)
     page.wait_for_function("window.osirixTasks?.viewer?.stats?.paints > 0", timeout=STEP_MS)
     wait_for_viewer(port)
-    oval = ["--type", "oval", "--box", "22", "46", "36", "36", "--name", "lesion", "--slice", "12"]
+    # Image 13 as OsiriX numbers images (from 1), the one twelve wheel steps down from image 1.
+    oval = ["--type", "oval", "--box", "22", "46", "36", "36", "--name", "lesion", "--slice", "13"]
     cli(home, port, "roi", "add", *oval)
     box = page.locator("#view-viewer canvas").first.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     for _ in range(12):
         page.mouse.wheel(0, 120)
         page.wait_for_timeout(150)
-    page.wait_for_timeout(1500)  # the last image and its ROI drawn
+    page.wait_for_function(  # the image with the ROI is shown, its ROI listed (else the picture would lie)
+        "[...document.querySelectorAll('#vw-rois tbody tr')].some(r => r.textContent.includes('lesion'))",
+        timeout=STEP_MS,
+    )
+    page.wait_for_timeout(1000)  # the ROI drawn on the canvas
     take(page, out, "page")
 
 
