@@ -144,16 +144,20 @@ def web_api_page() -> str:
 
     from osirix_tasks.web import routes
 
-    rows = []
+    rows, undocumented = [], []
     for route in routes.ROUTES:
         if not isinstance(route, Route):
             continue
         endpoint = route.endpoint
         target = getattr(endpoint, "__wrapped__", endpoint)
         doc = (inspect.getdoc(target) or "").split("\n\n")[0]
+        if not doc:
+            undocumented.append(f"{target.__module__}.{target.__name__} ({route.path})")
         module = getattr(target, "__module__", "").rsplit(".", 1)[-1]
         methods = ", ".join(sorted(m for m in (route.methods or ()) if m != "HEAD"))
         rows.append((methods, f"`{route.path}`", module, doc))
+    if undocumented:  # the page says what each route does: its docstring's first paragraph
+        raise RuntimeError(f"web routes without a docstring: {', '.join(undocumented)} - document them")
     intro = (
         "The page's JSON API (`osirix_tasks/web/routes/`), generated from its routes. Every request carries the "
         "page's token or is refused (see [the security model](../explanation/security.md))."
