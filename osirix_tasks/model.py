@@ -173,14 +173,24 @@ class TaskSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
+    #: The menu's name; with ``type``, what identifies the task (default: the file's or function's name).
     name: str = Field(min_length=1)
+    #: Which menu offers it and what it gets: Database, Image, VRController or ROI (the plugin's VR, codes
+    #: 1-4 and pyosirix's gRPC*Tool names are accepted too).
     type: TaskType
+    #: A script's path (relative to tasks.toml, or absolute), or ``module:function`` of a decorated task.
     location: str
+    #: OsiriX waits for it to finish: while it runs, every other start is refused.
     blocking: bool = False
+    #: Detected from the location (only Python runs today); given, it must match.
     language: str = Field(default="", validate_default=True)
+    #: Absolute path of the Python that runs it.
     interpreter: str = Field(default_factory=default_interpreter)
+    #: One line shown with the task (a decorated task's default: its docstring's first line).
     description: str = ""
+    #: Seconds after which a run is stopped (exit code 124).
     timeout: Annotated[float, Field(gt=0)] | None = None
+    #: Arguments given to every run, before those of ``run NAME -- ARGS``.
     args: list[str] = Field(default_factory=list)
     #: Variables added to the run's minimal environment (before plugins add theirs).
     env: dict[str, str] = Field(default_factory=dict)
@@ -338,8 +348,11 @@ class RegistrySettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    #: Task packs not loaded: entry-point or distribution names.
     disabled_packs: list[str] = Field(default_factory=list)
+    #: Importable modules whose ``@osirix_task`` functions are tasks.
     modules: list[str] = Field(default_factory=list)
+    #: The local plugins folder (``*.py`` files implementing hooks), relative to tasks.toml; default ``plugins/``.
     plugins_dir: str | None = None
     #: ``tcp://HOST:PORT`` of the Dask scheduler batches use (``batch --scheduler`` wins); none: a local cluster.
     batch_scheduler: str | None = None
