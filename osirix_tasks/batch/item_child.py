@@ -102,8 +102,9 @@ class _Item:
 
 
 def _context(caches: _Item, spec: Any, options: argparse.Namespace, pixels: dict[str, Any] | None) -> Any:
+    from ..context import TaskContext
     from ..errors import ContextUnavailable
-    from ..model import TaskContext, TaskType
+    from ..model import TaskType
     from ..run.context_build import target_from_env
 
     server = os.environ.get(Env.SERVER)

@@ -26,17 +26,20 @@ def _records(page: Page) -> BatchRecords:
 
 
 def listing(page: Page, call: Call) -> dict[str, Any]:
+    """Batches, most recent first (``?limit=``, 50 by default)."""
     limit = call.integer("limit", 50, low=1, high=10_000)
     return {"batches": [b.to_json() for b in _records(page).batches(limit=limit)]}
 
 
 def detail(page: Page, call: Call) -> dict[str, Any]:
+    """One batch and the state of each of its items."""
     records = _records(page)
     batch = records.get(call.path["batch_id"])
     return {"batch": batch.to_json(), "items": [item.to_json() for item in records.items(batch.id)]}
 
 
 def cancel(page: Page, call: Call) -> dict[str, Any]:
+    """Cancel a batch: every item's process group is stopped."""
     record = cancel_batch_record(_records(page), call.path["batch_id"])
     return {"batch": record.to_json(), "message": f"batch {record.id}: cancel asked; every item stops"}
 
