@@ -13,8 +13,8 @@ from typing import Any
 
 import pluggy
 
-from .context import TaskContext
 from .model import TaskSpec
+from .task_context import TaskContext
 
 hookspec = pluggy.HookspecMarker("osirix_tasks")
 hookimpl = pluggy.HookimplMarker("osirix_tasks")

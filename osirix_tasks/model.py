@@ -1,5 +1,5 @@
 """The one definition of every record osirix-tasks keeps: tasks, settings, servers, run states
-(the context a running task receives is :mod:`osirix_tasks.context`).
+(the context a running task receives is :mod:`osirix_tasks.task_context`).
 
 TOML, JSON export, the CLI and the runner all derive from these pydantic models. Validation
 messages follow one shape, ``what is wrong - what to do``, so that the registry loader can

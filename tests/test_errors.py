@@ -105,3 +105,13 @@ def test_every_module_imports_and_the_emulator_reaches_no_client_host_or_page() 
     assert offenders == []
     for module in pkgutil.walk_packages([str(PACKAGE / "emulator")], "osirix_tasks.emulator."):
         importlib.import_module(module.name)
+
+
+def test_no_module_of_the_package_shadows_a_public_name() -> None:
+    # Importing a submodule sets it as an attribute of the package: a module named like a public
+    # function (osirix_tasks/context.py beside osirix_tasks.context()) replaces that function.
+    modules = {p.stem for p in PACKAGE.glob("*.py")}
+    modules |= {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    assert not modules & set(osirix_tasks.__all__), modules & set(osirix_tasks.__all__)
+    importlib.import_module("osirix_tasks.task_context")  # the module that once shadowed context()
+    assert callable(osirix_tasks.context) and osirix_tasks.context.__module__ == "osirix_tasks"

@@ -102,10 +102,10 @@ class _Item:
 
 
 def _context(caches: _Item, spec: Any, options: argparse.Namespace, pixels: dict[str, Any] | None) -> Any:
-    from ..context import TaskContext
     from ..errors import ContextUnavailable
     from ..model import TaskType
     from ..run.context_build import target_from_env
+    from ..task_context import TaskContext
 
     server = os.environ.get(Env.SERVER)
     context = TaskContext(

@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..client.series_pixels import opened_series_pixels, roi_masks, series_pixels, viewer_pixels
-from ..context import TaskContext
 from ..errors import ContextUnavailable
 from ..model import TaskType
+from ..task_context import TaskContext
 
 __all__ = ["fill_pixels"]
 

@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 
 from .._support.paths import registry_path
-from ..context import TaskContext
 from ..contract import Env, Target
 from ..errors import ContextUnavailable
 from ..model import TaskSpec, TaskType
 from ..plugins import PluginSet, load_plugins
 from ..registry import load_settings
+from ..task_context import TaskContext
 
 __all__ = ["task_plugins", "build_context", "script_context", "target_from_env"]
 

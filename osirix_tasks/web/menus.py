@@ -12,9 +12,9 @@ from typing import Any
 from ..builtin.default_context import FILL
 from ..catalog import Catalog, menus
 from ..client import Connection
-from ..context import TaskContext
 from ..errors import ContextUnavailable, OsirixError
 from ..model import TaskSpec
+from ..task_context import TaskContext
 
 __all__ = ["menu_data", "missing_context"]
 
