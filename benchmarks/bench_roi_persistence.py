@@ -82,7 +82,8 @@ def stored_planes(stub: Any) -> int:
     for study in ok(stub.BrowserControllerDatabaseStudies(browser)).studies:
         for series in ok(stub.DicomStudySeries(study)).series:
             if ok(stub.DicomSeriesSeriesDescription(series)).series_description == "OsiriX ROI SR":
-                total += ok(stub.DicomSeriesNumberOfImages(series)).number_of_images
+                # its objects (OsiriX's numberOfImages of an SR series is 0: DicomSeries.m noFiles)
+                total += len(ok(stub.DicomSeriesImages(series)).images)
     return total
 
 
