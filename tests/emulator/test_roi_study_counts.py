@@ -138,7 +138,8 @@ def test_a_study_with_roi_series_and_a_seg_counts_as_in_osirix(start_host: Any, 
     by_name = {s["description"]: s for s in found["series"]}
     assert set(by_name) >= {"OsiriX ROI SR", "OsiriX ROI SEG"} and len(found["series"]) == 4
     assert "OsiriX ROI SR" not in found["pyosirix_series"] and "OsiriX ROI SEG" in found["pyosirix_series"]
-    seg_series = next(s for s in found["series"] if s["sop_class"] == "1.2.840.10008.5.1.4.1.1.66.4" and s["images"] == 3)
+    seg_class = "1.2.840.10008.5.1.4.1.1.66.4"
+    seg_series = next(s for s in found["series"] if s["sop_class"] == seg_class and s["images"] == 3)
     assert seg_series["number_of_images"] == 0
     assert by_name["OsiriX ROI SR"]["number_of_images"] == 0 and by_name["OsiriX ROI SR"]["images"] == 3
     assert by_name["OsiriX ROI SEG"]["number_of_images"] == 0 and by_name["OsiriX ROI SEG"]["images"] == 1

@@ -15,9 +15,7 @@ __all__ = ["counts_as_images", "STRUCTURED_REPORTS", "PRESENTATION_STATES", "PRI
 
 #: ``DCMAbstractSyntaxUID structuredReportSyntaxes``: basic text, enhanced, comprehensive, mammography
 #: CAD, procedure log, chest CAD and X-ray radiation dose SR (Comprehensive 3D SR is not among them).
-STRUCTURED_REPORTS = frozenset(
-    "1.2.840.10008.5.1.4.1.1.88." + n for n in ("11", "22", "33", "50", "40", "65", "67")
-)
+STRUCTURED_REPORTS = frozenset("1.2.840.10008.5.1.4.1.1.88." + n for n in ("11", "22", "33", "50", "40", "65", "67"))
 #: ``presentationStateSyntaxes``: grayscale, colour, pseudo-colour and blending softcopy presentation states.
 PRESENTATION_STATES = frozenset("1.2.840.10008.5.1.4.1.1.11." + n for n in ("1", "2", "3", "4"))
 #: ``supportedPrivateClasses`` (matched as prefixes): MR spectroscopy, raw data, Philips private,

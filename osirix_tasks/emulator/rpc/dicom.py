@@ -9,7 +9,6 @@ import datetime as dt
 from typing import Any
 
 from ...errors import OsirixError
-from ..database.counts import counts_as_images
 from ..database.conventions import (
     image_datetime,
     modalities,
@@ -19,6 +18,7 @@ from ..database.conventions import (
     study_datetime,
     study_name,
 )
+from ..database.counts import counts_as_images
 from ..database.dates import birth_components, date_components
 from ..database.index import ImageRow, SeriesRow, StudyRow
 from ..roi_store.layout import is_osirix_own_series
