@@ -223,6 +223,14 @@ def _cached_group(record: RoiRecord, header: Dataset, key: PlaneKey) -> Any:
     return group
 
 
+def _group_for(record: RoiRecord, header: Dataset, key: PlaneKey, link: tuple[Dataset, int] | None) -> Any:
+    """The ROI's measurement group: reused when it has no mask and a tracking UID (without one, each
+    report makes up its own)."""
+    if link is None and record.tracking_uid:
+        return _cached_group(record, header, key)
+    return _group(record, header, key, link)
+
+
 def build_sr(
     planes: Sequence[PlaneRois],
     headers: dict[PlaneKey, Dataset],
@@ -248,10 +256,7 @@ def build_sr(
         for record in plane.rois:
             number = segments.get(id(record))
             link = (seg, number) if seg is not None and number is not None else None
-            if link is None and record.tracking_uid:  # without one, each report makes up its own
-                group = _cached_group(record, header, plane.source.key)
-            else:
-                group = _group(record, header, plane.source.key, link)
+            group = _group_for(record, header, plane.source.key, link)
             if group is not None:
                 groups.append(group)
             entry = record.to_json()

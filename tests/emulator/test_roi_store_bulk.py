@@ -76,7 +76,7 @@ def test_a_bulk_save_through_the_protocol_reads_back_the_same(
     database: Path,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(encoders, "BULK", 4)  # the demo series has 24 planes: a bulk save of 12
+    monkeypatch.setattr(encoders, "BULK", 8)  # a bulk save of 24 ROIs on 12 planes
     started: list[int] = []
     real_pool = encoders._pool
     monkeypatch.setattr(encoders, "_pool", lambda workers: started.append(workers) or real_pool(workers))
