@@ -1,8 +1,6 @@
 """ROIs kept with their study: saving 1,000 ROIs on a 300-slice series, and opening that series
 again (time until its ROIs are shown through the protocol) against opening it without ROIs, in the
-same run; plus the time one changed ROI takes to reach the disk; plus, in this process, the encoding
-of the same kind of bulk save (every plane's SR and SEG files) on one thread against the worker
-processes a bulk save uses (``emulator/roi_store/encoders.py``), on the same planes.
+same run; plus the time one changed ROI takes to reach the disk.
 
 A real host (``osirix-tasks serve``) on a generated 300-slice series (256 x 256, pydicom). Through
 gRPC: open a viewer and list every slice's ROIs (ViewerControllerROIList) with no ROIs stored
@@ -118,54 +116,6 @@ def draw(stub: Any, viewer: Any, rois: int, slices: int) -> set[int]:
     return planes
 
 
-def encode_jobs(files: list[Path], folder: Path, rois: int) -> list[Any]:
-    """As many planes' ROIs as :func:`draw` makes (with their five measurements), as store jobs."""
-    from osirix_tasks.emulator.roi_store.planes import EncodeJob
-    from osirix_tasks.roidicom.evidence import source_header
-    from osirix_tasks.roidicom.records import PlaneKey, RoiRecord, SourceImage
-    from osirix_tasks.roidicom.sr import PlaneRois
-
-    rng = np.random.default_rng(7)
-    by_plane: dict[int, list[Any]] = {}
-    for n in range(rois):
-        idx = int(rng.integers(len(files)))
-        x, y = (float(v) for v in rng.uniform(20, 200, 2))
-        kind = n % 5
-        if kind == 0:
-            record = RoiRecord(11, f"roi {n % 12}", points=np.array([[x, y], [x + 20, y + 3], [x + 15, y + 25]]))
-        elif kind == 4:
-            record = RoiRecord(
-                20, f"roi {n % 12}", texture=np.ones((12, 10), dtype=bool), texture_origin=(int(x), int(y))
-            )
-        else:
-            record = RoiRecord((9, 6, 19)[kind - 1], f"roi {n % 12}", rect=(x, y, 12.0, 8.0))
-        record.tracking_uid = str(generate_uid())
-        record.measurements = {"area_mm2": 96.0, "mean": 10.0, "std_dev": 2.0, "min": 1.0, "max": 20.0}
-        by_plane.setdefault(idx, []).append(record)
-    jobs = []
-    for idx, records in sorted(by_plane.items()):
-        header = source_header(files[idx])
-        source = SourceImage(str(files[idx]), PlaneKey(str(header.SOPInstanceUID), 0), 256, 256, idx)
-        jobs.append(EncodeJob(str(header.StudyInstanceUID), folder, header, PlaneRois(source, records)))
-    return jobs
-
-
-def encoding(files: list[Path], root: Path, rois: int) -> tuple[int, float, float]:
-    """Seconds to encode a bulk save's planes on this thread, then with the workers: (planes, alone, workers)."""
-    from osirix_tasks.emulator.roi_store.encoders import encode_all
-    from osirix_tasks.emulator.roi_store.store import _import_writers
-
-    _import_writers()
-    timings = []
-    for name, bulk in (("alone", 1 << 30), ("workers", None)):
-        jobs = encode_jobs(files, root / name, rois)
-        started = time.perf_counter()
-        results = [result for _, result in encode_all(jobs, bulk=bulk)]
-        timings.append(time.perf_counter() - started)
-        assert not [r for r in results if isinstance(r, BaseException)]
-    return len(jobs), timings[0], timings[1]
-
-
 def wait(condition: Any, timeout: float = 600.0) -> float:
     started = time.perf_counter()
     while not condition():
@@ -221,7 +171,6 @@ def main() -> None:
         with running_host(root / "home2", database=database) as fresh:
             cold, _, count = open_and_list(fresh.stub())
             assert count == args.rois
-        planes_encoded, alone, workers = encoding(sorted((root / "series").glob("*.dcm")), root / "encoded", args.rois)
     base = statistics.median(without)
     print(f"{args.rois} ROIs on {len(planes)} of {args.slices} slices ({args.slices} x 256 x 256 series)")
     print(f"open + list without ROIs        median {base * 1000:8.1f} ms")
@@ -233,8 +182,6 @@ def main() -> None:
     with_rois = statistics.median(reopened)
     print(f"open + list with {args.rois} ROIs        median {with_rois * 1000:8.1f} ms  ratio {with_rois / base:.2f}x")
     print(f"same, new host after SIGKILL           {cold * 1000:8.1f} ms  ratio {cold / base:.2f}x")
-    print(f"encode {planes_encoded} planes, saver's thread alone  {alone * 1000:8.1f} ms")
-    print(f"same, bulk-save workers          {workers * 1000:8.1f} ms  ratio {workers / alone:.2f}x")
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ class PlaneTarget:
 
 @dataclass(frozen=True)
 class EncodeJob:
-    """What writing one plane's files needs, and nothing else (it crosses to a worker process)."""
+    """What writing one plane's files needs: no database, no live objects."""
 
     study_uid: str
     folder: Path

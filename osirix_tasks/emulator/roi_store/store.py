@@ -28,7 +28,6 @@ from ...roidicom.records import PlaneKey, RoiRecord, SourceImage
 from ...roidicom.sr import PlaneRois
 from ..database.index import Database
 from ..pix import Pix
-from .encoders import encode_all
 from .foreign import ForeignObjects
 from .layout import ROI_FOLDER, study_folder
 from .planes import Encoded, EncodeJob, PlaneTarget, delete_plane, encode_plane, index_plane, read_plane
@@ -213,26 +212,10 @@ class RoiStore:
                 self._write_all(self.snapshot(viewer))
 
     def _write_all(self, pending: list[Pending]) -> None:
-        """Write the planes of ``pending``: removals at once, the others encoded together (by worker
-        processes for a bulk save, :mod:`.encoders`), each indexed and remembered as soon as it is done."""
         with self._io:
-            items, jobs = [], []
             for item in pending:
                 try:
-                    job = self._prepare(item)
-                except Exception as exc:
-                    self._failed(item, exc)
-                    continue
-                if job is None:
-                    self._memory_of(item.viewer).saved[item.plane] = item.fingerprint
-                else:
-                    items.append(item)
-                    jobs.append(job)
-            for item, (_, result) in zip(items, encode_all(jobs), strict=True):
-                try:
-                    if isinstance(result, BaseException):
-                        raise result
-                    self._finish(item, result)
+                    self.write(item)
                 except Exception as exc:
                     self._failed(item, exc)
 
