@@ -23,6 +23,8 @@ any other              open POLYLINE through its points (lines, arrows, angles .
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -185,6 +187,50 @@ def _group(record: RoiRecord, header: Dataset, key: PlaneKey, mask: tuple[Datase
     )
 
 
+#: Measurement groups already built, by what they hold: a plane saved again re-encodes only its
+#: changed ROIs' groups (the report's constructor copies its content, so a group is never shared).
+_GROUPS: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_GROUPS_LOCK = threading.Lock()
+#: At most this many groups are kept (about 20 KB each), the least recently used dropped first.
+MAX_CACHED_GROUPS = 512
+
+
+def _group_key(record: RoiRecord, header: Dataset, key: PlaneKey) -> tuple[Any, ...]:
+    return (
+        record.fingerprint(),
+        tuple(sorted(record.measurements.items())),
+        str(header.SOPClassUID),
+        str(header.SOPInstanceUID),
+        key.frame,
+        int(header.get("NumberOfFrames", 1) or 1),
+        str(header.get("Modality", "")),
+    )
+
+
+def _cached_group(record: RoiRecord, header: Dataset, key: PlaneKey) -> Any:
+    """The measurement group of an ROI without a mask, built once for the same content."""
+    cache_key = _group_key(record, header, key)
+    with _GROUPS_LOCK:
+        group = _GROUPS.get(cache_key)
+        if group is not None:
+            _GROUPS.move_to_end(cache_key)
+            return group
+    group = _group(record, header, key, None)
+    with _GROUPS_LOCK:
+        _GROUPS[cache_key] = group
+        while len(_GROUPS) > MAX_CACHED_GROUPS:
+            _GROUPS.popitem(last=False)
+    return group
+
+
+def _group_for(record: RoiRecord, header: Dataset, key: PlaneKey, link: tuple[Dataset, int] | None) -> Any:
+    """The ROI's measurement group: reused when it has no mask and a tracking UID (without one, each
+    report makes up its own)."""
+    if link is None and record.tracking_uid:
+        return _cached_group(record, header, key)
+    return _group(record, header, key, link)
+
+
 def build_sr(
     planes: Sequence[PlaneRois],
     headers: dict[PlaneKey, Dataset],
@@ -210,7 +256,7 @@ def build_sr(
         for record in plane.rois:
             number = segments.get(id(record))
             link = (seg, number) if seg is not None and number is not None else None
-            group = _group(record, header, plane.source.key, link)
+            group = _group_for(record, header, plane.source.key, link)
             if group is not None:
                 groups.append(group)
             entry = record.to_json()

@@ -115,3 +115,35 @@ def test_import_of_a_file_of_other_images_is_named_and_skipped(
     assert f"{stranger}: references none of the viewer's images" in done.stderr
     assert f"{garbage}: cannot be read as ROIs" in done.stderr
     assert shown(host) == before  # nothing that was there is lost
+
+
+def test_import_of_malformed_dicom_objects_is_named_and_skipped(
+    host: RunningHost, drawn: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """A SEG cut in half (a copy that stopped), a report that is not TID 1500, a JSON that is not a
+    list of ROIs, among good files: each bad one named with its reason, the good one drawn."""
+    from pydicom.data import get_testdata_file
+
+    out = cli(host, "roi", "export", "--format", "seg", "-o", str(tmp_path / "good.dcm")).stdout
+    good = Path(out.splitlines()[0].split(" ", 1)[1])
+    cut = tmp_path / "cut.seg.dcm"
+    content = good.read_bytes()
+    cut.write_bytes(content[: len(content) * 2 // 3])
+    not_tid1500 = get_testdata_file("test-SR.dcm", download=False)
+    assert not_tid1500
+    wrong_json = tmp_path / "wrong.json"
+    wrong_json.write_text('{"rois": 3}')
+    before = shown(host)
+    cli(host, "roi", "delete", "--all")
+    done = host.cli("roi", "import", str(cut), str(not_tid1500), str(wrong_json), str(good))
+    assert done.returncode == 1, done.stdout + done.stderr
+    for bad in (cut, not_tid1500, wrong_json):
+        found = [x for x in done.stderr.splitlines() if f" {bad}: " in x]
+        assert len(found) == 1, (bad, done.stderr)
+        [line] = found
+        reason = line.split(f" {bad}: ", 1)[1]
+        assert reason.endswith(" - skipped") and len(reason) > len(" - skipped") + 8, line  # with its reason
+    assert str(good) not in done.stderr
+    assert sorted(r["name"] for r in shown(host)) == ["cyst", "liver", "painted"]  # the SEG's masks, drawn
+    restore(host)
+    assert shown(host) == before

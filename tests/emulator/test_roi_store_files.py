@@ -24,6 +24,7 @@ from osirix_tasks.emulator.database.index import Database
 from osirix_tasks.emulator.reset import baseline_of, reset_state
 from osirix_tasks.emulator.rpc.servicer import _guarded
 from osirix_tasks.emulator.state import OsirixState
+from osirix_tasks.roidicom.private import read_document
 from tests.helpers import ok
 
 VC = viewercontroller_pb2.ViewerControllerNewROIRequest
@@ -421,3 +422,24 @@ def test_a_seg_of_images_we_do_not_have_is_reported(database: Path, demo_files: 
     assert everything(osirix, osirix.open()) == []
     [problem] = osirix.state.roi_store.foreign.problems
     assert "references no image of this database" in problem
+
+
+def test_a_damaged_stored_report_is_reported_and_kept_and_the_other_planes_load(database: Path) -> None:
+    osirix = Osirix(database)
+    viewer = osirix.open()
+    draw(osirix, viewer, 9, 2, "kept", rect=(64, 64, 10, 6))
+    draw(osirix, viewer, 11, 4, "damaged", points=[(20, 20), (50, 24), (44, 60)])
+    assert osirix.state.roi_store.flush()
+    [damaged] = [
+        p
+        for p in osirix.stored_files()
+        if "damaged" in str(read_document(pydicom.dcmread(p)))  # the SR of plane 4
+    ]
+    content = damaged.read_bytes()
+    damaged.write_bytes(content[: len(content) // 2])  # a disk that lost the second half
+
+    again = Osirix(database)
+    assert [(i, d["name"]) for i, d in everything(again, again.open())] == [(2, "kept")]
+    [problem] = again.state.roi_store.foreign.problems
+    assert problem.startswith(f"{damaged}: ") and problem.endswith("skipped")
+    assert damaged.read_bytes() == content[: len(content) // 2]  # kept as it was: nothing deleted

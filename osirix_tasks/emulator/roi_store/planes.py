@@ -24,7 +24,17 @@ from ..database.index import Database
 from .catalog import put_object, remove_objects
 from .layout import SEG_SERIES, SR_SERIES, seg_path, series_uid, sr_path, write_atomic
 
-__all__ = ["StoredPlane", "write_plane", "delete_plane", "read_plane", "MAX_OBJECT_BYTES"]
+__all__ = [
+    "StoredPlane",
+    "PlaneTarget",
+    "EncodeJob",
+    "Encoded",
+    "encode_plane",
+    "index_plane",
+    "delete_plane",
+    "read_plane",
+    "MAX_OBJECT_BYTES",
+]
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +49,34 @@ class StoredPlane:
 
 @dataclass(frozen=True)
 class PlaneTarget:
-    """Where a plane's ROIs go: the study (row id and UID), the folder, the source image's header."""
+    """Where a plane's ROIs are indexed: the database, the study (row id and UID), the folder."""
 
     db: Database
     study_id: int
     study_uid: str
     folder: Path
+
+
+@dataclass(frozen=True)
+class EncodeJob:
+    """What writing one plane's files needs: no database, no live objects."""
+
+    study_uid: str
+    folder: Path
     header: Dataset
+    plane: PlaneRois
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """The files a plane's ROIs were written to (the SEG only when it has brush ROIs)."""
+
+    key: PlaneKey
+    sr_path: Path
+    sr_uid: str
+    sr_class: str
+    seg_path: Path | None = None
+    seg_uid: str = ""
 
 
 def _masks(records: list[RoiRecord], header: Dataset, key: PlaneKey) -> np.ndarray:
@@ -62,8 +93,10 @@ def _old_segs(folder: Path, key: PlaneKey, keep: Path | None) -> list[Path]:
     return [p for p in folder.glob(f"{prefix}-*.seg.dcm") if p != keep]
 
 
-def write_plane(target: PlaneTarget, plane: PlaneRois) -> None:
-    """Store the ROIs of one plane (replacing what was stored for it)."""
+def encode_plane(job: EncodeJob) -> Encoded:
+    """Write the files of one plane's ROIs (its SEG, then its SR in place of the old one); the
+    database is not touched (:func:`index_plane` does that)."""
+    plane, header = job.plane, job.header
     key = plane.source.key
     brushes = [r for r in plane.rois if r.is_mask and r.texture is not None and r.texture.any()]
     seg = new_seg = None
@@ -71,46 +104,52 @@ def write_plane(target: PlaneTarget, plane: PlaneRois) -> None:
     if brushes:
         specs = [SegmentSpec(r.name, r.color, r.tracking_uid or None) for r in brushes]
         seg = build_seg(
-            [target.header],
-            _masks(brushes, target.header, key),
+            [header],
+            _masks(brushes, header, key),
             specs,
-            series_uid=series_uid(target.study_uid, SEG_SERIES[0]),
+            series_uid=series_uid(job.study_uid, SEG_SERIES[0]),
             series_number=SEG_SERIES[1],
             series_description=SEG_SERIES[0],
         )
         segments = {id(r): n for n, r in enumerate(brushes, start=1)}
-        new_seg = seg_path(target.folder, key, str(seg.SOPInstanceUID))
+        new_seg = seg_path(job.folder, key, str(seg.SOPInstanceUID))
         write_atomic(seg, new_seg)
     sr = build_sr(
         [plane],
-        {key: target.header},
-        series_uid=series_uid(target.study_uid, SR_SERIES[0]),
+        {key: header},
+        series_uid=series_uid(job.study_uid, SR_SERIES[0]),
         series_number=SR_SERIES[1],
         series_description=SR_SERIES[0],
         seg=seg,
         segments=segments,
     )
-    path = sr_path(target.folder, key)
+    path = sr_path(job.folder, key)
     write_atomic(sr, path)
-    common: dict[str, Any] = {"study_id": target.study_id, "study_uid": target.study_uid, "key": key}
+    seg_uid = str(seg.SOPInstanceUID) if seg is not None else ""
+    return Encoded(key, path, str(sr.SOPInstanceUID), str(sr.SOPClassUID), new_seg, seg_uid)
+
+
+def index_plane(target: PlaneTarget, done: Encoded) -> None:
+    """Index a plane's new files in the study's ROI series and drop the SEG they replace."""
+    common: dict[str, Any] = {"study_id": target.study_id, "study_uid": target.study_uid, "key": done.key}
     put_object(
         target.db,
         series=SR_SERIES,
         modality="SR",
-        sop_class=str(sr.SOPClassUID),
-        sop_instance_uid=str(sr.SOPInstanceUID),
-        path=path,
+        sop_class=done.sr_class,
+        sop_instance_uid=done.sr_uid,
+        path=done.sr_path,
         **common,
     )
-    old = _old_segs(target.folder, key, new_seg)
-    if seg is not None and new_seg is not None:
+    old = _old_segs(target.folder, done.key, done.seg_path)
+    if done.seg_path is not None:
         put_object(
             target.db,
             series=SEG_SERIES,
             modality="SEG",
             sop_class=SEG_SOP_CLASS,
-            sop_instance_uid=str(seg.SOPInstanceUID),
-            path=new_seg,
+            sop_instance_uid=done.seg_uid,
+            path=done.seg_path,
             replaces=old,
             **common,
         )

@@ -30,7 +30,7 @@ from ..database.index import Database
 from ..pix import Pix
 from .foreign import ForeignObjects
 from .layout import ROI_FOLDER, study_folder
-from .planes import PlaneTarget, delete_plane, read_plane, write_plane
+from .planes import Encoded, EncodeJob, PlaneTarget, delete_plane, encode_plane, index_plane, read_plane
 from .saver import Saver
 from .snapshot import measure, record_of, roi_of
 
@@ -216,24 +216,40 @@ class RoiStore:
             for item in pending:
                 try:
                     self.write(item)
-                except Exception as exc:  # the next change tries again; the user hears of it
-                    log.exception("could not save the ROIs of %s", item.info.key.label())
-                    self.foreign.problems.append(f"saving the ROIs of image {item.info.key.label()} failed: {exc}")
+                except Exception as exc:
+                    self._failed(item, exc)
+
+    def _failed(self, item: Pending, exc: BaseException) -> None:
+        """The next change tries again; the user hears of it."""
+        log.error("could not save the ROIs of %s", item.info.key.label(), exc_info=exc)
+        self.foreign.problems.append(f"saving the ROIs of image {item.info.key.label()} failed: {exc}")
+
+    def _prepare(self, item: Pending) -> EncodeJob | None:
+        """A plane left without ROIs is removed now (None); else what encoding its files needs."""
+        folder = self.folder(item.info.study_uid)
+        if not item.records and not item.imported_from:
+            delete_plane(self.db, folder, item.info.key)
+            return None
+        for record in item.records:
+            measure(record, item.pix)
+        header = source_header(item.info.path)
+        source = SourceImage(item.info.path, item.info.key, item.info.rows, item.info.columns, item.plane[1])
+        return EncodeJob(item.info.study_uid, folder, header, PlaneRois(source, item.records, item.imported_from))
+
+    def _finish(self, item: Pending, done: Encoded) -> None:
+        """Index a plane's new files and remember its ROIs as saved."""
+        info = item.info
+        index_plane(PlaneTarget(self.db, info.study_id, info.study_uid, self.folder(info.study_uid)), done)
+        self._memory_of(item.viewer).saved[item.plane] = item.fingerprint
 
     def write(self, item: Pending) -> None:
-        """Write (or remove) one plane's stored ROIs, then remember them as saved."""
-        folder = self.folder(item.info.study_uid)
+        """Write (or remove) one plane's stored ROIs at once, then remember them as saved."""
         with self._io:
-            if not item.records and not item.imported_from:
-                delete_plane(self.db, folder, item.info.key)
+            job = self._prepare(item)
+            if job is None:
+                self._memory_of(item.viewer).saved[item.plane] = item.fingerprint
             else:
-                for record in item.records:
-                    measure(record, item.pix)
-                header = source_header(item.info.path)
-                source = SourceImage(item.info.path, item.info.key, item.info.rows, item.info.columns, item.plane[1])
-                target = PlaneTarget(self.db, item.info.study_id, item.info.study_uid, folder, header)
-                write_plane(target, PlaneRois(source, item.records, item.imported_from))
-        self._memory_of(item.viewer).saved[item.plane] = item.fingerprint
+                self._finish(item, encode_plane(job))
 
     def warm_up(self) -> None:
         """Load the DICOM writers on a thread now (a second or two), so the first save is not late."""

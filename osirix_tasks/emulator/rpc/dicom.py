@@ -18,6 +18,7 @@ from ..database.conventions import (
     study_datetime,
     study_name,
 )
+from ..database.counts import counts_as_images
 from ..database.dates import birth_components, date_components
 from ..database.index import ImageRow, SeriesRow, StudyRow
 from ..roi_store.layout import is_osirix_own_series
@@ -58,6 +59,23 @@ def _birth(state: OsirixState, study: StudyRow) -> dict[str, Any]:
 
 def _study_images(state: OsirixState, study: StudyRow) -> list[ImageRow]:
     return state.db.images_of_study(study.id)
+
+
+def _counted(series: SeriesRow) -> bool:
+    """Whether OsiriX counts the series' images (``DicomSeries.m`` ``noFiles``; our ROI series stand
+    for OsiriX's ``OsiriX ROI SR`` series, which it does not count)."""
+    return counts_as_images(series.sop_class_uid) and not is_osirix_own_series(series.description)
+
+
+def _series_count(state: OsirixState, series: SeriesRow) -> int:
+    return len(state.db.images_of(series.id)) if _counted(series) else 0
+
+
+def _study_count(state: OsirixState, study: StudyRow) -> int:
+    """OsiriX's ``noFiles`` of a study (Horos ``DicomStudy.m`` ``noFiles``): its counted series' images,
+    one per frame. OsiriX stores it negated in ``numberOfImages`` when a series has multi-frame
+    files; its database window shows the absolute value (``BrowserController.m``), as we answer."""
+    return sum(_series_count(state, x) for x in state.db.series_of(study.id))
 
 
 def _series_images(state: OsirixState, series: SeriesRow) -> list[ImageRow]:
@@ -125,10 +143,10 @@ getters(
             ],
         ),
         "DicomStudyPaths": lambda state, s: {"paths": [i.path for i in _study_images(state, s)]},
-        # OsiriX's noFiles counts images, one per frame (non-image objects not counted); rawNoFiles counts files.
-        "DicomStudyNoFiles": lambda state, s: {"no_files": sum(1 for i in _study_images(state, s) if i.is_image)},
+        # noFiles: images, one per frame, of the series OsiriX counts (no SR, PR, SEG ...); rawNoFiles: all files.
+        "DicomStudyNoFiles": lambda state, s: {"no_files": _study_count(state, s)},
         "DicomStudyRawNoFiles": lambda state, s: {"no_files": len({i.path for i in _study_images(state, s)})},
-        "DicomStudyNumberOfImages": lambda state, s: {"no_images": len(_study_images(state, s))},
+        "DicomStudyNumberOfImages": lambda state, s: {"no_images": _study_count(state, s)},
     },
 )
 
@@ -142,7 +160,7 @@ getters(
         "DicomSeriesName": field("name", lambda s: s.description or "unnamed"),
         "DicomSeriesModality": field("modality", lambda s: s.modality),
         "DicomSeriesDate": _date(_series_first_date, "Series date not available"),
-        "DicomSeriesNumberOfImages": lambda state, s: {"number_of_images": len(state.db.images_of(s.id))},
+        "DicomSeriesNumberOfImages": lambda state, s: {"number_of_images": _series_count(state, s)},
         "DicomSeriesImages": refs(
             "images",
             "DicomImage",
