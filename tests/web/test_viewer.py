@@ -182,10 +182,19 @@ def viewport_box(page: Any, index: int = 0) -> dict[str, float]:
 
 
 # The canvas is read in the page (a 1440x900 canvas is 5 MB of RGBA: only boxes and samples cross over).
+# A layer as the screen shows it, in device px over its viewport: the overlay is the viewport's size; the
+# image canvas is the plane's, placed by its CSS transform (the compositor scales it as drawImage does).
+SHOWN = """(src) => {
+  const r = window.devicePixelRatio, box = src.parentElement, c = document.createElement('canvas');
+  c.width = Math.round(box.clientWidth * r); c.height = Math.round(box.clientHeight * r);
+  const x = c.getContext('2d'), t = getComputedStyle(src).transform;
+  x.setTransform(new DOMMatrix().scale(r).multiply(new DOMMatrix(t === 'none' ? undefined : t)));
+  if (!src.hidden) x.drawImage(src, 0, 0, src.offsetWidth, src.offsetHeight);
+  return c;
+}"""
+
 CANVAS_BOX = """([s, colour, tolerance, minRed]) => {
-  const src = document.querySelector(s), c = document.createElement('canvas');
-  c.width = src.width; c.height = src.height;
-  const x = c.getContext('2d'); x.drawImage(src, 0, 0);
+  const c = (""" + SHOWN + """)(document.querySelector(s)), x = c.getContext('2d');
   const d = x.getImageData(0, 0, c.width, c.height).data;
   let x0 = Infinity, y0 = Infinity, x1 = -1, y1 = -1;
   for (let i = 0; i < d.length; i += 4) {
@@ -199,9 +208,7 @@ CANVAS_BOX = """([s, colour, tolerance, minRed]) => {
   return x1 < 0 ? null : [x0 / r, y0 / r, (x1 + 1) / r, (y1 + 1) / r];
 }"""
 CANVAS_AT = """([s, x, y]) => {
-  const src = document.querySelector(s), c = document.createElement('canvas');
-  c.width = src.width; c.height = src.height;
-  const g = c.getContext('2d'); g.drawImage(src, 0, 0);
+  const g = (""" + SHOWN + """)(document.querySelector(s)).getContext('2d');
   const r = window.devicePixelRatio;
   return Array.from(g.getImageData(Math.floor(x * r), Math.floor(y * r), 1, 1).data);
 }"""

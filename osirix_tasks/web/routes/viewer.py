@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-import numpy as np
 from osirixgrpc import types_pb2
 from starlette.responses import Response
 from starlette.routing import Route
@@ -18,8 +17,9 @@ from ...client.viewer_tools import new_roi as draw_roi
 from ...errors import BadRequest
 from ...host.control_protocol import BringToFront, SelectRois, TextAnchors, WhatChanged
 from ...vocabulary import ROI_TYPES, RoiCode, roi_type
-from ..api import Call, api, integer_of, number_of, raw
+from ..api import Call, api, integer_of, number_of
 from ..page import Page
+from ..planes import plane_response
 
 
 def listing(page: Page, call: Call) -> dict[str, Any]:
@@ -84,24 +84,7 @@ def close(page: Page, call: Call) -> dict[str, Any]:
 
 def pixels(page: Page, call: Call) -> Response:
     """A plane's values: 16-bit integers when they all are (half the bytes), else float32; or ARGB bytes."""
-    image = page.connection().pixels(types_pb2.DCMPix(osirixrpc_uid=call.path["pix_uid"]))
-    rows, columns = image.shape[0], image.shape[1]
-    if image.ndim == 3:
-        return raw(np.ascontiguousarray(image).tobytes(), rows=rows, columns=columns, format="argb8")
-    data, kind = compact(image)
-    return raw(data, rows=rows, columns=columns, format=kind)
-
-
-def compact(image: np.ndarray) -> tuple[bytes, str]:
-    """The smallest exact little-endian encoding of a float32 plane and its name (the page windows it)."""
-    low, high = float(image.min()), float(image.max())
-    for kind, name in ((np.uint16, "uint16"), (np.int16, "int16")):
-        info = np.iinfo(kind)
-        if info.min <= low and high <= info.max:
-            narrow = image.astype(kind)
-            if np.array_equal(narrow, image):
-                return narrow.astype(np.dtype(kind).newbyteorder("<"), copy=False).tobytes(), name
-    return np.ascontiguousarray(image, dtype="<f4").tobytes(), "float32"
+    return plane_response(page.connection().pixels(types_pb2.DCMPix(osirixrpc_uid=call.path["pix_uid"])))
 
 
 def digest(page: Page, call: Call) -> dict[str, Any]:

@@ -70,13 +70,14 @@ export async function download(path, filename) {
   setTimeout(() => URL.revokeObjectURL(link.href), 10000);
 }
 
-// Binary pixels: { rows, columns, format, data: ArrayBuffer }.
+// Binary pixels: { rows, columns, format, data: ArrayBuffer, range: [low, high] of the values or null }.
 export async function pixels(path) {
   const response = await fetch(path, { headers: authorised() });
   if (!response.ok) throw await failure(response);
   const data = await response.arrayBuffer();
   const h = response.headers;
-  return { rows: +h.get("X-Rows"), columns: +h.get("X-Columns"), format: h.get("X-Format"), mode: h.get("X-Mode"), data };
+  const range = h.has("X-Low") && h.has("X-High") ? [+h.get("X-Low"), +h.get("X-High")] : null;
+  return { rows: +h.get("X-Rows"), columns: +h.get("X-Columns"), format: h.get("X-Format"), mode: h.get("X-Mode"), data, range };
 }
 
 // An event stream that stays open: each connection gets a single-use ticket; when the host ends a

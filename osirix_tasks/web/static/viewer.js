@@ -58,7 +58,7 @@ function setLayout(name) {
   grid.style.gridTemplateRows = `repeat(${rows}, 1fr)`;
   grid.style.gridTemplateColumns = `repeat(${columns}, 1fr)`;
   const wanted = rows * columns;
-  while (viewports.length > wanted) viewports.pop().el.remove();
+  while (viewports.length > wanted) { const gone = viewports.pop(); gone.renderer.dispose(); gone.el.remove(); }
   while (viewports.length < wanted) {
     const vp = new Viewport(grid, app, viewports.length);
     wire(vp);
@@ -568,7 +568,7 @@ function applyPreset(name) {
   if (preset[1] === null) [vp.window.wl, vp.window.ww] = vp.defaultWindow;
   else if (preset[1] === "full") {
     if (!vp.plane || vp.plane.format === "argb8") return;
-    [vp.window.wl, vp.window.ww] = fullDynamic(vp.plane.values);
+    [vp.window.wl, vp.window.ww] = fullDynamic(vp.plane.values, vp.plane.range);
   } else [vp.window.wl, vp.window.ww] = preset[1];
   vp.render();
   $("#vw-preset").value = presetOf([vp.window.wl, vp.window.ww], vp.defaultWindow) || (preset[1] === "full" ? "Full dynamic" : "");

@@ -8,7 +8,7 @@ export class PlaneCache {
   constructor(budgetBytes = 512 * 1024 * 1024, parallel = 6) {
     this.budget = budgetBytes;
     this.parallel = parallel;
-    this.planes = new Map();   // key -> plane {rows, columns, format, values, bytes}
+    this.planes = new Map();   // key -> plane {rows, columns, format, values, range, bytes}
     this.bytes = 0;
     this.loading = new Map();  // key -> promise
     this.queue = [];
@@ -69,10 +69,9 @@ export class PlaneCache {
       const { key, url, resolve, reject } = this.queue.shift();
       this.inFlight++;
       pixels(url).then((image) => {
-        // grey values as float32 once, on arrival (the renderers window floats; a texture takes them as they are)
-        const raw = new (ARRAYS[image.format] || Uint8Array)(image.data);
-        const values = image.format === "argb8" || raw instanceof Float32Array ? raw : Float32Array.from(raw);
-        const plane = { key, rows: image.rows, columns: image.columns, format: image.format, values };
+        // kept as they came (16-bit integers when exact: half the bytes of floats), no copy
+        const values = new (ARRAYS[image.format] || Uint8Array)(image.data);
+        const plane = { key, rows: image.rows, columns: image.columns, format: image.format, values, range: image.range };
         this.put(key, plane);
         resolve(plane);
         for (const listener of this.listeners) listener(key, plane);

@@ -100,10 +100,8 @@ export class Viewport {
     const rect = this.el.getBoundingClientRect();
     const ratio = window.devicePixelRatio || 1;
     this.width = Math.max(1, rect.width); this.height = Math.max(1, rect.height);
-    for (const canvas of [this.image, this.overlay]) {
-      canvas.width = Math.round(this.width * ratio); canvas.height = Math.round(this.height * ratio);
-      canvas.style.width = `${this.width}px`; canvas.style.height = `${this.height}px`;
-    }
+    this.overlay.width = Math.round(this.width * ratio); this.overlay.height = Math.round(this.height * ratio);
+    this.overlay.style.width = `${this.width}px`; this.overlay.style.height = `${this.height}px`;
     this.render();
   }
 
@@ -120,10 +118,25 @@ export class Viewport {
   // Paint what there is: the image (a plane on its way keeps the last one), the overlay, the corners.
   render() {
     const m = this.matrix();
-    this.renderer.draw(this.plane, m, this.window, [this.width, this.height]);
-    if (this.plane) { this.stats.paints++; this.stats.painted = this.planeSlice; }
+    this.image.hidden = !this.plane;
+    if (this.plane) {
+      this.renderer.draw(this.plane, this.window);
+      this.place(m);
+      this.stats.paints++; this.stats.painted = this.planeSlice;
+    }
     this.paintOverlay(m);
     this.paintCorners(m);
+  }
+
+  // Put the image canvas (the plane's size, 1 CSS px a pixel) where the camera shows the plane.
+  place(m) {
+    const { columns, rows } = this.plane, style = this.image.style;
+    // image point p (pixel centres on integers) is canvas point p + 0.5
+    const placed = `${columns}x${rows} ${m.join(",")}`;
+    if (this.placed === placed) return;
+    this.placed = placed;
+    style.width = `${columns}px`; style.height = `${rows}px`;
+    style.transform = `matrix(${m[0]},${m[1]},${m[2]},${m[3]},${m[4] - (m[0] + m[2]) / 2},${m[5] - (m[1] + m[3]) / 2})`;
   }
 
   paintOverlay(m = this.matrix()) {
