@@ -193,8 +193,11 @@ SHOWN = """(src) => {
   return c;
 }"""
 
-CANVAS_BOX = """([s, colour, tolerance, minRed]) => {
-  const c = (""" + SHOWN + """)(document.querySelector(s)), x = c.getContext('2d');
+CANVAS_BOX = (
+    """([s, colour, tolerance, minRed]) => {
+  const c = ("""
+    + SHOWN
+    + """)(document.querySelector(s)), x = c.getContext('2d');
   const d = x.getImageData(0, 0, c.width, c.height).data;
   let x0 = Infinity, y0 = Infinity, x1 = -1, y1 = -1;
   for (let i = 0; i < d.length; i += 4) {
@@ -207,11 +210,16 @@ CANVAS_BOX = """([s, colour, tolerance, minRed]) => {
   const r = window.devicePixelRatio;
   return x1 < 0 ? null : [x0 / r, y0 / r, (x1 + 1) / r, (y1 + 1) / r];
 }"""
-CANVAS_AT = """([s, x, y]) => {
-  const g = (""" + SHOWN + """)(document.querySelector(s)).getContext('2d');
+)
+CANVAS_AT = (
+    """([s, x, y]) => {
+  const g = ("""
+    + SHOWN
+    + """)(document.querySelector(s)).getContext('2d');
   const r = window.devicePixelRatio;
   return Array.from(g.getImageData(Math.floor(x * r), Math.floor(y * r), 1, 1).data);
 }"""
+)
 
 
 def layer(index: int, name: str) -> str:
@@ -438,6 +446,50 @@ def test_both_renderers_window_the_plane_as_osirix(
         assert abs(grey_at(page, *centre) - expected) <= 1
         page.click("#vw-invert")
         assert abs(grey_at(page, *centre) - (255 - expected)) <= 1
+    finally:
+        page.close()
+
+
+#: A plane of the open series' shape in one of the encodings the host sends: 0 everywhere but the block.
+FORMAT_PLANE = """([format, value]) => {
+  const vp = window.osirixTasks.viewer.active, n = vp.plane.rows * vp.plane.columns, columns = vp.plane.columns;
+  const arrays = { int16: Int16Array, uint16: Uint16Array, float32: Float32Array, argb8: Uint8Array };
+  const values = new arrays[format](format === 'argb8' ? 4 * n : n);
+  for (let y = 20; y < 30; y++) for (let x = 40; x < 50; x++) {
+    if (format === 'argb8') values.set([255, ...value], 4 * (y * columns + x)); else values[y * columns + x] = value;
+  }
+  vp.plane = { key: 'test:' + format, rows: vp.plane.rows, columns, format, values };
+  vp.render();
+  return vp.toScreen([44.5, 24.5]);
+}"""
+
+
+@pytest.mark.parametrize("renderer", ["auto", "webgl2", "canvas"])
+def test_every_plane_encoding_is_windowed_alike(
+    browser: Any, host: tuple[RunningHost, str], renderer: str, page_errors: list[str]
+) -> None:
+    """16-bit planes (signed, unsigned), float planes and ARGB planes, as the host sends them, show the
+    grey of OsiriX's formula in both renderers; the page picks the 2D canvas where WebGL2 is software."""
+    url = host[1].replace("/?", f"/?renderer={renderer}&")
+    page = new_page(browser, url, page_errors)
+    try:
+        show_series(page, host[0].stub(), "axial ct")
+        assert page.evaluate("window.osirixTasks.viewer.renderer") == ("canvas" if renderer == "auto" else renderer)
+        for kind, value, wl, ww in [
+            ("int16", -700, -600, 400),
+            ("uint16", 60000, 59000, 4000),
+            ("float32", 12.25, 10, 10),
+        ]:
+            page.evaluate(
+                f"(() => {{ const w = window.osirixTasks.viewer.active.window; w.wl = {wl}; w.ww = {ww}; }})()"
+            )
+            centre = page.evaluate(FORMAT_PLANE, [kind, value])
+            expected = int(np.clip(np.floor((value - (wl - ww / 2)) * 255 / ww), 0, 255))
+            background = int(np.clip(np.floor((0 - (wl - ww / 2)) * 255 / ww), 0, 255))
+            assert abs(grey_at(page, *centre) - expected) <= 1, kind
+            assert abs(grey_at(page, centre[0] - 80, centre[1]) - background) <= 1, kind
+        centre = page.evaluate(FORMAT_PLANE, ["argb8", [200, 100, 50]])
+        assert np.abs(np.array(page.evaluate(CANVAS_AT, [layer(0, "image"), *centre])[:3]) - [200, 100, 50]).max() <= 1
     finally:
         page.close()
 
