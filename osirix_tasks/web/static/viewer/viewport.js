@@ -8,6 +8,7 @@ import { createRenderer } from "./render.js";
 
 const el = (tag, cls, parent) => { const e = document.createElement(tag); if (cls) e.className = cls; parent?.appendChild(e); return e; };
 const enc = encodeURIComponent;
+const setText = (element, text) => { if (element.textContent !== text) element.textContent = text; };
 
 const maskCache = new WeakMap();
 function maskCanvas(roi) {
@@ -124,8 +125,15 @@ export class Viewport {
       this.place(m);
       this.stats.paints++; this.stats.painted = this.planeSlice;
     }
-    this.paintOverlay(m);
+    this.paintOverlay(m, true);
     this.paintCorners(m);
+  }
+
+  // What the overlay shows is drawn from (ROIs edited in place are repainted by whoever edits them).
+  overlayInputs(m) {
+    const a = this.app;
+    return [this.source, this.rois.length ? this.rois : null, this.draft, this.overlays.get(this.pixUid()), a.showOverlays,
+      !!this.plane, this.overlay.width, this.overlay.height, ...m];
   }
 
   // Put the image canvas (the plane's size, 1 CSS px a pixel) where the camera shows the plane.
@@ -139,7 +147,12 @@ export class Viewport {
     style.transform = `matrix(${m[0]},${m[1]},${m[2]},${m[3]},${m[4] - (m[0] + m[2]) / 2},${m[5] - (m[1] + m[3]) / 2})`;
   }
 
-  paintOverlay(m = this.matrix()) {
+  // Draw the overlay: ROIs, overlay planes (60xx), the tool's decoration, the scale bar; with
+  // `ifChanged`, only when what it is drawn from changed (a scroll over images without ROIs, a WL/WW drag).
+  paintOverlay(m = this.matrix(), ifChanged = false) {
+    const inputs = this.overlayInputs(m), last = this.overlayDrawn;
+    this.overlayDrawn = inputs;
+    if (ifChanged && !this.app.decorate && last && inputs.every((v, i) => v === last[i])) return;
     const ctx = this.overlay.getContext("2d");
     const ratio = this.overlay.width / this.width;
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
@@ -182,7 +195,7 @@ export class Viewport {
 
   paintCorners(m = this.matrix()) {
     const s = this.source;
-    if (!s) { for (const c of Object.values(this.corners)) c.textContent = ""; for (const k of Object.values(this.markers)) k.textContent = ""; return; }
+    if (!s) { for (const c of Object.values(this.corners)) setText(c, ""); for (const k of Object.values(this.markers)) setText(k, ""); return; }
     const h = s.header || s.geometry?.header || {};
     const count = this.count();
     const lines = [];
@@ -194,16 +207,16 @@ export class Viewport {
     } else if (s.plane !== "slice") lines.push(`Interval: ${s.geometry.y.spacing.toFixed(2)} mm`);
     const v = this.view();
     lines.push(`${v.columns} x ${v.rows}`);
-    this.corners.tl.textContent = lines.join("\n");
-    this.corners.tr.textContent = [h.patient || "No name", h.patient_id, [h.birth_date, h.sex].filter(Boolean).join(" "), h.study, h.study_date].filter(Boolean).join("\n");
+    setText(this.corners.tl, lines.join("\n"));
+    setText(this.corners.tr, [h.patient || "No name", h.patient_id, [h.birth_date, h.sex].filter(Boolean).join(" "), h.study, h.study_date].filter(Boolean).join("\n"));
     const bl = [`WL: ${Math.round(this.window.wl)} WW: ${Math.round(this.window.ww)}${this.window.invert ? "  Inverted" : ""}`,
       `Zoom: ${Math.round(displayedZoom(this.camera, v) * 100)}%` + (this.camera.rotation ? `  Angle: ${this.camera.rotation}\u00b0` : "")];
     if (this.cursor) bl.push(`X: ${this.cursor.x} px Y: ${this.cursor.y} px  Value: ${this.cursor.value}`);
-    this.corners.bl.textContent = bl.join("\n");
-    this.corners.br.textContent = [h.series ? `${h.series}${h.series_number ? " (" + h.series_number + ")" : ""}` : "", h.modality, h.institution].filter(Boolean).join("\n");
+    setText(this.corners.bl, bl.join("\n"));
+    setText(this.corners.br, [h.series ? `${h.series}${h.series_number ? " (" + h.series_number + ")" : ""}` : "", h.modality, h.institution].filter(Boolean).join("\n"));
     const dirs = this.directions();
     const labels = dirs ? markers(dirs[0], dirs[1], m) : { top: "", bottom: "", left: "", right: "" };
-    for (const key of Object.keys(this.markers)) this.markers[key].textContent = labels[key];
+    for (const key of Object.keys(this.markers)) setText(this.markers[key], labels[key]);
   }
 
   // The value under a screen point (for the corner), or null outside the image.
