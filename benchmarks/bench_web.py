@@ -13,19 +13,22 @@ one-viewport page; see ``page_at.py``: the same server, only the page differs). 
     next; planes/s.
 Each with one viewport and, on today's page, four (2x2, the series in each, synchronised scrolling:
 a step is done when all four have painted it; the drag windows one of them). The old page has one
-viewport only. Ratios are today's page over the old one, measured in the same run.
+viewport only. Ratios are today's page over the old one, measured in the same run: both hosts run at
+once and ``--rounds`` rounds measure the two pages in turn (the first page alternates), each figure the
+median of its rounds (on a shared machine one pass of a row can be half or twice another).
 
-    python benchmarks/bench_web.py [--planes 60] [--baseline fe377e6]
+    python benchmarks/bench_web.py [--planes 60] [--baseline fe377e6] [--rounds 3] [--each]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import re
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -126,12 +129,15 @@ DRAG = """async ([x, y, seconds]) => {
 }"""
 
 
+VISITS = itertools.count()
+
+
 def interactive_ms(page: Any, base: str) -> float:
     """Median of 5 repeat visits: navigation start to the database listed. Each visit is a new document
     (an address differing only in its #fragment would not load the page again)."""
     times = []
-    for visit in range(5):
-        page.goto(f"{base}/?visit={visit}#database")
+    for _ in range(5):
+        page.goto(f"{base}/?visit={next(VISITS)}#database")
         page.wait_for_selector("#db-table tbody tr.series", timeout=20000)
         times.append(page.evaluate("performance.now()"))
     return float(np.median(times))
@@ -209,6 +215,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--planes", type=int, default=60)
     parser.add_argument("--baseline", default="fe377e6", help="commit of the page to compare with")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of both pages; figures are their medians")
+    parser.add_argument("--each", action="store_true", help="also print every round's figures")
     options = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -216,24 +224,37 @@ def main() -> None:
     for size in SIZES:
         write_series(work / "data" / f"ct{size}", options.planes, size)
     old_package = package_with_page(options.baseline, work / "old-page")
-    results: dict[str, dict[str, float]] = {}
-    with sync_playwright() as playwright:
+    rounds: dict[str, list[dict[str, float]]] = {"today": [], "old": []}
+    with sync_playwright() as playwright, ExitStack() as stack:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        stack.callback(chromium.close)
+        pages = {}
         for name, package in (("today", None), ("old", old_package)):
-            with host_with_page(work / f"home-{name}", work / "data", package) as (_, url):
-                # bypass_csp: Playwright's wait_for_function evaluates strings, which today's page forbids
-                page = chromium.new_page(viewport={"width": 1440, "height": 900}, bypass_csp=True)
-                page.goto(url)  # the tab keeps the token; the measured loads are repeat visits
-                page.wait_for_selector("body[data-ready='1']", timeout=30000)
-                results[name] = measure(page, url.split("/?")[0], options.planes, name == "today")
-                page.close()
-        chromium.close()
-    report(results, options.planes, options.baseline)
+            _, url = stack.enter_context(host_with_page(work / f"home-{name}", work / "data", package))
+            # bypass_csp: Playwright's wait_for_function evaluates strings, which today's page forbids
+            page = chromium.new_page(viewport={"width": 1440, "height": 900}, bypass_csp=True)
+            stack.callback(page.close)
+            page.goto(url)  # the tab keeps the token; the measured loads are repeat visits
+            page.wait_for_selector("body[data-ready='1']", timeout=30000)
+            pages[name] = (page, url.split("/?")[0])
+        for number in range(options.rounds):
+            for name in ("today", "old") if number % 2 == 0 else ("old", "today"):
+                page, base = pages[name]
+                rounds[name].append(measure(page, base, options.planes, name == "today"))
+    results = {
+        name: {key: float(np.median([r[key] for r in runs])) for key in runs[0]} for name, runs in rounds.items()
+    }
+    report(results, options.planes, options.baseline, options.rounds)
+    if options.each:
+        for key in rounds["today"][0]:
+            shown = {name: " ".join(f"{r[key]:.1f}" for r in runs if key in r) for name, runs in rounds.items()}
+            print(f"{key:14} today {shown['today']:30} {options.baseline} {shown['old']}")
 
 
-def report(results: dict[str, dict[str, float]], planes: int, baseline: str) -> None:
+def report(results: dict[str, dict[str, float]], planes: int, baseline: str, rounds: int) -> None:
     today, old = results["today"], results["old"]
-    print(f"series: {planes} CT planes each of {' and '.join(f'{s}x{s}' for s in SIZES)} (int16)")
+    sizes = " and ".join(f"{s}x{s}" for s in SIZES)
+    print(f"series: {planes} CT planes each of {sizes} (int16); medians of {rounds} rounds")
     print(f"{'':34} {'today':>9} {baseline:>9} {'ratio':>7}")
     print(f"{'page interactive, ms (goal < 1000)':34} {today['interactive']:9.0f} {old['interactive']:9.0f}")
     names = {"drag": "WL/WW drag, frames/s", "cold": "scroll cold, planes/s", "warm": "scroll warm, planes/s"}
