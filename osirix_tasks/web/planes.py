@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -9,7 +10,10 @@ from starlette.responses import Response
 
 from .api import raw
 
-__all__ = ["compact", "plane_response"]
+__all__ = ["compact", "plane_response", "planes_response", "MAX_PLANES"]
+
+#: The most planes one request may ask for (a prefetch sends a few together: one round trip for them).
+MAX_PLANES = 16
 
 
 def compact(image: np.ndarray) -> tuple[bytes, str, tuple[int, int] | None]:
@@ -27,14 +31,36 @@ def compact(image: np.ndarray) -> tuple[bytes, str, tuple[int, int] | None]:
     return np.ascontiguousarray(image, dtype="<f4").tobytes(), "float32", None
 
 
+def encoded(image: np.ndarray) -> tuple[bytes, dict[str, Any]]:
+    """A plane's bytes and what the page needs to read them: shape, format, range of whole values."""
+    rows, columns = image.shape[0], image.shape[1]
+    if image.ndim == 3:
+        return np.ascontiguousarray(image).tobytes(), {"rows": rows, "columns": columns, "format": "argb8"}
+    data, kind, extent = compact(image)
+    facts: dict[str, Any] = {"rows": rows, "columns": columns, "format": kind}
+    if extent is not None:
+        facts.update(low=extent[0], high=extent[1])
+    return data, facts
+
+
 def plane_response(image: np.ndarray) -> Response:
     """A plane (rows x columns of grey values, or x 4 ARGB bytes) as the page's binary answer: shape,
     format and the range of whole values in ``X-`` headers."""
-    rows, columns = image.shape[0], image.shape[1]
-    if image.ndim == 3:
-        return raw(np.ascontiguousarray(image).tobytes(), rows=rows, columns=columns, format="argb8")
-    data, kind, extent = compact(image)
-    headers: dict[str, Any] = {"rows": rows, "columns": columns, "format": kind}
-    if extent is not None:
-        headers.update(low=extent[0], high=extent[1])
-    return raw(data, **headers)
+    data, facts = encoded(image)
+    return raw(data, **facts)
+
+
+def planes_response(planes: list[tuple[str, np.ndarray | str]]) -> Response:
+    """Several planes in one answer, their bytes one after the other; ``X-Planes`` lists them in that
+    order as JSON objects: uid, the facts of :func:`encoded` and ``bytes``, or uid and ``error`` (the
+    plane could not be read; the others still come)."""
+    parts: list[bytes] = []
+    listing: list[dict[str, Any]] = []
+    for uid, image in planes:
+        if isinstance(image, str):
+            listing.append({"uid": uid, "error": image})
+            continue
+        data, facts = encoded(image)
+        parts.append(data)
+        listing.append({"uid": uid, **facts, "bytes": len(data)})
+    return raw(b"".join(parts), planes=json.dumps(listing, separators=(",", ":")))

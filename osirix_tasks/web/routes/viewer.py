@@ -14,12 +14,12 @@ from ...client import roi_edit, windows
 from ...client.roi_listing import RoiInfo, list_rois
 from ...client.viewer_tools import delete_roi
 from ...client.viewer_tools import new_roi as draw_roi
-from ...errors import BadRequest
+from ...errors import BadRequest, OsirixError, OsirixUnreachable
 from ...host.control_protocol import BringToFront, SelectRois, TextAnchors, WhatChanged
 from ...vocabulary import ROI_TYPES, RoiCode, roi_type
 from ..api import Call, api, integer_of, number_of
 from ..page import Page
-from ..planes import plane_response
+from ..planes import MAX_PLANES, plane_response, planes_response
 
 
 def listing(page: Page, call: Call) -> dict[str, Any]:
@@ -85,6 +85,25 @@ def close(page: Page, call: Call) -> dict[str, Any]:
 def pixels(page: Page, call: Call) -> Response:
     """A plane's values: 16-bit integers when they all are (half the bytes), else float32; or ARGB bytes."""
     return plane_response(page.connection().pixels(types_pb2.DCMPix(osirixrpc_uid=call.path["pix_uid"])))
+
+
+def many_pixels(page: Page, call: Call) -> Response:
+    """Several planes at once (``uids``: pix uids separated by commas, at most MAX_PLANES): the page's
+    prefetch asks for a few together, one round trip instead of one each. A plane that cannot be read
+    is named with OsiriX's reason; the others still come."""
+    uids = [uid for uid in str(call.query.get("uids", "")).split(",") if uid]
+    if not uids or len(uids) > MAX_PLANES:
+        raise BadRequest("uids", f"give from 1 to {MAX_PLANES} pix uids separated by commas, got {len(uids)}")
+    connection = page.connection()
+    planes: list[tuple[str, Any]] = []
+    for uid in uids:
+        try:
+            planes.append((uid, connection.pixels(types_pb2.DCMPix(osirixrpc_uid=uid))))
+        except OsirixUnreachable:
+            raise
+        except OsirixError as exc:
+            planes.append((uid, str(exc)))
+    return planes_response(planes)
 
 
 def digest(page: Page, call: Call) -> dict[str, Any]:
@@ -255,6 +274,7 @@ routes = [
     Route("/api/rois/{roi_uid}", api(remove_roi), methods=["DELETE"]),
     Route("/api/rois/{roi_uid}", api(edit_roi), methods=["PUT"]),
     Route("/api/viewers/{uid}/version", api(version), methods=["GET"]),
+    Route("/api/pix", api(many_pixels), methods=["GET"]),
     Route("/api/pix/{pix_uid}", api(pixels), methods=["GET"]),
     Route("/api/pix/{pix_uid}/digest", api(digest), methods=["GET"]),
 ]

@@ -115,7 +115,7 @@ async function showPlane(vp) {
   const slice = vp.slice, frame = vp.frame, key = vp.planeKey();
   let plane = app.cache.get(key);
   if (!plane) {
-    try { plane = await app.cache.load(key, vp.planeUrl(), true); } catch (error) { setStatus(status(), error.message, true); return; }
+    try { plane = await app.cache.load(key, vp.planeUrl(), true, vp.pixUid()); } catch (error) { setStatus(status(), error.message, true); return; }
     if (vp.slice !== slice || vp.frame !== frame || !vp.source) return;  // the user moved on meanwhile
   }
   vp.plane = plane; vp.planeSlice = slice;
@@ -128,7 +128,7 @@ async function showPlane(vp) {
 function prefetch(vp) {
   for (let k = 1; k <= PREFETCH; k++) {
     const i = vp.slice + k * vp.direction;
-    if (i >= 0 && i < vp.count()) app.cache.load(vp.planeKey(i), vp.planeUrl(i)).catch(() => {});
+    if (i >= 0 && i < vp.count()) app.cache.load(vp.planeKey(i), vp.planeUrl(i), false, vp.pixUid(i)).catch(() => {});
   }
 }
 
@@ -656,7 +656,7 @@ async function readAgain(vp, aspects, wholeViewer) {
   if (aspects.has("pixels")) {
     if (wholeViewer) for (const frame of vp.viewer.pix) for (const pix of frame) app.cache.drop(`pix:${pix}`);
     else app.cache.drop(vp.planeKey());
-    const plane = await app.cache.load(vp.planeKey(), vp.planeUrl(), true).catch(() => null);
+    const plane = await app.cache.load(vp.planeKey(), vp.planeUrl(), true, vp.pixUid()).catch(() => null);
     if (plane && vp.viewer?.uid === uid) { vp.plane = plane; vp.planeSlice = vp.slice; vp.render(); }
   }
   if (aspects.has("rois") || aspects.has("pixels")) await loadRois(vp);  // statistics follow the pixels
