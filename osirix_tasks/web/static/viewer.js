@@ -58,7 +58,7 @@ function setLayout(name) {
   grid.style.gridTemplateRows = `repeat(${rows}, 1fr)`;
   grid.style.gridTemplateColumns = `repeat(${columns}, 1fr)`;
   const wanted = rows * columns;
-  while (viewports.length > wanted) { const gone = viewports.pop(); gone.renderer.dispose(); gone.el.remove(); }
+  while (viewports.length > wanted) { const gone = viewports.pop(); gone.drawer?.dispose(); gone.el.remove(); }
   while (viewports.length < wanted) {
     const vp = new Viewport(grid, app, viewports.length);
     wire(vp);

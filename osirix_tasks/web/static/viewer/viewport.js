@@ -44,7 +44,6 @@ export class Viewport {
     this.markers = Object.fromEntries(["top", "bottom", "left", "right"].map((k) => [k, el("div", `marker ${k}`, this.el)]));
     this.empty = el("div", "empty", this.el);
     this.empty.textContent = "Drop a series here";
-    this.renderer = createRenderer(this.image, app.rendererKind);
     this.source = null;
     this.camera = makeCamera();
     this.window = { wl: 0, ww: 1, invert: false };
@@ -57,6 +56,9 @@ export class Viewport {
     this.stats = { paints: 0, painted: -1 };
     this.width = 1; this.height = 1;
   }
+
+  // The renderer, made when first needed (asking the browser for WebGL2 takes a while: not while the page starts).
+  get renderer() { return (this.drawer ??= createRenderer(this.image, this.app.rendererKind)); }
 
   get viewer() { return this.source?.viewer ?? null; }
   get isMpr() { return this.source?.kind === "mpr"; }
