@@ -28,6 +28,8 @@
     │   ├── NotAnImageObject         a non-image object (SR, RT plan ...) asked to open as an image
     │   ├── PlaneTooLarge            a plane whose decode would take more than one decode may
     │   └── ImportQueueFull          the embedded OsiriX's imports are queued to their limit
+    ├── DicomNodeError               the DICOM node cannot do what was asked (settings, identifier, port)
+    │   └── DicomPeerError           a remote DICOM node refused, failed or could not be reached
     ├── BadRequest                   the page was sent a value it cannot use (``field`` names it; 400)
     ├── UploadTooLarge               a file uploaded to the page is over the limit (413)
     ├── MprRefused                   a series the page cannot reformat as it is (tilted, sheared, uneven)
@@ -77,6 +79,8 @@ __all__ = [
     "UploadTooLarge",
     "MprRefused",
     "TooManyStreams",
+    "DicomNodeError",
+    "DicomPeerError",
     "describe_validation_error",
 ]
 
@@ -256,6 +260,17 @@ class UploadTooLarge(OsirixTasksError, ValueError):
 
 class TooManyStreams(OsirixTasksError, RuntimeError):
     """Every event-stream slot of the page is taken (answered 503)."""
+
+
+# --- the DICOM node --------------------------------------------------------------------------
+
+
+class DicomNodeError(OsirixTasksError):
+    """The DICOM node cannot do what was asked (settings, a bad identifier, a port); the message says why."""
+
+
+class DicomPeerError(DicomNodeError):
+    """A remote DICOM node refused, failed or could not be reached; the message names it and its answer."""
 
 
 def describe_validation_error(

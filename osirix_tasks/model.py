@@ -422,3 +422,184 @@ class TaskContext:
         """Close the connection."""
         if self.connection is not None:
             self.connection.close()
+
+
+# --- the DICOM node: [dicom], [[dicom.node]] and [[trigger]] of tasks.toml ----------------------
+
+#: The AE title the node uses unless ``[dicom] ae_title`` or ``serve --dicom-aet`` says otherwise.
+DEFAULT_AE_TITLE = "OSIRIX_TASKS"
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def check_ae_title(value: str) -> str:
+    """An AE title as DICOM allows it (1-16 characters, no backslash or control character), stripped."""
+    text = value.strip()
+    if not 1 <= len(text) <= 16 or "\\" in text or any(ord(c) < 32 or ord(c) > 126 for c in text):
+        raise ValueError(
+            f"AE title {value!r} is not valid - use 1 to 16 printable ASCII characters without a backslash, "
+            'e.g. "OSIRIX_TASKS"'
+        )
+    return text
+
+
+class RemoteNode(BaseModel):
+    """A DICOM node this host queries and sends to (one ``[[dicom.node]]`` entry)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: What the commands and the page call the node (``osirix-tasks dicom echo NAME``); unique in the file.
+    name: str = Field(min_length=1)
+    #: The node's own AE title (the called AE title of our associations; a C-MOVE destination's name).
+    ae_title: str
+    #: The node's host name or IP address.
+    host: str = Field(min_length=1)
+    #: The node's DICOM port (1-65535).
+    port: Annotated[int, Field(ge=1, le=65535)]
+
+    @field_validator("ae_title")
+    @classmethod
+    def _check_ae(cls, value: str) -> str:
+        return check_ae_title(value)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field."""
+        return self.model_dump(mode="json")
+
+
+class DicomSettings(BaseModel):
+    """The ``[dicom]`` table of tasks.toml: the host's DICOM node and the nodes it knows.
+
+    The node listens only when ``port`` is set (or ``serve --dicom-port``). It binds ``address``,
+    127.0.0.1 by default; any other address is an explicit choice that requires both allow-lists.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: This node's AE title: the called AE title peers send to, and the calling one of our queries and sends
+    #: (``serve --dicom-aet``).
+    ae_title: str = DEFAULT_AE_TITLE
+    #: The port the node listens on (0: a free one; ``serve --dicom-port``); unset: the host is no DICOM node.
+    port: Annotated[int, Field(ge=0, le=65535)] | None = None
+    #: The address the node listens on (``serve --dicom-address``): 127.0.0.1, or another address only with
+    #: both ``allowed_aets`` and ``allowed_addresses``.
+    address: str = "127.0.0.1"
+    #: Calling AE titles allowed to associate (empty: any, only while bound to 127.0.0.1).
+    allowed_aets: list[str] = Field(default_factory=list)
+    #: Peer addresses allowed to associate: IP addresses or networks (``192.168.1.0/24``).
+    allowed_addresses: list[str] = Field(default_factory=list)
+    #: Associations served at once; more are rejected (DICOM's "local limit exceeded").
+    max_associations: Annotated[int, Field(ge=1, le=64)] = 8
+    #: Largest dataset received, in MB; a larger C-STORE is refused (out of resources).
+    max_dataset_mb: Annotated[int, Field(ge=1, le=65536)] = 2048
+    #: The remote nodes: queried, retrieved from, sent to, and the known C-MOVE destinations.
+    node: list[RemoteNode] = Field(default_factory=list)
+
+    @field_validator("ae_title")
+    @classmethod
+    def _check_ae(cls, value: str) -> str:
+        return check_ae_title(value)
+
+    @field_validator("allowed_aets")
+    @classmethod
+    def _check_aets(cls, value: list[str]) -> list[str]:
+        return [check_ae_title(v) for v in value]
+
+    @field_validator("allowed_addresses")
+    @classmethod
+    def _check_addresses(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f'{item!r} is not an IP address or network - write e.g. "192.168.1.20" or "192.168.1.0/24"'
+                ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _wider_needs_allow_lists(self) -> DicomSettings:
+        if not self.is_local and not (self.allowed_aets and self.allowed_addresses):
+            raise ValueError(
+                f"listening on {self.address} lets other machines send and pull patient data: give both "
+                "allowed_aets (calling AE titles) and allowed_addresses, or listen on 127.0.0.1"
+            )
+        names = [n.name for n in self.node]
+        duplicate = next((n for n in names if names.count(n) > 1), None)
+        if duplicate:
+            raise ValueError(f"two [[dicom.node]] entries are named {duplicate!r} - give each node its own name")
+        return self
+
+    @property
+    def is_local(self) -> bool:
+        """Whether the node listens on the loopback address only."""
+        return self.address in _LOOPBACK
+
+    def find_node(self, name: str) -> RemoteNode | None:
+        """The remote node called ``name`` (or with that AE title), or None."""
+        for node in self.node:
+            if node.name == name:
+                return node
+        return next((n for n in self.node if n.ae_title == name), None)
+
+
+class TriggerLevel(enum.StrEnum):
+    """What a trigger watches: each series, or each study, as it arrives."""
+
+    SERIES = "series"
+    STUDY = "study"
+
+
+class TriggerSpec(BaseModel):
+    """One ``[[trigger]]`` entry: run a task on a series or study once it has arrived and stayed
+    unchanged for ``stable_seconds``, when its attributes match the filters."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: The task to run: a name of the catalog (``osirix-tasks tasks list``).
+    task: str = Field(min_length=1)
+    #: The task's type, when two tasks share the name (our names, the plugin's, or codes 1-4).
+    type: TaskType | None = None
+    #: The trigger's name in the log and in each run's ``triggered_by`` (default: "TASK on each LEVEL").
+    name: str = ""
+    #: What a run acts on: each ``series`` as it arrives, or each ``study``.
+    level: TriggerLevel = TriggerLevel.SERIES
+    #: Seconds without a new instance of the series (or study) before it counts as arrived (0 < s <= 86400).
+    stable_seconds: Annotated[float, Field(gt=0, le=86400)] = 30.0
+    #: Modalities that match (any of them; empty: any modality).
+    modality: list[str] = Field(default_factory=list)
+    #: A pattern the series (or study) description must match: ``*`` and ``?`` as in file names,
+    #: case-insensitive (empty: any description).
+    description: str = ""
+    #: Calling AE titles whose data matches (empty: any sender).
+    calling_aet: list[str] = Field(default_factory=list)
+    #: Arguments after the task's own ``args``.
+    args: list[str] = Field(default_factory=list)
+    #: Seconds after which the run is stopped (default: the task's own timeout).
+    timeout: Annotated[float, Field(gt=0)] | None = None
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _parse_type(cls, value: object) -> TaskType | None:
+        return None if value is None else TaskType.parse(value)
+
+    @field_validator("modality", "calling_aet", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("modality")
+    @classmethod
+    def _upper(cls, value: list[str]) -> list[str]:
+        return [v.strip().upper() for v in value]
+
+    @field_validator("calling_aet")
+    @classmethod
+    def _check_aets(cls, value: list[str]) -> list[str]:
+        return [check_ae_title(v) for v in value]
+
+    @property
+    def label(self) -> str:
+        """The trigger's name as runs record it."""
+        return self.name or f"{self.task} on each {self.level.value}"

@@ -34,6 +34,28 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     return home
 
 
+#: What a database, a run store or a DICOM node leaves in a folder: none of it may appear in the checkout.
+_DATA_FILES = ("index.sqlite*", ".in-use-*", "DATABASE.noindex", "incoming.noindex", "runs.sqlite*")
+
+
+def _data_files_in_checkout() -> set[Path]:
+    """Database files in the checkout's root, tests/, osirix_tasks/ and benchmarks/ (not in .venv)."""
+    found = {p for pattern in _DATA_FILES for p in REPO.glob(pattern)}
+    for folder in ("tests", "osirix_tasks", "benchmarks"):
+        found |= {p for pattern in _DATA_FILES for p in (REPO / folder).rglob(pattern)}
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checkout_stays_clean() -> Iterator[None]:
+    """Tests write into temporary folders only: a database, run store or staging folder made in the
+    checkout fails the run (.gitignore's lines for them are only a backstop)."""
+    before = _data_files_in_checkout()
+    yield
+    made = sorted(str(p) for p in _data_files_in_checkout() - before)
+    assert not made, f"the tests made database files in the checkout - make them in tmp_path: {made}"
+
+
 @pytest.fixture
 def repo_root() -> Path:
     """The checkout's root folder."""

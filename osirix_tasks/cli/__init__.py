@@ -38,6 +38,7 @@ COMMANDS = {
     "interpreters": "interpreters_cmd:interpreters",
     "new-pack": "newpack_cmd:new_pack",
     "ui": "ui_cmd:ui",
+    "dicom": "dicom_cmd:dicom",
 }
 
 
@@ -61,6 +62,7 @@ SUMMARIES = {
     "interpreters": "The Python interpreters of the registry's tasks, and installing osirix-tasks into one.",
     "new-pack": "Create a pip-installable task pack NAME, with one task of each type and its tests.",
     "ui": "Open the web UI of the running embedded OsiriX (starting one in the background if none runs).",
+    "dicom": "Query, retrieve from and send to the DICOM nodes of tasks.toml ([[dicom.node]]).",
 }
 
 

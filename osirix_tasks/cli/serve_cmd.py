@@ -95,8 +95,24 @@ def max_decode_option(function: Any) -> Any:
     "web_registry",
     type=click.Path(dir_okay=False),
     default=None,
-    help="tasks.toml this host offers: its page shows, edits and runs it, and status and 'tasks list' name it "
-    "(default: the top-level --registry choice, as found where the host starts).",
+    help="tasks.toml this host offers: its page shows, edits and runs it, status and 'tasks list' name it, and "
+    "its DICOM node reads [dicom] and [[trigger]] there (default: the top-level --registry choice, as found where "
+    "the host starts).",
+)
+@click.option(
+    "--dicom-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Listen as a DICOM node on this port (0: a free one). Default: [dicom] port of tasks.toml; neither: no node.",
+)
+@click.option(
+    "--dicom-aet", default=None, help="The DICOM node's AE title (default: [dicom] ae_title, else OSIRIX_TASKS)."
+)
+@click.option(
+    "--dicom-address",
+    default=None,
+    help="Address the DICOM node listens on (default 127.0.0.1; any other needs [dicom] allowed_aets and "
+    "allowed_addresses).",
 )
 @click.option(
     "--temporary",
@@ -124,13 +140,16 @@ def serve(
     no_web: bool,
     web_stream_seconds: float | None,
     web_registry: str | None,
+    dicom_port: int | None,
+    dicom_aet: str | None,
+    dicom_address: str | None,
     temporary: bool,
     max_decode_mb: float | None,
     allow_other_users: bool,
     verbose: bool,
 ) -> None:
     """Run an embedded OsiriX: the OsiriXgrpc protocol over a DICOM database, and its web UI."""
-    from ..host.assemble import run_host, wait_until_stopped
+    from ..host.assemble import StopSignals, run_host, wait_until_stopped
 
     state = ctx.find_object(AppState)
     config = HostConfig(
@@ -143,11 +162,15 @@ def serve(
         web_port=web_port,
         web_stream_seconds=web_stream_seconds,
         registry=Path(web_registry) if web_registry else (state.registry_path if state else None),
+        dicom_port=dicom_port,
+        dicom_aet=dicom_aet,
+        dicom_address=dicom_address,
         temporary=temporary,
         max_decode_mb=max_decode_mb,
         allow_other_users=allow_other_users,
         verbose=verbose,
     )
+    signals = StopSignals()  # before the host starts: a SIGTERM while it loads stops it cleanly
     host = run_host(config, importer=import_with_progress, report=lambda line: click.echo(line, err=True))
     studies, series, images = host.state.db.counts()
     click.echo(
@@ -159,9 +182,12 @@ def serve(
     click.echo(f"Registry: {host.registry}")
     if host.web is not None:
         click.echo(f"Web UI: {host.web['url']}")
+    if host.dicom is not None:
+        node = host.dicom.settings
+        click.echo(f"DICOM node {node.ae_title} listening on {node.address}:{host.dicom.port}")
     sys.stdout.flush()  # the ports before the ready line, also when stdout is a file
     click.echo(READY_LINE, err=True)
-    wait_until_stopped(host)
+    wait_until_stopped(host, signals)
     click.echo("Stopped.", err=True)
 
 

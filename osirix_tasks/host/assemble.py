@@ -1,7 +1,8 @@
 """``run_host(config)``: the one place a host is put together.
 
 Open (or clear) the database and load what the config asks, build the emulator's state, serve its
-gRPC ports, open the control channel, serve the page; then run until told to stop. ``serve`` calls
+gRPC ports, open the control channel, listen as a DICOM node (when the config or the registry's
+``[dicom]`` asks), serve the page; then run until told to stop. ``serve`` calls
 it; every other way to start a host (``demo``, ``ui``, ``servers start``, the test kit, the
 benchmarks) starts ``serve`` in a process of its own with the same :class:`HostConfig`.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import signal
-import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from ..emulator.database.index import Database
     from .process import Host
 
-__all__ = ["HostConfig", "run_host", "wait_until_stopped", "Importer", "default_ports"]
+__all__ = ["HostConfig", "StopSignals", "run_host", "wait_until_stopped", "Importer", "default_ports"]
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +79,13 @@ def run_host(
     report: Callable[[str], None] = log.info,
 ) -> Host:
     """Assemble a host as ``config`` says and start it: returns it serving its ports, its control
-    channel and (unless ``config.web`` is false) its page; :meth:`Host.shutdown` stops all of it.
+    channel, its DICOM node (when asked for) and (unless ``config.web`` is false) its page;
+    :meth:`Host.shutdown` stops all of it.
 
     ``importer`` imports the config's files (the CLI passes one with a progress bar); ``report``
-    hears what was loaded. Raises PortUnavailable when a port (gRPC or the page's) cannot be
-    served, after stopping whatever had started.
+    hears what was loaded. Raises PortUnavailable when a port (gRPC, DICOM or the page's) cannot be
+    served, DicomNodeError when the registry's ``[dicom]`` or ``[[trigger]]`` tables cannot be used,
+    after stopping whatever had started.
     """
     from ..emulator.state import OsirixState
     from .process import Host
@@ -101,6 +104,7 @@ def run_host(
         for port in config.ports or default_ports(report):
             host.start_server(port)
         host.open_control_channel()
+        _start_dicom(host, config)
         if config.web:
             from ..web import start_web
 
@@ -112,15 +116,39 @@ def run_host(
     return host
 
 
-def wait_until_stopped(host: Host) -> None:
-    """Serve until SIGTERM, SIGINT (Ctrl-C) or a Shutdown request, then stop the host."""
-    stop = threading.Event()
+def _start_dicom(host: Host, config: HostConfig) -> None:
+    """Listen as a DICOM node when ``config.dicom_port`` or the registry's ``[dicom] port`` asks for
+    one (DicomNodeError naming the registry's problems; PortUnavailable)."""
+    from ..dicomnode.settings import plan_node
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
+    plan = plan_node(host.registry, port=config.dicom_port, ae_title=config.dicom_aet, address=config.dicom_address)
+    if plan is not None:
+        host.start_dicom(plan.settings, plan.port, plan.triggers)
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    while not stop.is_set() and not host.stopped.is_set():
-        stop.wait(0.5)
+
+class StopSignals:
+    """SIGTERM and SIGINT (Ctrl-C) noted as a request to stop, from the moment this is made.
+
+    The handler only sets a flag: a signal handler that took a lock (``threading.Event.set``) while
+    the main thread held it inside ``Event.wait`` would deadlock the host on SIGTERM.
+    """
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._note)
+
+    def _note(self, signum: int, frame: FrameType | None) -> None:
+        self.received = signum
+
+
+def wait_until_stopped(host: Host, signals: StopSignals | None = None) -> None:
+    """Serve until SIGTERM, SIGINT (Ctrl-C) or a Shutdown request, then stop the host.
+
+    Pass the :class:`StopSignals` made before the host started, so that a signal arriving while it
+    started is not lost (without it, the handlers are installed here).
+    """
+    signals = signals or StopSignals()
+    while signals.received is None and not host.stopped.is_set():
+        time.sleep(0.2)
     host.shutdown()

@@ -40,6 +40,14 @@ class HostConfig:
     #: The tasks.toml this host offers (its page shows, edits and runs it; its status names it); None:
     #: the usual choice (see ``registry_path``).
     registry: Path | None = None
+    #: Listen as a DICOM node on this port (0: a free one); None: the registry's ``[dicom] port``, and
+    #: no node when that is not set either.
+    dicom_port: int | None = None
+    #: The DICOM node's AE title; None: ``[dicom] ae_title`` of the registry (default ``OSIRIX_TASKS``).
+    dicom_aet: str | None = None
+    #: The address the DICOM node listens on; None: ``[dicom] address`` (default 127.0.0.1). Any other
+    #: address needs the registry's allow-lists (``[dicom] allowed_aets`` and ``allowed_addresses``).
+    dicom_address: str | None = None
     #: On stopping, remove the server_configs.json entries this host added (``demo``'s random port).
     temporary: bool = False
     #: MiB one pixel decode may allocate (None: ``$OSIRIX_TASKS_MAX_DECODE_MB``, else 1024).
@@ -63,32 +71,30 @@ class HostConfig:
         args: list[str] = []
         for port in self.ports:
             args += ["--port", str(port)]
-        if self.database is not None:
-            args += ["--database", str(self.database)]
-        if self.empty:
-            args.append("--empty")
-        if self.demo:
-            args.append("--demo")
         for path in self.imports:
             args += ["--import", str(path)]
-        if not self.web:
-            args.append("--no-web")
-        else:
-            if self.web_port:
-                args += ["--web-port", str(self.web_port)]
-            if self.web_stream_seconds is not None:
-                args += ["--web-stream-seconds", str(self.web_stream_seconds)]
-        if self.registry is not None:
-            args += ["--registry", str(self.registry)]
-        if self.temporary:
-            args.append("--temporary")
-        if self.max_decode_mb is not None:
-            args += ["--max-decode-mb", str(self.max_decode_mb)]
-        if self.allow_other_users:
-            args.append("--allow-other-users")
-        if self.verbose:
-            args.append("--verbose")
-        return args
+        valued = (
+            ("--database", self.database),
+            ("--web-port", (self.web_port or None) if self.web else None),
+            ("--web-stream-seconds", self.web_stream_seconds if self.web else None),
+            ("--registry", self.registry),
+            ("--dicom-port", self.dicom_port),
+            ("--dicom-aet", self.dicom_aet),
+            ("--dicom-address", self.dicom_address),
+            ("--max-decode-mb", self.max_decode_mb),
+        )
+        for option, value in valued:
+            if value is not None:
+                args += [option, str(value)]
+        flags = (
+            ("--empty", self.empty),
+            ("--demo", self.demo),
+            ("--no-web", not self.web),
+            ("--temporary", self.temporary),
+            ("--allow-other-users", self.allow_other_users),
+            ("--verbose", self.verbose),
+        )
+        return args + [option for option, given in flags if given]
 
 
 def database_folder(explicit: str | Path | None) -> Path:

@@ -17,19 +17,21 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import grpc
 
 from .._support.limits import raise_open_files_limit
 from .._support.paths import registry_path
 from ..client.server_configs import update_servers
+from ..contract import Target
 from ..emulator.database.importer import import_paths
 from ..emulator.reset import baseline_of, reset_state
 from ..emulator.rpc.servicer import build_handler
 from ..emulator.state import OsirixState
 from ..errors import OsirixTasksError, PortUnavailable
-from ..model import ServerSpec
+from ..model import DicomSettings, ServerSpec, TriggerSpec
+from ..run.start import TaskRequest
 from ..wire.options import CHANNEL_OPTIONS
 from .control import HostInfo, hosts_folder, new_authkey, publish, runtime_folder, who_holds_port
 from .control_listener import ControlListener
@@ -51,6 +53,9 @@ from .hands import Hands
 from .peer_check import PeerCheck, checks_peers
 from .runs import HostRuns
 from .watch import what_changed
+
+if TYPE_CHECKING:
+    from ..dicomnode.node import DicomNode
 
 
 class ServedPage(Protocol):
@@ -152,6 +157,8 @@ class Host:
         self._web_server: ServedPage | None = None
         self.runs = HostRuns()
         self.hands = Hands(state)
+        #: The DICOM node, when this host listens as one (:meth:`start_dicom`).
+        self.dicom: DicomNode | None = None
         self._handlers: dict[type, Callable[[Any], Answer]] = {
             Status: self._status,
             StartServer: self._start,
@@ -224,11 +231,62 @@ class Host:
         self.web = server.info()
         self._republish()
 
+    def start_dicom(self, settings: DicomSettings, port: int, triggers: list[TriggerSpec]) -> int:
+        """Listen as a DICOM node on ``settings.address:port`` (0: a free port); returns the port.
+
+        What it receives is indexed into this host's database (the page hears of it through the
+        ``browser`` change counter); its triggers start runs of this host's registry through the run
+        service (:meth:`HostRuns.start_on_target`), against this host's first gRPC port.
+        """
+        from ..dicomnode.node import DicomNode
+
+        self._check_triggers(triggers)
+        node = DicomNode(
+            self.state.db,
+            settings,
+            triggers,
+            self._start_triggered,
+            on_indexed=lambda: self.state.changes.touch_state("browser"),
+        )
+        try:
+            node.start(port)
+        except BaseException:
+            node.stop()
+            raise
+        self.dicom = node
+        return node.port
+
+    def _check_triggers(self, triggers: list[TriggerSpec]) -> None:
+        """Say now, not when the first series arrives, which ``[[trigger]]`` names no task of the registry."""
+        catalog = self.runs.catalogs.get(self.registry)
+        for trigger in triggers:
+            try:
+                catalog.resolve(trigger.task, trigger.type)
+            except OsirixTasksError as exc:
+                log.warning("[[trigger]] %r will not run: %s", trigger.label, exc)
+
+    def _start_triggered(self, trigger: TriggerSpec, target: Target, triggered_by: dict[str, Any]) -> str:
+        """Start a trigger's run on what arrived (the node's :data:`~osirix_tasks.dicomnode.triggers.StartRun`)."""
+        ports = self.ports()
+        task = TaskRequest(
+            name=trigger.task,
+            registry=self.registry,
+            type=trigger.type.value if trigger.type else None,
+            args=tuple(trigger.args),
+            address=f"{LOCALHOST}:{ports[0]}" if ports else None,
+            timeout=trigger.timeout,
+            triggered_by=triggered_by,
+        )
+        return self.runs.start_on_target(task, target).id
+
     def shutdown(self) -> None:
-        """Stop the page, every run and server, mark the servers inactive, close the control channel."""
+        """Stop the page, the DICOM node (indexing what it received), every run and server, mark the
+        servers inactive, close the control channel."""
         if self._web_server is not None:
             self._web_server.stop()
             self._web_server = None
+        if self.dicom is not None:
+            self.dicom.stop()
         self.runs.stop_all()
         for port in self.ports():
             with contextlib.suppress(PortUnavailable):
@@ -300,6 +358,7 @@ class Host:
                 "counts": {"studies": studies, "series": series, "images": images},
                 "web": self.web,
                 "registry": {"path": str(self.registry), "problems": [str(p) for p in registry.problems]},
+                "dicom": self.dicom.info() if self.dicom is not None else None,
             },
         )
 

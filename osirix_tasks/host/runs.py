@@ -106,6 +106,16 @@ class HostRuns:
                 yield Reply(ok=True, message=record.status, data={"record": record.to_json()})
                 return
 
+    def start_on_target(self, task: TaskRequest, target: Target) -> RunRecord:
+        """Start ``task`` on ``target`` in the background through the run service, recorded in the
+        user's run store (a DICOM node's trigger: ``task.triggered_by`` says which); its record as
+        started. Raises as :func:`~osirix_tasks.run.start.start` does (RunBlocked, TaskNotFound ...)."""
+        store = RunStore.default()
+        try:
+            return start(task, target, self.where(store))
+        finally:
+            store.close()
+
     def cancel(self, request: CancelRun) -> Reply:
         """Stop a run and its process group."""
         store = RunStore(Path(request.store)) if request.store else None

@@ -12,7 +12,8 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from ..model import MODULE_LOCATION, RegistrySettings, TaskSpec, TaskType, batch_validation
+from ..model import MODULE_LOCATION, DicomSettings, RegistrySettings, TaskSpec, TaskType, TriggerSpec, batch_validation
+from .node_tables import NODE_TABLES, load_dicom, load_triggers
 from .problems import FIELD_HINTS, Problem, RegistryError, describe_error
 from .source import Source, read_source
 
@@ -37,6 +38,9 @@ class Registry:
     modules: list[ModuleSource] = field(default_factory=list)
     settings: RegistrySettings = field(default_factory=RegistrySettings)
     problems: list[Problem] = field(default_factory=list)
+    #: The DICOM node's ``[dicom]`` table and the ``[[trigger]]`` entries.
+    dicom: DicomSettings = field(default_factory=DicomSettings)
+    triggers: list[TriggerSpec] = field(default_factory=list)
 
     _source: Source | None = field(default=None, repr=False)
 
@@ -78,15 +82,17 @@ def load_registry(path: str | os.PathLike[str], *, strict: bool = False) -> Regi
     registry = Registry(path=Path(path), _source=source)
     _load_settings(source, registry)
     _load_tasks(source, registry)
+    load_dicom(source, registry)
+    load_triggers(source, registry)
     for key in source.data:
-        if key not in ("task", "settings"):
+        if key not in ("task", "settings", *NODE_TABLES):
             registry.problems.append(
                 Problem(
                     source.label,
                     source.table_line(key),
                     f"table '{key}'",
                     None,
-                    "unknown table - only [[task]] and [settings] are read; remove or rename it",
+                    "unknown table - only [[task]], [settings], [dicom] and [[trigger]] are read; remove or rename it",
                 )
             )
     if strict and registry.problems:

@@ -40,6 +40,8 @@ class RunRecord:
     seen: float | None = None
     #: Bytes of output that could not be stored (a full disk, a broken store): lost.
     output_lost: int = 0
+    #: What started the run when a DICOM node's trigger did: the trigger, the study/series, the sender.
+    triggered_by: dict[str, Any] | None = None
 
     @property
     def duration(self) -> float | None:

@@ -24,6 +24,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..contract import INHERITED, Env, Target
 from ..errors import RunRefused
@@ -60,6 +61,8 @@ class RunPlan:
     timeout: float | None
     background: bool = False
     args: list[str] = field(default_factory=list)
+    #: What started the run when a DICOM node's trigger did (recorded with it); None: a person.
+    triggered_by: dict[str, Any] | None = None
 
 
 @functools.lru_cache(maxsize=16)
@@ -179,6 +182,7 @@ def record_run(plan: RunPlan, store: RunStore) -> str:
         blocking=plan.spec.blocking,
         background=plan.background,
         timeout=plan.timeout,
+        triggered_by=plan.triggered_by,
     )
     return run_id
 

@@ -66,6 +66,9 @@ class TaskRequest:
     environ: Mapping[str, str] | None = None
     #: Variables laid over the run's environment last (the test kit's home for pyosirix scripts).
     env: Mapping[str, str] = field(default_factory=dict)
+    #: What started the run when a DICOM node's trigger did (the trigger, the study or series, the
+    #: sender): the run's record keeps it. None: a person asked.
+    triggered_by: Mapping[str, Any] | None = None
 
 
 class CatalogSource(Protocol):
@@ -143,6 +146,7 @@ def _plan(task: TaskRequest, target: Target | None, catalogs: CatalogSource, bac
         target=target,
     )
     plan.env.update(task.env)
+    plan.triggered_by = dict(task.triggered_by) if task.triggered_by is not None else None
     return plan
 
 

@@ -63,6 +63,7 @@ def _record(row: sqlite3.Row) -> RunRecord:
     data["spec"] = json.loads(data["spec"])
     data["command"] = json.loads(data["command"])
     data["env"] = json.loads(data["env"])
+    data["triggered_by"] = json.loads(data["triggered_by"]) if data.get("triggered_by") else None
     for key in ("blocking", "background", "cancelled", "timed_out"):
         data[key] = bool(data[key])
     return RunRecord(**data)
@@ -146,8 +147,10 @@ class RunStore:
         blocking: bool,
         background: bool,
         timeout: float | None,
+        triggered_by: dict[str, Any] | None = None,
     ) -> None:
         """Record a run about to start, unless a blocking run is going on (then RunBlocked).
+        ``triggered_by``: what started it when a DICOM node's trigger did.
 
         The check and the insert are one IMMEDIATE transaction, so two starts cannot both pass.
         """
@@ -165,7 +168,8 @@ class RunStore:
                 )
             self.conn.execute(
                 "INSERT INTO runs (id, task_name, task_type, spec, command, cwd, env, server, blocking, background, "
-                "status, supervisor_pid, started, timeout) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "status, supervisor_pid, started, timeout, triggered_by) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     spec["name"],
@@ -181,6 +185,7 @@ class RunStore:
                     os.getpid(),
                     time.time(),
                     timeout,
+                    json.dumps(triggered_by) if triggered_by is not None else None,
                 ),
             )
 

@@ -5,15 +5,19 @@ Version 1 added ``runs.output_dropped`` (output not kept because the run went pa
 cap) and the ``settings`` table. Version 2 added ``runs.seen`` (the last moment its supervisor was
 known alive: where a lost run ends) and ``runs.output_lost`` (output that could not be stored, a
 full disk).
+
+Each later version is one step of :data:`_STEPS` (version 3: ``runs.triggered_by``, JSON: the DICOM
+node's trigger that started the run, and on what). A step checks what it adds before adding it, so it
+runs on a store of any earlier version, a fresh one too; a new step goes at the end of the list.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 __all__ = ["SCHEMA_VERSION", "prepare", "WAL_CHECKPOINT_PAGES", "BUSY_SECONDS"]
 
-SCHEMA_VERSION = 2
 #: Pages (64 KiB each) the write-ahead log may hold before a commit copies it into the store.
 WAL_CHECKPOINT_PAGES = 256
 #: The write-ahead log is cut back to this size once copied (bytes).
@@ -71,6 +75,22 @@ _ADDED_COLUMNS = (
 )
 
 
+def _add_column(conn: sqlite3.Connection, column: str, declaration: str) -> None:
+    """``ALTER TABLE runs ADD COLUMN`` unless ``runs`` has that column already."""
+    if column not in {row[1] for row in conn.execute("PRAGMA table_info(runs)")}:
+        conn.execute(f"ALTER TABLE runs ADD COLUMN {column} {declaration}")
+
+
+def _v3_triggered_by(conn: sqlite3.Connection) -> None:
+    """Version 3: what started a run when a DICOM node's trigger did (JSON; NULL for every other run)."""
+    _add_column(conn, "triggered_by", "TEXT")
+
+
+#: The steps after version 2 (the tables of :data:`SCHEMA`), in order: step N brings a store to version 2 + N.
+_STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v3_triggered_by,)
+SCHEMA_VERSION = 2 + len(_STEPS)
+
+
 def prepare(conn: sqlite3.Connection) -> None:
     """Set up a fresh connection: pragmas (the file-level ones take effect on a new store only),
     tables, and the migration of an older store."""
@@ -95,6 +115,8 @@ def prepare(conn: sqlite3.Connection) -> None:
             for column, declaration in _ADDED_COLUMNS:
                 if column not in columns:
                     conn.execute(f"ALTER TABLE runs ADD COLUMN {column} {declaration}")
+            for step in _STEPS:
+                step(conn)
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
     except BaseException:
         conn.execute("ROLLBACK")

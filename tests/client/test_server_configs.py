@@ -195,3 +195,29 @@ def test_stale_uid_types_do_not_mix(tmp_path: Path) -> None:
         browser = stub.OsirixCurrentBrowser(Empty()).browser_controller
         as_study = stub.DicomStudyName(types_pb2.DicomStudy(osirixrpc_uid=browser.osirixrpc_uid))
         assert (as_study.status.status, as_study.status.message) == (0, "No DicomStudy cached")
+
+
+def test_sigterm_while_serve_loads_stops_it_cleanly(tmp_path: Path) -> None:
+    """A SIGTERM that arrives while the host is still loading is not lost and does not kill it
+    half-way: it stops once loaded, exits 0, and leaves no active entry behind."""
+    from osirix_tasks.emulator.database.demo import generate_demo_series
+
+    generate_demo_series(tmp_path / "series")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "osirix_tasks", "serve", "--port", str(port), "--no-web", "--empty"]
+        + ["--database", str(tmp_path / "db"), "--import", str(tmp_path / "series")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=isolated_env(tmp_path),
+    )
+    try:
+        assert process.stderr is not None
+        process.stderr.readline()  # the first word of the load (the host's handlers are in place)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert all(entry["active"] == "NO" for entry in configs(tmp_path))

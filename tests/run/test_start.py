@@ -141,3 +141,21 @@ def test_every_entry_point_starts_runs_through_the_run_service(module: str) -> N
     }
     assert any(mod.endswith("run.start") and name in ("start", "OnService") for mod, name in imported), imported
     assert not {name for _, name in imported} & {"plan_run", "start_run", "record_run"}
+
+
+def test_what_triggered_a_run_is_recorded_with_it_from_its_start(tmp_path: Path) -> None:
+    registry = _registry(tmp_path)
+    cause = {"trigger": "CT arrives", "series": "1.2.3.4", "instances": 3, "calling_aets": ["CT1"]}
+    store = RunStore(tmp_path / "runs.sqlite")
+    seen_at_start = []
+
+    def follow(stream: int, text: str) -> None:  # while it runs, the record already says why
+        if not seen_at_start:
+            reader = store.reopen()
+            seen_at_start.append(reader.latest().triggered_by)  # type: ignore[union-attr]
+            reader.close()
+
+    record = start(TaskRequest(name="print target", registry=registry, triggered_by=cause), None, Here(store), follow)
+    assert record.status == "succeeded" and record.triggered_by == cause and seen_at_start == [cause]
+    plain = start(TaskRequest(name="print target", registry=registry), None, Here(store), follow=True)
+    assert plain.triggered_by is None and store.get(plain.id).triggered_by is None  # type: ignore[union-attr]

@@ -146,12 +146,38 @@ def test_a_store_of_the_previous_version_is_migrated(tmp_path: Path) -> None:
     store = RunStore(path)
     record = store.get("20250101-000000-abcdef")
     assert record is not None and record.output_dropped == 0 and record.task_name == "Old"
-    assert record.output_lost == 0 and record.seen is None
+    assert record.output_lost == 0 and record.seen is None and record.triggered_by is None
     assert [c.text for c in store.output(record.id)] == ["kept from before"]
-    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     assert store.max_output_bytes() == 128 * MiB
     store.close()
     assert RunStore(path).get(record.id) == record  # opening it again changes nothing
+
+
+def test_a_version_2_store_gains_triggered_by_and_keeps_its_runs(tmp_path: Path) -> None:
+    path = tmp_path / "runs.sqlite"
+    store = RunStore(path)
+    store.create(
+        "r1",
+        spec={"name": "Old", "type": "Image"},
+        command=["x"],
+        cwd="/",
+        env={},
+        server=None,
+        blocking=False,
+        background=False,
+        timeout=None,
+    )
+    store.conn.execute("ALTER TABLE runs DROP COLUMN triggered_by")
+    store.conn.execute("PRAGMA user_version=2")
+    store.close()
+    store = RunStore(path)
+    record = store.get("r1")
+    assert record is not None and record.task_name == "Old" and record.triggered_by is None
+    store.update("r1", triggered_by='{"trigger": "CT arrives", "series": "1.2.3"}')
+    assert store.get("r1").triggered_by == {"trigger": "CT arrives", "series": "1.2.3"}
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    store.close()
 
 
 def test_utf8_split_between_reads_and_invalid_bytes(project: Project) -> None:

@@ -75,6 +75,9 @@ def test_bad_values_answer_400_naming_the_field(web: Page, viewer: str) -> None:
         ("POST", "/api/menus/run", {"name": "x", "type": "Bogus"}, "type"),
         ("POST", "/api/scripts/remove", {"name": "x", "type": "Bogus"}, "type"),
         ("PUT", "/api/scripts", {"name": "x", "type": "Bogus", "changes": {}}, "type"),
+        ("POST", "/api/dicom/echo", {"node": 5}, "node"),
+        ("POST", "/api/dicom/retrieve", {"node": ["pacs"]}, "node"),
+        ("GET", "/api/dicom/arrivals?after=abc", None, "after"),
     ]
     answers = {}
     for method, path, body, field in cases:
@@ -129,6 +132,14 @@ FIELDS = [
     "preset",
     "zoom",
     "folder",
+    # the Query/Retrieve window's
+    "node",
+    "level",
+    "keys",
+    "how",
+    "study",
+    "modalities",
+    "after",
 ]
 JUNK: list[Any] = ["abc", 1e308, -1, None, [], {}, [[1]], "nan", True, "", [["a", "b"]]]
 

@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
@@ -42,7 +42,7 @@ from .dicomread import dicomdir_references, is_dicomdir, read_dicom_header, tran
 from .frames import FrameInfo, frames_of, number_of_frames
 from .index import IMAGE, OBJECT, Database
 
-__all__ = ["ImportSummary", "find_files", "import_paths", "read_header", "UnlistableDicom"]
+__all__ = ["ImportSummary", "find_files", "import_paths", "read_header", "store_batch", "UnlistableDicom", "LINK"]
 
 log = logging.getLogger(__name__)
 BATCH = 64
@@ -50,6 +50,10 @@ BATCH = 64
 #: (Horos ``DicomFileDCMTKCategory.mm``).
 NO_NAME = "No name"
 UNNAMED = "unnamed"
+#: ``store_batch(copy=LINK)``: the file gets a second name in the database folder (a copy if it cannot).
+LINK: Literal["link"] = "link"
+#: How a file joins the database: copied in (True), linked in (:data:`LINK`), or indexed where it is (False).
+Copy = bool | Literal["link"]
 
 #: Extra tags kept with each image for viewers and DCMPix (JSON in images.header); the per-frame
 #: ones (spacing, window, rescale) are overridden by the frame's functional groups.
@@ -437,6 +441,19 @@ def _copy_private(source: Path, target: Path) -> None:
     os.replace(partial, target)
 
 
+def _link_private(source: Path, target: Path) -> None:
+    """Give ``source`` (owner-only already) a second name ``target`` (a copy across file systems)."""
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        target.unlink()
+        os.link(source, target)
+    except OSError as exc:
+        if exc.errno in _FOLDER_FULL:
+            raise
+        _copy_private(source, target)
+
+
 def _insert_images(conn: sqlite3.Connection, series_id: int, images: list[dict[str, Any]]) -> list[int]:
     ids = []
     for image in images:
@@ -458,7 +475,7 @@ def _store(
     conn: sqlite3.Connection,
     source: Path,
     header: dict[str, Any],
-    copy: bool,
+    copy: Copy,
     copies: list[Path] | None = None,
 ) -> bool:
     """Index one file (and copy it in, recording the copy in ``copies``); False when it is there already."""
@@ -478,7 +495,7 @@ def _store(
         db.journal_copies([target])
         if copies is not None:
             copies.append(target)
-        _copy_private(source, target)
+        (_link_private if copy == LINK else _copy_private)(source, target)
         final = str(target)
     else:
         final = str(source.resolve())
@@ -552,11 +569,12 @@ def _store_one(
     db: Database,
     conn: sqlite3.Connection,
     item: tuple[Path, dict[str, Any]],
-    copy: bool,
+    copy: Copy,
     copies: list[Path],
     summary: ImportSummary,
-) -> None:
-    """Store one file in its own savepoint; a file that cannot be copied is skipped, a full folder stops."""
+) -> bool | None:
+    """Store one file in its own savepoint; a file that cannot be copied is skipped, a full folder stops.
+    True: stored; False: it was there already; None: its copy failed (counted in ``summary``)."""
     path, header = item
     conn.execute("SAVEPOINT one_file")
     try:
@@ -574,16 +592,29 @@ def _store_one(
         summary.objects += header["images"][0]["kind"] == OBJECT
     elif stored is False:
         summary.already_present += 1
+    return stored
 
 
-def _store_batch(db: Database, items: list[tuple[Path, dict[str, Any]]], copy: bool, summary: ImportSummary) -> None:
-    """One transaction for the batch and its copies: all of it lands, or none of it (copies removed)."""
+def store_batch(
+    db: Database, items: list[tuple[Path, dict[str, Any]]], summary: ImportSummary, *, copy: Copy = True
+) -> list[tuple[Path, dict[str, Any]]]:
+    """Index files whose headers were read (:func:`read_header`, with its checks) in one transaction
+    with their copies: all of it lands, or none of it (copies removed). Returns the items stored (not
+    those already present, nor those whose copy failed: ``summary`` counts them).
+
+    ``copy``: True copies each file into the database folder, :data:`LINK` gives it a second name
+    there (a file already owner-only on the same file system: one the DICOM node received), False
+    indexes it where it is. Raises DatabaseError when the database folder or its index cannot be
+    written (disk full, quota, read-only): nothing of the batch is kept.
+    """
     copies: list[Path] = []
+    stored: list[tuple[Path, dict[str, Any]]] = []
     before = (summary.imported, summary.already_present, summary.frames, summary.objects, len(summary.copy_failed))
     try:
         with db.transaction() as conn:
             for item in items:
-                _store_one(db, conn, item, copy, copies, summary)
+                if _store_one(db, conn, item, copy, copies, summary):
+                    stored.append(item)
     except (sqlite3.OperationalError, OSError, DatabaseError) as exc:
         for target in copies:
             target.unlink(missing_ok=True)
@@ -596,6 +627,7 @@ def _store_batch(db: Database, items: list[tuple[Path, dict[str, Any]]], copy: b
         raise DatabaseError(reason) from exc
     if copy:
         db.clear_journal()
+    return stored
 
 
 def import_paths(
@@ -636,7 +668,7 @@ def import_paths(
             if header is not None:
                 headers.append((path, header))
         try:
-            _store_batch(db, headers, copy, summary)
+            store_batch(db, headers, summary, copy=copy)
         except DatabaseError as exc:
             summary.stopped = str(exc)
             summary.not_imported = len(files) - start

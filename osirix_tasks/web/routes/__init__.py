@@ -2,7 +2,7 @@
 
 from starlette.routing import BaseRoute
 
-from . import database, menus, mpr, runs, scripts, servers, viewer, vocabulary, volume
+from . import database, dicom, menus, mpr, runs, scripts, servers, viewer, vocabulary, volume
 
 __all__ = ["ROUTES"]
 
@@ -16,4 +16,5 @@ ROUTES: list[BaseRoute] = [
     *mpr.routes,
     *volume.routes,
     *vocabulary.routes,
+    *dicom.routes,
 ]

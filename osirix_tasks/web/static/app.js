@@ -4,6 +4,7 @@ import { events } from "./api.js";
 import { emit } from "./bus.js";
 import * as consoleView from "./console.js";
 import * as database from "./database.js";
+import * as dicom from "./dicom.js";
 import * as dock from "./dock.js";
 import { info } from "./early.js";
 import * as menus from "./menus.js";
@@ -12,8 +13,8 @@ import * as servers from "./servers.js";
 import * as viewer from "./viewer.js";
 import * as vr from "./vr.js";
 
-const views = { database, viewer, vr, servers, scripts, console: consoleView };
-const WINDOW_VIEWS = new Set(["servers", "scripts", "console"]);
+const views = { database, viewer, vr, dicom, servers, scripts, console: consoleView };
+const WINDOW_VIEWS = new Set(["servers", "scripts", "console", "dicom"]);
 let current = null;
 
 export function show(name) {

@@ -4,6 +4,8 @@
 // selects (the browser selection Database tasks see; ctrl/cmd-click adds); a double-click or "Open"
 // opens the series in a 2D viewer; Delete (after a confirmation) and Export work on the selection;
 // files are imported by picking them or by path, with the import's progress.
+// The list follows the host's database: it is read again when the host's "browser" change counter
+// moves (an import, a series received by its DICOM node), asked with GET /api/changes.
 import { escapeHtml, get, pixels, post, setStatus, upload } from "./api.js";
 import { emit, on } from "./bus.js";
 import { COLUMNS, WHEN, filterStudies, modalitiesOf, sortStudies } from "./dblist.js";
@@ -15,6 +17,7 @@ let canSelect = false;
 let chosen = [];  // [{kind: "study"|"series", uid}] in the order clicked
 let sort = { key: null, ascending: true };
 let showView = null;
+const FOLLOW_MS = 1500;
 const $ = (s) => document.querySelector(s);
 const status = () => $("#db-status");
 const cell = (value) => `<td>${escapeHtml(value ?? "")}</td>`;
@@ -207,6 +210,22 @@ function pollAfterImport(started) {
   }, 500);
 }
 
+// The host's browser change counter, polled (another OsiriX shown has none: read by hand with Refresh).
+async function followChanges() {
+  let seen = null;
+  for (;;) {
+    try {
+      const changes = await get("/api/changes");
+      if (changes.supported && seen !== null && changes.browser > seen) {
+        await load();
+        emit("database-changed");
+      }
+      seen = changes.supported ? changes.browser : null;
+    } catch { /* the host is busy or restarting: ask again */ }
+    await new Promise((resolve) => setTimeout(resolve, FOLLOW_MS));
+  }
+}
+
 export function init({ show }) {
   showView = show;
   const body = document.querySelector("#db-table tbody");
@@ -238,6 +257,7 @@ export function init({ show }) {
   });
   register("Database window", { status: "#db-status" });
   on("run-finished", (run) => { if (run.type === "Database") load(); });
+  followChanges();
 }
 
 export function shown() { load(); }
