@@ -16,26 +16,32 @@ __all__ = ["compact", "plane_response", "planes_response", "MAX_PLANES"]
 MAX_PLANES = 16
 
 
-def compact(image: np.ndarray) -> tuple[bytes, str, tuple[int, int] | None]:
-    """The smallest exact little-endian encoding of a float32 plane, its name, and for whole values
-    their range (lowest, highest; the page windows them through a table over it)."""
+def compact(image: np.ndarray) -> tuple[memoryview, str, tuple[int, int] | None]:
+    """The smallest exact little-endian encoding of a float32 plane (a view of its bytes: the answer
+    sends them without another copy), its name, and for whole values their range (lowest, highest;
+    the page windows them through a table over it)."""
     if image.size == 0:
-        return b"", "float32", None
+        return memoryview(b""), "float32", None
     low, high = float(image.min()), float(image.max())
     for kind, name in ((np.uint16, "uint16"), (np.int16, "int16")):
         info = np.iinfo(kind)
         if info.min <= low and high <= info.max:
             narrow = image.astype(np.dtype(kind).newbyteorder("<"))
             if np.array_equal(narrow, image):
-                return narrow.tobytes(), name, (int(low), int(high))
-    return np.ascontiguousarray(image, dtype="<f4").tobytes(), "float32", None
+                return _bytes_of(narrow), name, (int(low), int(high))
+    return _bytes_of(np.ascontiguousarray(image, dtype="<f4")), "float32", None
 
 
-def encoded(image: np.ndarray) -> tuple[bytes, dict[str, Any]]:
+def _bytes_of(array: np.ndarray) -> memoryview:
+    """The bytes of a C-contiguous array, not copied."""
+    return array.data.cast("B")
+
+
+def encoded(image: np.ndarray) -> tuple[memoryview, dict[str, Any]]:
     """A plane's bytes and what the page needs to read them: shape, format, range of whole values."""
     rows, columns = image.shape[0], image.shape[1]
     if image.ndim == 3:
-        return np.ascontiguousarray(image).tobytes(), {"rows": rows, "columns": columns, "format": "argb8"}
+        return _bytes_of(np.ascontiguousarray(image)), {"rows": rows, "columns": columns, "format": "argb8"}
     data, kind, extent = compact(image)
     facts: dict[str, Any] = {"rows": rows, "columns": columns, "format": kind}
     if extent is not None:
@@ -54,7 +60,7 @@ def planes_response(planes: list[tuple[str, np.ndarray | str]]) -> Response:
     """Several planes in one answer, their bytes one after the other; ``X-Planes`` lists them in that
     order as JSON objects: uid, the facts of :func:`encoded` and ``bytes``, or uid and ``error`` (the
     plane could not be read; the others still come)."""
-    parts: list[bytes] = []
+    parts: list[memoryview] = []
     listing: list[dict[str, Any]] = []
     for uid, image in planes:
         if isinstance(image, str):
@@ -62,5 +68,5 @@ def planes_response(planes: list[tuple[str, np.ndarray | str]]) -> Response:
             continue
         data, facts = encoded(image)
         parts.append(data)
-        listing.append({"uid": uid, **facts, "bytes": len(data)})
+        listing.append({"uid": uid, **facts, "bytes": data.nbytes})
     return raw(b"".join(parts), planes=json.dumps(listing, separators=(",", ":")))
