@@ -494,6 +494,68 @@ def test_every_plane_encoding_is_windowed_alike(
         page.close()
 
 
+#: Counts, beside the page's code, the WebGL2 contexts made and lost and each context's textures alive.
+GL_COUNTER = """(() => {
+  const counts = { contexts: 0, lost: 0, alive: new Map() };
+  window.glCounts = () => ({ contexts: counts.contexts, lost: counts.lost,
+    textures: [...counts.alive.values()].reduce((a, b) => a + b, 0) });
+  const getContext = HTMLCanvasElement.prototype.getContext;
+  HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
+    const known = kind === 'webgl2' && this.glCounted;
+    const context = getContext.call(this, kind, ...rest);
+    if (kind === 'webgl2' && context && !known) {
+      this.glCounted = true; counts.contexts++; counts.alive.set(context, 0);
+      this.addEventListener('webglcontextlost', () => { counts.lost++; counts.alive.delete(context); });
+    }
+    return context;
+  };
+  const gl = WebGL2RenderingContext.prototype, create = gl.createTexture, remove = gl.deleteTexture;
+  gl.createTexture = function () { counts.alive.set(this, (counts.alive.get(this) ?? 0) + 1); return create.call(this); };
+  gl.deleteTexture = function (t) { if (t) counts.alive.set(this, counts.alive.get(this) - 1); return remove.call(this, t); };
+})()"""
+
+
+def test_a_layout_change_gives_back_the_webgl_contexts_and_textures(
+    browser: Any, host: tuple[RunningHost, str], page_errors: list[str]
+) -> None:
+    """Viewports leaving the layout lose their WebGL2 context and delete their textures (browsers keep a
+    few contexts only: a leak makes them drop a live viewport's), and a viewer still on its way to a
+    viewport that left makes no renderer; counted by wrapping WebGL itself, not by the page's bookkeeping."""
+    stub = host[0].stub()
+    page = browser.new_page(viewport={"width": 1440, "height": 900}, bypass_csp=True)
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    page.add_init_script(GL_COUNTER)
+    try:
+        page.goto(host[1].replace("/?", "/?renderer=webgl2&"))
+        page.wait_for_selector("body[data-ready='1']", timeout=20000)
+        page.click("#tabs a[data-view='viewer']")
+        for _ in range(3):
+            page.select_option("#vw-layout", "2x2")
+            for index in range(4):
+                show_series(page, stub, "axial ct", index)
+                page.evaluate(f"window.osirixTasks.viewer.setSlice({3 + index})")
+                page.wait_for_function(f"window.osirixTasks.viewer.viewports[{index}].stats.painted === {3 + index}")
+            counts = page.evaluate("window.glCounts()")
+            assert counts["contexts"] - counts["lost"] == 4 and counts["textures"] >= 8, counts
+            page.select_option("#vw-layout", "1x1")
+            counts = page.evaluate("window.glCounts()")
+            kept = page.evaluate("window.osirixTasks.viewer.viewports[0].drawer.textures.size")
+            assert counts["contexts"] - counts["lost"] == 1, counts
+            assert counts["textures"] == kept >= 2, counts
+            assert page.locator("#vw-grid canvas").count() == 2
+        # a viewer asked for in a viewport that leaves before it comes
+        uid = page.evaluate("window.osirixTasks.viewer.viewports[0].viewer.uid")
+        page.select_option("#vw-layout", "1x2")
+        page.evaluate("([uid]) => { window.osirixTasks.viewer.openViewer(1, uid); }", [uid])
+        page.select_option("#vw-layout", "1x1")
+        page.wait_for_timeout(800)
+        counts = page.evaluate("window.glCounts()")
+        assert counts["contexts"] - counts["lost"] == 1, counts
+    finally:
+        page.close()
+    assert not page_errors, page_errors
+
+
 def test_corners_pixel_value_cine_keys_and_view_changes(page: Any, host: tuple[RunningHost, str]) -> None:
     stub = host[0].stub()
     show_series(page, stub, "axial ct")

@@ -58,7 +58,11 @@ function setLayout(name) {
   grid.style.gridTemplateRows = `repeat(${rows}, 1fr)`;
   grid.style.gridTemplateColumns = `repeat(${columns}, 1fr)`;
   const wanted = rows * columns;
-  while (viewports.length > wanted) { const gone = viewports.pop(); gone.drawer?.dispose(); gone.el.remove(); }
+  while (viewports.length > wanted) {
+    const gone = viewports.pop();
+    if (gesture?.vp === gone) gesture = null;
+    gone.dispose();
+  }
   while (viewports.length < wanted) {
     const vp = new Viewport(grid, app, viewports.length);
     wire(vp);
@@ -304,7 +308,12 @@ function setTool(name) {
   for (const vp of viewports) { vp.draft = null; vp.paintOverlay(); }
 }
 
-const screenOf = (vp, event) => { const r = vp.el.getBoundingClientRect(); return [event.clientX - r.left, event.clientY - r.top]; };
+// Where an event is in a viewport (CSS px); during a gesture the viewport's box as it began (asking the
+// box again on every move would lay the page out again each time, after the corners changed).
+const screenOf = (vp, event) => {
+  const r = gesture?.vp === vp && gesture.box ? gesture.box : vp.el.getBoundingClientRect();
+  return [event.clientX - r.left, event.clientY - r.top];
+};
 
 function buttonTool(event) {
   if (event.button === 2) return "zoom";
@@ -318,7 +327,7 @@ function pointerDown(vp, event) {
   if (vp !== active) activate(vp);
   event.preventDefault();
   const screen = screenOf(vp, event), point = vp.toImage(screen), mode = buttonTool(event);
-  const base = { vp, start: screen, startPoint: point, camera: vp.camera, window: [vp.window.wl, vp.window.ww] };
+  const base = { vp, box: vp.el.getBoundingClientRect(), start: screen, startPoint: point, camera: vp.camera, window: [vp.window.wl, vp.window.ww] };
   if (mode === "zoom" || mode === "pan" || mode === "wlww") { gesture = { ...base, kind: mode }; return; }
   if (mode === "crosshair") { gesture = { ...base, kind: "crosshair" }; crosshairAt(vp, point); return; }
   if (vp.isMpr) return;
@@ -779,7 +788,8 @@ export async function init({ show }) {
   register("2D viewer", { status: "#vw-status", before: () => flushSync(active), extra: () => (active?.source && !active.isMpr ? { viewer: active.viewer.uid } : {}) });
   on("viewer-opened", (uid) => { preferred = uid; });
   on("run-finished", () => reloadAfterTask());
-  new ResizeObserver(() => { for (const vp of viewports) vp.resize(); }).observe($("#vw-grid"));
+  // (a gesture's viewport box is read again here, where the layout is fresh anyway)
+  new ResizeObserver(() => { for (const vp of viewports) vp.resize(); if (gesture) gesture.box = gesture.vp.el.getBoundingClientRect(); }).observe($("#vw-grid"));
   setInterval(poll, 1500);
 }
 

@@ -56,7 +56,7 @@ export class GlRenderer {
     this.kind = "webgl2";
     this.gl = gl;
     this.canvas = canvas;
-    const buffer = gl.createBuffer();
+    const buffer = (this.buffer = gl.createBuffer());
     gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
     gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([0, 0, 1, 0, 0, 1, 1, 1]), gl.STATIC_DRAW);
     this.drawn = null;  // what the canvas shows: [plane, wl, ww, invert]
@@ -148,9 +148,18 @@ export class GlRenderer {
     this.drawn = [plane, window.wl, window.ww, !!window.invert];
   }
 
-  // The viewport is gone: its textures free the shared budget.
+  // The viewport is gone: its textures free the shared budget, its programs and buffer are deleted and
+  // its context given back (browsers keep only a few WebGL contexts: one kept by a removed canvas until
+  // the collector runs would make the browser drop the oldest, a live viewport's).
   dispose() {
+    const gl = this.gl;
     for (const plane of [...this.textures.keys()]) this.release(plane);
     live.delete(this);
+    for (const { program } of Object.values(this.programs)) gl.deleteProgram(program);
+    this.programs = {};
+    gl.deleteBuffer(this.buffer);
+    gl.getExtension("WEBGL_lose_context")?.loseContext();
+    this.drawn = null;
+    this.canvas.width = 0; this.canvas.height = 0;
   }
 }

@@ -38,7 +38,11 @@ class CanvasRenderer {
     this.drawn = [plane, window.wl, window.ww, !!window.invert];
   }
 
-  dispose() {}
+  // The viewport is gone: the canvas's pixels and the copies kept for the next draw are let go.
+  dispose() {
+    this.data = null; this.spare = null; this.drawn = null;
+    this.canvas.width = 0; this.canvas.height = 0;
+  }
 }
 
 // Whether a WebGL renderer's name is a software one (SwiftShader, llvmpipe, ...): there the shader runs

@@ -58,7 +58,23 @@ export class Viewport {
   }
 
   // The renderer, made when first needed (asking the browser for WebGL2 takes a while: not while the page starts).
-  get renderer() { return (this.drawer ??= createRenderer(this.image, this.app.rendererKind)); }
+  get renderer() {
+    if (this.disposed) throw new Error(`viewport ${this.index} is no longer in the layout`);
+    return (this.drawer ??= createRenderer(this.image, this.app.rendererKind));
+  }
+
+  // Out of the layout: the renderer gives back its textures and context, the canvases their pixels, and
+  // the element leaves the page; a plane or ROIs arriving later for it draw nothing.
+  dispose() {
+    this.disposed = true;
+    this.opening = null;  // a viewer on its way to it is not shown
+    clearTimeout(this.detailsTimer);
+    this.drawer?.dispose();
+    this.drawer = null;
+    this.source = null; this.plane = null; this.rois = []; this.draft = null; this.overlays.clear();
+    this.overlay.width = 0; this.overlay.height = 0;
+    this.el.remove();
+  }
 
   get viewer() { return this.source?.viewer ?? null; }
   get isMpr() { return this.source?.kind === "mpr"; }
@@ -100,6 +116,7 @@ export class Viewport {
   toScreen(point) { return apply(this.matrix(), point); }
 
   resize() {
+    if (this.disposed) return;
     const rect = this.el.getBoundingClientRect();
     const ratio = window.devicePixelRatio || 1;
     this.width = Math.max(1, rect.width); this.height = Math.max(1, rect.height);
@@ -109,6 +126,7 @@ export class Viewport {
   }
 
   setSource(source, { frame = 0, slice = 0, window = null, keepCamera = false } = {}) {
+    if (this.disposed) return;
     this.source = source;
     this.empty.hidden = !!source;
     this.frame = frame; this.slice = slice;
@@ -120,6 +138,7 @@ export class Viewport {
 
   // Paint what there is: the image (a plane on its way keeps the last one), the overlay, the corners.
   render() {
+    if (this.disposed) return;
     const m = this.matrix();
     this.image.hidden = !this.plane;
     if (this.plane) {
@@ -152,6 +171,7 @@ export class Viewport {
   // Draw the overlay: ROIs, overlay planes (60xx), the tool's decoration, the scale bar; with
   // `ifChanged`, only when what it is drawn from changed (a scroll over images without ROIs, a WL/WW drag).
   paintOverlay(m = this.matrix(), ifChanged = false) {
+    if (this.disposed) return;
     const inputs = this.overlayInputs(m), last = this.overlayDrawn;
     this.overlayDrawn = inputs;
     if (ifChanged && !this.app.decorate && last && inputs.every((v, i) => v === last[i])) return;
