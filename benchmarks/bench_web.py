@@ -39,7 +39,7 @@ from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
 from osirix_tasks.host.spawn import spawn_host
 from osirix_tasks.testing import RunningHost
-from osirix_tasks.testing.browser import CHROMIUM, CHROMIUM_ARGS
+from osirix_tasks.testing.browser import CHROMIUM, CHROMIUM_WEBGL_ARGS
 from osirix_tasks.testing.environment import isolated_env
 
 try:
@@ -47,7 +47,7 @@ try:
 except ImportError:  # imported as benchmarks.bench_web
     from benchmarks.page_at import package_with_page
 
-ARGS = [*CHROMIUM_ARGS, "--use-gl=swiftshader", "--enable-unsafe-swiftshader"]
+ARGS = CHROMIUM_WEBGL_ARGS
 SIZES = (512, 1024)
 
 

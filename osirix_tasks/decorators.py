@@ -27,11 +27,15 @@ def osirix_task(
     blocking: bool = False,
     description: str | None = None,
     timeout: float | None = None,
+    pixels: bool = False,
 ) -> Callable[[F], F]:
     """Declare ``func(context)`` as a task of ``type`` (Database, Image, VRController, ROI).
 
     The function must live at module level; it receives a :class:`osirix_tasks.TaskContext`.
     ``name`` defaults to the function's name, ``description`` to its docstring's first line.
+    ``pixels=True`` says the task works on ``context.volume`` (its series' pixels) alone: every run
+    gets it (read from OsiriX by the context hook), and a batch can run it on workers of other
+    machines, which cannot reach OsiriX, the pixels shipped with each item.
     """
     kind = TaskType.parse(type)
 
@@ -50,6 +54,7 @@ def osirix_task(
             blocking=blocking,
             description=description if description is not None else doc.split("\n", 1)[0],
             timeout=timeout,
+            pixels=pixels,
         )
         setattr(func, TASK_ATTRIBUTE, spec)
         return func

@@ -30,6 +30,9 @@
     │   └── ImportQueueFull          the embedded OsiriX's imports are queued to their limit
     ├── DicomNodeError               the DICOM node cannot do what was asked (settings, identifier, port)
     │   └── DicomPeerError           a remote DICOM node refused, failed or could not be reached
+    ├── BatchError                   a batch cannot start, resume, be cancelled or be shown
+    │   ├── SelectionError           a batch's selection is empty or malformed (names the term, uid or line)
+    │   └── SchedulerUnreachable     no Dask scheduler answers at the address given
     ├── BadRequest                   the page was sent a value it cannot use (``field`` names it; 400)
     ├── UploadTooLarge               a file uploaded to the page is over the limit (413)
     ├── MprRefused                   a series the page cannot reformat as it is (tilted, sheared, uneven)
@@ -75,6 +78,9 @@ __all__ = [
     "NotAnImageObject",
     "PlaneTooLarge",
     "ImportQueueFull",
+    "BatchError",
+    "SelectionError",
+    "SchedulerUnreachable",
     "BadRequest",
     "UploadTooLarge",
     "MprRefused",
@@ -237,6 +243,22 @@ class PlaneTooLarge(OsirixError, ValueError):
 
 class ImportQueueFull(OsirixError, RuntimeError):
     """The embedded OsiriX has its limit of imports waiting already."""
+
+
+# --- batches ----------------------------------------------------------------------------------
+
+
+class BatchError(OsirixTasksError):
+    """A batch cannot start, resume, be cancelled or be shown; the message says why and what to do."""
+
+
+class SelectionError(BatchError):
+    """A batch's selection is empty or malformed (a bad ``--where`` term, an unknown uid, a uid file's
+    line); the message names the term, uid or line."""
+
+
+class SchedulerUnreachable(BatchError):
+    """No Dask scheduler answers at the address given (``--scheduler``, or the registry's setting)."""
 
 
 # --- the web page ----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import functools
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -188,6 +188,9 @@ class TaskSpec(BaseModel):
     args: list[str] = Field(default_factory=list)
     #: Variables added to the run's minimal environment (before plugins add theirs).
     env: dict[str, str] = Field(default_factory=dict)
+    #: A decorated task that works on its series' pixels alone (``context.volume``): a batch can run it
+    #: on workers that cannot reach OsiriX, the pixels shipped with each item.
+    pixels: bool = False
 
     @property
     def key(self) -> tuple[str, TaskType]:
@@ -291,6 +294,8 @@ class TaskSpec(BaseModel):
             table["args"] = list(self.args)
         if self.env:
             table["env"] = dict(self.env)
+        if self.pixels:
+            table["pixels"] = True
         return table
 
     def to_json(self) -> dict[str, Any]:
@@ -340,6 +345,8 @@ class RegistrySettings(BaseModel):
     disabled_packs: list[str] = Field(default_factory=list)
     modules: list[str] = Field(default_factory=list)
     plugins_dir: str | None = None
+    #: ``tcp://HOST:PORT`` of the Dask scheduler batches use (``batch --scheduler`` wins); none: a local cluster.
+    batch_scheduler: str | None = None
 
 
 class ServerSpec(BaseModel):
@@ -401,9 +408,14 @@ class TaskContext:
     pix: Any = None
     rois: list[Any] = dataclasses.field(default_factory=list)
     vr_controller: Any = None
+    #: A task declared ``pixels=True``: its series' pixels (slices, rows, columns; float32), geometry in
+    #: ``extras``; read by the context hook, or shipped with a batch item to a worker that cannot reach OsiriX.
+    volume: Any = None
     #: The run's explicit target (a batch item, a trigger), or None for what the user looks at.
     target: Any = None
     extras: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: Called by :meth:`close`, last added first (a viewer opened for the run is closed again).
+    cleanups: list[Callable[[], None]] = dataclasses.field(default_factory=list)
 
     def pyosirix(self) -> Any:
         """A pyosirix ``Osirix`` object bound to the same server (pyosirix must be installed)."""
@@ -418,9 +430,24 @@ class TaskContext:
         service.start_service()
         return osirix_utilities.Osirix(service)
 
-    def close(self) -> None:
-        """Close the connection."""
-        if self.connection is not None:
+    def save_segmentation(self, labels: Any, names: Any = None, **options: Any) -> Any:
+        """Save a label mask of the viewer's series (slices x rows x columns, 0 = background) as a DICOM
+        SEG in OsiriX's database and show each label as brush ROIs in the viewer; ``names``: one per
+        label (a list, label 1 first, or a mapping). Options and result:
+        :func:`osirix_tasks.client.segmentation.save_segmentation`."""
+        from .client.segmentation import save_segmentation
+
+        if self.viewer is None or self.connection is None:
+            raise ContextUnavailable("no 2D viewer in this task's context - open the series to segment first")
+        return save_segmentation(self.connection, self.viewer, labels, names, **options)
+
+    def close(self, *, keep_connection: bool = False) -> None:
+        """Undo what was opened for the run (its :attr:`cleanups`), then close the connection (unless
+        ``keep_connection``: a batch worker reuses it for the next item)."""
+        while self.cleanups:
+            with contextlib.suppress(Exception):  # closing is best effort: the run's own result stands
+                self.cleanups.pop()()
+        if self.connection is not None and not keep_connection:
             self.connection.close()
 
 

@@ -126,7 +126,8 @@ def start_host(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Any]:
 @pytest.fixture(scope="module")
 def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
     """A real embedded OsiriX on the bundled demo data, shared by the tests of one module."""
-    with running_host(tmp_path_factory.mktemp("home"), "--demo") as host:
+    # ROIs in memory only: the module's tests each expect a viewer to open without the others' ROIs.
+    with running_host(tmp_path_factory.mktemp("home"), "--demo", "--no-save-rois") as host:
         yield host
 
 
@@ -136,5 +137,6 @@ def phantom_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHo
     if not SHARED_PHANTOM.is_dir():
         pytest.skip(f"the MR phantom is not at {SHARED_PHANTOM}")
     home = tmp_path_factory.mktemp("home")
-    with running_host(home, "--empty", "--import", str(SHARED_PHANTOM), ports=[free_port(), free_port()]) as host:
+    ports = [free_port(), free_port()]
+    with running_host(home, "--empty", "--import", str(SHARED_PHANTOM), "--no-save-rois", ports=ports) as host:
         yield host

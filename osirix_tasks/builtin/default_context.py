@@ -14,6 +14,8 @@ from ..client import Connection
 from ..errors import ContextUnavailable, OsirixError, OsirixTasksError, OsirixUnreachable
 from ..hookspecs import hookimpl
 from ..model import TaskContext, TaskSpec, TaskType
+from .pixel_context import fill_pixels
+from .target_context import fill_for_target
 
 _EMPTY = utilities_pb2.Empty()
 
@@ -76,15 +78,24 @@ FILL: dict[TaskType, Callable[[TaskContext], None]] = {
 
 @hookimpl(tryfirst=True)
 def osirix_tasks_context(context: TaskContext, task: TaskSpec) -> None:
-    """Connect (server from the environment, else the last active server, as pyosirix) and fill by task type."""
-    try:
-        context.connection = Connection(context.server)
-    except OsirixTasksError as exc:  # NoServer or a broken server_configs.json
-        raise ContextUnavailable(str(exc)) from None
+    """Connect (server from the environment, else the last active server, as pyosirix; a connection
+    already in the context is kept) and fill by task type: from the run's explicit target when it has
+    one (:mod:`.target_context`), else from what the user looks at; a task declared ``pixels=True``
+    gets its series' pixels in ``context.volume`` (:mod:`.pixel_context`)."""
+    if context.connection is None:
+        try:
+            context.connection = Connection(context.server)
+        except OsirixTasksError as exc:  # NoServer or a broken server_configs.json
+            raise ContextUnavailable(str(exc)) from None
     context.server = context.connection.address
     context.stub = context.connection.stub
     try:
-        FILL[task.type](context)
+        if context.target is not None:
+            fill_for_target(context, context.target)
+        else:
+            FILL[task.type](context)
+        if task.pixels:
+            fill_pixels(context)
     except OsirixUnreachable:
         raise ContextUnavailable(
             f"no OsiriX answers at {context.server} - start OsiriX with the OsiriXgrpc plugin (or the embedded one: "

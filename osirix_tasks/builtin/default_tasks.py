@@ -10,6 +10,6 @@ from ..hookspecs import hookimpl
 @hookimpl
 def osirix_tasks_register_tasks() -> list[Any]:
     """The modules of ``osirix_tasks.builtin`` (imported when asked: a running task does not need them)."""
-    from . import database_report, image_smooth, roi_statistics, vr_render_mode
+    from . import database_report, image_smooth, roi_statistics, threshold_segmentation, vr_render_mode
 
-    return [database_report, image_smooth, roi_statistics, vr_render_mode]
+    return [database_report, image_smooth, roi_statistics, threshold_segmentation, vr_render_mode]

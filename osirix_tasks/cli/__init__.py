@@ -38,6 +38,7 @@ COMMANDS = {
     "interpreters": "interpreters_cmd:interpreters",
     "new-pack": "newpack_cmd:new_pack",
     "ui": "ui_cmd:ui",
+    "batch": "batch_cmd:batch",
     "dicom": "dicom_cmd:dicom",
 }
 
@@ -62,6 +63,7 @@ SUMMARIES = {
     "interpreters": "The Python interpreters of the registry's tasks, and installing osirix-tasks into one.",
     "new-pack": "Create a pip-installable task pack NAME, with one task of each type and its tests.",
     "ui": "Open the web UI of the running embedded OsiriX (starting one in the background if none runs).",
+    "batch": "Run a task over many studies or series (a Dask cluster), with progress, resume and a results table.",
     "dicom": "Query, retrieve from and send to the DICOM nodes of tasks.toml ([[dicom.node]]).",
 }
 

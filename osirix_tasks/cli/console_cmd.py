@@ -37,28 +37,45 @@ _COLOURS = {
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def runs(limit: int, as_json: bool) -> None:
     """The run history: status, exit code, duration."""
+    from ..batch.records import BatchRecords
+
     store = RunStore.default()
     store.mark_lost()
     records = store.runs(limit)
-    if as_json:
-        emit_json([r.to_json() for r in records])
+    batches = BatchRecords(store)
+    batches.mark_interrupted()
+    items = {r.id: batches.item_of_run(r.id) for r in records}
+    if as_json:  # runs, each item run naming its batch, then the batches (kind: batch)
+        listed = [
+            {**r.to_json(), "batch": (items[r.id] or (None, None))[0], "batch_item": (items[r.id] or (None, None))[1]}
+            for r in records
+        ]
+        emit_json(listed + [b.to_json() for b in batches.batches(limit)])
         return
     if not records:
         click.echo("No runs yet - start one with 'osirix-tasks run NAME'.")
+    for batch in batches.batches(5):
+        click.echo(f"batch {batch.id}  {batch.status:<11} {batch.done}/{batch.total} items  {batch.task_name}")
     for record in records:
-        exit_text = (
-            "-"
-            if record.exit_code is None and record.signal is None
-            else f"signal {record.signal}"
-            if record.signal
-            else f"exit {record.exit_code}"
-        )
-        duration = f"{record.duration:.2f} s" if record.duration is not None else "..."
-        status = click.style(f"{record.status:<10}", fg=_COLOURS.get(RunStatus(record.status)))
-        lost = click.style(f"  (output lost: {record.output_lost} bytes)", fg="red") if record.output_lost else ""
-        click.echo(
-            f"{record.id}  {status}  {exit_text:<10} {duration:>9}  {record.task_name} ({record.task_type}){lost}"
-        )
+        _print_run(record, items[record.id])
+
+
+def _print_run(record: RunRecord, item: tuple[str, int] | None) -> None:
+    """One line of ``runs``: id, status, exit, duration, task, its batch item, output lost."""
+    exit_text = (
+        "-"
+        if record.exit_code is None and record.signal is None
+        else f"signal {record.signal}"
+        if record.signal
+        else f"exit {record.exit_code}"
+    )
+    duration = f"{record.duration:.2f} s" if record.duration is not None else "..."
+    status = click.style(f"{record.status:<10}", fg=_COLOURS.get(RunStatus(record.status)))
+    part = f"  [batch {item[0]} item {item[1]}]" if item else ""
+    lost = click.style(f"  (output lost: {record.output_lost} bytes)", fg="red") if record.output_lost else ""
+    click.echo(
+        f"{record.id}  {status}  {exit_text:<10} {duration:>9}  {record.task_name} ({record.task_type}){part}{lost}"
+    )
 
 
 def _pick(store: RunStore, run_id: str | None) -> RunRecord:

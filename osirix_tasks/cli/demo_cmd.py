@@ -45,7 +45,9 @@ def _host(keep: bool) -> Iterator[tuple[int, HostInfo]]:
             yield ports[0], info
             return
     port = free_port()
-    host = spawn_host(HostConfig(demo=True, ports=(port,), temporary=True))  # its random port leaves with it
+    # Its random port leaves with it; the demo's ROIs stay in memory (a show, not the user's work: kept,
+    # each demo would add its three ROIs to the user's database again).
+    host = spawn_host(HostConfig(demo=True, ports=(port,), temporary=True, save_rois=False))
     try:  # from here on, however the demo ends (SIGTERM, Ctrl-C, an error), the host is stopped
         if host.info is None:
             raise OsirixTasksError(f"the embedded OsiriX (pid {host.pid}) did not publish its control channel")

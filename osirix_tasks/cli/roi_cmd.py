@@ -158,3 +158,53 @@ def delete(name: str | None, everything: bool, server: str | None) -> None:
         address = connection.address
     what = "ROI(s)" if everything else (f"ROI(s) named {name!r}" if name is not None else "selected ROI(s)")
     click.echo(f"{address}: deleted {count} {what}")
+
+
+@roi.command("export")
+@click.option("--format", "fmt", type=click.Choice(["sr", "seg", "csv", "json"]), required=True, help="What to write.")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The file to write."
+)
+@click.option(
+    "--series", "series_uid", default=None, help="A series' ROIs (opened for this); default: the frontmost viewer."
+)
+@click.option("--server", default=None, help=SERVER_HELP)
+def export(fmt: str, output: Path, series_uid: str | None, server: str | None) -> None:
+    """Write a viewer's ROIs as a DICOM SR (TID 1500), SEG, CSV (one row per ROI) or JSON file."""
+    from ..client import Connection
+    from ..client.roi_files import viewer_for, write_export
+
+    with Connection(server) as connection:
+        viewer, opened = viewer_for(connection, series_uid)
+        try:
+            written = write_export(connection, viewer, fmt, output)
+        finally:
+            if opened:
+                connection.call("ViewerControllerCloseViewer", viewer)
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+@roi.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--series", "series_uid", default=None, help="Into a viewer opened on this series; default: the frontmost."
+)
+@click.option("--server", default=None, help=SERVER_HELP)
+def import_(files: tuple[Path, ...], series_uid: str | None, server: str | None) -> None:
+    """Draw the ROIs of SR, SEG, CSV or JSON files in a viewer (an SR or SEG is also copied into the
+    database). A file that is malformed or references none of the viewer's images is named and skipped."""
+    from ..client import Connection
+    from ..client.roi_files import import_file, viewer_for
+
+    skipped = 0
+    with Connection(server) as connection:
+        viewer, _ = viewer_for(connection, series_uid)
+        for path in files:
+            report = import_file(connection, viewer, path)
+            click.echo(f"{path}: drew {report.drawn} ROI(s)")
+            for line in report.skipped:
+                click.echo(f"  skipped: {line}", err=True)
+            skipped += bool(report.skipped) and not report.drawn
+    if skipped:
+        fail(f"{skipped} file(s) gave no ROI", code=1)

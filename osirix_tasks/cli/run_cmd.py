@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..contract import INHERITED, exit_code_of
+from ..contract import INHERITED, Target, exit_code_of
 from ..errors import NoServer
 from ._common import AppState, pass_state, warning
 from ._terminal import TerminalFilter
@@ -80,6 +80,14 @@ def _caller_environ() -> dict[str, str]:
 )
 @click.option("--background", is_flag=True, help="Return the run id at once; the run goes on without this command.")
 @click.option("--timeout", type=float, default=None, help="Stop the run after this many seconds.")
+@click.option("--study", default=None, help="Run on this study (StudyInstanceUID) instead of the browser selection.")
+@click.option(
+    "--series",
+    default=None,
+    help="Run on this series (SeriesInstanceUID as OsiriX keeps it) instead of the frontmost viewer: Image, ROI "
+    "and 3D tasks get a viewer of it opened for the run.",
+)
+@click.option("--roi", "rois", multiple=True, help="ROI tasks on --series: the names of the ROIs (default: all).")
 @click.option("--raw", is_flag=True, help=RAW_HELP)
 @pass_state
 def run(
@@ -90,6 +98,9 @@ def run(
     server: str | None,
     background: bool,
     timeout: float | None,
+    study: str | None,
+    series: str | None,
+    rois: tuple[str, ...],
     raw: bool,
 ) -> None:
     """Run the task NAME (arguments after -- go to the task)."""
@@ -115,7 +126,8 @@ def run(
     )
     store_path = run_store_path()
     where = _where(state, address, store_path)
-    record = start(task, None, where, follow=False if background else echo_output)
+    target = Target(study=study, series=series, rois=rois) if (study or series) else None
+    record = start(task, target, where, follow=False if background else echo_output)
     if background:
         click.echo(record.id)
         return

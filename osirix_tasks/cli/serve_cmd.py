@@ -84,6 +84,11 @@ def max_decode_option(function: Any) -> Any:
 )
 @click.option("--no-web", is_flag=True, help="Do not serve the web UI.")
 @click.option(
+    "--no-save-rois",
+    is_flag=True,
+    help="Keep ROIs in memory only, as OsiriX with its 'save ROIs' preference off (default: kept with their study).",
+)
+@click.option(
     "--web-stream-seconds",
     type=click.FloatRange(min=1),
     default=None,
@@ -138,6 +143,7 @@ def serve(
     imports: tuple[str, ...],
     web_port: int,
     no_web: bool,
+    no_save_rois: bool,
     web_stream_seconds: float | None,
     web_registry: str | None,
     dicom_port: int | None,
@@ -162,6 +168,7 @@ def serve(
         web_port=web_port,
         web_stream_seconds=web_stream_seconds,
         registry=Path(web_registry) if web_registry else (state.registry_path if state else None),
+        save_rois=not no_save_rois,
         dicom_port=dicom_port,
         dicom_aet=dicom_aet,
         dicom_address=dicom_address,

@@ -24,6 +24,9 @@ class Pix:
     study_id: int | None
     window: tuple[float, float] | None = None
     slice_thickness: float = 0.0
+    #: OsiriX's ``generated``: a plane made in memory (a viewer copy, a resampled viewer), not read from
+    #: the database; its ROIs are neither loaded nor saved.
+    generated: bool = False
 
     @property
     def is_rgb(self) -> bool:
@@ -57,6 +60,7 @@ class Pix:
             self.study_id,
             self.window,
             self.slice_thickness,
+            generated=True,
         )
 
     def greyscale(self) -> np.ndarray:

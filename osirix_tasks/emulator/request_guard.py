@@ -6,12 +6,15 @@ happens next. A request over its call's limit is answered ``status = 0`` without
 protobuf parse would copy it once more). Requests of :data:`LARGE_REQUEST_BYTES` or more are
 parsed in a worker thread (not on gRPC's polling thread, which parses the small ones) and at most
 :data:`LARGE_AT_ONCE` at a time. After each one, a background thread returns the freed pages to
-the kernel (``malloc_trim``), so a burst of huge requests - accepted or refused - does not stay in
-the host's resident memory.
+the kernel (``malloc_trim``), after a cyclic garbage collection (a request caught in a reference
+cycle, e.g. through an exception's traceback, is otherwise freed only whenever the collector next
+happens to run, and an idle host may not run it for a long time), so a burst of huge requests -
+accepted or refused - does not stay in the host's resident memory.
 """
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -142,9 +145,15 @@ class RequestGuard:
             self._wake.wait()
             self._wake.clear()
             time.sleep(RELEASE_DELAY)
-            release_memory()
+            _collect_and_release()
             self.releases += 1
             # gRPC frees some buffers only once the answer is sent: release once more after a
             # quiet second (a new request in between starts the cycle again instead).
             if not self._wake.wait(SETTLE_SECONDS):
-                release_memory()
+                _collect_and_release()
+
+
+def _collect_and_release() -> None:
+    """Free what only the cyclic collector would free, then hand the free pages back."""
+    gc.collect()
+    release_memory()

@@ -3,7 +3,8 @@
 What OsiriX holds in memory goes: every 2D viewer and 3D window is closed, their DCMPix, ROIs
 and ROI volumes with them, and every uid that pointed at one of those answers ``No <Type> cached``
 from then on. The browser selection returns to the one recorded when the host finished loading.
-The database is left alone (studies a task imported stay; their uids stay valid).
+The database is left alone (studies a task imported stay; their uids stay valid), except for the
+ROIs saved into it since loading: they are removed with their files.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Baseline:
 
     studies: tuple[int, ...]
     series: tuple[int, ...]
+    roi_files: frozenset[str] = frozenset()  # the stored-ROI files then
 
 
 @dataclass(frozen=True)
@@ -49,11 +51,12 @@ class ResetSummary:
 def baseline_of(state: OsirixState) -> Baseline:
     """The state's current browser selection, to return to later."""
     with state.lock:
-        return Baseline(tuple(state.selected_studies), tuple(state.selected_series))
+        return Baseline(tuple(state.selected_studies), tuple(state.selected_series), state.roi_store.files())
 
 
 def reset_state(state: OsirixState, baseline: Baseline) -> ResetSummary:
     """Close every viewer and 3D window, forget every in-memory uid, restore the selection."""
+    state.roi_store.restore(baseline.roi_files)  # pending saves dropped before the viewers close
     with state.lock, state.viewers.lock:
         entries = [state.cache.lookup(uid) for uid in state.cache.uids()]
         held = [e for e in entries if e is not None and e[0] in IN_MEMORY_KINDS]
@@ -67,4 +70,5 @@ def reset_state(state: OsirixState, baseline: Baseline) -> ResetSummary:
         for kind, key in held:
             state.cache.forget(kind, key)
         state.select(baseline.studies, baseline.series)
+    state.roi_store.restore(baseline.roi_files)  # outside the state lock: the saver may be waiting for it
     return ResetSummary(len(viewers), vr_count, roi_count, len(held))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..roidicom.masks import plane_mask
 from .geometry import fill_crossings, polygon_mask
 from .roi import Roi
 from .roi_bounds import check_fill
@@ -23,14 +24,7 @@ __all__ = ["values_map", "polygon_map"]
 
 def _texture_map(roi: Roi, rows: int, columns: int) -> np.ndarray:
     assert roi.texture is not None
-    out = np.zeros((rows, columns), dtype=bool)
-    left, top = roi.texture_origin
-    height, width = roi.texture.shape
-    r0, c0 = max(0, top), max(0, left)
-    r1, c1 = min(rows, top + height), min(columns, left + width)
-    if r1 > r0 and c1 > c0:
-        out[r0:r1, c0:c1] = roi.texture[r0 - top : r1 - top, c0 - left : c1 - left]
-    return out
+    return plane_mask(roi, rows, columns)
 
 
 def _whole_pixels(points: np.ndarray) -> np.ndarray:

@@ -16,7 +16,8 @@ from .database.conventions import browser_order
 from .database.import_queue import ImportJob, ImportQueue
 from .database.importer import ImportSummary
 from .database.index import Database, ImageRow, SeriesRow, StudyRow
-from .workspace import Pix, Roi, RoiVolume, Viewer, VRController, Workspace
+from .roi_store.store import RoiStore
+from .workspace import Pix, Roi, RoiVolume, Viewer, VRController, Workspace, open_viewer
 
 __all__ = ["OsirixState", "BROWSER_KEY"]
 
@@ -36,7 +37,7 @@ KIND_OF: dict[type, str] = {
 class OsirixState:
     """What OsiriX holds while it runs. Thread-safe: every gRPC server thread calls into it."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, *, save_rois: bool = True):
         self.db = db
         self.cache = ObjectCache()
         self.lock = threading.RLock()
@@ -48,6 +49,8 @@ class OsirixState:
         self.viewers = Workspace(on_settings_changed=lambda viewer: self.changes.touch(viewer, "display"))
         #: A change counter per viewer and 3D window, and for the windows and the browser (see :mod:`.changes`).
         self.changes = Changes()
+        #: ROIs kept with their study (loaded when a viewer opens, saved when they change).
+        self.roi_store = RoiStore(db, self.lock, enabled=save_rois)
 
     # --- references --------------------------------------------------------------------
 
@@ -104,6 +107,16 @@ class OsirixState:
     def image(self, ref: Any) -> ImageRow:
         """The image behind a DicomImage reference."""
         return self._row(ref, "DicomImage", self.db.image)
+
+    def open_viewer(self, frames_of_image_ids: list[list[int]], *, idx: int | None = None) -> Viewer:
+        """Open a 2D viewer of these images (one list per movie frame) with their stored ROIs, showing
+        slice ``idx`` (default: OsiriX's); it becomes the frontmost (Horos ``loadROI:`` when a viewer opens)."""
+        viewer = open_viewer(self.db, frames_of_image_ids)
+        if idx is not None:
+            viewer.idx = idx
+        if self.roi_store.load_into(viewer):
+            self.changes.touch(viewer, "rois")  # the page shows the loaded ROIs with the new viewer
+        return self.viewers.add(viewer)
 
     # --- the user's side: selection, imports ------------------------------------------------
 

@@ -179,6 +179,10 @@ class Workspace:
         self.lock = threading.RLock()
         self._front: Viewer | None = None
         self._front_vr: VRController | None = None
+        #: Windows front to back as the window server stacks them (last = frontmost): closing the
+        #: frontmost one brings back the one that was in front before it, as on macOS.
+        self._stack: list[Viewer] = []
+        self._vr_stack: list[VRController] = []
         #: Told of each viewer whose frame or WL/WW a propagation changed (the state's change counters).
         self.on_settings_changed = on_settings_changed
 
@@ -187,6 +191,7 @@ class Workspace:
         ``changeImageData:`` of a new viewer, :func:`~.propagation.after_data_changed`)."""
         with self.lock:
             self.viewers.append(viewer)
+            self._stack.append(viewer)
             self._front = viewer
             changed = after_data_changed(viewer, self.viewers)
         if self.on_settings_changed is not None:
@@ -213,12 +218,18 @@ class Workspace:
             for other in self.viewers:
                 if other.blending is viewer:
                     other.blending = None
-            if self._front is viewer:
-                self._front = self.viewers[-1] if self.viewers else None
-            if self._front_vr is not None and self._front_vr.closed:
-                vrs = self.displayed_vr()
-                self._front_vr = vrs[-1] if vrs else None
+            self._unstack(viewer)
             return gone
+
+    def _unstack(self, viewer: Viewer) -> None:
+        """Take a closed viewer (and its closed 3D windows) off the stack: the window that was in front
+        before it comes back to the front."""
+        self._stack = [v for v in self._stack if v is not viewer]
+        self._vr_stack = [v for v in self._vr_stack if not v.closed]
+        if self._front is viewer:
+            self._front = self._stack[-1] if self._stack else None
+        if self._front_vr is not None and self._front_vr.closed:
+            self._front_vr = self._vr_stack[-1] if self._vr_stack else None
 
     def frontmost(self) -> Viewer | None:
         return self._front
@@ -229,22 +240,30 @@ class Workspace:
     def add_vr(self, vr: VRController) -> VRController:
         with self.lock:
             vr.viewer.vr_controllers.append(vr)
-            self._front_vr = vr
+            self._raise_vr(vr)
         return vr
+
+    def _raise(self, viewer: Viewer) -> None:
+        self._stack = [v for v in self._stack if v is not viewer] + [viewer]
+        self._front = viewer
+
+    def _raise_vr(self, vr: VRController) -> None:
+        self._vr_stack = [v for v in self._vr_stack if v is not vr] + [vr]
+        self._front_vr = vr
 
     def bring_to_front(self, window: Viewer | VRController) -> None:
         """Make an open 2D viewer or 3D window the frontmost of its kind (the user clicked it)."""
         with self.lock:
             if isinstance(window, VRController):
                 if not window.closed:
-                    self._front_vr = window
+                    self._raise_vr(window)
             elif window in self.viewers:
-                self._front = window
+                self._raise(window)
 
     def bring_vr_forward(self, vr: VRController) -> VRController:
         """Make a 3D window the frontmost one."""
         with self.lock:
-            self._front_vr = vr
+            self._raise_vr(vr)
         return vr
 
     def frontmost_vr(self) -> VRController | None:

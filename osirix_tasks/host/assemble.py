@@ -95,7 +95,7 @@ def run_host(
     else:  # gRPC logs a traceback for every undecodable request; the client gets the error anyway
         logging.getLogger("grpc._common").setLevel(logging.CRITICAL)
     host = Host(
-        OsirixState(_load(config, importer, report)),
+        OsirixState(_load(config, importer, report), save_rois=config.save_rois),
         temporary_ports=config.temporary,
         registry=registry_path(config.registry),
         allow_other_users=config.allow_other_users,

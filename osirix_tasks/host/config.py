@@ -40,6 +40,9 @@ class HostConfig:
     #: The tasks.toml this host offers (its page shows, edits and runs it; its status names it); None:
     #: the usual choice (see ``registry_path``).
     registry: Path | None = None
+    #: Keep the viewers' ROIs with their study (loaded on open, saved when they change), as OsiriX with
+    #: its "save ROIs" preference on; False: in memory only (``--no-save-rois``).
+    save_rois: bool = True
     #: Listen as a DICOM node on this port (0: a free one); None: the registry's ``[dicom] port``, and
     #: no node when that is not set either.
     dicom_port: int | None = None
@@ -92,6 +95,7 @@ class HostConfig:
             ("--no-web", not self.web),
             ("--temporary", self.temporary),
             ("--allow-other-users", self.allow_other_users),
+            ("--no-save-rois", not self.save_rois),
             ("--verbose", self.verbose),
         )
         return args + [option for option, given in flags if given]

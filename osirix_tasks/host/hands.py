@@ -22,7 +22,6 @@ from .._support.text import plural
 from ..emulator.database.conventions import sorted_images
 from ..emulator.roi_selection import select_rois_named
 from ..emulator.state import OsirixState
-from ..emulator.workspace import open_viewer
 from ..errors import OsirixError
 from .control_protocol import (
     BringToFront,
@@ -141,10 +140,7 @@ class Hands:
             return Reply(
                 ok=False, message=f"image {request.slice + 1} is out of range: the series has images 1-{len(ids)}"
             )
-        viewer = open_viewer(db, [ids] * request.frames)
-        if request.slice is not None:
-            viewer.idx = request.slice
-        self.state.viewers.add(viewer)
+        viewer = self.state.open_viewer([ids] * request.frames, idx=request.slice)
         self.state.changes.touch_state("windows")
         uid = self.state.cache.uid("ViewerController", viewer)
         shown = f", showing image {viewer.idx + 1}" if request.slice is not None else ""

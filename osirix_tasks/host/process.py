@@ -152,6 +152,7 @@ class Host:
         self._listener: ControlListener | None = None
         self.info: HostInfo | None = None
         self.baseline = baseline_of(state)  # what a Reset returns to: the state after loading
+        state.roi_store.warm_up()
         #: The web UI's port and URL (with its token) when the host serves one; in the Status reply.
         self.web: dict[str, Any] | None = None
         self._web_server: ServedPage | None = None
@@ -297,6 +298,7 @@ class Host:
             self._listener.close()
         if self.info is not None:
             self.info.path.unlink(missing_ok=True)
+        self.state.roi_store.flush()  # ROIs changed in the last second reach the disk
         self.state.db.close()
         self.stopped.set()
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 from pathlib import Path
 
 from .._support.paths import registry_path
 from ..contract import Env, Target
+from ..errors import ContextUnavailable
 from ..model import TaskContext, TaskSpec, TaskType
 from ..plugins import PluginSet, load_plugins
 from ..registry import load_settings
 
-__all__ = ["task_plugins", "build_context", "script_context"]
+__all__ = ["task_plugins", "build_context", "script_context", "target_from_env"]
 
 
 def task_plugins(registry: str | os.PathLike[str] | None = None) -> PluginSet:
@@ -26,6 +28,14 @@ def task_plugins(registry: str | os.PathLike[str] | None = None) -> PluginSet:
     return load_plugins(disabled=loaded.settings.disabled_packs, plugins_dir=loaded.plugins_dir, with_context=True)
 
 
+def target_from_env() -> Target | None:
+    """The run's explicit target (``Env.TARGET``), or None; ContextUnavailable when it is malformed."""
+    try:
+        return Target.from_env(os.environ.get(Env.TARGET))
+    except ValueError as exc:
+        raise ContextUnavailable(str(exc)) from None
+
+
 def build_context(task: TaskSpec, plugins: PluginSet, args: list[str] | None = None) -> TaskContext:
     """A connected context for ``task`` (with the run's target, when it was given one); raises
     ContextUnavailable saying what to open or select."""
@@ -34,7 +44,7 @@ def build_context(task: TaskSpec, plugins: PluginSet, args: list[str] | None = N
         server=os.environ.get(Env.SERVER),
         run_id=os.environ.get(Env.RUN_ID),
         args=list(args or []),
-        target=Target.from_env(os.environ.get(Env.TARGET)),
+        target=target_from_env(),
     )
     plugins.manager.hook.osirix_tasks_context(context=context, task=task)
     return context
@@ -47,4 +57,7 @@ def script_context(kind: str | None = None) -> TaskContext:
     name = os.environ.get(Env.TASK_NAME) or Path(script).stem or "script"
     location = script if script.endswith(".py") and os.path.isfile(script) else "__main__:script"
     task = TaskSpec(name=name, type=TaskType.parse(type_name), location=location)
-    return build_context(task, task_plugins(os.environ.get(Env.REGISTRY)), sys.argv[1:])
+    context = build_context(task, task_plugins(os.environ.get(Env.REGISTRY)), sys.argv[1:])
+    if context.cleanups:  # a viewer opened for the run is closed when the script ends
+        atexit.register(context.close)
+    return context

@@ -24,15 +24,20 @@ from ..contract import ExitCode
 from ..errors import ContextUnavailable
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run one decorated task; returns the process exit code."""
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The launcher's command line (also what a batch's warm item process is handed per item)."""
     parser = argparse.ArgumentParser(prog="python -m osirix_tasks.run.launch")
     parser.add_argument("--location", required=True)
     parser.add_argument("--type", required=True)
     parser.add_argument("--name", required=True)
     parser.add_argument("--registry", default=None)
     parser.add_argument("args", nargs="*")
-    options = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one decorated task; returns the process exit code."""
+    options = parse_arguments(argv)
 
     from ..decorators import load_task_function, task_of
     from .context_build import build_context, task_plugins

@@ -106,8 +106,8 @@ def plan_run(
 
     ``environ`` is the environment of whoever asked for the run (this process's by default): the
     run gets its HOME and the variables of :data:`~osirix_tasks.contract.INHERITED`, whichever
-    process starts it. ``target`` (what the run acts on, when given explicitly) goes to the task
-    process as :attr:`~osirix_tasks.contract.Env.TARGET`.
+    process starts it. ``target`` is the run's explicit target (``Env.TARGET``); None for what the
+    user looks at.
     """
     environ = os.environ if environ is None else environ
     interpreter = spec.interpreter

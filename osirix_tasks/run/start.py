@@ -12,10 +12,14 @@ is supervised:
   its page): a thread supervises it, a decorated task starts on a warm launcher.
 - a running host reached over its control channel (:class:`osirix_tasks.host.remote_runs.OnHost`):
   the host resolves, plans and supervises; its output comes back as it arrives.
+- a worker of a batch's Dask cluster (:class:`osirix_tasks.batch.on_cluster.OnCluster`): the item
+  runs in the worker's warm item process; the batch's driver records it when it comes back.
 
-The first two resolve the task in a catalog (one lookup: :meth:`Catalog.resolve
-<osirix_tasks.catalog.Catalog.resolve>`), plan it (:func:`~osirix_tasks.run.runner.plan_run`, which
-puts the target in the task's environment) and record it in the run store the ``where`` holds.
+Each kind resolves the task in a catalog (one lookup: :meth:`Catalog.resolve
+<osirix_tasks.catalog.Catalog.resolve>`) and plans it with :func:`plan_task` (which calls
+:func:`~osirix_tasks.run.runner.plan_run`, putting the target in the task's environment) in the
+process that supervises it (``OnHost``: the host, with its ``OnService``). ``Here`` and ``OnService``
+record it as it starts in the run store they hold; a batch's driver records an item when it returns.
 
 This module imports nothing heavy: the CLI's way to a host goes through it.
 """
@@ -37,7 +41,18 @@ if TYPE_CHECKING:
     from .service import RunService
     from .store import RunStore
 
-__all__ = ["TaskRequest", "Target", "Follow", "Where", "Here", "OnService", "CatalogSource", "start"]
+__all__ = [
+    "TaskRequest",
+    "Target",
+    "Follow",
+    "Where",
+    "Here",
+    "OnService",
+    "CatalogSource",
+    "start",
+    "plan_task",
+    "catalogs_of",
+]
 
 #: Output as it arrives: ``echo(stream, text)`` (stream 1 stdout, 2 stderr, 0 the runner's own lines).
 Echo = Callable[[int, str], None]
@@ -122,8 +137,9 @@ class _Fresh:
         return build_catalog(load_registry(registry))
 
 
-def _plan(task: TaskRequest, target: Target | None, catalogs: CatalogSource, background: bool) -> RunPlan:
-    """Resolve the task in its registry's catalog and plan its run."""
+def plan_task(task: TaskRequest, target: Target | None, catalogs: CatalogSource, *, background: bool) -> RunPlan:
+    """Resolve the task in its registry's catalog and plan its run on ``target`` (every kind of
+    ``where`` but a host's plans here). TaskNotFound, or RunRefused when it cannot start."""
     from ..errors import TaskNotFound
     from ..model import TaskType
     from .runner import plan_run
@@ -174,7 +190,7 @@ class Here:
         """Plan, record and start the run in this process (see :func:`start`)."""
         from .runner import start_run
 
-        plan = _plan(task, target, self.catalogs, background=not follow)
+        plan = plan_task(task, target, self.catalogs, background=not follow)
         return start_run(plan, self.store, echo=_echo(follow))
 
 
@@ -195,7 +211,7 @@ class OnService:
     ) -> RunRecord:
         """Plan and record the run, start it on the service; with ``follow``, wait for its end here
         (``on_start`` hears of the record first: a host sends the run's id before its output)."""
-        plan = _plan(task, target, self.catalogs, background=not follow)
+        plan = plan_task(task, target, self.catalogs, background=not follow)
         record, follower = self.service.start(plan, self.store, follow=bool(follow))
         if on_start is not None:
             on_start(record)

@@ -7,8 +7,12 @@ known alive: where a lost run ends) and ``runs.output_lost`` (output that could 
 full disk).
 
 Each later version is one step of :data:`_STEPS` (version 3: ``runs.triggered_by``, JSON: the DICOM
-node's trigger that started the run, and on what). A step checks what it adds before adding it, so it
-runs on a store of any earlier version, a fresh one too; a new step goes at the end of the list.
+node's trigger that started the run, and on what; version 4: the batch tables of
+:mod:`osirix_tasks.batch.records`: ``batches`` (one per batch), ``batch_items`` (one per target) and
+``batch_runs`` (the run of each attempt of an item)). A step checks what it adds before adding it, so it
+runs on a store of any earlier version, a fresh one too; a new step goes at the end of the list. That
+includes the stores of the batch branch before its merge, numbered 2 with the batch tables and without
+version 2's columns: every step runs on them.
 """
 
 from __future__ import annotations
@@ -67,6 +71,49 @@ CREATE TABLE IF NOT EXISTS settings (
 );
 """
 
+#: Version 4: the batch records.
+BATCH_SCHEMA = """
+CREATE TABLE IF NOT EXISTS batches (
+    id TEXT PRIMARY KEY,
+    task_name TEXT NOT NULL,
+    task_type TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    registry TEXT NOT NULL,
+    server TEXT,
+    options TEXT NOT NULL DEFAULT '{}',
+    selection TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    driver_pid INTEGER,
+    created REAL NOT NULL,
+    ended REAL,
+    cancelled INTEGER NOT NULL DEFAULT 0,
+    message TEXT
+);
+CREATE TABLE IF NOT EXISTS batch_items (
+    batch_id TEXT NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    target TEXT NOT NULL,
+    ids TEXT NOT NULL DEFAULT '{}',
+    status TEXT NOT NULL,
+    exit_code INTEGER,
+    signal INTEGER,
+    started REAL,
+    ended REAL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    worker TEXT,
+    run_id TEXT,
+    result TEXT,
+    message TEXT,
+    PRIMARY KEY (batch_id, idx)
+);
+CREATE TABLE IF NOT EXISTS batch_runs (
+    run_id TEXT PRIMARY KEY,
+    batch_id TEXT NOT NULL,
+    idx INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS batches_created ON batches(created);
+"""
+
 #: Columns of ``runs`` that later versions added, for stores made before them.
 _ADDED_COLUMNS = (
     ("output_dropped", "INTEGER NOT NULL DEFAULT 0"),
@@ -86,8 +133,15 @@ def _v3_triggered_by(conn: sqlite3.Connection) -> None:
     _add_column(conn, "triggered_by", "TEXT")
 
 
+def _v4_batches(conn: sqlite3.Connection) -> None:
+    """Version 4: the batch records (tables created when missing)."""
+    for statement in BATCH_SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
 #: The steps after version 2 (the tables of :data:`SCHEMA`), in order: step N brings a store to version 2 + N.
-_STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v3_triggered_by,)
+_STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v3_triggered_by, _v4_batches)
 SCHEMA_VERSION = 2 + len(_STEPS)
 
 

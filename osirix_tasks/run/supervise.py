@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import RunRefused, StoreError
 from ..model import RunStatus
@@ -87,8 +87,22 @@ def signal_group(pid: int, sig: int) -> None:
         os.killpg(pid, sig)
 
 
-def start_process(record: RunRecord) -> subprocess.Popen[bytes]:
-    """Start the recorded command as its own process group, stdout and stderr piped."""
+class Launch(Protocol):
+    """What starting a task's process needs: a run's record, or a batch item."""
+
+    @property
+    def command(self) -> list[str]: ...
+
+    @property
+    def cwd(self) -> str: ...
+
+    @property
+    def env(self) -> dict[str, str]: ...
+
+
+def start_process(record: Launch) -> subprocess.Popen[bytes]:
+    """Start the recorded command as its own process group, stdout and stderr piped (a run's, or a
+    batch item's on its worker)."""
     return subprocess.Popen(
         record.command,
         cwd=record.cwd,

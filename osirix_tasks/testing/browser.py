@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "CHROMIUM_WEBGL_ARGS"]
 
 #: Debian's Chromium (apt-get install chromium).
 CHROMIUM = "/usr/bin/chromium"
@@ -16,3 +16,5 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+#: The same with WebGL2 through SwiftShader (no GPU here): the viewer's own renderer.
+CHROMIUM_WEBGL_ARGS = [*CHROMIUM_ARGS, "--use-gl=swiftshader", "--enable-unsafe-swiftshader"]

@@ -30,7 +30,8 @@ VC = viewercontroller_pb2
 
 @pytest.fixture(scope="module")
 def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
-    with running_host(tmp_path_factory.mktemp("home"), "--demo") as running:
+    # ROIs in memory only (as tests/conftest.py's hosts): each test's viewer opens without the others' ROIs.
+    with running_host(tmp_path_factory.mktemp("home"), "--demo", "--no-save-rois") as running:
         yield running
 
 

@@ -12,6 +12,9 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from osirix_tasks.batch.records import BatchRecords
 from osirix_tasks.run.store import RunStore
 from osirix_tasks.run.store_schema import SCHEMA_VERSION
 from osirix_tasks.testing import Project
@@ -122,34 +125,95 @@ def test_output_past_the_cap_is_dropped_and_the_run_says_so(project: Project) ->
     assert last.index("went past 1 MB") < last.index("Task finished") and last.rstrip().endswith("(exit code 0)")
 
 
-def test_a_store_of_the_previous_version_is_migrated(tmp_path: Path) -> None:
+_V0 = """
+    PRAGMA journal_mode=WAL;
+    CREATE TABLE runs (id TEXT PRIMARY KEY, task_name TEXT NOT NULL, task_type TEXT NOT NULL,
+        spec TEXT NOT NULL, command TEXT NOT NULL, cwd TEXT NOT NULL, env TEXT NOT NULL DEFAULT '{}',
+        server TEXT, blocking INTEGER NOT NULL DEFAULT 0, background INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL, pid INTEGER, supervisor_pid INTEGER, started REAL NOT NULL, ended REAL,
+        exit_code INTEGER, signal INTEGER, cancelled INTEGER NOT NULL DEFAULT 0,
+        timed_out INTEGER NOT NULL DEFAULT 0, timeout REAL, message TEXT);
+    CREATE TABLE output (run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, seq INTEGER NOT NULL,
+        stream INTEGER NOT NULL, at REAL NOT NULL, text TEXT NOT NULL, PRIMARY KEY (run_id, seq));
+    INSERT INTO runs (id, task_name, task_type, spec, command, cwd, status, started, ended, exit_code)
+        VALUES ('20250101-000000-abcdef', 'Old', 'Database', '{"name": "Old"}', '["x"]', '/', 'succeeded',
+                1.0, 2.0, 0);
+    INSERT INTO output VALUES ('20250101-000000-abcdef', 0, 1, 1.5, 'kept from before');
+"""
+# Version 1: the output cap (a column and the settings table).
+_V1 = (
+    _V0
+    + """
+    ALTER TABLE runs ADD COLUMN output_dropped INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    INSERT INTO settings VALUES ('max_output_bytes', '3145728');
+    PRAGMA user_version=1;
+"""
+)
+# Version 2 (main): the heartbeat and the output lost to a full disk.
+_V2 = (
+    _V1
+    + """
+    ALTER TABLE runs ADD COLUMN seen REAL;
+    ALTER TABLE runs ADD COLUMN output_lost INTEGER NOT NULL DEFAULT 0;
+    UPDATE runs SET seen = 1.75, output_lost = 42;
+    PRAGMA user_version=2;
+"""
+)
+# Version 3 (main): what a DICOM node's trigger started.
+_V3 = (
+    _V2
+    + """
+    ALTER TABLE runs ADD COLUMN triggered_by TEXT;
+    UPDATE runs SET triggered_by = '{"trigger": "CT arrives"}';
+    PRAGMA user_version=3;
+"""
+)
+# The batch branch's store before its merge: numbered 2 with the batch tables, without main's columns.
+_V2_BATCH = (
+    _V1
+    + """
+    CREATE TABLE batches (id TEXT PRIMARY KEY, task_name TEXT NOT NULL, task_type TEXT NOT NULL, spec TEXT NOT NULL,
+        registry TEXT NOT NULL, server TEXT, options TEXT NOT NULL DEFAULT '{}', selection TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL, driver_pid INTEGER, created REAL NOT NULL, ended REAL,
+        cancelled INTEGER NOT NULL DEFAULT 0, message TEXT);
+    CREATE TABLE batch_items (batch_id TEXT NOT NULL REFERENCES batches(id) ON DELETE CASCADE, idx INTEGER NOT NULL,
+        target TEXT NOT NULL, ids TEXT NOT NULL DEFAULT '{}', status TEXT NOT NULL, exit_code INTEGER,
+        signal INTEGER, started REAL, ended REAL, attempts INTEGER NOT NULL DEFAULT 0, worker TEXT, run_id TEXT,
+        result TEXT, message TEXT, PRIMARY KEY (batch_id, idx));
+    CREATE TABLE batch_runs (run_id TEXT PRIMARY KEY, batch_id TEXT NOT NULL, idx INTEGER NOT NULL);
+    INSERT INTO batches (id, task_name, task_type, spec, registry, status, created, ended)
+        VALUES ('20250101-000000-b12345', 'Old', 'Database', '{"name": "Old"}', '/r/tasks.toml', 'succeeded', 1.0, 2.0);
+    INSERT INTO batch_items (batch_id, idx, target, status, attempts, run_id)
+        VALUES ('20250101-000000-b12345', 0, '{"series":"1.2.3"}', 'succeeded', 1, '20250101-000000-abcdef');
+    INSERT INTO batch_runs VALUES ('20250101-000000-abcdef', '20250101-000000-b12345', 0);
+    PRAGMA user_version=2;
+"""
+)
+
+
+@pytest.mark.parametrize("old_store", [_V0, _V1, _V2, _V3, _V2_BATCH], ids=["v0", "v1", "v2", "v3", "v2-batch-branch"])
+def test_a_store_of_an_earlier_version_is_migrated(tmp_path: Path, old_store: str) -> None:
     path = tmp_path / "runs.sqlite"
     old = sqlite3.connect(path)
-    old.executescript(
-        """
-        PRAGMA journal_mode=WAL;
-        CREATE TABLE runs (id TEXT PRIMARY KEY, task_name TEXT NOT NULL, task_type TEXT NOT NULL,
-            spec TEXT NOT NULL, command TEXT NOT NULL, cwd TEXT NOT NULL, env TEXT NOT NULL DEFAULT '{}',
-            server TEXT, blocking INTEGER NOT NULL DEFAULT 0, background INTEGER NOT NULL DEFAULT 0,
-            status TEXT NOT NULL, pid INTEGER, supervisor_pid INTEGER, started REAL NOT NULL, ended REAL,
-            exit_code INTEGER, signal INTEGER, cancelled INTEGER NOT NULL DEFAULT 0,
-            timed_out INTEGER NOT NULL DEFAULT 0, timeout REAL, message TEXT);
-        CREATE TABLE output (run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, seq INTEGER NOT NULL,
-            stream INTEGER NOT NULL, at REAL NOT NULL, text TEXT NOT NULL, PRIMARY KEY (run_id, seq));
-        INSERT INTO runs (id, task_name, task_type, spec, command, cwd, status, started, ended, exit_code)
-            VALUES ('20250101-000000-abcdef', 'Old', 'Database', '{"name": "Old"}', '["x"]', '/', 'succeeded',
-                    1.0, 2.0, 0);
-        INSERT INTO output VALUES ('20250101-000000-abcdef', 0, 1, 1.5, 'kept from before');
-        """
-    )
+    old.executescript(old_store)
     old.close()
     store = RunStore(path)
     record = store.get("20250101-000000-abcdef")
     assert record is not None and record.output_dropped == 0 and record.task_name == "Old"
-    assert record.output_lost == 0 and record.seen is None and record.triggered_by is None
+    lost_seen = (42, 1.75) if old_store in (_V2, _V3) else (0, None)
+    assert (record.output_lost, record.seen) == lost_seen
+    assert record.triggered_by == ({"trigger": "CT arrives"} if old_store is _V3 else None)
     assert [c.text for c in store.output(record.id)] == ["kept from before"]
-    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
-    assert store.max_output_bytes() == 128 * MiB
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert store.max_output_bytes() == (128 * MiB if old_store is _V0 else 3 * MiB)
+    batches = BatchRecords(store)  # version 4: the batch records
+    if old_store is _V2_BATCH:
+        [item] = batches.items(batches.get().id)
+        assert (item.target.series, item.status) == ("1.2.3", "succeeded")
+        assert batches.item_of_run(record.id) == ("20250101-000000-b12345", 0)
+    else:
+        assert batches.batches() == [] and batches.item_of_run(record.id) is None
     store.close()
     assert RunStore(path).get(record.id) == record  # opening it again changes nothing
 
@@ -176,7 +240,7 @@ def test_a_version_2_store_gains_triggered_by_and_keeps_its_runs(tmp_path: Path)
     assert record is not None and record.task_name == "Old" and record.triggered_by is None
     store.update("r1", triggered_by='{"trigger": "CT arrives", "series": "1.2.3"}')
     assert store.get("r1").triggered_by == {"trigger": "CT arrives", "series": "1.2.3"}
-    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     store.close()
 
 

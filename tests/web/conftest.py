@@ -7,6 +7,7 @@ import re
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -87,6 +88,22 @@ def browser() -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@contextmanager
+def policed_tab(browser: Any, web: Page) -> Iterator[tuple[Any, list[str]]]:
+    """A tab on the page under its own Content Security Policy (not bypassed), ready, and the
+    policy's violations as Chromium reports them."""
+    context = browser.new_context()
+    try:
+        tab = context.new_page()
+        violations: list[str] = []
+        tab.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+        tab.goto(web.url)
+        tab.wait_for_selector("body[data-ready='1']", timeout=60000)
+        yield tab, violations
+    finally:
+        context.close()
 
 
 @dataclass

@@ -22,7 +22,7 @@ from osirix_tasks.testing import running_host
 from osirix_tasks.testing.environment import run_cli
 from osirix_tasks.web.streams import MAX_STREAMS
 
-from .conftest import OtherSite, Page, page_of
+from .conftest import OtherSite, Page, page_of, policed_tab
 
 
 def _runs(page: Page) -> list[dict[str, Any]]:
@@ -226,25 +226,17 @@ def _poll(tab: Any, expression: str, timeout: float = 20) -> None:
 
 
 def test_the_page_itself_breaks_no_rule_of_its_content_security_policy(web: Page, browser: Any) -> None:
-    context = browser.new_context()
-    try:
-        tab = context.new_page()
-        violations: list[str] = []
-        tab.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-        tab.goto(web.url)
-        tab.wait_for_selector("body[data-ready='1']", timeout=20000)
+    with policed_tab(browser, web) as (tab, violations):
         tab.wait_for_selector("#db-table tbody tr.series", timeout=20000)
         # (Playwright's wait_for_function evaluates strings, which this policy forbids: poll instead)
         _poll(tab, "[...document.querySelectorAll('canvas.thumb')].every(c => c.width > 8)")
         tab.dblclick("#db-table tbody tr.series")
         _poll(tab, "window.osirixTasks.viewer.stats.paints > 0")
-        for view in ("vr", "servers", "scripts", "console", "database"):
+        for view in ("vr", "servers", "scripts", "console", "batch", "database"):
             tab.click(f"#tabs a[data-view='{view}']")
             tab.wait_for_selector(f"#view-{view}.active")
         time.sleep(1)
         assert not violations, violations
-    finally:
-        context.close()
 
 
 def test_event_streams_end_and_the_page_goes_on_with_new_tickets(

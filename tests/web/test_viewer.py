@@ -23,11 +23,11 @@ from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
 from osirix_tasks.testing import RunningHost, running_host
-from osirix_tasks.testing.browser import CHROMIUM, CHROMIUM_ARGS
+from osirix_tasks.testing.browser import CHROMIUM, CHROMIUM_WEBGL_ARGS
 from tests.emulator.test_pyosirix import run_pyosirix  # pyosirix, unmodified, in its own process
 
 #: WebGL2 through SwiftShader (no GPU here): the page's own renderer; the canvas one is asked for by URL.
-ARGS = [*CHROMIUM_ARGS, "--use-gl=swiftshader", "--enable-unsafe-swiftshader"]
+ARGS = CHROMIUM_WEBGL_ARGS
 EMPTY = utilities_pb2.Empty()
 SIZE = 64
 BLOCK = (slice(20, 30), slice(40, 50))  # rows 20-29, columns 40-49: value 3000 in every slice
@@ -510,8 +510,9 @@ GL_COUNTER = """(() => {
     return context;
   };
   const gl = WebGL2RenderingContext.prototype, create = gl.createTexture, remove = gl.deleteTexture;
-  gl.createTexture = function () { counts.alive.set(this, (counts.alive.get(this) ?? 0) + 1); return create.call(this); };
-  gl.deleteTexture = function (t) { if (t) counts.alive.set(this, counts.alive.get(this) - 1); return remove.call(this, t); };
+  const add = (context, n) => counts.alive.set(context, (counts.alive.get(context) ?? 0) + n);
+  gl.createTexture = function () { add(this, 1); return create.call(this); };
+  gl.deleteTexture = function (t) { if (t) add(this, -1); return remove.call(this, t); };
 })()"""
 
 

@@ -130,8 +130,16 @@ def browser_order(db: Database) -> list[StudyRow]:
     import order (the reference does not say; this is the browser's secondary order).
     """
 
-    def key(study: StudyRow) -> tuple[str, str, int]:
-        date = study_datetime(db.images_of_study(study.id))
-        return (study.patient_name.lower(), date.isoformat() if date else "", study.id)
+    studies = db.studies()
+    names: dict[str, int] = {}
+    for study in studies:
+        names[study.patient_name.lower()] = names.get(study.patient_name.lower(), 0) + 1
 
-    return sorted(db.studies(), key=key)
+    def key(study: StudyRow) -> tuple[str, str, int]:
+        name = study.patient_name.lower()
+        if names[name] == 1:  # the date only breaks ties: the images are read for those alone
+            return (name, "", study.id)
+        date = study_datetime(db.images_of_study(study.id))
+        return (name, date.isoformat() if date else "", study.id)
+
+    return sorted(studies, key=key)

@@ -20,6 +20,7 @@ from ..database.conventions import (
 )
 from ..database.dates import birth_components, date_components
 from ..database.index import ImageRow, SeriesRow, StudyRow
+from ..roi_store.layout import is_osirix_own_series
 from ..state import OsirixState
 from .tables import Reader, available, field, getters, ref, refs
 
@@ -75,7 +76,11 @@ def _image_slice_location(image: ImageRow) -> float:
 
 
 def _neighbour(state: OsirixState, series: SeriesRow, step: int, field_name: str, missing: str) -> dict[str, Any]:
-    ordered = sort_series(state.db.series_of(series.study_id))
+    """Horos ``nextSeries`` / ``previousSeries`` step through the study's ``imageSeries``, which leave out
+    OsiriX's own ROI, annotation and report series."""
+    ordered = [s for s in sort_series(state.db.series_of(series.study_id)) if not is_osirix_own_series(s.description)]
+    if series not in ordered:
+        raise OsirixError(missing)
     index = [s.id for s in ordered].index(series.id) + step
     if not 0 <= index < len(ordered):
         raise OsirixError(missing)

@@ -1,7 +1,8 @@
 """The gRPC handler of the whole ``osirixgrpc.OsiriXService``.
 
 Every RPC the stubs define gets a handler. A call that changes something is recorded in the state's
-change counters (:mod:`..changes`) once it succeeds. Implementations raise :class:`OsirixError` for the
+change counters (:mod:`..changes`) once it succeeds, and a change of a viewer's ROIs reaches the ROI
+store (:mod:`..roi_store.watch`). Implementations raise :class:`OsirixError` for the
 status-0 answers OsiriX gives; any other exception is logged and answered as status 0 too, so a
 bad request never takes the host down and never surfaces as a gRPC error. An RPC without an
 implementation answers status 0 naming itself (never UNIMPLEMENTED).
@@ -27,6 +28,7 @@ from ..protocol import (
     response_class,
 )
 from ..request_guard import RequestGuard
+from ..roi_store.watch import after_call, before_call
 from ..state import OsirixState
 from . import browser, dicom, osirix, pix, roi, viewer, vr  # noqa: F401
 
@@ -43,9 +45,11 @@ def _guarded(name: str, state: OsirixState) -> Callable[[Any, grpc.ServicerConte
             return failure(name, f"{name} is not implemented yet by the embedded OsiriX")
         try:
             affected = state.changes.affected(state, name, request)
+            before_call(state, name, request)  # a viewer the call closes has its changed ROIs saved now
             response = implementation(state, request)
             if affected is not None and response.status.status == 1:
                 state.changes.record(affected)
+                after_call(state, affected)  # changed ROIs are saved within a second
             return response
         except OsirixError as exc:
             return failure(name, exc.message)

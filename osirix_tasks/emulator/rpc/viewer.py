@@ -14,7 +14,7 @@ from ..resample import check_resamplable, resample_planes
 from ..roi_factory import new_roi
 from ..state import OsirixState
 from ..viewer_geometry import compute_interval, is_volumic
-from ..workspace import Pix, Viewer, VRController, open_viewer
+from ..workspace import Pix, Viewer, VRController
 from .tables import field, fields, finite, getters, ref, refs, setters
 
 ROISlice = viewercontroller_pb2.ViewerControllerROIListResponse.ROISlice
@@ -120,8 +120,7 @@ def BrowserControllerOpenViewerFromImages(state: OsirixState, request: Any) -> A
         image_ids = image_ids[:1]  # a 2D viewer shows the first list; OsiriX opens a movie only when asked
     elif len({len(f) for f in image_ids}) != 1:
         raise OsirixError("All frames of a movie must have the same number of images")
-    viewer = open_viewer(state.db, image_ids)
-    state.viewers.add(viewer)
+    viewer = state.open_viewer(image_ids)
     return ok("BrowserControllerOpenViewerFromImages", viewer=state.ref("ViewerController", viewer))
 
 

@@ -2,7 +2,7 @@
 
 from starlette.routing import BaseRoute
 
-from . import database, dicom, menus, mpr, runs, scripts, servers, viewer, vocabulary, volume
+from . import batches, database, dicom, menus, mpr, runs, scripts, servers, viewer, vocabulary, volume
 
 __all__ = ["ROUTES"]
 
@@ -17,4 +17,5 @@ ROUTES: list[BaseRoute] = [
     *volume.routes,
     *vocabulary.routes,
     *dicom.routes,
+    *batches.routes,
 ]

@@ -20,6 +20,7 @@ from ...vocabulary import ROI_TYPES, RoiCode, roi_type
 from ..api import Call, api, integer_of, number_of
 from ..page import Page
 from ..planes import MAX_PLANES, plane_response, planes_response
+from ..roi_export import export_rois
 
 
 def listing(page: Page, call: Call) -> dict[str, Any]:
@@ -270,6 +271,7 @@ routes = [
     Route("/api/viewers/{uid}/front", api(front), methods=["POST"]),
     Route("/api/viewers/{uid}/rois", api(rois), methods=["GET"]),
     Route("/api/viewers/{uid}/rois", api(new_roi), methods=["POST"]),
+    Route("/api/viewers/{uid}/rois/export", api(export_rois), methods=["GET"]),
     Route("/api/viewers/{uid}/select-rois", api(select_rois), methods=["POST"]),
     Route("/api/rois/{roi_uid}", api(remove_roi), methods=["DELETE"]),
     Route("/api/rois/{roi_uid}", api(edit_roi), methods=["PUT"]),

@@ -1,6 +1,7 @@
 // The page: one view per OsiriX window, switched by the address's #fragment; the run list is watched
 // once for every view (a finished run makes the viewers redraw what a task changed).
 import { events } from "./api.js";
+import * as batch from "./batch.js";
 import { emit } from "./bus.js";
 import * as consoleView from "./console.js";
 import * as database from "./database.js";
@@ -13,8 +14,8 @@ import * as servers from "./servers.js";
 import * as viewer from "./viewer.js";
 import * as vr from "./vr.js";
 
-const views = { database, viewer, vr, dicom, servers, scripts, console: consoleView };
-const WINDOW_VIEWS = new Set(["servers", "scripts", "console", "dicom"]);
+const views = { database, viewer, vr, dicom, servers, scripts, console: consoleView, batch };
+const WINDOW_VIEWS = new Set(["servers", "scripts", "console", "dicom", "batch"]);
 let current = null;
 
 export function show(name) {
