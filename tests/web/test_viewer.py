@@ -8,6 +8,8 @@ from the host through the protocol (its stubs, pyosirix), never from the page it
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import shutil
 import time
@@ -15,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import highdicom
 import numpy as np
 import pydicom
 import pytest
@@ -103,7 +106,7 @@ def write_series(
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("viewer-data")
-    write_series(root / "axial", "axial ct", 20)
+    write_series(root / "axial", "axial ct", 20, tags={"FrameOfReferenceUID": generate_uid()})  # (a SEG needs it)
     write_series(root / "fine", "axial fine", 40, step=(0.0, 0.0, 1.25), spacing=0.5, seed=2)
     write_series(root / "sagittal", "sagittal ct", 6, orientation=SAGITTAL, step=(3.0, 0.0, 0.0), seed=3)
     write_series(root / "tilted", "tilted ct", 8, step=(0.0, 0.6, 2.5), seed=4)
@@ -774,3 +777,102 @@ def test_item_20_the_cli_numbers_images_from_1(page: Any, host: tuple[RunningHos
     listed = host[0].cli("roi", "list").stdout
     assert re.search(r"first image\s+\S+\s+image 1 ", listed), listed
     assert "Image 1 / 20" in page.inner_text("#vw-grid .viewport:nth-child(1) .corner.tl").replace(":", "")
+
+
+def new_brush_roi(stub: Any, viewer: Any, index: int, name: str, mask: np.ndarray, at: tuple[int, int]) -> None:
+    """A brush ROI (OsiriX's tPlain, 20) of ``mask`` (rows x columns) with its top left at ``at`` (x, y)."""
+    request = viewercontroller_pb2.ViewerControllerNewROIRequest
+    answer = stub.ViewerControllerNewROI(
+        request(
+            viewer_controller=viewer,
+            itype=20,
+            idx=index,
+            movie_idx=0,
+            name=name,
+            color=request.Color(r=255, g=128, b=0),
+            opacity=1.0,
+            thickness=1.0,
+            buffer=request.Buffer(rows=mask.shape[0], columns=mask.shape[1], buffer=mask.ravel().astype(int).tolist()),
+            buffer_position_x=at[0],
+            buffer_position_y=at[1],
+        )
+    )
+    assert answer.status.status == 1, answer.status.message
+
+
+def exported(page: Any, fmt: str) -> tuple[str, bytes]:
+    """Choose ``fmt`` in the viewer's Export ROIs menu; the downloaded file's name and bytes."""
+    try:
+        with page.expect_download(timeout=20000) as info:
+            page.select_option("#vw-export", fmt)
+        download = info.value
+    except playwright_api.TimeoutError:
+        raise AssertionError(f"no download; the viewer says {page.inner_text('#vw-status')!r}") from None
+    path = download.path()
+    assert path is not None, download.failure()
+    return download.suggested_filename, Path(path).read_bytes()
+
+
+def test_export_rois_saves_the_viewers_rois_as_csv_and_seg(page: Any, host: tuple[RunningHost, str]) -> None:
+    """The viewer's Export ROIs menu downloads the ROIs the protocol made (the page's token goes in a
+    header, the file is saved from a Blob): the CSV has a row each with OsiriX's measurements, computed
+    here from the masks and the files' spacing; the SEG read with pydicom holds exactly the brush masks
+    drawn, on the files of their slices."""
+    stub = host[0].stub()
+    viewer = show_series(page, stub, "axial ct")
+    delete_all_rois(stub, viewer)
+    page.wait_for_timeout(300)
+    shape_l = np.zeros((9, 12), dtype=bool)
+    shape_l[:, :3] = True
+    shape_l[6:, :] = True
+    yy, xx = np.mgrid[:11, :11]
+    disc = (yy - 5) ** 2 + (xx - 5) ** 2 <= 16
+    new_brush_roi(stub, viewer, 4, "liver", shape_l, (30, 15))
+    new_brush_roi(stub, viewer, 9, "lesion", disc, (8, 40))
+    point = viewercontroller_pb2.ViewerControllerNewROIRequest.Point2D
+    line = viewercontroller_pb2.ViewerControllerNewROIRequest(
+        viewer_controller=viewer, itype=5, idx=9, movie_idx=0, name="span", opacity=1.0, thickness=1.0,
+        points=[point(x=10, y=50), point(x=40, y=50)],
+    )  # fmt: skip
+    assert stub.ViewerControllerNewROI(line).status.status == 1
+
+    name, body = exported(page, "csv")
+    assert name == "rois.csv"
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8"))))
+    assert sorted((r["name"], r["type"], r["slice"]) for r in rows) == [
+        ("lesion", "20", "10"), ("liver", "20", "5"), ("span", "5", "10"),
+    ]  # fmt: skip
+    by_name = {r["name"]: r for r in rows}
+    pixel_area = 0.7 * 0.7  # the files' PixelSpacing
+    assert float(by_name["liver"]["area_mm2"]) == pytest.approx(shape_l.sum() * pixel_area, rel=1e-4)
+    assert float(by_name["lesion"]["area_mm2"]) == pytest.approx(disc.sum() * pixel_area, rel=1e-4)
+    assert float(by_name["span"]["length_mm"]) == pytest.approx(30 * 0.7, rel=1e-4)
+    page.wait_for_function("document.querySelector('#vw-status').textContent.includes('rois.csv')")
+
+    name, body = exported(page, "seg")
+    assert name == "rois.dcm"
+    seg = pydicom.dcmread(io.BytesIO(body))
+    assert seg.SOPClassUID == "1.2.840.10008.5.1.4.1.1.66.4"  # Segmentation Storage
+    labels = {s.SegmentNumber: s.SegmentLabel for s in seg.SegmentSequence}
+    frames = seg.pixel_array.reshape(-1, int(seg.Rows), int(seg.Columns))
+    found: dict[tuple[str, str], np.ndarray] = {}
+    for frame, group in zip(frames, seg.PerFrameFunctionalGroupsSequence, strict=True):
+        source = group.DerivationImageSequence[0].SourceImageSequence[0].ReferencedSOPInstanceUID
+        label = labels[group.SegmentIdentificationSequence[0].ReferencedSegmentNumber]
+        found[(str(source), label)] = found.get((str(source), label), False) | frame.astype(bool)
+    pix = stub.ViewerControllerPixList(
+        viewercontroller_pb2.ViewerControllerPixListRequest(viewer_controller=viewer, movie_idx=0)
+    ).pix
+    sop = [str(pydicom.dcmread(stub.DCMPixSourceFile(p).source_file).SOPInstanceUID) for p in pix]
+    expected = {(sop[4], "liver"): (shape_l, (30, 15)), (sop[9], "lesion"): (disc, (8, 40))}
+    assert {key for key, mask in found.items() if mask.any()} == set(expected)
+    for key, (mask, (x, y)) in expected.items():
+        wanted = np.zeros((SIZE, SIZE), dtype=bool)
+        wanted[y : y + mask.shape[0], x : x + mask.shape[1]] = mask
+        assert np.array_equal(found[key], wanted), key
+    assert highdicom.seg.segread(io.BytesIO(body)).number_of_segments == 2
+
+    delete_all_rois(stub, viewer)  # nothing to export: the page says so, and saves nothing
+    page.select_option("#vw-export", "csv")
+    page.wait_for_function("document.querySelector('#vw-status').classList.contains('error')")
+    assert "no ROIs to export" in page.inner_text("#vw-status")

@@ -4,6 +4,8 @@
 // Changes go as JSON from this page (the host also checks their Origin); event streams, which a
 // browser opens without headers, get a single-use ticket each.
 
+import { filenameOf } from "./filenames.js";
+
 const TOKEN_KEY = "osirix-tasks-token";
 const params = new URLSearchParams(location.search);
 if (params.get("token")) sessionStorage.setItem(TOKEN_KEY, params.get("token"));
@@ -57,17 +59,21 @@ export async function upload(path, file) {
   return response.json();
 }
 
-// Save what a GET answers as a file of the user's.
-export async function download(path, filename) {
+// Save what a GET answers as a file of the user's (the page's token goes in a header, so a plain link
+// cannot fetch it: the answer is saved from a Blob through an object URL). The name is `filename`, else
+// the one the answer's Content-Disposition gives; answers the name saved.
+export async function download(path, filename = null) {
   const response = await fetch(path, { headers: authorised() });
   if (!response.ok) throw await failure(response);
+  const name = filename || filenameOf(response.headers.get("Content-Disposition"));
   const link = document.createElement("a");
   link.href = URL.createObjectURL(await response.blob());
-  link.download = filename;
+  link.download = name;
   document.body.appendChild(link);
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+  return name;
 }
 
 // Binary pixels: { rows, columns, format, data: ArrayBuffer, range: [low, high] of the values or null }.

@@ -4,7 +4,7 @@
 // protocol (the host's routes call OsiriXgrpc, so tasks see what the page shows); cine, presets, invert,
 // flip, rotate, synchronised scrolling, series thumbnails dragged into a viewport. It refreshes by itself
 // when a task changes pixels or ROIs (a finished run, or a change of the viewer's version).
-import { del, escapeHtml, get, post, put, setStatus } from "./api.js";
+import { del, download, escapeHtml, get, post, put, setStatus } from "./api.js";
 import { emit, on } from "./bus.js";
 import { drawThumbnail } from "./database.js";
 import { register } from "./menus.js";
@@ -671,6 +671,22 @@ async function readAgain(vp, aspects, wholeViewer) {
   if (aspects.has("rois") || aspects.has("pixels")) await loadRois(vp);  // statistics follow the pixels
 }
 
+// --- export -------------------------------------------------------------------------------------------------
+
+// Save the ROIs of the active viewport's viewer (the frame it shows: the host is told first) in `format`
+// (sr, seg, csv, json: GET /api/viewers/{uid}/rois/export), under the name the host gives.
+async function exportRois(format) {
+  const vp = active;
+  if (!vp?.source || vp.isMpr) { setStatus(status(), "Export ROIs: show a 2D viewer (not an MPR plane) in the active viewport first", true); return; }
+  const uid = vp.viewer.uid;
+  setStatus(status(), `Exporting the ROIs as ${format.toUpperCase()}...`);
+  try {
+    await flushSync(vp);
+    const name = await download(`/api/viewers/${enc(uid)}/rois/export?format=${enc(format)}`);
+    setStatus(status(), `ROIs saved as ${name}`);
+  } catch (error) { setStatus(status(), `Export ROIs: ${error.message}`, true); }
+}
+
 // --- wiring -------------------------------------------------------------------------------------------------
 
 function buildTools() {
@@ -766,6 +782,7 @@ export async function init({ show }) {
     if (roi) editRoiDetails(active, roi, null); else setStatus(status(), "Select an ROI first", true);
   });
   $("#vw-delete").addEventListener("click", deleteSelected);
+  $("#vw-export").addEventListener("change", (e) => { const format = e.target.value; e.target.value = ""; if (format) exportRois(format); });
   $("#vw-list").addEventListener("change", (e) => { if (mpr) leaveMpr(); openViewer(active, e.target.value); });
   $("#vw-close").addEventListener("click", async () => {
     const vp = active;
