@@ -11,9 +11,10 @@ one-viewport page; see ``page_at.py``: the same server, only the page differs). 
     frames/s is animation frames completed per second (each one repaints with a new window).
 (c) scroll, cold (nothing cached) and warm: each plane asked for, windowed and painted before the
     next; planes/s.
-Each with one viewport and, on today's page, four (2x2, the series in each, synchronised scrolling:
-a step is done when all four have painted it; the drag windows one of them). The old page has one
-viewport only. Ratios are today's page over the old one, measured in the same run: both hosts run at
+Each with one viewport and, on a page with layouts (today's, and main's since issue 23), four (2x2,
+the series in each, synchronised scrolling: a step is done when all four have painted it; the drag
+windows one of them). The page of fe377e6 has one viewport only; ``--baseline main`` compares with
+main's page. Ratios are today's page over the old one, measured in the same run: both hosts run at
 once and ``--rounds`` rounds measure the two pages in turn (the first page alternates), each figure the
 median of its rounds (on a shared machine one pass of a row can be half or twice another).
 
@@ -175,7 +176,7 @@ def scroll_rates(page: Any, planes: int, all_viewports: bool) -> tuple[float, fl
 
 
 def four_viewports(page: Any, size: int) -> None:
-    """Today's page: 2x2, the series in each viewport (a viewer each), synchronised scrolling."""
+    """A page with layouts: 2x2, the series in each viewport (a viewer each), synchronised scrolling."""
     series = page.evaluate(
         "async (d) => (await (await fetch('/api/database', {headers: {'X-Osirix-Tasks-Token': "
         "sessionStorage.getItem('osirix-tasks-token')}})).json()).studies.flatMap(s => s.series)"
@@ -196,14 +197,16 @@ def four_viewports(page: Any, size: int) -> None:
     page.evaluate("window.osirixTasks.viewer.activate(0); window.osirixTasks.viewer.setSync(true)")
 
 
-def measure(page: Any, base: str, planes: int, today: bool) -> dict[str, float]:
+def measure(page: Any, base: str, planes: int) -> dict[str, float]:
+    """One round of a page; four viewports too where the page has layouts (main's page since issue 23)."""
     results = {"interactive": interactive_ms(page, base)}
-    stage = "#vw-grid .viewport" if today else "#vw-stage"
+    layouts = page.evaluate("typeof window.osirixTasks.viewer.setLayout === 'function'")
+    stage = "#vw-grid .viewport" if layouts else "#vw-stage"
     for size in SIZES:
         open_series(page, size)
         results[f"drag {size} 1"] = drag_fps(page, stage)
         results[f"cold {size} 1"], results[f"warm {size} 1"] = scroll_rates(page, planes, False)
-        if today:
+        if layouts:
             four_viewports(page, size)
             results[f"drag {size} 4"] = drag_fps(page, "#vw-grid .viewport")
             results[f"cold {size} 4"], results[f"warm {size} 4"] = scroll_rates(page, planes, True)
@@ -240,7 +243,7 @@ def main() -> None:
         for number in range(options.rounds):
             for name in ("today", "old") if number % 2 == 0 else ("old", "today"):
                 page, base = pages[name]
-                rounds[name].append(measure(page, base, options.planes, name == "today"))
+                rounds[name].append(measure(page, base, options.planes))
     results = {
         name: {key: float(np.median([r[key] for r in runs])) for key in runs[0]} for name, runs in rounds.items()
     }
