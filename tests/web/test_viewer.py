@@ -256,7 +256,9 @@ def new_rect_roi(
             name="block",
             color=request.Color(r=colour[0], g=colour[1], b=colour[2]),
             opacity=1.0,
-            thickness=1.0,
+            # 2 px: a 1 px outline at a fractional screen position (the fit zoom follows the viewport's
+            # height, so the page's header decides it) is two half-covered pixels, none of its colour
+            thickness=2.0,
             rectangle=request.Rect(origin_x=rect[0], origin_y=rect[1], width=rect[2], height=rect[3]),
         )
     )
