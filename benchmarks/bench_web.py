@@ -18,7 +18,12 @@ main's page. Ratios are today's page over the old one, measured in the same run:
 once and ``--rounds`` rounds measure the two pages in turn (the first page alternates), each figure the
 median of its rounds (on a shared machine one pass of a row can be half or twice another).
 
-    python benchmarks/bench_web.py [--planes 60] [--baseline fe377e6] [--rounds 3] [--each]
+    python benchmarks/bench_web.py [--planes 60] [--baseline fe377e6] [--rounds 3] [--each] [--renderer auto]
+
+With ``auto`` each page draws as it chooses (today's: the 2D canvas under SwiftShader; main's: WebGL2).
+A WebGL2 draw returns before the GPU (here SwiftShader, in another process) has run it, so a page
+drawing with WebGL2 scrolls cached planes "faster" than one that windows them in JavaScript; compare
+like with like with ``--renderer canvas`` or ``--renderer webgl2``.
 """
 
 from __future__ import annotations
@@ -133,12 +138,12 @@ DRAG = """async ([x, y, seconds]) => {
 VISITS = itertools.count()
 
 
-def interactive_ms(page: Any, base: str) -> float:
+def interactive_ms(page: Any, base: str) -> float:  # base: the page's address, with its query so far
     """Median of 5 repeat visits: navigation start to the database listed. Each visit is a new document
     (an address differing only in its #fragment would not load the page again)."""
     times = []
     for _ in range(5):
-        page.goto(f"{base}/?visit={next(VISITS)}#database")
+        page.goto(f"{base}visit={next(VISITS)}#database")
         page.wait_for_selector("#db-table tbody tr.series", timeout=20000)
         times.append(page.evaluate("performance.now()"))
     return float(np.median(times))
@@ -220,6 +225,12 @@ def main() -> None:
     parser.add_argument("--baseline", default="fe377e6", help="commit of the page to compare with")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of both pages; figures are their medians")
     parser.add_argument("--each", action="store_true", help="also print every round's figures")
+    parser.add_argument(
+        "--renderer",
+        choices=["auto", "webgl2", "canvas"],
+        default="auto",
+        help="the renderer both pages are asked for (?renderer=); auto: each page's own choice",
+    )
     options = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -237,9 +248,10 @@ def main() -> None:
             # bypass_csp: Playwright's wait_for_function evaluates strings, which today's page forbids
             page = chromium.new_page(viewport={"width": 1440, "height": 900}, bypass_csp=True)
             stack.callback(page.close)
-            page.goto(url)  # the tab keeps the token; the measured loads are repeat visits
+            query = "" if options.renderer == "auto" else f"renderer={options.renderer}&"
+            page.goto(url.replace("/?", f"/?{query}", 1))  # the tab keeps the token; measured loads are repeat visits
             page.wait_for_selector("body[data-ready='1']", timeout=30000)
-            pages[name] = (page, url.split("/?")[0])
+            pages[name] = (page, f"{url.split('/?')[0]}/?{query}")
         for number in range(options.rounds):
             for name in ("today", "old") if number % 2 == 0 else ("old", "today"):
                 page, base = pages[name]
