@@ -878,3 +878,17 @@ def test_export_rois_saves_the_viewers_rois_as_csv_and_seg(page: Any, host: tupl
     page.select_option("#vw-export", "csv")
     page.wait_for_function("document.querySelector('#vw-status').classList.contains('error')")
     assert "no ROIs to export" in page.inner_text("#vw-status")
+
+    # a series without a Frame of Reference UID: no SEG, and the page names the file and what to do
+    other = show_series(page, stub, "sagittal ct")
+    new_brush_roi(stub, other, 2, "patch", disc, (8, 8))
+    page.select_option("#vw-export", "seg")
+    page.wait_for_function("document.querySelector('#vw-status').textContent.includes('Frame of Reference')")
+    message = page.inner_text("#vw-status")
+    source = stub.DCMPixSourceFile(
+        stub.ViewerControllerPixList(
+            viewercontroller_pb2.ViewerControllerPixListRequest(viewer_controller=other, movie_idx=0)
+        ).pix[2]
+    ).source_file
+    assert source in message and "export CSV or JSON instead" in message, message
+    delete_all_rois(stub, other)
