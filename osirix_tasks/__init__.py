@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 from ._support.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from .context import TaskContext
     from .contract import Target
     from .decorators import osirix_task
     from .errors import ContextUnavailable, OsirixTasksError
     from .hookspecs import hookimpl
-    from .model import TaskContext, TaskSpec, TaskType
+    from .model import TaskSpec, TaskType
 
 __all__ = [
     "osirix_task",
@@ -38,7 +39,7 @@ _HOMES = {
     "hookimpl": ".hookspecs",
     "TaskType": ".model",
     "TaskSpec": ".model",
-    "TaskContext": ".model",
+    "TaskContext": ".context",
     "Target": ".contract",
     "ContextUnavailable": ".errors",
     "OsirixTasksError": ".errors",

@@ -23,8 +23,9 @@ class Env(enum.StrEnum):
     SERVER = "OSIRIX_TASKS_SERVER"
     #: The run's id in the run store (set by the runner).
     RUN_ID = "OSIRIX_TASKS_RUN_ID"
-    #: The task's name and type, as started (set by the runner).
+    #: The task's name, as started (set by the runner).
     TASK_NAME = "OSIRIX_TASKS_TASK_NAME"
+    #: The task's type as started: Database, Image, VRController or ROI (set by the runner).
     TASK_TYPE = "OSIRIX_TASKS_TASK_TYPE"
     #: The tasks.toml to use (user setting; the runner passes it on).
     REGISTRY = "OSIRIX_TASKS_REGISTRY"
@@ -48,6 +49,7 @@ INHERITED = (Env.HOME, "LANG", "LC_ALL", "XDG_CONFIG_HOME", "XDG_DATA_HOME")
 class ExitCode(enum.IntEnum):
     """Exit codes of a task process and of ``osirix-tasks run``."""
 
+    #: The task ended normally.
     OK = 0
     #: The task body raised.
     TASK_FAILED = 1

@@ -13,7 +13,8 @@ from typing import Any
 
 import pluggy
 
-from .model import TaskContext, TaskSpec
+from .context import TaskContext
+from .model import TaskSpec
 
 hookspec = pluggy.HookspecMarker("osirix_tasks")
 hookimpl = pluggy.HookimplMarker("osirix_tasks")

@@ -1,5 +1,5 @@
-"""The one definition of every record osirix-tasks keeps: tasks, settings, servers, run states, and
-the context a running task receives.
+"""The one definition of every record osirix-tasks keeps: tasks, settings, servers, run states
+(the context a running task receives is :mod:`osirix_tasks.context`).
 
 TOML, JSON export, the CLI and the runner all derive from these pydantic models. Validation
 messages follow one shape, ``what is wrong - what to do``, so that the registry loader can
@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import dataclasses
 import enum
 import functools
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,15 +28,12 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import ContextUnavailable
-
 __all__ = [
     "TaskType",
     "TaskSpec",
     "RegistrySettings",
     "ServerSpec",
     "RunStatus",
-    "TaskContext",
     "MODULE_LOCATION",
     "FILE_FUNCTION_LOCATION",
     "default_task_name",
@@ -177,14 +173,24 @@ class TaskSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
+    #: The menu's name; with ``type``, what identifies the task (default: the file's or function's name).
     name: str = Field(min_length=1)
+    #: Which menu offers it and what it gets: Database, Image, VRController or ROI (the plugin's VR, codes
+    #: 1-4 and pyosirix's gRPC*Tool names are accepted too).
     type: TaskType
+    #: A script's path (relative to tasks.toml, or absolute), or ``module:function`` of a decorated task.
     location: str
+    #: OsiriX waits for it to finish: while it runs, every other start is refused.
     blocking: bool = False
+    #: Detected from the location (only Python runs today); given, it must match.
     language: str = Field(default="", validate_default=True)
+    #: Absolute path of the Python that runs it.
     interpreter: str = Field(default_factory=default_interpreter)
+    #: One line shown with the task (a decorated task's default: its docstring's first line).
     description: str = ""
+    #: Seconds after which a run is stopped (exit code 124).
     timeout: Annotated[float, Field(gt=0)] | None = None
+    #: Arguments given to every run, before those of ``run NAME -- ARGS``.
     args: list[str] = Field(default_factory=list)
     #: Variables added to the run's minimal environment (before plugins add theirs).
     env: dict[str, str] = Field(default_factory=dict)
@@ -342,8 +348,11 @@ class RegistrySettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    #: Task packs not loaded: entry-point or distribution names.
     disabled_packs: list[str] = Field(default_factory=list)
+    #: Importable modules whose ``@osirix_task`` functions are tasks.
     modules: list[str] = Field(default_factory=list)
+    #: The local plugins folder (``*.py`` files implementing hooks), relative to tasks.toml; default ``plugins/``.
     plugins_dir: str | None = None
     #: ``tcp://HOST:PORT`` of the Dask scheduler batches use (``batch --scheduler`` wins); none: a local cluster.
     batch_scheduler: str | None = None
@@ -382,73 +391,6 @@ class ServerSpec(BaseModel):
             "port": str(self.port),
             "active": "YES" if self.active else "NO",
         }
-
-
-@dataclasses.dataclass
-class TaskContext:
-    """The context handed to a task body.
-
-    ``stub`` is an ``osirixgrpc`` OsiriXServiceStub connected to ``server``. The object fields
-    hold ``osirixgrpc`` references, filled by the context hooks according to the task type:
-    Database -> ``browser``, ``studies``, ``series`` (the browser selection); Image ->
-    ``viewer``, ``pix``; ROI -> ``viewer``, ``rois``; VRController -> ``vr_controller``.
-    Plugins may put anything else in ``extras``.
-    """
-
-    task: TaskSpec
-    server: str | None = None
-    connection: Any = None
-    run_id: str | None = None
-    args: list[str] = dataclasses.field(default_factory=list)
-    stub: Any = None
-    browser: Any = None
-    studies: list[Any] = dataclasses.field(default_factory=list)
-    series: list[Any] = dataclasses.field(default_factory=list)
-    viewer: Any = None
-    pix: Any = None
-    rois: list[Any] = dataclasses.field(default_factory=list)
-    vr_controller: Any = None
-    #: A task declared ``pixels=True``: its series' pixels (slices, rows, columns; float32), geometry in
-    #: ``extras``; read by the context hook, or shipped with a batch item to a worker that cannot reach OsiriX.
-    volume: Any = None
-    #: The run's explicit target (a batch item, a trigger), or None for what the user looks at.
-    target: Any = None
-    extras: dict[str, Any] = dataclasses.field(default_factory=dict)
-    #: Called by :meth:`close`, last added first (a viewer opened for the run is closed again).
-    cleanups: list[Callable[[], None]] = dataclasses.field(default_factory=list)
-
-    def pyosirix(self) -> Any:
-        """A pyosirix ``Osirix`` object bound to the same server (pyosirix must be installed)."""
-        try:
-            from osirix import osirix_utilities
-        except ImportError as exc:
-            raise ContextUnavailable("pyosirix is not installed for this interpreter - pip install pyosirix") from exc
-        if not self.server:
-            raise ContextUnavailable("no OsiriX server is known to this task")
-        host, _, port = self.server.rpartition(":")
-        service = osirix_utilities.OsirixService(domain=host or "127.0.0.1", port=int(port))
-        service.start_service()
-        return osirix_utilities.Osirix(service)
-
-    def save_segmentation(self, labels: Any, names: Any = None, **options: Any) -> Any:
-        """Save a label mask of the viewer's series (slices x rows x columns, 0 = background) as a DICOM
-        SEG in OsiriX's database and show each label as brush ROIs in the viewer; ``names``: one per
-        label (a list, label 1 first, or a mapping). Options and result:
-        :func:`osirix_tasks.client.segmentation.save_segmentation`."""
-        from .client.segmentation import save_segmentation
-
-        if self.viewer is None or self.connection is None:
-            raise ContextUnavailable("no 2D viewer in this task's context - open the series to segment first")
-        return save_segmentation(self.connection, self.viewer, labels, names, **options)
-
-    def close(self, *, keep_connection: bool = False) -> None:
-        """Undo what was opened for the run (its :attr:`cleanups`), then close the connection (unless
-        ``keep_connection``: a batch worker reuses it for the next item)."""
-        while self.cleanups:
-            with contextlib.suppress(Exception):  # closing is best effort: the run's own result stands
-                self.cleanups.pop()()
-        if self.connection is not None and not keep_connection:
-            self.connection.close()
 
 
 # --- the DICOM node: [dicom], [[dicom.node]] and [[trigger]] of tasks.toml ----------------------

@@ -3,6 +3,10 @@
 Each attempt of an item is started by the one run service, ``start(task, target, OnCluster(...))``
 (:mod:`.on_cluster`): planned as any run on that target, then sent to a worker.
 
+A succeeded item that worked on shipped pixels brings back what it asked OsiriX to keep (a SEG,
+ROIs): the driver writes it through its own connection, on a few threads, before recording the item
+(:mod:`.write_back`); items being written back count in the window.
+
 Items go out in a window (the concurrency: by default as many as the cluster has worker threads, so
 the driver's memory stays flat whatever the batch's size) and each outcome is recorded as it comes
 back. An item that failed, timed out or lost its worker is sent again while it has retries left; a
@@ -24,7 +28,7 @@ from typing import Any
 
 from ..catalog import Catalog
 from ..client.connection import Connection
-from ..errors import BatchError
+from ..errors import BatchError, ContextUnavailable, OsirixError
 from ..model import RunStatus, TaskSpec
 from ..run.start import CatalogSource, TaskRequest, catalogs_of, start
 from .cluster import open_client
@@ -33,6 +37,7 @@ from .on_cluster import OnCluster
 from .plan import BatchOptions, task_request
 from .records import BatchRecords, BatchStatus, ItemRecord
 from .worker import cancel_batch
+from .write_back import WriteBacks
 
 __all__ = ["BatchDriver", "Progress"]
 
@@ -79,6 +84,8 @@ class BatchDriver:
     _total: int = 0
     _cancelled: bool = False
     _task: TaskRequest | None = None
+    #: Remote items' results being written back into OsiriX.
+    _writes: WriteBacks | None = None
 
     def __post_init__(self) -> None:
         self._catalogs: CatalogSource = catalogs_of(self.catalog)
@@ -129,29 +136,37 @@ class BatchDriver:
         window = self._window(client)
         ship = self.spec.pixels and (not local or self.options.ship_pixels)
         fetcher = Connection(self.server) if ship else None
-        next_poll = 0.0
+        writes = self._writes = WriteBacks(self.server)
         try:
-            while self._queue or self._flight:
-                self._fill(client, window, fetcher)
-                if time.monotonic() >= next_poll:
-                    next_poll = time.monotonic() + POLL_SECONDS
-                    self._poll(client)
-                if self._cancelled and not self._flight:
-                    break
-                for future in _wait_some([f.future for f in self._flight.values()], POLL_SECONDS):
-                    self._collect(future)
+            self._loop(client, window, fetcher, writes)
         except KeyboardInterrupt:
             self._cancel(client)
             self._drain(client)
             raise
         finally:
+            writes.close()
             if fetcher is not None:
                 fetcher.close()
         return self._final_status()
 
+    def _loop(self, client: Any, window: int, fetcher: Connection | None, writes: WriteBacks) -> None:
+        """Until every item has ended (or a cancel has stopped them): send, poll, collect, record."""
+        next_poll = 0.0
+        while self._queue or self._flight or writes:
+            self._fill(client, window, fetcher)
+            if time.monotonic() >= next_poll:
+                next_poll = time.monotonic() + POLL_SECONDS
+                self._poll(client)
+            if self._cancelled and not self._flight and not writes:
+                break
+            for future in _wait_some([f.future for f in self._flight.values()], POLL_SECONDS):
+                self._collect(future)
+            for flight, outcome in writes.finished(0 if self._flight else POLL_SECONDS):
+                self._record(flight, outcome)
+
     def _fill(self, client: Any, window: int, fetcher: Connection | None) -> None:
         """Send queued items until ``window`` are in flight (none once cancelled)."""
-        while self._queue and len(self._flight) < window and not self._cancelled:
+        while self._queue and len(self._flight) + len(self._writes or ()) < window and not self._cancelled:
             self._submit(client, *self._queue.pop(0), fetcher)
 
     def _submit(self, client: Any, item: ItemRecord, attempt: int, fetcher: Connection | None) -> None:
@@ -159,9 +174,24 @@ class BatchDriver:
         if self._task is None:
             self._task = task_request(self.spec, registry=self.registry, server=self.server, options=self.options)
         where = OnCluster(client, self._catalogs, self.batch_id, item.index, attempt, self.options, pixels=fetcher)
-        start(self._task, item.target, where)
+        try:
+            start(self._task, item.target, where)
+        except (OsirixError, ContextUnavailable) as exc:  # its pixels could not be fetched: this item only
+            message = f"its pixels could not be read from OsiriX at {self.server}: {exc}"
+            self._failed(item, attempt, RunStatus.ERROR.value, message)
+            return
         assert where.item is not None
         self._flight[where.item.key] = _InFlight(item, where.item, where.future)
+
+    def _failed(self, item: ItemRecord, attempt: int, status: str, message: str) -> None:
+        """An attempt that ended without an outcome: recorded, then sent again while retries allow."""
+        self.records.record_failure(self.batch_id, item.index, attempt, status, message)
+        if not self._cancelled and attempt <= self.options.retries:
+            self._queue.append((item, attempt + 1))
+            return
+        self._done += 1
+        if self.progress:
+            self.progress(self._done, self._total, None)
 
     def _poll(self, client: Any) -> None:
         """Look for a cancel, and record the items workers have started."""
@@ -185,8 +215,13 @@ class BatchDriver:
             return
         finally:
             future.release()
-        if self._cancelled and outcome.status == RunStatus.SUCCEEDED.value:
-            pass  # it finished before the cancel reached it: a success stands
+        if outcome.writes and self._writes is not None:  # a remote item's SEG and ROIs: written here, then recorded
+            self._writes.submit(outcome, flight.item.target, flight)
+            return
+        self._record(flight, outcome)
+
+    def _record(self, flight: _InFlight, outcome: ItemOutcome) -> None:
+        """Record an attempt's outcome; send it again while retries allow, else count it done."""
         self.records.record(
             outcome,
             spec=self.spec.to_json(),
@@ -210,14 +245,7 @@ class BatchDriver:
 
     def _lost(self, flight: _InFlight, why: str) -> None:
         message = f"attempt {flight.spec.attempt} did not come back from the cluster ({why})"
-        self.records.record_failure(
-            self.batch_id, flight.item.index, flight.spec.attempt, RunStatus.LOST.value, message
-        )
-        if self._retry(flight):
-            return
-        self._done += 1
-        if self.progress:
-            self.progress(self._done, self._total, None)
+        self._failed(flight.item, flight.spec.attempt, RunStatus.LOST.value, message)
 
     def _cancel(self, client: Any) -> None:
         """Stop every item: the running ones' process groups on every worker, the queued ones dropped."""
@@ -236,6 +264,8 @@ class BatchDriver:
         while self._flight and time.monotonic() < deadline:
             for future in _wait_some([f.future for f in self._flight.values()], 0.5):
                 self._collect(future)
+        for flight, outcome in self._writes.finished(None) if self._writes is not None else []:
+            self._record(flight, outcome)  # what came back before the cancel is written and recorded
         for flight in list(self._flight.values()):
             self.records.record_failure(
                 self.batch_id, flight.item.index, flight.spec.attempt, RunStatus.CANCELLED.value, "cancelled"

@@ -60,6 +60,9 @@ class ItemOutcome:
     #: The item's record: a decorated task's returned mapping, or a script's last stdout line as JSON.
     result: dict[str, Any] | None = None
     message: str | None = None
+    #: A succeeded item that worked on shipped pixels: the SEG and ROIs it asked OsiriX to keep, written by
+    #: the driver when the item returns (:mod:`.write_back`); a failed attempt's are dropped.
+    writes: list[Any] = field(default_factory=list)
 
     @property
     def duration(self) -> float:

@@ -7,7 +7,8 @@ item arrives on stdin as a frame (4-byte length, then a pickle from the worker t
 the run's ``argv`` for the launcher, its environment and folder, and for a task that works on pixels
 the arrays. The task's output goes to this process's stdout and stderr, as a launched task's does;
 once it is flushed, the item's end goes back on the result pipe as a frame: the exit code (the
-launcher's: 0, 1 failed, 2 not loaded, 3 no context) and the task's record.
+launcher's: 0, 1 failed, 2 not loaded, 3 no context), the task's record, and for a task that
+worked on shipped pixels what it asked OsiriX to keep (:mod:`osirix_tasks.client.deferred`).
 
 The worker ends this process's whole group on a timeout or a cancel and starts another for the next
 item; a task that exits the process (``os._exit``, a crash) ends only its own item.
@@ -101,7 +102,9 @@ class _Item:
 
 
 def _context(caches: _Item, spec: Any, options: argparse.Namespace, pixels: dict[str, Any] | None) -> Any:
-    from ..model import TaskContext
+    from ..context import TaskContext
+    from ..errors import ContextUnavailable
+    from ..model import TaskType
     from ..run.context_build import target_from_env
 
     server = os.environ.get(Env.SERVER)
@@ -109,15 +112,25 @@ def _context(caches: _Item, spec: Any, options: argparse.Namespace, pixels: dict
         task=spec, server=server, run_id=os.environ.get(Env.RUN_ID), args=list(options.args), target=target_from_env()
     )
     if pixels is not None:  # a task that works on pixels: arrays instead of a connection
+        from ..client.deferred import Deferred
+
         context.volume = pixels.get("volume")
         context.extras.update({k: v for k, v in pixels.items() if k != "volume"})
+        context.deferred = Deferred(tuple(getattr(context.volume, "shape", ())))  # its SEG and ROIs go back
+        if spec.type == TaskType.ROI and not context.extras.get("rois"):
+            named = f" named {', '.join(repr(n) for n in context.target.rois)}" if context.target.rois else ""
+            raise ContextUnavailable(
+                f"'{spec.name}' works on ROIs and the series {context.target.series} has none{named} - draw them "
+                "(or give the names of ROIs it has), then run it again"
+            )
         return context
     context.connection = caches.connection(server)
     return context
 
 
-def run_one(caches: _Item, handoff: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
-    """Run one item in this process; returns (exit code, record)."""
+def run_one(caches: _Item, handoff: dict[str, Any]) -> tuple[int, dict[str, Any] | None, list[Any]]:
+    """Run one item in this process; returns (exit code, record, the writes it leaves for the OsiriX
+    machine: a remote item's SEG and ROIs)."""
     from ..decorators import task_of
     from ..errors import ContextUnavailable
 
@@ -129,7 +142,7 @@ def run_one(caches: _Item, handoff: dict[str, Any]) -> tuple[int, dict[str, Any]
         plugins, function = caches.load(options.location, options.registry)
     except Exception as exc:
         print(f"osirix-tasks: cannot load task '{options.name}' ({options.location}): {exc}", file=sys.stderr)
-        return ExitCode.NOT_LOADED, None
+        return ExitCode.NOT_LOADED, None, []
     own = task_of(function)
     assert own is not None
     spec = own if own.name == options.name else own.model_copy(update={"name": options.name})
@@ -141,23 +154,23 @@ def run_one(caches: _Item, handoff: dict[str, Any]) -> tuple[int, dict[str, Any]
         value = plugins.manager.hook.osirix_tasks_run_task(context=context, task=spec, function=function)
     except ContextUnavailable as exc:
         print(f"osirix-tasks: {exc}", file=sys.stderr)
-        return ExitCode.CONTEXT_UNAVAILABLE, None
+        return ExitCode.CONTEXT_UNAVAILABLE, None, []
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        return code, None
+        return code, None, []
     except Exception as exc:
         print(
             f"osirix-tasks: task '{spec.name}' ({spec.type.value}) failed: {type(exc).__name__}: {exc}", file=sys.stderr
         )
         traceback.print_exception(type(exc), exc, exc.__traceback__)
-        return ExitCode.TASK_FAILED, None
+        return ExitCode.TASK_FAILED, None, []
     finally:
         if context is not None:
             context.close(keep_connection=True)
     record, problem = flat_record(value)
     if problem:
         print(f"osirix-tasks: {problem}", file=sys.stderr)
-    return ExitCode.OK, record
+    return ExitCode.OK, record, (context.deferred.writes if context.deferred is not None else [])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,10 +184,10 @@ def main(argv: list[str] | None = None) -> int:
     caches = _Item()
     stdin = sys.stdin.buffer
     while (handoff := read_frame(stdin)) is not None:
-        code, record = run_one(caches, handoff)
+        code, record, writes = run_one(caches, handoff)
         sys.stdout.flush()
         sys.stderr.flush()
-        write_frame(options.result_fd, {"exit_code": int(code), "result": record})
+        write_frame(options.result_fd, {"exit_code": int(code), "result": record, "writes": writes})
     return 0
 
 

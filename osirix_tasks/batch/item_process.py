@@ -43,6 +43,8 @@ class OutputKeeper:
         self.tail = ""
         #: The item's record, once known.
         self.result: dict[str, Any] | None = None
+        #: What a remote item asked OsiriX to keep (its SEG and ROIs), once known.
+        self.writes: list[Any] = []
         self._decoders = {s: codecs.getincrementaldecoder("utf-8")("replace") for s in (STDOUT, STDERR)}
 
     def add_bytes(self, stream: int, data: bytes, *, final: bool = False) -> None:

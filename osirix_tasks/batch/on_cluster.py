@@ -17,6 +17,7 @@ from ..client.connection import Connection
 from ..client.series_pixels import series_pixels
 from ..contract import Target
 from ..errors import RunRefused
+from ..model import TaskType
 from ..run.record import RunRecord
 from ..run.start import CatalogSource, Follow, TaskRequest
 from .item import ItemSpec
@@ -53,8 +54,8 @@ class OnCluster:
             raise RunRefused(f"batch {self.batch_id} item {self.index} has no target - every batch item names one")
         plan = plan_batch_run(task, target, self.catalogs)
         item = item_spec(plan, batch_id=self.batch_id, index=self.index, attempt=self.attempt, grace=self.options.grace)
-        if self.pixels is not None:
-            item.pixels = series_pixels(self.pixels, target)
+        if self.pixels is not None:  # an ROI task gets the series' ROIs named by the target with them
+            item.pixels = series_pixels(self.pixels, target, rois=plan.spec.type == TaskType.ROI)
         resources = self.options.resources or None
         self.future = self.client.submit(run_item, item, key=item.key, pure=False, resources=resources, retries=0)
         self.item = item

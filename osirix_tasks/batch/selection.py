@@ -16,9 +16,10 @@ works on a real OsiriX too.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -215,7 +216,7 @@ def _study_ids(rows: list[Candidate]) -> dict[str, Any]:
 
 
 def _targets_for_uids(
-    uids: Iterable[str], rows: list[Candidate], task_type: TaskType, origin: str
+    uids: Iterable[str], rows: list[Candidate], task_type: TaskType, origin: str, *, expand: bool = False
 ) -> list[tuple[Target, dict[str, Any]]]:
     by_series = {c.series_uid: c for c in rows}
     by_study: dict[str, list[Candidate]] = {}
@@ -226,6 +227,8 @@ def _targets_for_uids(
         if uid in by_series:
             c = by_series[uid]
             found.append((Target(study=c.study_uid, series=c.series_uid), c.ids()))
+        elif uid in by_study and expand and task_type != TaskType.DATABASE:
+            found += [(Target(study=c.study_uid, series=c.series_uid), c.ids()) for c in by_study[uid]]
         elif uid in by_study:
             if task_type != TaskType.DATABASE:
                 raise SelectionError(
@@ -249,6 +252,10 @@ class SelectionRequest:
     uid_file: Path | None = None
     where: str | None = None
     browser_selection: bool = False
+    #: ROI tasks: the names of the ROIs each series' run works on (its persisted ROIs; default: all of them).
+    rois: list[str] = field(default_factory=list)
+    #: A study uid stands for its series when the task works on series (the page's selected study rows).
+    studies_as_series: bool = False
 
     def describe(self) -> str:
         """One line for the batch record."""
@@ -261,22 +268,19 @@ class SelectionRequest:
             parts.append(f"where {self.where}")
         if self.browser_selection:
             parts.append("the browser selection")
+        if self.rois:
+            parts.append("ROIs named " + ", ".join(repr(n) for n in self.rois))
         return "; ".join(parts)
 
 
-def select(
+def _gather(
     connection: Connection, request: SelectionRequest, task_type: TaskType
 ) -> list[tuple[Target, dict[str, Any]]]:
-    """The targets of a batch, each with its identifiers, in order and without repeats.
-
-    SelectionError for a bad query, an unknown uid, a study given to a task that works on series,
-    or an empty result (naming what was asked).
-    """
+    """Every target the request names, in order (repeats kept)."""
     terms = parse_where(request.where) if request.where is not None else []
-    if not (request.uids or request.uid_file or request.where is not None or request.browser_selection):
-        raise SelectionError("nothing selected - give study or series uids, --from FILE, --where QUERY or --selection")
     rows = candidates(connection)
-    found = _targets_for_uids(request.uids, rows, task_type, "argument")
+    origin = "the database window's selection" if request.studies_as_series else "argument"
+    found = _targets_for_uids(request.uids, rows, task_type, origin, expand=request.studies_as_series)
     if request.uid_file:
         found += _targets_for_uids(read_uid_file(request.uid_file), rows, task_type, str(request.uid_file))
     if request.where is not None:
@@ -288,6 +292,26 @@ def select(
     if request.browser_selection:
         studies, series = _browser_selection(connection)
         found += _targets_for_uids([*studies, *series], rows, task_type, "the browser selection")
+    return found
+
+
+def select(
+    connection: Connection, request: SelectionRequest, task_type: TaskType
+) -> list[tuple[Target, dict[str, Any]]]:
+    """The targets of a batch, each with its identifiers, in order and without repeats.
+
+    SelectionError for a bad query, an unknown uid, a study given to a task that works on series,
+    or an empty result (naming what was asked).
+    """
+    if not (request.uids or request.uid_file or request.where is not None or request.browser_selection):
+        raise SelectionError("nothing selected - give study or series uids, --from FILE, --where QUERY or --selection")
+    found = _gather(connection, request, task_type)
+    if request.rois:
+        if task_type != TaskType.ROI:
+            raise SelectionError(
+                f"--roi names the ROIs of an ROI task; this is a {task_type.value} task - leave it out"
+            )
+        found = [(dataclasses.replace(target, rois=tuple(request.rois)), ids) for target, ids in found]
     unique = list({target: (target, ids) for target, ids in found}.values())
     if not unique:
         raise SelectionError(

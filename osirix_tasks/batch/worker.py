@@ -149,6 +149,7 @@ def _run_decorated(spec: ItemSpec, keeper: OutputKeeper, watch: Watch) -> tuple[
         if previous is not None:
             previous.end()
         keeper.result = watch.result.get("result")
+        keeper.writes = list(watch.result.get("writes") or ())
         return int(watch.result["exit_code"]), None
     code = child.process.poll()
     child.end()
@@ -224,6 +225,7 @@ def run_item(spec: ItemSpec) -> ItemOutcome:
         output_dropped=keeper.dropped,
         result=keeper.result if status == RunStatus.SUCCEEDED.value else None,
         message=message,
+        writes=keeper.writes if status == RunStatus.SUCCEEDED.value else [],
     )
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..client import check, value_or
+from ..context import TaskContext
 from ..decorators import osirix_task
-from ..model import TaskContext
 
 
 @osirix_task(type="Database", name="Selection report")

@@ -11,9 +11,10 @@ from typing import Any
 from osirixgrpc import utilities_pb2
 
 from ..client import Connection
+from ..context import TaskContext
 from ..errors import ContextUnavailable, OsirixError, OsirixTasksError, OsirixUnreachable
 from ..hookspecs import hookimpl
-from ..model import TaskContext, TaskSpec, TaskType
+from ..model import TaskSpec, TaskType
 from .pixel_context import fill_pixels
 from .target_context import fill_for_target
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ..context import TaskContext
 from ..decorators import osirix_task
-from ..model import TaskContext
 
 
 @osirix_task(type="Image", name="Gaussian smooth")

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..client.series_pixels import opened_series_pixels, series_pixels, viewer_pixels
+from ..client.series_pixels import opened_series_pixels, roi_masks, series_pixels, viewer_pixels
+from ..context import TaskContext
 from ..errors import ContextUnavailable
-from ..model import TaskContext
+from ..model import TaskType
 
 __all__ = ["fill_pixels"]
 
@@ -35,9 +36,12 @@ def _pixels_of(context: TaskContext) -> dict[str, Any]:
 
 def fill_pixels(context: TaskContext) -> None:
     """Put the series' planes in ``context.volume`` and their geometry (``spacing``, ``origin``,
-    ``orientation``, ``slice_locations``) in ``context.extras``, unless they were shipped already."""
+    ``orientation``, ``slice_locations``) in ``context.extras``, unless they were shipped already; an
+    ROI task's ROIs as masks in ``extras["rois"]`` (:func:`~osirix_tasks.client.series_pixels.roi_masks`)."""
     if context.volume is not None:
         return
     pixels = _pixels_of(context)
     context.volume = pixels.pop("volume")
     context.extras.update(pixels)
+    if context.task.type == TaskType.ROI and context.viewer is not None:  # its ROIs, as a remote item gets them
+        context.extras["rois"] = roi_masks(context.connection, context.viewer, context.rois)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..client import check
+from ..context import TaskContext
 from ..decorators import osirix_task
-from ..model import TaskContext
 
 
 @osirix_task(type="ROI", name="ROI statistics")

@@ -19,9 +19,10 @@ from typing import Any
 from osirixgrpc import utilities_pb2, viewercontroller_pb2
 
 from ..client import targets
+from ..context import TaskContext
 from ..contract import Target
 from ..errors import ContextUnavailable
-from ..model import TaskContext, TaskType
+from ..model import TaskType
 
 __all__ = ["fill_for_target", "TARGETED"]
 

@@ -127,6 +127,9 @@ def _drive(records: Any, work: Any, quiet: bool) -> None:
 @click.option(
     "--selection", "browser_selection", is_flag=True, help="The database window's selection (the page's too)."
 )
+@click.option(
+    "--roi", "rois", multiple=True, help="ROI tasks: the name of the ROIs each series' run works on (repeatable)."
+)
 @click.option("--server", default=None, help="OsiriX server: PORT or 127.0.0.1:PORT.")
 @click.option(
     "--scheduler", default=None, help="tcp://HOST:PORT of an existing Dask scheduler (default: a local cluster)."
@@ -158,6 +161,7 @@ def start(
     uid_file: Path | None,
     where: str | None,
     browser_selection: bool,
+    rois: tuple[str, ...],
     server: str | None,
     scheduler: str | None,
     resources: tuple[str, ...],
@@ -188,7 +192,7 @@ def start(
         ship_pixels=ship_pixels,
     )
     request = BatchRequest(
-        task, kind, SelectionRequest(list(uids), uid_file, where, browser_selection), options, server
+        task, kind, SelectionRequest(list(uids), uid_file, where, browser_selection, list(rois)), options, server
     )
     if dry_run:
         spec, targets = prepare_batch(catalog, request)

@@ -6,7 +6,10 @@ import click
 
 from ._common import emit_json
 
-SERVER_HELP = "OsiriX server: PORT or 127.0.0.1:PORT (default: $OSIRIX_TASKS_SERVER, else the first active server)."
+SERVER_HELP = (
+    "OsiriX server: PORT or 127.0.0.1:PORT (default: $OSIRIX_TASKS_SERVER, else the last active server of "
+    "server_configs.json, as pyosirix chooses)."
+)
 
 
 @click.group()

@@ -156,6 +156,7 @@ def serve(
 ) -> None:
     """Run an embedded OsiriX: the OsiriXgrpc protocol over a DICOM database, and its web UI."""
     from ..host.assemble import StopSignals, run_host, wait_until_stopped
+    from ..web.server import serve_page
 
     state = ctx.find_object(AppState)
     config = HostConfig(
@@ -178,7 +179,9 @@ def serve(
         verbose=verbose,
     )
     signals = StopSignals()  # before the host starts: a SIGTERM while it loads stops it cleanly
-    host = run_host(config, importer=import_with_progress, report=lambda line: click.echo(line, err=True))
+    host = run_host(
+        config, importer=import_with_progress, report=lambda line: click.echo(line, err=True), serve_page=serve_page
+    )
     studies, series, images = host.state.db.counts()
     click.echo(
         f"Embedded OsiriX (osirix-tasks {__version__}): database {host.state.db.folder} "

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from ..client.server_configs import SERVER_FIELD_HINTS, config_path, port_is_listening, read_servers, update_servers
 from ..errors import OsirixTasksError, PortUnavailable, describe_validation_error
-from ..host.control import HostInfo, ask, live_hosts, who_holds_port
+from ..host.control import HostInfo, ask, live_hosts, wait_gone, who_holds_port
 from ..host.control_protocol import Shutdown, StartServer, Status, StopServer
 from ..model import ServerSpec
 from ._common import emit_json
@@ -93,6 +93,8 @@ def _stop_on(host: HostInfo, port: int) -> None:
     ask(host, StopServer(port=port))
     if not ask(host, Status()).data["ports"]:
         ask(host, Shutdown())
+        if not wait_gone(host):  # the next command (a new host, say) must not find this one
+            click.echo(f"The host (pid {host.pid}) serves no port and is still shutting down.", err=True)
 
 
 @servers.command("start")

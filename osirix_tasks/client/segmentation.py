@@ -28,7 +28,7 @@ from ..vocabulary import RoiCode
 from .connection import Connection
 from .roi_read import source_of
 
-__all__ = ["SavedSegmentation", "save_segmentation", "label_names"]
+__all__ = ["SavedSegmentation", "save_segmentation", "label_names", "check_labels"]
 
 #: Colours given to labels in turn (RGB), when none is asked for.
 PALETTE = [(255, 64, 64), (64, 200, 64), (64, 128, 255), (255, 200, 0), (200, 64, 255), (0, 220, 220)]
@@ -36,9 +36,11 @@ PALETTE = [(255, 64, 64), (64, 200, 64), (64, 128, 255), (255, 200, 0), (200, 64
 
 @dataclass
 class SavedSegmentation:
-    """What :func:`save_segmentation` did: the SEG written (and handed to OsiriX), the ROIs drawn."""
+    """What :func:`save_segmentation` did: the SEG written (and handed to OsiriX), the ROIs drawn.
 
-    path: Path
+    ``path`` is None for a SEG the OsiriX machine writes later (a batch item on a remote worker)."""
+
+    path: Path | None
     sop_instance_uid: str
     series_instance_uid: str
     labels: dict[int, str]
@@ -56,7 +58,9 @@ def label_names(labels: np.ndarray, names: Sequence[str] | Mapping[int, str] | N
     return {v: listed[v - 1] if 0 < v <= len(listed) else f"Label {v}" for v in values}
 
 
-def _check(labels: np.ndarray, planes: int, rows: int, columns: int) -> np.ndarray:
+def check_labels(labels: np.ndarray, planes: int, rows: int, columns: int) -> np.ndarray:
+    """``labels`` as uint16 planes x rows x columns (a 2D mask is one plane); OsirixTasksError when they
+    do not fit the series or are not label values."""
     array = np.asarray(labels)
     if array.dtype == bool:
         array = array.astype(np.uint8)
@@ -110,12 +114,15 @@ def save_segmentation(
     algorithm: str = "osirix-tasks",
     draw: bool = True,
     folder: str | os.PathLike[str] | None = None,
+    series_uid: str | None = None,
+    sop_instance_uid: str | None = None,
 ) -> SavedSegmentation:
     """Save ``labels`` (slices x rows x columns of label values, 0 = background, in the viewer's slice
     order; a boolean mask is label 1) as a SEG of the viewer's series in OsiriX's database, one
     segment per label named by ``names``; with ``draw``, show each label as brush ROIs in the viewer.
 
-    The SEG is written in ``folder`` (default: a private temporary folder) before OsiriX copies it.
+    The SEG is written in ``folder`` (default: a private temporary folder) before OsiriX copies it;
+    ``series_uid`` and ``sop_instance_uid`` are its uids (default: new ones).
     Raises :class:`OsirixTasksError` when the labels do not fit the viewer or hold no label.
     """
     request = viewercontroller_pb2.ViewerControllerPixListRequest(viewer_controller=viewer, movie_idx=movie_idx)
@@ -123,7 +130,7 @@ def save_segmentation(
     if not pixes:
         raise OsirixTasksError("the viewer shows no image")
     sources = [source_of(connection, pix, index) for index, pix in enumerate(pixes)]
-    array = _check(labels, len(sources), sources[0].rows, sources[0].columns)
+    array = check_labels(labels, len(sources), sources[0].rows, sources[0].columns)
     named = label_names(array, names)
     if not named:
         raise OsirixTasksError("the labels hold no label (every value is 0): nothing to save")
@@ -133,7 +140,7 @@ def save_segmentation(
     for number, value in enumerate(order, start=1):
         renumbered[array == value] = number
     specs = [SegmentSpec(named[v], PALETTE[(v - 1) % len(PALETTE)], automatic=True) for v in order]
-    series_uid = str(generate_uid())
+    series_uid = series_uid or str(generate_uid())
     seg = build_seg(
         [source_header(s.path) for s in sources],
         renumbered,
@@ -142,6 +149,7 @@ def save_segmentation(
         series_number=9000,
         series_description=series_description,
         algorithm=algorithm,
+        sop_instance_uid=sop_instance_uid,
     )
     target = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="osirix-seg-"))
     path = target / f"{seg.SOPInstanceUID}.dcm"

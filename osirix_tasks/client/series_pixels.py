@@ -11,13 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from osirixgrpc import viewercontroller_pb2
+from osirixgrpc import dcmpix_pb2, viewercontroller_pb2
 
 from ..contract import Target
+from ..errors import OsirixError
 from . import targets
 from .connection import Connection
+from .roi_listing import list_rois
 
-__all__ = ["viewer_pixels", "series_pixels", "opened_series_pixels"]
+__all__ = ["viewer_pixels", "series_pixels", "opened_series_pixels", "roi_masks"]
 
 
 def viewer_pixels(connection: Connection, viewer: Any) -> dict[str, Any]:
@@ -49,8 +51,43 @@ def opened_series_pixels(connection: Connection, series: Any) -> dict[str, Any]:
         targets.close_viewer(connection, viewer)
 
 
-def series_pixels(connection: Connection, target: Target) -> dict[str, Any]:
-    """:func:`viewer_pixels` of the target series, through a viewer opened for it and closed after."""
+def roi_masks(connection: Connection, viewer: Any, rois: list[Any]) -> list[dict[str, Any]]:
+    """The ROIs ``rois`` (references) of a viewer's first frame as plain data, for a task that works on
+    pixels: ``name``, ``type`` (OsiriX's word), ``slice`` (the plane, 0 first), ``points`` (x = column,
+    y = row) and ``mask`` (the plane's rows x columns, True inside the ROI, as OsiriX's
+    ``DCMPixGetMapFromROI`` says; None for the types it has no map of: rectangles, ovals ...)."""
+    import numpy as np
+
+    wanted = {roi.osirixrpc_uid for roi in rois}
+    found = [info for info in list_rois(connection, viewer, frame=0, drawing=True) if info.uid in wanted]
+    request = viewercontroller_pb2.ViewerControllerPixListRequest(viewer_controller=viewer, movie_idx=0)
+    planes = list(connection.call("ViewerControllerPixList", request).pix)
+    maps = connection.call_many(
+        [
+            ("DCMPixGetMapFromROI", dcmpix_pb2.DCMPixGetMapFromROIRequest(pix=planes[info.slice], roi=info.ref))
+            for info in found
+        ]
+    )
+    masks = []
+    for info, answer in zip(found, maps, strict=True):
+        mask = None  # OsiriX maps brushes, polygons and pencils; the other types have their points
+        if not isinstance(answer, OsirixError):
+            mask = np.asarray(answer.map, dtype=bool).reshape(answer.rows, answer.columns)
+        masks.append({"name": info.name, "type": info.type, "slice": info.slice, "mask": mask, "points": info.points})
+    return masks
+
+
+def series_pixels(connection: Connection, target: Target, *, rois: bool = False) -> dict[str, Any]:
+    """:func:`viewer_pixels` of the target series, through a viewer opened for it and closed after; with
+    ``rois``, the series' ROIs named as the target says (all when it names none) in ``rois``
+    (:func:`roi_masks`): the ROIs kept with the series, loaded by the viewer."""
     assert target.series is not None
     _, series = targets.find_series(connection, target.series, target.study)
-    return opened_series_pixels(connection, series)
+    viewer = targets.open_series_viewer(connection, series)
+    try:
+        pixels = viewer_pixels(connection, viewer)
+        if rois:
+            pixels["rois"] = roi_masks(connection, viewer, targets.rois_by_name(connection, viewer, target.rois))
+        return pixels
+    finally:
+        targets.close_viewer(connection, viewer)

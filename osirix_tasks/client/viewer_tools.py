@@ -32,6 +32,7 @@ __all__ = [
     "open_3d",
     "new_roi",
     "add_roi",
+    "check_roi_shape",
     "delete_roi",
     "delete_rois",
 ]
@@ -145,6 +146,12 @@ def _shape(request: Any, kind: str, box: Any, points: Sequence[Sequence[float]],
         request.buffer_position_x, request.buffer_position_y = left, top
     else:
         raise OsirixTasksError(f"ROI kind {kind!r} is not one of {', '.join(ROI_KINDS)}")
+
+
+def check_roi_shape(kind: str, box: Sequence[float] | None, points: Sequence[Sequence[float]], mask: Any) -> None:
+    """OsirixTasksError when ``add_roi`` could not draw an ROI of ``kind`` with this geometry (checked
+    where OsiriX is not at hand: a batch item on a remote worker)."""
+    _shape(_NewROI(), kind, box, points, mask)
 
 
 def new_roi(

@@ -40,10 +40,12 @@ class Pix:
 
     @property
     def rows(self) -> int:
+        """Rows of the plane (its height in pixels)."""
         return int(self.data.shape[0])
 
     @property
     def columns(self) -> int:
+        """Columns of the plane (its width in pixels)."""
         return int(self.data.shape[1])
 
     def copy(self) -> Pix:

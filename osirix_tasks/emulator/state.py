@@ -49,6 +49,7 @@ class OsirixState:
         self.viewers = Workspace(on_settings_changed=lambda viewer: self.changes.touch(viewer, "display"))
         #: A change counter per viewer and 3D window, and for the windows and the browser (see :mod:`.changes`).
         self.changes = Changes()
+        self._seen_data_version = db.data_version()
         #: ROIs kept with their study (loaded when a viewer opens, saved when they change).
         self.roi_store = RoiStore(db, self.lock, enabled=save_rois)
 
@@ -127,6 +128,14 @@ class OsirixState:
             self.selected_series = list(dict.fromkeys(series))
             self._had_studies = self.db.counts()[0] > 0
         self.changes.touch_state("browser")
+
+    def notice_other_writers(self) -> None:
+        """Count a commit to the database by anyone else since the last look as a browser change (the
+        page then lists what another process imported or retrieved into the folder)."""
+        version = self.db.data_version()
+        if version != self._seen_data_version:
+            self._seen_data_version = version
+            self.changes.touch_state("browser")
 
     def selection(self) -> tuple[list[int], list[int]]:
         """The selected studies and series that still exist, as OsiriX's database window keeps them.

@@ -51,6 +51,7 @@ class Viewer:
 
     @property
     def slices(self) -> int:
+        """How many slices (planes) each movie frame of the viewer has."""
         return len(self.frames[0])
 
     def frame_index(self, movie_idx: int) -> int:
@@ -232,12 +233,15 @@ class Workspace:
             self._front_vr = self._vr_stack[-1] if self._vr_stack else None
 
     def frontmost(self) -> Viewer | None:
+        """The frontmost 2D viewer (the last opened or brought forward), or None."""
         return self._front
 
     def displayed(self) -> list[Viewer]:
+        """The open 2D viewers, in opening order (OsiriX's ``displayedViewers``)."""
         return list(self.viewers)
 
     def add_vr(self, vr: VRController) -> VRController:
+        """Open a 3D window on its viewer: it becomes the frontmost 3D window."""
         with self.lock:
             vr.viewer.vr_controllers.append(vr)
             self._raise_vr(vr)
@@ -267,9 +271,11 @@ class Workspace:
         return vr
 
     def frontmost_vr(self) -> VRController | None:
+        """The frontmost 3D window, or None."""
         return self._front_vr
 
     def displayed_vr(self) -> list[VRController]:
+        """The open 3D windows, viewer by viewer in opening order."""
         return [vr for v in self.viewers for vr in v.vr_controllers if not vr.closed]
 
 

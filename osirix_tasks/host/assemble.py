@@ -23,14 +23,17 @@ from .config import DEFAULT_PORT, HostConfig
 if TYPE_CHECKING:
     from ..emulator.database.importer import ImportSummary
     from ..emulator.database.index import Database
-    from .process import Host
+    from .process import Host, ServedPage
 
-__all__ = ["HostConfig", "StopSignals", "run_host", "wait_until_stopped", "Importer", "default_ports"]
+__all__ = ["HostConfig", "StopSignals", "run_host", "wait_until_stopped", "Importer", "PageServer", "default_ports"]
 
 log = logging.getLogger(__name__)
 
 #: How files are imported while the host loads: ``importer(db, paths, copy, label)`` (the CLI shows a progress bar).
 Importer = Callable[["Database", list[str], bool, str], "ImportSummary"]
+#: How the host's page is served: ``serve_page(host, config)`` returns it listening
+#: (:func:`osirix_tasks.web.serve_page`; the page is a face above the host, so the caller hands it in).
+PageServer = Callable[["Host", HostConfig], "ServedPage"]
 
 
 def _plain_import(db: Database, paths: list[str], copy: bool, label: str) -> ImportSummary:
@@ -77,10 +80,11 @@ def run_host(
     *,
     importer: Importer = _plain_import,
     report: Callable[[str], None] = log.info,
+    serve_page: PageServer | None = None,
 ) -> Host:
     """Assemble a host as ``config`` says and start it: returns it serving its ports, its control
-    channel, its DICOM node (when asked for) and (unless ``config.web`` is false) its page;
-    :meth:`Host.shutdown` stops all of it.
+    channel, its DICOM node (when asked for) and its page (``serve_page``, unless ``config.web`` is
+    false or no ``serve_page`` is given); :meth:`Host.shutdown` stops all of it.
 
     ``importer`` imports the config's files (the CLI passes one with a progress bar); ``report``
     hears what was loaded. Raises PortUnavailable when a port (gRPC, DICOM or the page's) cannot be
@@ -105,11 +109,8 @@ def run_host(
             host.start_server(port)
         host.open_control_channel()
         _start_dicom(host, config)
-        if config.web:
-            from ..web import start_web
-
-            page = start_web(host, host.registry, port=config.web_port, stream_seconds=config.web_stream_seconds)
-            host.attach_web(page)
+        if config.web and serve_page is not None:
+            host.attach_web(serve_page(host, config))
     except BaseException:
         host.shutdown()
         raise

@@ -15,6 +15,7 @@ import secrets
 import socket
 import stat
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,7 @@ __all__ = [
     "ControlError",
     "new_authkey",
     "who_holds_port",
+    "wait_gone",
 ]
 
 
@@ -256,3 +258,14 @@ def who_holds_port(port: int) -> str | None:
             except psutil.Error:
                 return f"pid {conn.pid}"
     return None
+
+
+def wait_gone(info: HostInfo, timeout: float = 30.0) -> bool:
+    """Wait until the host's process has exited (after a shutdown request), at most ``timeout`` seconds;
+    whether it has. A command that stops a host returns only once the next command cannot find it."""
+    deadline = time.monotonic() + timeout
+    while pid_alive(info.pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True

@@ -18,6 +18,7 @@ __all__ = ["what_changed"]
 
 def what_changed(state: OsirixState, request: WhatChanged) -> Reply:
     """The change counters as a reply's data (see :class:`WhatChanged`)."""
+    state.notice_other_writers()
     changes = state.changes
     data: dict[str, Any] = {"now": changes.now, **changes.state_versions(), "viewers": {}, "vr": {}}
     data["pixels"] = max((changes.versions(v)["pixels"] for v in state.viewers.displayed()), default=0)

@@ -126,5 +126,6 @@ def _function_spec(location: str, label: str, item: DecoratedFunction, given: _G
         "blocking": options.get("blocking", False) if given.blocking is None else given.blocking,
         "description": options.get("description", "") if given.description is None else given.description,
         "timeout": options.get("timeout") if given.timeout is None else given.timeout,
+        "pixels": options.get("pixels", False),
     }
     return _spec(fields, label)

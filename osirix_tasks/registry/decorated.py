@@ -19,7 +19,7 @@ from .problems import Problem, RegistryError
 __all__ = ["DecoratedFunction", "decorated_functions", "DECORATOR"]
 
 DECORATOR = "osirix_task"
-_OPTIONS = ("type", "name", "blocking", "description", "timeout")
+_OPTIONS = ("type", "name", "blocking", "description", "timeout", "pixels")
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,7 @@ def build_seg(
     instance_number: int = 1,
     series_description: str = "",
     algorithm: str = "osirix-tasks",
+    sop_instance_uid: str | None = None,
 ) -> Dataset:
     """A SEG of ``masks`` on ``sources``: ``masks`` is (planes, rows, columns) of segment numbers
     (0 = none) or (planes, rows, columns, segments) booleans, one plane per source header (for a
@@ -110,7 +111,7 @@ def build_seg(
         segment_descriptions=descriptions,
         series_instance_uid=series_uid,
         series_number=series_number,
-        sop_instance_uid=hd.UID(),
+        sop_instance_uid=hd.UID(sop_instance_uid) if sop_instance_uid else hd.UID(),
         instance_number=instance_number,
         manufacturer=MANUFACTURER,
         manufacturer_model_name="osirix-tasks",

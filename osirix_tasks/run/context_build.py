@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 from .._support.paths import registry_path
+from ..context import TaskContext
 from ..contract import Env, Target
 from ..errors import ContextUnavailable
-from ..model import TaskContext, TaskSpec, TaskType
+from ..model import TaskSpec, TaskType
 from ..plugins import PluginSet, load_plugins
 from ..registry import load_settings
 

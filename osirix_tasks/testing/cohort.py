@@ -88,6 +88,7 @@ def write_cohort(
                 ds.InstanceNumber = i + 1
                 ds.ImagePositionPatient = [0.0, 0.0, float(i) * 2.0]
                 ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+                ds.FrameOfReferenceUID = _uid(seed, "frame", s, k)
                 ds.PixelSpacing = [1.0, 1.0]
                 ds.SliceThickness = 2.0
                 ds.SamplesPerPixel = 1

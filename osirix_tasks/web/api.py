@@ -9,6 +9,7 @@ traceback. Numbers OsiriX has no value for (NaN, infinities: pixels set to NaN) 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -140,6 +141,7 @@ class JSONAnswer(JSONResponse):
     """A JSON answer that sends non-finite numbers as null instead of failing."""
 
     def render(self, content: Any) -> bytes:
+        """The body: compact UTF-8 JSON; NaN and infinities become null."""
         try:
             text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
         except ValueError:
@@ -153,6 +155,7 @@ Handler = Callable[[Page, Call], Any]
 def api(handler: Handler) -> Callable[[Request], Any]:
     """A Starlette endpoint running ``handler`` on the thread pool, with our error answers."""
 
+    @functools.wraps(handler)
     async def endpoint(request: Request) -> Response:
         body: dict[str, Any] = {}
         if request.method in ("POST", "PUT", "PATCH", "DELETE"):

@@ -12,8 +12,9 @@ from typing import Any
 from ..builtin.default_context import FILL
 from ..catalog import Catalog, menus
 from ..client import Connection
+from ..context import TaskContext
 from ..errors import ContextUnavailable, OsirixError
-from ..model import TaskContext, TaskSpec
+from ..model import TaskSpec
 
 __all__ = ["menu_data", "missing_context"]
 

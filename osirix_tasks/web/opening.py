@@ -13,6 +13,7 @@ from collections.abc import Collection
 from pathlib import Path
 
 from .._support.paths import runtime_dir
+from .._support.private import open_private
 
 __all__ = ["opening_file"]
 
@@ -33,7 +34,7 @@ def opening_file(url: str, pid: int, live_pids: Collection[int]) -> Path:
             old.unlink(missing_ok=True)
     path = folder / f"page-{pid}.html"
     temporary = folder / f".page-{pid}.{os.getpid()}.tmp"
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    descriptor = open_private(temporary)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(_PAGE.format(url=html.escape(url, quote=True)))
     os.replace(temporary, path)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from .._support.paths import run_store_path
 from ..errors import NoServer, OsirixTasksError
 from ..host.catalogs import CatalogCache
+from .batch_starts import BatchStarts
 from .imports import ImportWatch
 from .streams import StreamLimit
 from .study_files import StudyFacts
@@ -56,6 +57,8 @@ class Page:
         self.imports = ImportWatch(Uploads())
         #: Accession numbers and study IDs read from the studies' files (the protocol has neither).
         self.study_facts = StudyFacts()
+        #: Batches started from the database window's selection (their driver processes).
+        self.batch_starts = BatchStarts()
 
     def address(self) -> str:
         """The OsiriX the page reads and tasks act on: the chosen address, else this host's first port."""

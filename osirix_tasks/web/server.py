@@ -22,9 +22,10 @@ from ..errors import PortUnavailable
 if TYPE_CHECKING:
     import uvicorn
 
+    from ..host.config import HostConfig
     from ..host.process import Host
 
-__all__ = ["WebServer", "start_web"]
+__all__ = ["WebServer", "start_web", "serve_page"]
 
 LOCALHOST = "127.0.0.1"
 #: An idle keep-alive connection is closed after this.
@@ -125,3 +126,9 @@ def start_web(
 def _serve(server: uvicorn.Server, sock: socket.socket) -> None:
     """The web thread: uvicorn on an event loop of its own."""
     asyncio.run(server.serve(sockets=[sock]))
+
+
+def serve_page(host: Host, config: HostConfig) -> WebServer:
+    """The page of ``host`` as its config says (port, event stream length): what ``serve`` hands to
+    :func:`osirix_tasks.host.run_host`."""
+    return start_web(host, host.registry, port=config.web_port, stream_seconds=config.web_stream_seconds)

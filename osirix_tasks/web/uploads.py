@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
 from .._support.paths import remove_upload, uploads_dir
+from .._support.private import open_private, private_folder
 from ..errors import UploadTooLarge
 
 __all__ = ["Uploads", "UploadTooLarge", "MAX_UPLOAD_BYTES", "KEEP_SECONDS", "UPLOAD_PATH"]
@@ -49,12 +50,8 @@ class Uploads:
 
     def batch_folder(self, batch: str) -> Path:
         """The 0700 folder of one batch (the uploads folder made 0700 too, whatever it was)."""
-        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(self.root, 0o700)
-        folder = self.root / batch
-        folder.mkdir(mode=0o700, exist_ok=True)
-        os.chmod(folder, 0o700)
-        return folder
+        private_folder(self.root)
+        return private_folder(self.root / batch)
 
     async def receive(self, batch: str, name: str, chunks: AsyncIterator[bytes]) -> Path:
         """Write ``chunks`` to a new 0600 file of ``batch``; UploadTooLarge (file removed) past the limit."""
@@ -119,7 +116,7 @@ def _new_file(folder: Path, name: str) -> tuple[Path, int]:
     for number in range(10_000):
         path = folder / (name if number == 0 else f"{number}-{name}")
         try:
-            return path, os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            return path, open_private(path, "xb")
         except FileExistsError:
             continue
     raise FileExistsError(f"{folder} holds too many files named {name}")

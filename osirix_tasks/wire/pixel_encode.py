@@ -97,9 +97,11 @@ class SetImageRequest:
         self._argb = argb
 
     def float_values(self) -> np.ndarray:
+        """The request's ``image_data_float`` as float32 (empty when it sent ARGB)."""
         return self._floats
 
     def argb_values(self) -> np.ndarray:
+        """The request's ``image_data_argb`` as int64 (empty when it sent floats)."""
         return self._argb
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -25,6 +24,7 @@ import pytest
 from osirix_tasks.client.server_configs import free_port
 from osirix_tasks.testing import RunningHost, running_host
 from osirix_tasks.testing.cohort import CohortSeries, write_cohort
+from tests.batch.dask_cluster import Cluster, two_workers
 
 pytestmark = pytest.mark.slow
 
@@ -90,49 +90,6 @@ def expected(series: CohortSeries) -> tuple[float, float]:
     return float(volume.mean()), float(volume.max())
 
 
-class Cluster:
-    """A dask scheduler and named workers, each in its own process group."""
-
-    def __init__(self, env: dict[str, str]):
-        self.env = env
-        self.port = free_port()
-        self.address = f"tcp://127.0.0.1:{self.port}"
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
-        dask = str(Path(sys.executable).parent / "dask")
-        self.dask = dask
-        self._start("scheduler", [dask, "scheduler", "--host", "127.0.0.1", "--port", str(self.port), "--no-dashboard"])
-
-    def _start(self, name: str, command: list[str]) -> None:
-        self.processes[name] = subprocess.Popen(
-            command, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-        )
-
-    def add_worker(self, name: str) -> None:
-        command = [self.dask, "worker", self.address, "--name", name, "--nthreads", "1", "--host", "127.0.0.1"]
-        self._start(name, [*command, "--no-dashboard", "--death-timeout", "60"])
-
-    def wait_for_workers(self, count: int) -> None:
-        from distributed import Client
-
-        with Client(self.address, timeout=60, set_as_default=False) as client:
-            client.wait_for_workers(count, timeout=60)
-
-    def kill(self, name: str) -> None:
-        process = self.processes.pop(name)
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-    def stop(self) -> None:
-        for name in list(self.processes):
-            process = self.processes.pop(name)
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-
-
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[CohortSeries]]:
     folder = tmp_path_factory.mktemp("cohort")
@@ -164,14 +121,8 @@ def cohort_host(
 
 @pytest.fixture(scope="module")
 def cluster(cohort_host: RunningHost) -> Iterator[Cluster]:
-    cluster = Cluster(cohort_host.env())
-    try:
-        cluster.add_worker("w1")
-        cluster.add_worker("w2")
-        cluster.wait_for_workers(2)
+    with two_workers(cohort_host.env()) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 def _store(host: RunningHost) -> Path:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from osirix_tasks.batch.selection import Candidate, parse_where
 from osirix_tasks.errors import SelectionError
+from osirix_tasks.testing import RunningHost
 
 MR = Candidate("P1", "Doe^Jane", "1.2", "brain study", "2021-03-04", "1.2.3", "T2 axial FLAIR", "MR", "2021-03-04", 30)
 CT = Candidate("P2", "Roe^Rick", "1.3", "chest", "2019-12-31", "1.3.4", "ct chest", "CT", "2019-12-31", 120)
@@ -57,3 +60,21 @@ def test_a_bad_term_is_named_with_what_to_do(query: str, names: list[str]) -> No
         parse_where(query)
     for name in names:
         assert name in str(error.value)
+
+
+def test_a_study_of_the_pages_selection_stands_for_its_series_for_a_series_task(host: RunningHost) -> None:
+    from osirix_tasks.batch.selection import SelectionRequest, select
+    from osirix_tasks.client import Connection
+    from osirix_tasks.model import TaskType
+
+    listing = json.loads(host.cli("db", "series", "--json", "--server", host.address).stdout)
+    study = listing[0]["study_instance_uid"]
+    expected = [s["series_instance_uid"] for s in listing if s["study_instance_uid"] == study]
+    with Connection(host.address) as connection:
+        picked = select(connection, SelectionRequest([study], studies_as_series=True), TaskType.IMAGE)
+        assert sorted(t.series for t, _ in picked) == sorted(expected)
+        assert {t.study for t, _ in picked} == {study}
+        as_study = select(connection, SelectionRequest([study], studies_as_series=True), TaskType.DATABASE)
+        assert [(t.study, t.series) for t, _ in as_study] == [(study, None)]  # a Database task takes the study
+        with pytest.raises(SelectionError, match="is a study and 'Image' tasks work on a series"):
+            select(connection, SelectionRequest([study]), TaskType.IMAGE)  # the command line still asks for series

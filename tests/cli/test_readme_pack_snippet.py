@@ -1,5 +1,5 @@
-"""The README's pack commands work as written after its set-up (which does not activate the venv), and
-``new-pack`` prints commands that work without an activated environment."""
+"""The README's set-up (which does not activate the venv) leads to the pack tutorial's commands only
+through an activated environment, and ``new-pack`` prints commands that work without one."""
 
 from __future__ import annotations
 
@@ -10,14 +10,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-BARE = {"pip", "pytest", "osirix-tasks", "python"}
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+TUTORIALS = ROOT / "docs" / "tutorials"
+ACTIVATE = ([".", ".venv/bin/activate"], ["source", ".venv/bin/activate"])
 
 
-def bash_blocks(section: str) -> list[str]:
-    text = README.read_text()
-    body = text.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```bash\n(.*?)```", body, re.DOTALL)
+def section(text: str, heading: str) -> str:
+    return text.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def bash_blocks(text: str) -> list[str]:
+    return re.findall(r"```bash\n(.*?)```", text, re.DOTALL)
 
 
 def commands(block: str) -> list[list[str]]:
@@ -29,19 +33,20 @@ def commands(block: str) -> list[list[str]]:
     return found
 
 
-def activates(block: str) -> bool:
-    return any(c[:2] in ([".", ".venv/bin/activate"], ["source", ".venv/bin/activate"]) for c in commands(block))
-
-
-def test_the_pack_snippet_runs_in_the_venv_the_set_up_made() -> None:
-    [set_up, _tests] = bash_blocks("Set-up (two commands on a fresh machine)") + [""]
-    assert ".venv" in set_up and not activates(set_up)  # the set-up uses .venv/bin/... without activating
-    [pack] = bash_blocks("Task packs")
-    active = False
-    for command in commands(pack):
-        active = active or command[:2] in ([".", ".venv/bin/activate"], ["source", ".venv/bin/activate"])
-        if command[0] in BARE:  # a bare command finds the venv's only once it is activated
-            assert active, f"'{' '.join(command)}' runs outside the venv: activate it first or use .venv/bin/"
+def test_the_pack_tutorial_is_reached_through_an_activated_venv() -> None:
+    set_up = section(README.read_text(), "Set-up (two commands on a fresh machine)")
+    [block] = bash_blocks(set_up)
+    install_and_demo = block.split("# 2.")[0]  # the first command (the second runs the tests)
+    assert ".venv/bin/" in install_and_demo  # the set-up uses .venv/bin/... without activating
+    assert not any(c[:2] in ACTIVATE for c in commands(install_and_demo))
+    after = set_up.split("```")[-1]  # what the README says once the set-up has run
+    assert "source .venv/bin/activate" in after.split("](docs/tutorials/")[0], "activate before any tutorial"
+    install = bash_blocks(section((TUTORIALS / "first-task.md").read_text(), "Install"))
+    assert any(c[:2] == ["source", ".venv/bin/activate"] for block in install for c in commands(block))
+    pack = (TUTORIALS / "task-pack.md").read_text()
+    premise = pack.split("```bash", 1)[0]  # before the first command the reader runs
+    assert "activated virtual environment" in premise and "first-task.md#install" in premise
+    assert ". .venv/bin/activate" in premise  # the README's set-up made .venv without activating it
 
 
 def test_new_pack_prints_commands_that_need_no_activated_environment(tmp_path: Path) -> None:

@@ -92,3 +92,23 @@ def test_a_decorator_whose_arguments_need_running_the_file_is_refused(host: Runn
 
 def first_study(host: RunningHost) -> str:
     return str(json.loads(host.cli("db", "studies", "--json").stdout)[0]["study_instance_uid"])
+
+
+def test_a_pixels_task_of_a_file_is_registered_as_one(host: RunningHost, tmp_path: Path) -> None:
+    source = tmp_path / "volume_tasks.py"
+    source.write_text(
+        "from osirix_tasks import osirix_task\n\n"
+        '@osirix_task(type="Image", name="Volume mean", pixels=True)\n'
+        "def volume_mean(context):\n    return {'mean': float(context.volume.mean())}\n\n"
+        '@osirix_task(type="Image", name="Viewer title")\n'
+        "def viewer_title(context):\n    pass\n"
+    )
+    registry = tmp_path / "tasks.toml"
+    added = host.cli("--registry", str(registry), "tasks", "add", str(source))
+    assert added.returncode == 0, added.stderr
+    entries = {e["name"]: e for e in tomli.loads(registry.read_text())["task"]}
+    assert entries["Volume mean"].get("pixels") is True  # a batch may ship its pixels to remote workers
+    assert "pixels" not in entries["Viewer title"]
+    listed = json.loads(host.cli("--registry", str(registry), "tasks", "list", "--json").stdout)
+    pixels = {e["name"]: e["pixels"] for e in listed if e["name"] in entries}
+    assert pixels == {"Volume mean": True, "Viewer title": False}

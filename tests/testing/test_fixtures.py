@@ -6,6 +6,7 @@ They come from the ``pytest11`` entry point of the installed package, not from t
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -288,9 +289,9 @@ def test_osirix_data_loads_the_authors_own_files(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_the_readme_example_test_file_passes(tmp_path: Path) -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    blocks = [b.split("```", 1)[0] for b in readme.split("```python\n")[1:]]
+def test_the_tutorials_example_test_file_passes(tmp_path: Path) -> None:
+    tutorial = (Path(__file__).resolve().parents[2] / "docs" / "tutorials" / "task-pack.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in re.split(r"```python[^\n]*\n", tutorial)[1:]]
     [example] = [b for b in blocks if b.startswith("# tests/test_roi_statistics.py")]
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "test_roi_statistics.py").write_text(example)

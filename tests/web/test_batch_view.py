@@ -74,6 +74,15 @@ def test_the_batch_view_breaks_no_rule_of_the_pages_content_security_policy(
     web: WebPage, browser: Any, finished: dict[str, Any]
 ) -> None:
     with policed_tab(browser, web) as (tab, violations):
+        tab.click("#tabs a[data-view='database']")
+        tab.click("#db-table tbody tr[data-kind='series']", timeout=60000)
+        tab.click("#db-batch")  # the batch sheet lists the tasks
+        tab.wait_for_selector("#db-batch-task option:has-text('Selection report (Database)')", state="attached")
+        tab.select_option("#db-batch-task", label="Selection report (Database)")
+        assert not tab.is_visible("#db-batch-rois")  # ROI names are for ROI tasks
+        tab.select_option("#db-batch-task", label="ROI statistics (ROI)")
+        assert tab.is_visible("#db-batch-rois")
+        tab.click("#db-batch-form button[name='cancel']")
         tab.click("#tabs a[data-view='batch']")
         tab.click(f"#bt-list tbody tr[data-id='{finished['batch']['id']}']", timeout=60000)
         tab.click("#bt-items tbody tr[data-index='0']", timeout=60000)
@@ -106,3 +115,51 @@ def test_cancel_asks_the_running_batchs_driver_to_stop(web: WebPage, page: Any) 
     assert records.cancel_requested(batch_id)
     records.finish(batch_id, "cancelled")
     records.store.close()
+
+
+@pytest.mark.slow
+def test_the_database_windows_multi_selection_starts_a_batch_that_the_batch_view_shows(
+    web: WebPage, page: Any, finished: dict[str, Any]
+) -> None:
+    host = web.host
+    listing = json.loads(host.cli("db", "series", "--json", "--server", host.address).stdout)
+    page.click("#tabs a[data-view='database']")
+    study_row = page.locator("#db-table tbody tr[data-kind='study']").first
+    series_row = page.locator("#db-table tbody tr[data-kind='series']").first
+    series_row.wait_for(timeout=60000)
+    study_row.click()
+    series_row.click(modifiers=["Control"])  # a multi-selection: the study and one series
+    series_uid = series_row.locator("td.note").get_attribute("title")  # its SeriesInstanceUID
+    chosen = next(s for s in listing if s["series_instance_uid"] == series_uid)
+    page.click("#db-batch")
+    page.wait_for_selector("#db-batch-form:not([hidden])")
+    assert page.text_content("#db-batch-text") == "Run a task on 1 study and 1 series:"
+    page.select_option("#db-batch-task", label="Selection report (Database)")
+    page.fill("#db-batch-workers", "1")
+    page.click("#db-batch-form button[type='submit']")
+
+    page.wait_for_selector("#view-batch.active #bt-list tbody tr.selected", timeout=60000)
+    batch_id = page.get_attribute("#bt-list tbody tr.selected", "data-id")
+    assert batch_id != finished["batch"]["id"]
+    page.wait_for_function("document.querySelector('#bt-info').textContent.includes('succeeded')", timeout=120000)
+    assert "2/2 done" in page.text_content("#bt-info")
+    state = json.loads(host.cli("batch", "show", batch_id, "--json").stdout)
+    targets = [item["target"] for item in state["items"]]
+    assert targets == [{"study": chosen["study_instance_uid"]}, {"study": chosen["study_instance_uid"],
+                                                                 "series": series_uid}]  # fmt: skip
+    assert {item["status"] for item in state["items"]} == {"succeeded"}
+    page.click("#bt-items tbody tr[data-index='0']")
+    page.wait_for_function("document.querySelector('#bt-output').textContent.includes('Study:')", timeout=60000)
+    page.click("#bt-items tbody tr[data-index='1']")
+    page.wait_for_function("document.querySelector('#bt-output').textContent.includes('Series:')", timeout=60000)
+    assert f"'{chosen['description']}' ({chosen['modality']}), {chosen['images']} images" in page.text_content(
+        "#bt-output"
+    )
+
+
+def test_a_batch_from_the_page_with_nothing_selected_or_from_elsewhere_is_refused(web: WebPage) -> None:
+    body = json.dumps({"name": "Selection report", "type": "Database", "studies": [], "series": []}).encode()
+    status, data = web.api("POST", "/api/batches/start", body)
+    assert status == 409 and "nothing is selected - select studies or series" in data.decode()
+    assert web.api("POST", "/api/batches/start", body, Origin="http://127.0.0.1:1")[0] == 403  # another site
+    assert web.request("POST", "/api/batches/start", body, {"Content-Type": "application/json"})[0] == 403  # no token

@@ -78,6 +78,8 @@ def test_bad_values_answer_400_naming_the_field(web: Page, viewer: str) -> None:
         ("POST", "/api/dicom/echo", {"node": 5}, "node"),
         ("POST", "/api/dicom/retrieve", {"node": ["pacs"]}, "node"),
         ("GET", "/api/dicom/arrivals?after=abc", None, "after"),
+        ("POST", "/api/batches/start", {"name": "Selection report", "type": "Database", "workers": 0}, "workers"),
+        ("POST", "/api/batches/start", {"name": "Selection report", "type": "Database", "series": "x"}, "series"),
     ]
     answers = {}
     for method, path, body, field in cases:
@@ -140,6 +142,9 @@ FIELDS = [
     "study",
     "modalities",
     "after",
+    # a batch from the database window
+    "workers",
+    "rois",
 ]
 JUNK: list[Any] = ["abc", 1e308, -1, None, [], {}, [[1]], "nan", True, "", [["a", "b"]]]
 

@@ -236,6 +236,8 @@ class Database:
         self.closing = threading.Event()
         self._journal: Any = None
         self._folders: set[Path] = set()
+        self._watch: sqlite3.Connection | None = None
+        self._watch_lock = threading.Lock()
         private_sqlite(self.index_path, own_folder=own)
         if self.files_folder.is_dir():
             private_folder(self.files_folder)
@@ -303,6 +305,16 @@ class Database:
         """Mark the folder as no longer used by this process (a clean exit); running imports stop."""
         self.closing.set()
         self._marker.unlink(missing_ok=True)
+
+    def data_version(self) -> int:
+        """A number that changes whenever the index is committed to by any other connection, in this
+        process or another (``osirix-tasks import`` or ``dicom get`` while a host serves the folder)."""
+        with self._watch_lock:
+            if self._watch is None:
+                self._watch = sqlite3.connect(
+                    self.index_path, timeout=30, isolation_level=None, check_same_thread=False
+                )
+            return int(self._watch.execute("PRAGMA data_version").fetchone()[0])
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection."""

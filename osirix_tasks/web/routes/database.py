@@ -52,6 +52,7 @@ def _study_json(study: StudyInfo, extra: dict[str, Any]) -> dict[str, Any]:
 
 
 def listing(page: Page, call: Call) -> dict[str, Any]:
+    """The database window's studies and series, with OsiriX's columns, and which OsiriX it shows."""
     connection = page.connection()
     studies = browser_listing(connection)
     extras = patient_facts(connection, studies, page.study_facts)
@@ -63,11 +64,13 @@ def listing(page: Page, call: Call) -> dict[str, Any]:
 
 
 def thumbnail(page: Page, call: Call) -> Response:
+    """A series' thumbnail: its middle image as RGBA pixels."""
     rows, columns, data = series_thumbnail(page.connection(), call.path["series_uid"])
     return raw(data, rows=rows, columns=columns, format="rgba8")
 
 
 def select(page: Page, call: Call) -> dict[str, Any]:
+    """Select studies and series in the database window (the user's hands: a control request)."""
     studies, series = call.strings("studies"), call.strings("series")
     return {"message": page.hand(Select(studies=studies, series=series), "Selecting in the database").message}
 
@@ -128,6 +131,7 @@ async def upload(request: Request) -> Response:
 
 
 def open_series(page: Page, call: Call) -> dict[str, Any]:
+    """Open a series in a new 2D viewer; its uid."""
     series = types_pb2.DicomSeries(osirixrpc_uid=call.path["series_uid"])
     return {"viewer": viewer_tools.open_series(page.connection(), series).osirixrpc_uid}
 

@@ -84,12 +84,14 @@ def status(page: Page, call: Call) -> dict[str, Any]:
 
 
 def echo(page: Page, call: Call) -> dict[str, Any]:
+    """C-ECHO a node of the registry's ``[[dicom.node]]``; how long it took to answer."""
     settings, remote = _remote(page, call)
     seconds = scu.echo(settings.ae_title, remote)
     return {"message": f"{remote.name} answered in {seconds * 1000:.0f} ms"}
 
 
 def find(page: Page, call: Call) -> dict[str, Any]:
+    """C-FIND on a node of the registry at a level with keys; the matches."""
     settings, remote = _remote(page, call)
     return {"results": scu.find(settings.ae_title, remote, _level(call), _keys(call))}
 

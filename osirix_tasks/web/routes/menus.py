@@ -15,6 +15,7 @@ from ..page import Page
 
 
 def listing(page: Page, call: Call) -> dict[str, Any]:
+    """The gRPC Tasks menus: every task of the catalog, grouped as OsiriX's toolbars group them."""
     return logic.menu_data(page.catalog())
 
 

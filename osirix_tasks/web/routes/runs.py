@@ -27,6 +27,7 @@ POLL_SECONDS = 0.1
 
 
 def listing(page: Page, call: Call) -> dict[str, Any]:
+    """The run history, most recent first (``?limit=``, 100 by default)."""
     store = page.store()
     store.mark_lost()
     limit = call.integer("limit", 100, low=1, high=10_000)
@@ -41,11 +42,13 @@ def _record(page: Page, run_id: str) -> Any:
 
 
 def detail(page: Page, call: Call) -> dict[str, Any]:
+    """One run's record and its output so far."""
     record = _record(page, call.path["run_id"])
     return {"run": runs.run_summary(record), "output": runs.output_of(page.store(), record.id)}
 
 
 def download(page: Page, call: Call) -> Response:
+    """One run's output as a text file."""
     record = _record(page, call.path["run_id"])
     text = "".join(chunk["text"] for chunk in runs.output_of(page.store(), record.id))
     name = f"osirix-tasks-{record.id}.txt"
@@ -53,12 +56,14 @@ def download(page: Page, call: Call) -> Response:
 
 
 def cancel(page: Page, call: Call) -> dict[str, Any]:
+    """Cancel a run: its whole process group is stopped."""
     service = page.host.runs.service if page.host is not None else None
     record = runs.cancel(page.store(), _record(page, call.path["run_id"]).id, service)
     return {"run": runs.run_summary(record)}
 
 
 def clear(page: Page, call: Call) -> dict[str, Any]:
+    """Delete every finished run and its output from the run store."""
     count = page.store().clear()
     return {"message": f"Cleared {count} finished run(s)", **listing(page, call)}
 

@@ -14,6 +14,7 @@ from ..page import Page
 
 
 def listing(page: Page, call: Call) -> dict[str, Any]:
+    """The servers of server_configs.json with their Active state, and which OsiriX the page shows."""
     data = logic.list_servers(page.host)
     try:
         data["target"] = page.address()
@@ -25,26 +26,31 @@ def listing(page: Page, call: Call) -> dict[str, Any]:
 
 
 def add(page: Page, call: Call) -> dict[str, Any]:
+    """Add a port (body: ``port``) to server_configs.json, inactive."""
     port = logic.add_server(call.body.get("port"))
     return {"message": f"Added 127.0.0.1:{port}", **listing(page, call)}
 
 
 def remove(page: Page, call: Call) -> dict[str, Any]:
+    """Remove a port from server_configs.json."""
     logic.remove_server(page.host, int(call.path["port"]))
     return {"message": f"Removed 127.0.0.1:{call.path['port']}", **listing(page, call)}
 
 
 def start(page: Page, call: Call) -> dict[str, Any]:
+    """Serve a port on this host."""
     message = logic.start_server(page.host, int(call.path["port"]))
     return {"message": message, **listing(page, call)}
 
 
 def stop(page: Page, call: Call) -> dict[str, Any]:
+    """Stop serving a port."""
     message = logic.stop_server(page.host, int(call.path["port"]))
     return {"message": message, **listing(page, call)}
 
 
 def set_target(page: Page, call: Call) -> dict[str, Any]:
+    """Point the page at another OsiriX (body: ``address``, PORT or 127.0.0.1:PORT; empty: this host)."""
     address = str(call.body.get("address") or "").strip()
     if address:
         host, port = parse_address(address)

@@ -24,6 +24,7 @@ from ..roi_export import export_rois
 
 
 def listing(page: Page, call: Call) -> dict[str, Any]:
+    """The open 2D viewers and which is frontmost."""
     shown, front = windows.viewers(page.connection())
     return {"viewers": shown, "frontmost": front}
 
@@ -57,6 +58,7 @@ def detail(page: Page, call: Call) -> dict[str, Any]:
 
 
 def change(page: Page, call: Call) -> dict[str, Any]:
+    """Change a viewer's display: image, movie frame, WL/WW (through OsiriXgrpc)."""
     wl, ww = call.maybe_number("wl"), call.maybe_number("ww")
     if ww is not None and ww <= 0:
         raise BadRequest("ww", f"the window width must be above 0, got {ww}")
@@ -79,6 +81,7 @@ def front(page: Page, call: Call) -> dict[str, Any]:
 
 
 def close(page: Page, call: Call) -> dict[str, Any]:
+    """Close a 2D viewer."""
     windows.close_viewer(page.connection(), call.path["uid"])
     return {"ok": True}
 
@@ -200,6 +203,7 @@ def new_roi(page: Page, call: Call) -> dict[str, Any]:
 
 
 def select_rois(page: Page, call: Call) -> dict[str, Any]:
+    """Select ROIs of a viewer by uid (the user's hands: a control request)."""
     page.hand(SelectRois(viewer=call.path["uid"], uids=call.strings("uids")), "Selecting ROIs")
     return {"ok": True}
 
@@ -258,6 +262,7 @@ def version(page: Page, call: Call) -> dict[str, Any]:
 
 
 def remove_roi(page: Page, call: Call) -> dict[str, Any]:
+    """Delete an ROI."""
     delete_roi(page.connection(), call.path["roi_uid"])
     return {"ok": True}
 

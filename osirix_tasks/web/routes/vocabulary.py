@@ -13,6 +13,7 @@ from ..page import Page
 
 
 def listing(page: Page, call: Call) -> dict[str, Any]:
+    """OsiriX's enumerations as JSON: ROI types (code, name, shape...) and rendering modes."""
     return vocabulary.as_json()
 
 

@@ -55,12 +55,14 @@ def _volume(page: Page, viewer_uid: str) -> tuple[np.ndarray, tuple[float, float
 
 
 def open_vr(page: Page, call: Call) -> dict[str, Any]:
+    """Open a 3D window (body: ``mode``, VR or MIP) on a 2D viewer; its uid."""
     mode = str(call.body.get("mode") or "VR")
     viewer = types_pb2.ViewerController(osirixrpc_uid=call.path["uid"])
     return {"vr": open_3d(page.connection(), mode, viewer).osirixrpc_uid}
 
 
 def listing(page: Page, call: Call) -> dict[str, Any]:
+    """The open 3D windows and which is frontmost."""
     shown, front = windows.vr_windows(page.connection())
     return {"windows": shown, "frontmost": front}
 
@@ -78,6 +80,7 @@ def detail(page: Page, call: Call) -> dict[str, Any]:
 
 
 def change(page: Page, call: Call) -> dict[str, Any]:
+    """Change a 3D window's rendering mode or WL/WW (through OsiriXgrpc)."""
     body = call.body
     mode = body.get("mode")
     if mode is not None and mode not in RENDERING_MODES:
@@ -95,6 +98,7 @@ def front(page: Page, call: Call) -> dict[str, Any]:
 
 
 def picture(page: Page, call: Call) -> Response:
+    """A 3D window's picture rendered by the host (``?size=``, ``preset=``, ``zoom=``, ``azimuth=``, ``elevation=``)."""
     info = windows.vr_state(page.connection(), call.path["uid"])
     volume, spacing = _volume(page, info.viewer)
     size = call.integer("size", 192, low=32, high=MAX_SIZE)

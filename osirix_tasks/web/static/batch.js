@@ -1,6 +1,8 @@
 // The Batch view: batches with their progress, the state of each item, the output of any item (items are
-// runs: the console's stream), and cancel. Refreshed every second while shown.
+// runs: the console's stream), and cancel. Refreshed every second while shown. A batch started from the
+// database window's selection is shown as it starts.
 import { escapeHtml, get, post, setStatus } from "./api.js";
+import { on } from "./bus.js";
 import { follow } from "./console.js";
 
 let chosen = null;  // batch id shown
@@ -68,6 +70,7 @@ export function init() {
       setStatus(document.querySelector("#bt-info"), error.message, true);
     }
   });
+  on("batch-started", (id) => { chosen = id; });  // started from the database window's selection
   window.addEventListener("hashchange", () => { if (location.hash !== "#batch") { clearInterval(timer); timer = null; } });
 }
 

@@ -3,7 +3,9 @@
 // search, modality and date filters, sort by a column (click its heading, again to reverse). A click
 // selects (the browser selection Database tasks see; ctrl/cmd-click adds); a double-click or "Open"
 // opens the series in a 2D viewer; Delete (after a confirmation) and Export work on the selection;
-// files are imported by picking them or by path, with the import's progress.
+// files are imported by picking them or by path, with the import's progress. "Batch..." runs a task
+// over every selected row (a selected study stands for its series when the task works on series): the
+// host records the batch and drives it, and the Batches view shows it.
 // The list follows the host's database: it is read again when the host's "browser" change counter
 // moves (an import, a series received by its DICOM node), asked with GET /api/changes.
 import { escapeHtml, get, pixels, post, setStatus, upload } from "./api.js";
@@ -87,6 +89,7 @@ function updateButtons() {
   $("#db-delete").title = canSelect ? "Delete the selected studies and series from the database"
     : "Deleting is done in OsiriX's own database window for this OsiriX";
   $("#db-export").disabled = !chosen.length;
+  $("#db-batch").disabled = !chosen.length;
 }
 
 // The DICOM UIDs (as the host's selection and delete take them) of the chosen rows.
@@ -160,6 +163,45 @@ async function exportChosen(event) {
     const data = await post("/api/database/export", body);
     $("#db-export-form").hidden = true;
     setStatus(status(), data.message);
+  } catch (error) { setStatus(status(), error.message, true); }
+}
+
+let batchTasks = [];  // [{name, type}] offered in the batch sheet
+
+// The batch sheet: every task of every window's menu, one batch over the chosen rows.
+async function askBatch() {
+  if (!chosen.length) return;
+  try {
+    const data = await get("/api/menus");
+    const seen = new Set();
+    batchTasks = data.windows.flatMap((w) => w.menus.flatMap((m) => m.entries.map((e) => ({ name: e.name, type: m.type }))))
+      .filter((t) => !seen.has(`${t.type}:${t.name}`) && seen.add(`${t.type}:${t.name}`));
+  } catch (error) { setStatus(status(), error.message, true); return; }
+  $("#db-batch-task").innerHTML = batchTasks.map((t, i) => `<option value="${i}">${escapeHtml(t.name)} (${escapeHtml(t.type)})</option>`).join("");
+  showRoiNames();
+  $("#db-batch-text").textContent = `Run a task on ${describeChosen()}:`;
+  $("#db-batch-form").hidden = false;
+  $("#db-batch-task").focus();
+}
+
+// The ROI names field is for ROI tasks only.
+function showRoiNames() {
+  $("#db-batch-rois").closest("label").hidden = batchTasks[Number($("#db-batch-task").value)]?.type !== "ROI";
+}
+
+async function startBatch(event) {
+  event.preventDefault();
+  const task = batchTasks[Number($("#db-batch-task").value)];
+  if (!task) return;
+  const workers = $("#db-batch-workers").value.trim();
+  const rois = task.type === "ROI" ? $("#db-batch-rois").value.split(",").map((n) => n.trim()).filter(Boolean) : [];
+  try {
+    setStatus(status(), `Starting '${task.name}' on ${describeChosen()}...`);
+    const data = await post("/api/batches/start", { name: task.name, type: task.type, ...chosenUids(), rois, ...(workers ? { workers: Number(workers) } : {}) });
+    $("#db-batch-form").hidden = true;
+    setStatus(status(), data.message);
+    emit("batch-started", data.batch.id);
+    showView("batch");
   } catch (error) { setStatus(status(), error.message, true); }
 }
 
@@ -240,6 +282,10 @@ export function init({ show }) {
   $("#db-confirm button[name='cancel']").addEventListener("click", () => { $("#db-confirm").hidden = true; });
   $("#db-export").addEventListener("click", () => { $("#db-export-form").hidden = false; $("#db-export-folder").focus(); });
   $("#db-export-form").addEventListener("submit", exportChosen);
+  $("#db-batch").addEventListener("click", askBatch);
+  $("#db-batch-form").addEventListener("submit", startBatch);
+  $("#db-batch-task").addEventListener("change", showRoiNames);
+  $("#db-batch-form button[name='cancel']").addEventListener("click", () => { $("#db-batch-form").hidden = true; });
   $("#db-export-form button[name='cancel']").addEventListener("click", () => { $("#db-export-form").hidden = true; });
   document.querySelector("#db-open").addEventListener("click", openChosen);
   document.querySelector("#db-refresh").addEventListener("click", load);
