@@ -11,21 +11,30 @@ one-viewport page; see ``page_at.py``: the same server, only the page differs). 
     frames/s is animation frames completed per second (each one repaints with a new window).
 (c) scroll, cold (nothing cached) and warm: each plane asked for, windowed and painted before the
     next; planes/s.
-Each with one viewport and, on today's page, four (2x2, the series in each, synchronised scrolling:
-a step is done when all four have painted it; the drag windows one of them). The old page has one
-viewport only. Ratios are today's page over the old one, measured in the same run.
+Each with one viewport and, on a page with layouts (today's, and main's since issue 23), four (2x2,
+the series in each, synchronised scrolling: a step is done when all four have painted it; the drag
+windows one of them). The page of fe377e6 has one viewport only; ``--baseline main`` compares with
+main's page. Ratios are today's page over the old one, measured in the same run: both hosts run at
+once and ``--rounds`` rounds measure the two pages in turn (the first page alternates), each figure the
+median of its rounds (on a shared machine one pass of a row can be half or twice another).
 
-    python benchmarks/bench_web.py [--planes 60] [--baseline fe377e6]
+    python benchmarks/bench_web.py [--planes 60] [--baseline fe377e6] [--rounds 3] [--each] [--renderer auto]
+
+With ``auto`` each page draws as it chooses (today's: the 2D canvas under SwiftShader; main's: WebGL2).
+A WebGL2 draw returns before the GPU (here SwiftShader, in another process) has run it, so a page
+drawing with WebGL2 scrolls cached planes "faster" than one that windows them in JavaScript; compare
+like with like with ``--renderer canvas`` or ``--renderer webgl2``.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import re
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -126,11 +135,15 @@ DRAG = """async ([x, y, seconds]) => {
 }"""
 
 
-def interactive_ms(page: Any, base: str) -> float:
-    """Median of 5 repeat visits: navigation start to the database listed."""
+VISITS = itertools.count()
+
+
+def interactive_ms(page: Any, base: str) -> float:  # base: the page's address, with its query so far
+    """Median of 5 repeat visits: navigation start to the database listed. Each visit is a new document
+    (an address differing only in its #fragment would not load the page again)."""
     times = []
     for _ in range(5):
-        page.goto(base + "/#database")
+        page.goto(f"{base}visit={next(VISITS)}#database")
         page.wait_for_selector("#db-table tbody tr.series", timeout=20000)
         times.append(page.evaluate("performance.now()"))
     return float(np.median(times))
@@ -168,7 +181,7 @@ def scroll_rates(page: Any, planes: int, all_viewports: bool) -> tuple[float, fl
 
 
 def four_viewports(page: Any, size: int) -> None:
-    """Today's page: 2x2, the series in each viewport (a viewer each), synchronised scrolling."""
+    """A page with layouts: 2x2, the series in each viewport (a viewer each), synchronised scrolling."""
     series = page.evaluate(
         "async (d) => (await (await fetch('/api/database', {headers: {'X-Osirix-Tasks-Token': "
         "sessionStorage.getItem('osirix-tasks-token')}})).json()).studies.flatMap(s => s.series)"
@@ -189,14 +202,16 @@ def four_viewports(page: Any, size: int) -> None:
     page.evaluate("window.osirixTasks.viewer.activate(0); window.osirixTasks.viewer.setSync(true)")
 
 
-def measure(page: Any, base: str, planes: int, today: bool) -> dict[str, float]:
+def measure(page: Any, base: str, planes: int) -> dict[str, float]:
+    """One round of a page; four viewports too where the page has layouts (main's page since issue 23)."""
     results = {"interactive": interactive_ms(page, base)}
-    stage = "#vw-grid .viewport" if today else "#vw-stage"
+    layouts = page.evaluate("typeof window.osirixTasks.viewer.setLayout === 'function'")
+    stage = "#vw-grid .viewport" if layouts else "#vw-stage"
     for size in SIZES:
         open_series(page, size)
         results[f"drag {size} 1"] = drag_fps(page, stage)
         results[f"cold {size} 1"], results[f"warm {size} 1"] = scroll_rates(page, planes, False)
-        if today:
+        if layouts:
             four_viewports(page, size)
             results[f"drag {size} 4"] = drag_fps(page, "#vw-grid .viewport")
             results[f"cold {size} 4"], results[f"warm {size} 4"] = scroll_rates(page, planes, True)
@@ -208,6 +223,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--planes", type=int, default=60)
     parser.add_argument("--baseline", default="fe377e6", help="commit of the page to compare with")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of both pages; figures are their medians")
+    parser.add_argument("--each", action="store_true", help="also print every round's figures")
+    parser.add_argument(
+        "--renderer",
+        choices=["auto", "webgl2", "canvas"],
+        default="auto",
+        help="the renderer both pages are asked for (?renderer=); auto: each page's own choice",
+    )
     options = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -215,24 +238,38 @@ def main() -> None:
     for size in SIZES:
         write_series(work / "data" / f"ct{size}", options.planes, size)
     old_package = package_with_page(options.baseline, work / "old-page")
-    results: dict[str, dict[str, float]] = {}
-    with sync_playwright() as playwright:
+    rounds: dict[str, list[dict[str, float]]] = {"today": [], "old": []}
+    with sync_playwright() as playwright, ExitStack() as stack:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        stack.callback(chromium.close)
+        pages = {}
         for name, package in (("today", None), ("old", old_package)):
-            with host_with_page(work / f"home-{name}", work / "data", package) as (_, url):
-                # bypass_csp: Playwright's wait_for_function evaluates strings, which today's page forbids
-                page = chromium.new_page(viewport={"width": 1440, "height": 900}, bypass_csp=True)
-                page.goto(url)  # the tab keeps the token; the measured loads are repeat visits
-                page.wait_for_selector("body[data-ready='1']", timeout=30000)
-                results[name] = measure(page, url.split("/?")[0], options.planes, name == "today")
-                page.close()
-        chromium.close()
-    report(results, options.planes, options.baseline)
+            _, url = stack.enter_context(host_with_page(work / f"home-{name}", work / "data", package))
+            # bypass_csp: Playwright's wait_for_function evaluates strings, which today's page forbids
+            page = chromium.new_page(viewport={"width": 1440, "height": 900}, bypass_csp=True)
+            stack.callback(page.close)
+            query = "" if options.renderer == "auto" else f"renderer={options.renderer}&"
+            page.goto(url.replace("/?", f"/?{query}", 1))  # the tab keeps the token; measured loads are repeat visits
+            page.wait_for_selector("body[data-ready='1']", timeout=30000)
+            pages[name] = (page, f"{url.split('/?')[0]}/?{query}")
+        for number in range(options.rounds):
+            for name in ("today", "old") if number % 2 == 0 else ("old", "today"):
+                page, base = pages[name]
+                rounds[name].append(measure(page, base, options.planes))
+    results = {
+        name: {key: float(np.median([r[key] for r in runs])) for key in runs[0]} for name, runs in rounds.items()
+    }
+    report(results, options.planes, options.baseline, options.rounds)
+    if options.each:
+        for key in rounds["today"][0]:
+            shown = {name: " ".join(f"{r[key]:.1f}" for r in runs if key in r) for name, runs in rounds.items()}
+            print(f"{key:14} today {shown['today']:30} {options.baseline} {shown['old']}")
 
 
-def report(results: dict[str, dict[str, float]], planes: int, baseline: str) -> None:
+def report(results: dict[str, dict[str, float]], planes: int, baseline: str, rounds: int) -> None:
     today, old = results["today"], results["old"]
-    print(f"series: {planes} CT planes each of {' and '.join(f'{s}x{s}' for s in SIZES)} (int16)")
+    sizes = " and ".join(f"{s}x{s}" for s in SIZES)
+    print(f"series: {planes} CT planes each of {sizes} (int16); medians of {rounds} rounds")
     print(f"{'':34} {'today':>9} {baseline:>9} {'ratio':>7}")
     print(f"{'page interactive, ms (goal < 1000)':34} {today['interactive']:9.0f} {old['interactive']:9.0f}")
     names = {"drag": "WL/WW drag, frames/s", "cold": "scroll cold, planes/s", "warm": "scroll warm, planes/s"}

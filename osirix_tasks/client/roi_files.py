@@ -77,8 +77,15 @@ def _mask_seg(planes: list[PlaneRois], masks: dict[tuple[int, str], np.ndarray],
             if (index, name) in masks:
                 layers[row, :, :, column] = masks[(index, name)]
     colors = {r.name: r.color for p in planes for r in p.rois}
+    headers = [source_header(planes[i].source.path) for i in used]
+    for index, header in zip(used, headers, strict=True):
+        if not header.get("FrameOfReferenceUID"):
+            raise OsirixTasksError(
+                f"{planes[index].source.path}: no Frame of Reference UID (0020,0052), which a SEG needs to refer"
+                " to the image - export CSV or JSON instead, or give the series one"
+            )
     return build_seg(
-        [source_header(planes[i].source.path) for i in used],
+        headers,
         layers,
         [SegmentSpec(n, colors.get(n, (255, 255, 0))) for n in names],
         series_uid=str(generate_uid()),

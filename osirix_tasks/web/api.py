@@ -187,7 +187,7 @@ def api(handler: Handler) -> Callable[[Request], Any]:
     return endpoint
 
 
-def raw(data: bytes, **headers: Any) -> Response:
+def raw(data: bytes | memoryview, **headers: Any) -> Response:
     """Binary pixels for a canvas, with their shape and format in ``X-...`` headers, never cached."""
     extra = {f"X-{k.replace('_', '-').title()}": str(v) for k, v in headers.items()}
     extra["Cache-Control"] = "no-store"

@@ -17,8 +17,8 @@ from osirix_tasks.host.control_protocol import Status
 from osirix_tasks.model import TaskType
 from osirix_tasks.registry import RegistryError, load_registry
 from osirix_tasks.registry.edit import set_disabled_packs, update_task
+from osirix_tasks.web.planes import compact
 from osirix_tasks.web.render3d import render
-from osirix_tasks.web.routes.viewer import compact
 
 
 @pytest.mark.parametrize(
@@ -31,8 +31,9 @@ from osirix_tasks.web.routes.viewer import compact
     ],
 )
 def test_planes_travel_in_the_smallest_exact_encoding(values: np.ndarray, expected: str) -> None:
-    data, kind = compact(values.reshape(1, -1))
+    data, kind, extent = compact(values.reshape(1, -1))
     assert kind == expected
+    assert extent == (None if kind == "float32" else (int(values.min()), int(values.max())))
     decoded = np.frombuffer(data, dtype={"uint16": "<u2", "int16": "<i2", "float32": "<f4"}[kind]).astype(np.float32)
     np.testing.assert_array_equal(decoded, values)
 

@@ -116,3 +116,32 @@ def test_drawn_rois_are_listed_selected_and_measured_through_one_listing(served:
 
 def _plane(state: dict[str, Any]) -> dict[str, int]:
     return {"frame": state["movie_idx"], "slice": state["idx"]}
+
+
+def test_prefetched_planes_travel_together_as_osirix_gives_them(served: tuple[RunningHost, Page]) -> None:
+    """GET /api/pix?uids=...: several planes in one answer, each as the protocol gives it; a plane that
+    cannot be read is named with OsiriX's reason while the others still come; too many are refused."""
+    host, page = served
+    state = page.get(f"/api/viewers/{_open_viewer(page)}")
+    uids = state["pix"][0][:3]
+    asked = [uids[0], "no-such-pix", *uids[1:]]
+    status, headers, body = page.web.request(
+        "GET", f"/api/pix?uids={','.join(asked)}", headers={"X-Osirix-Tasks-Token": page.web.token}
+    )
+    assert status == 200, body[:300]
+    listing = json.loads(headers["x-planes"])
+    assert [p["uid"] for p in listing] == asked
+    assert "error" in listing[1] and "bytes" not in listing[1]
+    dtypes = {"uint16": "<u2", "int16": "<i2", "float32": "<f4"}
+    at = 0
+    with Connection(host.address) as connection:
+        for entry in (p for p in listing if "error" not in p):
+            expected = connection.pixels(types_pb2.DCMPix(osirixrpc_uid=entry["uid"]))
+            values = np.frombuffer(body[at : at + entry["bytes"]], dtype=dtypes[entry["format"]])
+            at += entry["bytes"]
+            np.testing.assert_array_equal(values.reshape(entry["rows"], entry["columns"]).astype(np.float32), expected)
+            if entry["format"] != "float32":
+                assert (entry["low"], entry["high"]) == (expected.min(), expected.max())
+    assert at == len(body)
+    status, data = page.web.api("GET", f"/api/pix?uids={','.join([uids[0]] * 17)}")
+    assert status == 400 and json.loads(data)["field"] == "uids"

@@ -8,6 +8,8 @@ from the host through the protocol (its stubs, pyosirix), never from the page it
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import shutil
 import time
@@ -15,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import highdicom
 import numpy as np
 import pydicom
 import pytest
@@ -103,7 +106,7 @@ def write_series(
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("viewer-data")
-    write_series(root / "axial", "axial ct", 20)
+    write_series(root / "axial", "axial ct", 20, tags={"FrameOfReferenceUID": generate_uid()})  # (a SEG needs it)
     write_series(root / "fine", "axial fine", 40, step=(0.0, 0.0, 1.25), spacing=0.5, seed=2)
     write_series(root / "sagittal", "sagittal ct", 6, orientation=SAGITTAL, step=(3.0, 0.0, 0.0), seed=3)
     write_series(root / "tilted", "tilted ct", 8, step=(0.0, 0.6, 2.5), seed=4)
@@ -182,10 +185,22 @@ def viewport_box(page: Any, index: int = 0) -> dict[str, float]:
 
 
 # The canvas is read in the page (a 1440x900 canvas is 5 MB of RGBA: only boxes and samples cross over).
-CANVAS_BOX = """([s, colour, tolerance, minRed]) => {
-  const src = document.querySelector(s), c = document.createElement('canvas');
-  c.width = src.width; c.height = src.height;
-  const x = c.getContext('2d'); x.drawImage(src, 0, 0);
+# A layer as the screen shows it, in device px over its viewport: the overlay is the viewport's size; the
+# image canvas is the plane's, placed by its CSS transform (the compositor scales it as drawImage does).
+SHOWN = """(src) => {
+  const r = window.devicePixelRatio, box = src.parentElement, c = document.createElement('canvas');
+  c.width = Math.round(box.clientWidth * r); c.height = Math.round(box.clientHeight * r);
+  const x = c.getContext('2d'), t = getComputedStyle(src).transform;
+  x.setTransform(new DOMMatrix().scale(r).multiply(new DOMMatrix(t === 'none' ? undefined : t)));
+  if (!src.hidden) x.drawImage(src, 0, 0, src.offsetWidth, src.offsetHeight);
+  return c;
+}"""
+
+CANVAS_BOX = (
+    """([s, colour, tolerance, minRed]) => {
+  const c = ("""
+    + SHOWN
+    + """)(document.querySelector(s)), x = c.getContext('2d');
   const d = x.getImageData(0, 0, c.width, c.height).data;
   let x0 = Infinity, y0 = Infinity, x1 = -1, y1 = -1;
   for (let i = 0; i < d.length; i += 4) {
@@ -198,13 +213,16 @@ CANVAS_BOX = """([s, colour, tolerance, minRed]) => {
   const r = window.devicePixelRatio;
   return x1 < 0 ? null : [x0 / r, y0 / r, (x1 + 1) / r, (y1 + 1) / r];
 }"""
-CANVAS_AT = """([s, x, y]) => {
-  const src = document.querySelector(s), c = document.createElement('canvas');
-  c.width = src.width; c.height = src.height;
-  const g = c.getContext('2d'); g.drawImage(src, 0, 0);
+)
+CANVAS_AT = (
+    """([s, x, y]) => {
+  const g = ("""
+    + SHOWN
+    + """)(document.querySelector(s)).getContext('2d');
   const r = window.devicePixelRatio;
   return Array.from(g.getImageData(Math.floor(x * r), Math.floor(y * r), 1, 1).data);
 }"""
+)
 
 
 def layer(index: int, name: str) -> str:
@@ -238,7 +256,9 @@ def new_rect_roi(
             name="block",
             color=request.Color(r=colour[0], g=colour[1], b=colour[2]),
             opacity=1.0,
-            thickness=1.0,
+            # 2 px: a 1 px outline at a fractional screen position (the fit zoom follows the viewport's
+            # height, so the page's header decides it) is two half-covered pixels, none of its colour
+            thickness=2.0,
             rectangle=request.Rect(origin_x=rect[0], origin_y=rect[1], width=rect[2], height=rect[3]),
         )
     )
@@ -433,6 +453,113 @@ def test_both_renderers_window_the_plane_as_osirix(
         assert abs(grey_at(page, *centre) - (255 - expected)) <= 1
     finally:
         page.close()
+
+
+#: A plane of the open series' shape in one of the encodings the host sends: 0 everywhere but the block.
+FORMAT_PLANE = """([format, value]) => {
+  const vp = window.osirixTasks.viewer.active, n = vp.plane.rows * vp.plane.columns, columns = vp.plane.columns;
+  const arrays = { int16: Int16Array, uint16: Uint16Array, float32: Float32Array, argb8: Uint8Array };
+  const values = new arrays[format](format === 'argb8' ? 4 * n : n);
+  for (let y = 20; y < 30; y++) for (let x = 40; x < 50; x++) {
+    if (format === 'argb8') values.set([255, ...value], 4 * (y * columns + x)); else values[y * columns + x] = value;
+  }
+  vp.plane = { key: 'test:' + format, rows: vp.plane.rows, columns, format, values };
+  vp.render();
+  return vp.toScreen([44.5, 24.5]);
+}"""
+
+
+@pytest.mark.parametrize("renderer", ["auto", "webgl2", "canvas"])
+def test_every_plane_encoding_is_windowed_alike(
+    browser: Any, host: tuple[RunningHost, str], renderer: str, page_errors: list[str]
+) -> None:
+    """16-bit planes (signed, unsigned), float planes and ARGB planes, as the host sends them, show the
+    grey of OsiriX's formula in both renderers; the page picks the 2D canvas where WebGL2 is software."""
+    url = host[1].replace("/?", f"/?renderer={renderer}&")
+    page = new_page(browser, url, page_errors)
+    try:
+        show_series(page, host[0].stub(), "axial ct")
+        assert page.evaluate("window.osirixTasks.viewer.renderer") == ("canvas" if renderer == "auto" else renderer)
+        for kind, value, wl, ww in [
+            ("int16", -700, -600, 400),
+            ("uint16", 60000, 59000, 4000),
+            ("float32", 12.25, 10, 10),
+        ]:
+            page.evaluate(
+                f"(() => {{ const w = window.osirixTasks.viewer.active.window; w.wl = {wl}; w.ww = {ww}; }})()"
+            )
+            centre = page.evaluate(FORMAT_PLANE, [kind, value])
+            expected = int(np.clip(np.floor((value - (wl - ww / 2)) * 255 / ww), 0, 255))
+            background = int(np.clip(np.floor((0 - (wl - ww / 2)) * 255 / ww), 0, 255))
+            assert abs(grey_at(page, *centre) - expected) <= 1, kind
+            assert abs(grey_at(page, centre[0] - 80, centre[1]) - background) <= 1, kind
+        centre = page.evaluate(FORMAT_PLANE, ["argb8", [200, 100, 50]])
+        assert np.abs(np.array(page.evaluate(CANVAS_AT, [layer(0, "image"), *centre])[:3]) - [200, 100, 50]).max() <= 1
+    finally:
+        page.close()
+
+
+#: Counts, beside the page's code, the WebGL2 contexts made and lost and each context's textures alive.
+GL_COUNTER = """(() => {
+  const counts = { contexts: 0, lost: 0, alive: new Map() };
+  window.glCounts = () => ({ contexts: counts.contexts, lost: counts.lost,
+    textures: [...counts.alive.values()].reduce((a, b) => a + b, 0) });
+  const getContext = HTMLCanvasElement.prototype.getContext;
+  HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
+    const known = kind === 'webgl2' && this.glCounted;
+    const context = getContext.call(this, kind, ...rest);
+    if (kind === 'webgl2' && context && !known) {
+      this.glCounted = true; counts.contexts++; counts.alive.set(context, 0);
+      this.addEventListener('webglcontextlost', () => { counts.lost++; counts.alive.delete(context); });
+    }
+    return context;
+  };
+  const gl = WebGL2RenderingContext.prototype, create = gl.createTexture, remove = gl.deleteTexture;
+  const add = (context, n) => counts.alive.set(context, (counts.alive.get(context) ?? 0) + n);
+  gl.createTexture = function () { add(this, 1); return create.call(this); };
+  gl.deleteTexture = function (t) { if (t) add(this, -1); return remove.call(this, t); };
+})()"""
+
+
+def test_a_layout_change_gives_back_the_webgl_contexts_and_textures(
+    browser: Any, host: tuple[RunningHost, str], page_errors: list[str]
+) -> None:
+    """Viewports leaving the layout lose their WebGL2 context and delete their textures (browsers keep a
+    few contexts only: a leak makes them drop a live viewport's), and a viewer still on its way to a
+    viewport that left makes no renderer; counted by wrapping WebGL itself, not by the page's bookkeeping."""
+    stub = host[0].stub()
+    page = browser.new_page(viewport={"width": 1440, "height": 900}, bypass_csp=True)
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    page.add_init_script(GL_COUNTER)
+    try:
+        page.goto(host[1].replace("/?", "/?renderer=webgl2&"))
+        page.wait_for_selector("body[data-ready='1']", timeout=20000)
+        page.click("#tabs a[data-view='viewer']")
+        for _ in range(3):
+            page.select_option("#vw-layout", "2x2")
+            for index in range(4):
+                show_series(page, stub, "axial ct", index)
+                page.evaluate(f"window.osirixTasks.viewer.setSlice({3 + index})")
+                page.wait_for_function(f"window.osirixTasks.viewer.viewports[{index}].stats.painted === {3 + index}")
+            counts = page.evaluate("window.glCounts()")
+            assert counts["contexts"] - counts["lost"] == 4 and counts["textures"] >= 8, counts
+            page.select_option("#vw-layout", "1x1")
+            counts = page.evaluate("window.glCounts()")
+            kept = page.evaluate("window.osirixTasks.viewer.viewports[0].drawer.textures.size")
+            assert counts["contexts"] - counts["lost"] == 1, counts
+            assert counts["textures"] == kept >= 2, counts
+            assert page.locator("#vw-grid canvas").count() == 2
+        # a viewer asked for in a viewport that leaves before it comes
+        uid = page.evaluate("window.osirixTasks.viewer.viewports[0].viewer.uid")
+        page.select_option("#vw-layout", "1x2")
+        page.evaluate("([uid]) => { window.osirixTasks.viewer.openViewer(1, uid); }", [uid])
+        page.select_option("#vw-layout", "1x1")
+        page.wait_for_timeout(800)
+        counts = page.evaluate("window.glCounts()")
+        assert counts["contexts"] - counts["lost"] == 1, counts
+    finally:
+        page.close()
+    assert not page_errors, page_errors
 
 
 def test_corners_pixel_value_cine_keys_and_view_changes(page: Any, host: tuple[RunningHost, str]) -> None:
@@ -652,3 +779,116 @@ def test_item_20_the_cli_numbers_images_from_1(page: Any, host: tuple[RunningHos
     listed = host[0].cli("roi", "list").stdout
     assert re.search(r"first image\s+\S+\s+image 1 ", listed), listed
     assert "Image 1 / 20" in page.inner_text("#vw-grid .viewport:nth-child(1) .corner.tl").replace(":", "")
+
+
+def new_brush_roi(stub: Any, viewer: Any, index: int, name: str, mask: np.ndarray, at: tuple[int, int]) -> None:
+    """A brush ROI (OsiriX's tPlain, 20) of ``mask`` (rows x columns) with its top left at ``at`` (x, y)."""
+    request = viewercontroller_pb2.ViewerControllerNewROIRequest
+    answer = stub.ViewerControllerNewROI(
+        request(
+            viewer_controller=viewer,
+            itype=20,
+            idx=index,
+            movie_idx=0,
+            name=name,
+            color=request.Color(r=255, g=128, b=0),
+            opacity=1.0,
+            thickness=1.0,
+            buffer=request.Buffer(rows=mask.shape[0], columns=mask.shape[1], buffer=mask.ravel().astype(int).tolist()),
+            buffer_position_x=at[0],
+            buffer_position_y=at[1],
+        )
+    )
+    assert answer.status.status == 1, answer.status.message
+
+
+def exported(page: Any, fmt: str) -> tuple[str, bytes]:
+    """Choose ``fmt`` in the viewer's Export ROIs menu; the downloaded file's name and bytes."""
+    try:
+        with page.expect_download(timeout=20000) as info:
+            page.select_option("#vw-export", fmt)
+        download = info.value
+    except playwright_api.TimeoutError:
+        raise AssertionError(f"no download; the viewer says {page.inner_text('#vw-status')!r}") from None
+    path = download.path()
+    assert path is not None, download.failure()
+    return download.suggested_filename, Path(path).read_bytes()
+
+
+def test_export_rois_saves_the_viewers_rois_as_csv_and_seg(page: Any, host: tuple[RunningHost, str]) -> None:
+    """The viewer's Export ROIs menu downloads the ROIs the protocol made (the page's token goes in a
+    header, the file is saved from a Blob): the CSV has a row each with OsiriX's measurements, computed
+    here from the masks and the files' spacing; the SEG read with pydicom holds exactly the brush masks
+    drawn, on the files of their slices."""
+    stub = host[0].stub()
+    viewer = show_series(page, stub, "axial ct")
+    delete_all_rois(stub, viewer)
+    page.wait_for_timeout(300)
+    shape_l = np.zeros((9, 12), dtype=bool)
+    shape_l[:, :3] = True
+    shape_l[6:, :] = True
+    yy, xx = np.mgrid[:11, :11]
+    disc = (yy - 5) ** 2 + (xx - 5) ** 2 <= 16
+    new_brush_roi(stub, viewer, 4, "liver", shape_l, (30, 15))
+    new_brush_roi(stub, viewer, 9, "lesion", disc, (8, 40))
+    point = viewercontroller_pb2.ViewerControllerNewROIRequest.Point2D
+    line = viewercontroller_pb2.ViewerControllerNewROIRequest(
+        viewer_controller=viewer, itype=5, idx=9, movie_idx=0, name="span", opacity=1.0, thickness=1.0,
+        points=[point(x=10, y=50), point(x=40, y=50)],
+    )  # fmt: skip
+    assert stub.ViewerControllerNewROI(line).status.status == 1
+
+    name, body = exported(page, "csv")
+    assert name == "rois.csv"
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8"))))
+    assert sorted((r["name"], r["type"], r["slice"]) for r in rows) == [
+        ("lesion", "20", "10"), ("liver", "20", "5"), ("span", "5", "10"),
+    ]  # fmt: skip
+    by_name = {r["name"]: r for r in rows}
+    pixel_area = 0.7 * 0.7  # the files' PixelSpacing
+    assert float(by_name["liver"]["area_mm2"]) == pytest.approx(shape_l.sum() * pixel_area, rel=1e-4)
+    assert float(by_name["lesion"]["area_mm2"]) == pytest.approx(disc.sum() * pixel_area, rel=1e-4)
+    assert float(by_name["span"]["length_mm"]) == pytest.approx(30 * 0.7, rel=1e-4)
+    page.wait_for_function("document.querySelector('#vw-status').textContent.includes('rois.csv')")
+
+    name, body = exported(page, "seg")
+    assert name == "rois.dcm"
+    seg = pydicom.dcmread(io.BytesIO(body))
+    assert seg.SOPClassUID == "1.2.840.10008.5.1.4.1.1.66.4"  # Segmentation Storage
+    labels = {s.SegmentNumber: s.SegmentLabel for s in seg.SegmentSequence}
+    frames = seg.pixel_array.reshape(-1, int(seg.Rows), int(seg.Columns))
+    found: dict[tuple[str, str], np.ndarray] = {}
+    for frame, group in zip(frames, seg.PerFrameFunctionalGroupsSequence, strict=True):
+        source = group.DerivationImageSequence[0].SourceImageSequence[0].ReferencedSOPInstanceUID
+        label = labels[group.SegmentIdentificationSequence[0].ReferencedSegmentNumber]
+        found[(str(source), label)] = found.get((str(source), label), False) | frame.astype(bool)
+    pix = stub.ViewerControllerPixList(
+        viewercontroller_pb2.ViewerControllerPixListRequest(viewer_controller=viewer, movie_idx=0)
+    ).pix
+    sop = [str(pydicom.dcmread(stub.DCMPixSourceFile(p).source_file).SOPInstanceUID) for p in pix]
+    expected = {(sop[4], "liver"): (shape_l, (30, 15)), (sop[9], "lesion"): (disc, (8, 40))}
+    assert {key for key, mask in found.items() if mask.any()} == set(expected)
+    for key, (mask, (x, y)) in expected.items():
+        wanted = np.zeros((SIZE, SIZE), dtype=bool)
+        wanted[y : y + mask.shape[0], x : x + mask.shape[1]] = mask
+        assert np.array_equal(found[key], wanted), key
+    assert highdicom.seg.segread(io.BytesIO(body)).number_of_segments == 2
+
+    delete_all_rois(stub, viewer)  # nothing to export: the page says so, and saves nothing
+    page.select_option("#vw-export", "csv")
+    page.wait_for_function("document.querySelector('#vw-status').classList.contains('error')")
+    assert "no ROIs to export" in page.inner_text("#vw-status")
+
+    # a series without a Frame of Reference UID: no SEG, and the page names the file and what to do
+    other = show_series(page, stub, "sagittal ct")
+    new_brush_roi(stub, other, 2, "patch", disc, (8, 8))
+    page.select_option("#vw-export", "seg")
+    page.wait_for_function("document.querySelector('#vw-status').textContent.includes('Frame of Reference')")
+    message = page.inner_text("#vw-status")
+    source = stub.DCMPixSourceFile(
+        stub.ViewerControllerPixList(
+            viewercontroller_pb2.ViewerControllerPixListRequest(viewer_controller=other, movie_idx=0)
+        ).pix[2]
+    ).source_file
+    assert source in message and "export CSV or JSON instead" in message, message
+    delete_all_rois(stub, other)

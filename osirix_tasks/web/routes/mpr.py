@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from osirixgrpc import types_pb2, viewercontroller_pb2
 from starlette.responses import Response
 from starlette.routing import Route
 
 from ...errors import OsirixTasksError
-from ..api import Call, api, raw
+from ..api import Call, api
 from ..header import header_info, overlays
 from ..mpr import PLANES, Stack, StackCache, reslice, stack_of
 from ..page import Page
+from ..planes import plane_response
 
 #: The stacks MPR reslices, shared by every page of this host (bounded by bytes).
 STACKS = StackCache()
@@ -88,18 +88,13 @@ def mpr_info(page: Page, call: Call) -> dict[str, Any]:
 
 
 def mpr_plane(page: Page, call: Call) -> Response:
-    """One plane of the orthogonal MPR as float32 pixels (rows = screen y)."""
+    """One plane of the orthogonal MPR (rows = screen y), encoded as a 2D viewer's planes are."""
     plane = call.path["plane"]
     if plane not in PLANES:
         raise OsirixTasksError(f"plane must be one of {', '.join(PLANES)}, got {plane!r}")
     stack = _stack(page, call.path["uid"], call.integer("frame", 0, low=0), call.query.get("version", ""))
     image, _ = reslice(stack, plane, call.integer("index", 0, low=0))
-    return raw(
-        np.ascontiguousarray(image, dtype="<f4").tobytes(),
-        rows=image.shape[0],
-        columns=image.shape[1],
-        format="float32",
-    )
+    return plane_response(image)
 
 
 routes = [

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-import numpy as np
 from osirixgrpc import types_pb2
 from starlette.responses import Response
 from starlette.routing import Route
@@ -15,11 +14,12 @@ from ...client import roi_edit, windows
 from ...client.roi_listing import RoiInfo, list_rois
 from ...client.viewer_tools import delete_roi
 from ...client.viewer_tools import new_roi as draw_roi
-from ...errors import BadRequest
+from ...errors import BadRequest, OsirixError, OsirixUnreachable
 from ...host.control_protocol import BringToFront, SelectRois, TextAnchors, WhatChanged
 from ...vocabulary import ROI_TYPES, RoiCode, roi_type
-from ..api import Call, api, integer_of, number_of, raw
+from ..api import Call, api, integer_of, number_of
 from ..page import Page
+from ..planes import MAX_PLANES, plane_response, planes_response
 from ..roi_export import export_rois
 
 
@@ -88,24 +88,26 @@ def close(page: Page, call: Call) -> dict[str, Any]:
 
 def pixels(page: Page, call: Call) -> Response:
     """A plane's values: 16-bit integers when they all are (half the bytes), else float32; or ARGB bytes."""
-    image = page.connection().pixels(types_pb2.DCMPix(osirixrpc_uid=call.path["pix_uid"]))
-    rows, columns = image.shape[0], image.shape[1]
-    if image.ndim == 3:
-        return raw(np.ascontiguousarray(image).tobytes(), rows=rows, columns=columns, format="argb8")
-    data, kind = compact(image)
-    return raw(data, rows=rows, columns=columns, format=kind)
+    return plane_response(page.connection().pixels(types_pb2.DCMPix(osirixrpc_uid=call.path["pix_uid"])))
 
 
-def compact(image: np.ndarray) -> tuple[bytes, str]:
-    """The smallest exact little-endian encoding of a float32 plane and its name (the page windows it)."""
-    low, high = float(image.min()), float(image.max())
-    for kind, name in ((np.uint16, "uint16"), (np.int16, "int16")):
-        info = np.iinfo(kind)
-        if info.min <= low and high <= info.max:
-            narrow = image.astype(kind)
-            if np.array_equal(narrow, image):
-                return narrow.astype(np.dtype(kind).newbyteorder("<"), copy=False).tobytes(), name
-    return np.ascontiguousarray(image, dtype="<f4").tobytes(), "float32"
+def many_pixels(page: Page, call: Call) -> Response:
+    """Several planes at once (``uids``: pix uids separated by commas, at most MAX_PLANES): the page's
+    prefetch asks for a few together, one round trip instead of one each. A plane that cannot be read
+    is named with OsiriX's reason; the others still come."""
+    uids = [uid for uid in str(call.query.get("uids", "")).split(",") if uid]
+    if not uids or len(uids) > MAX_PLANES:
+        raise BadRequest("uids", f"give from 1 to {MAX_PLANES} pix uids separated by commas, got {len(uids)}")
+    connection = page.connection()
+    planes: list[tuple[str, Any]] = []
+    for uid in uids:
+        try:
+            planes.append((uid, connection.pixels(types_pb2.DCMPix(osirixrpc_uid=uid))))
+        except OsirixUnreachable:
+            raise
+        except OsirixError as exc:
+            planes.append((uid, str(exc)))
+    return planes_response(planes)
 
 
 def digest(page: Page, call: Call) -> dict[str, Any]:
@@ -279,6 +281,7 @@ routes = [
     Route("/api/rois/{roi_uid}", api(remove_roi), methods=["DELETE"]),
     Route("/api/rois/{roi_uid}", api(edit_roi), methods=["PUT"]),
     Route("/api/viewers/{uid}/version", api(version), methods=["GET"]),
+    Route("/api/pix", api(many_pixels), methods=["GET"]),
     Route("/api/pix/{pix_uid}", api(pixels), methods=["GET"]),
     Route("/api/pix/{pix_uid}/digest", api(digest), methods=["GET"]),
 ]

@@ -4,6 +4,8 @@
 // Changes go as JSON from this page (the host also checks their Origin); event streams, which a
 // browser opens without headers, get a single-use ticket each.
 
+import { filenameOf } from "./filenames.js";
+
 const TOKEN_KEY = "osirix-tasks-token";
 const params = new URLSearchParams(location.search);
 if (params.get("token")) sessionStorage.setItem(TOKEN_KEY, params.get("token"));
@@ -57,26 +59,45 @@ export async function upload(path, file) {
   return response.json();
 }
 
-// Save what a GET answers as a file of the user's.
-export async function download(path, filename) {
+// Save what a GET answers as a file of the user's (the page's token goes in a header, so a plain link
+// cannot fetch it: the answer is saved from a Blob through an object URL). The name is `filename`, else
+// the one the answer's Content-Disposition gives; answers the name saved.
+export async function download(path, filename = null) {
   const response = await fetch(path, { headers: authorised() });
   if (!response.ok) throw await failure(response);
+  const name = filename || filenameOf(response.headers.get("Content-Disposition"));
   const link = document.createElement("a");
   link.href = URL.createObjectURL(await response.blob());
-  link.download = filename;
+  link.download = name;
   document.body.appendChild(link);
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+  return name;
 }
 
-// Binary pixels: { rows, columns, format, data: ArrayBuffer }.
+// Binary pixels: { rows, columns, format, data: ArrayBuffer, range: [low, high] of the values or null }.
 export async function pixels(path) {
   const response = await fetch(path, { headers: authorised() });
   if (!response.ok) throw await failure(response);
   const data = await response.arrayBuffer();
   const h = response.headers;
-  return { rows: +h.get("X-Rows"), columns: +h.get("X-Columns"), format: h.get("X-Format"), mode: h.get("X-Mode"), data };
+  const range = h.has("X-Low") && h.has("X-High") ? [+h.get("X-Low"), +h.get("X-High")] : null;
+  return { rows: +h.get("X-Rows"), columns: +h.get("X-Columns"), format: h.get("X-Format"), mode: h.get("X-Mode"), data, range };
+}
+
+// Several DCMPix planes in one request, in the order of `uids`: each as pixels() gives it, or
+// { error: ApiError } for a plane the host could not read.
+export async function manyPixels(uids) {
+  const response = await fetch(`/api/pix?uids=${uids.map(encodeURIComponent).join(",")}`, { headers: authorised() });
+  if (!response.ok) throw await failure(response);
+  const body = await response.arrayBuffer(), listing = JSON.parse(response.headers.get("X-Planes"));
+  let at = 0;
+  return listing.map((p) => {
+    if (p.error !== undefined) return { error: new ApiError(p.error, 409) };
+    const data = body.slice(at, (at += p.bytes));
+    return { rows: p.rows, columns: p.columns, format: p.format, data, range: p.low !== undefined ? [p.low, p.high] : null };
+  });
 }
 
 // An event stream that stays open: each connection gets a single-use ticket; when the host ends a

@@ -1,12 +1,13 @@
 // The page: one view per OsiriX window, switched by the address's #fragment; the run list is watched
 // once for every view (a finished run makes the viewers redraw what a task changed).
-import { events, get } from "./api.js";
+import { events } from "./api.js";
 import * as batch from "./batch.js";
 import { emit } from "./bus.js";
 import * as consoleView from "./console.js";
 import * as database from "./database.js";
 import * as dicom from "./dicom.js";
 import * as dock from "./dock.js";
+import { info } from "./early.js";
 import * as menus from "./menus.js";
 import * as scripts from "./scripts.js";
 import * as servers from "./servers.js";
@@ -48,16 +49,19 @@ function watchRuns() {
 
 async function start() {
   window.osirixTasks = { ready: false, show };
-  const info = get("/api/info").then((answer) => {
+  const shownInfo = info.then((answer) => {
     document.querySelector("#target").textContent =
       `osirix-tasks ${answer.version} - ports ${answer.ports.join(", ") || "none"} - registry ${answer.registry}`;
   });
-  await Promise.all([info, ...Object.values(views).map((module) => module.init?.({ show }))]);
+  const inits = Object.values(views).map((module) => module.init?.({ show }));
+  const first = views[location.hash.slice(1)] ? location.hash.slice(1) : "database";
+  if (first === "database") show(first);  // the listing needs nothing the other views wait for
+  await Promise.all([shownInfo, ...inits]);
   menus.init({ show });
   dock.init();
   watchRuns();
   window.addEventListener("hashchange", () => show(location.hash.slice(1)));
-  show(location.hash.slice(1) || "database");
+  if (first !== "database") show(first);
   window.osirixTasks.ready = true;
   document.body.dataset.ready = "1";
 }

@@ -11,6 +11,7 @@
 import { escapeHtml, get, pixels, post, setStatus, upload } from "./api.js";
 import { emit, on } from "./bus.js";
 import { COLUMNS, WHEN, filterStudies, modalitiesOf, sortStudies } from "./dblist.js";
+import { listing } from "./early.js";
 import { register } from "./menus.js";
 
 let studies = [];
@@ -58,7 +59,7 @@ export async function drawThumbnail(canvas) {
   } catch { /* a series without a readable image keeps a black icon */ }
 }
 
-let early = null;  // the first listing, asked for while the page starts
+let early = listing;  // the first listing, asked for while the page starts (early.js)
 
 export async function load() {
   try {
@@ -269,8 +270,6 @@ async function followChanges() {
 
 export function init({ show }) {
   showView = show;
-  early = get("/api/database");
-  early.catch(() => {});  // load() reports it
   const body = document.querySelector("#db-table tbody");
   body.addEventListener("click", (event) => { const row = event.target.closest("tr"); if (row) select(row, event.ctrlKey || event.metaKey); });
   body.addEventListener("dblclick", (event) => { const row = event.target.closest("tr"); if (row) { chosen = [{ kind: row.dataset.kind, uid: row.dataset.uid }]; openChosen(); } });

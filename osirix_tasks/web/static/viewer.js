@@ -4,7 +4,7 @@
 // protocol (the host's routes call OsiriXgrpc, so tasks see what the page shows); cine, presets, invert,
 // flip, rotate, synchronised scrolling, series thumbnails dragged into a viewport. It refreshes by itself
 // when a task changes pixels or ROIs (a finished run, or a change of the viewer's version).
-import { del, escapeHtml, get, post, put, setStatus } from "./api.js";
+import { del, download, escapeHtml, get, post, put, setStatus } from "./api.js";
 import { emit, on } from "./bus.js";
 import { drawThumbnail } from "./database.js";
 import { register } from "./menus.js";
@@ -58,7 +58,11 @@ function setLayout(name) {
   grid.style.gridTemplateRows = `repeat(${rows}, 1fr)`;
   grid.style.gridTemplateColumns = `repeat(${columns}, 1fr)`;
   const wanted = rows * columns;
-  while (viewports.length > wanted) viewports.pop().el.remove();
+  while (viewports.length > wanted) {
+    const gone = viewports.pop();
+    if (gesture?.vp === gone) gesture = null;
+    gone.dispose();
+  }
   while (viewports.length < wanted) {
     const vp = new Viewport(grid, app, viewports.length);
     wire(vp);
@@ -115,7 +119,7 @@ async function showPlane(vp) {
   const slice = vp.slice, frame = vp.frame, key = vp.planeKey();
   let plane = app.cache.get(key);
   if (!plane) {
-    try { plane = await app.cache.load(key, vp.planeUrl(), true); } catch (error) { setStatus(status(), error.message, true); return; }
+    try { plane = await app.cache.load(key, vp.planeUrl(), true, vp.pixUid()); } catch (error) { setStatus(status(), error.message, true); return; }
     if (vp.slice !== slice || vp.frame !== frame || !vp.source) return;  // the user moved on meanwhile
   }
   vp.plane = plane; vp.planeSlice = slice;
@@ -128,7 +132,7 @@ async function showPlane(vp) {
 function prefetch(vp) {
   for (let k = 1; k <= PREFETCH; k++) {
     const i = vp.slice + k * vp.direction;
-    if (i >= 0 && i < vp.count()) app.cache.load(vp.planeKey(i), vp.planeUrl(i)).catch(() => {});
+    if (i >= 0 && i < vp.count()) app.cache.load(vp.planeKey(i), vp.planeUrl(i), false, vp.pixUid(i)).catch(() => {});
   }
 }
 
@@ -304,7 +308,12 @@ function setTool(name) {
   for (const vp of viewports) { vp.draft = null; vp.paintOverlay(); }
 }
 
-const screenOf = (vp, event) => { const r = vp.el.getBoundingClientRect(); return [event.clientX - r.left, event.clientY - r.top]; };
+// Where an event is in a viewport (CSS px); during a gesture the viewport's box as it began (asking the
+// box again on every move would lay the page out again each time, after the corners changed).
+const screenOf = (vp, event) => {
+  const r = gesture?.vp === vp && gesture.box ? gesture.box : vp.el.getBoundingClientRect();
+  return [event.clientX - r.left, event.clientY - r.top];
+};
 
 function buttonTool(event) {
   if (event.button === 2) return "zoom";
@@ -318,7 +327,7 @@ function pointerDown(vp, event) {
   if (vp !== active) activate(vp);
   event.preventDefault();
   const screen = screenOf(vp, event), point = vp.toImage(screen), mode = buttonTool(event);
-  const base = { vp, start: screen, startPoint: point, camera: vp.camera, window: [vp.window.wl, vp.window.ww] };
+  const base = { vp, box: vp.el.getBoundingClientRect(), start: screen, startPoint: point, camera: vp.camera, window: [vp.window.wl, vp.window.ww] };
   if (mode === "zoom" || mode === "pan" || mode === "wlww") { gesture = { ...base, kind: mode }; return; }
   if (mode === "crosshair") { gesture = { ...base, kind: "crosshair" }; crosshairAt(vp, point); return; }
   if (vp.isMpr) return;
@@ -568,7 +577,7 @@ function applyPreset(name) {
   if (preset[1] === null) [vp.window.wl, vp.window.ww] = vp.defaultWindow;
   else if (preset[1] === "full") {
     if (!vp.plane || vp.plane.format === "argb8") return;
-    [vp.window.wl, vp.window.ww] = fullDynamic(vp.plane.values);
+    [vp.window.wl, vp.window.ww] = fullDynamic(vp.plane.values, vp.plane.range);
   } else [vp.window.wl, vp.window.ww] = preset[1];
   vp.render();
   $("#vw-preset").value = presetOf([vp.window.wl, vp.window.ww], vp.defaultWindow) || (preset[1] === "full" ? "Full dynamic" : "");
@@ -656,10 +665,26 @@ async function readAgain(vp, aspects, wholeViewer) {
   if (aspects.has("pixels")) {
     if (wholeViewer) for (const frame of vp.viewer.pix) for (const pix of frame) app.cache.drop(`pix:${pix}`);
     else app.cache.drop(vp.planeKey());
-    const plane = await app.cache.load(vp.planeKey(), vp.planeUrl(), true).catch(() => null);
+    const plane = await app.cache.load(vp.planeKey(), vp.planeUrl(), true, vp.pixUid()).catch(() => null);
     if (plane && vp.viewer?.uid === uid) { vp.plane = plane; vp.planeSlice = vp.slice; vp.render(); }
   }
   if (aspects.has("rois") || aspects.has("pixels")) await loadRois(vp);  // statistics follow the pixels
+}
+
+// --- export -------------------------------------------------------------------------------------------------
+
+// Save the ROIs of the active viewport's viewer (the frame it shows: the host is told first) in `format`
+// (sr, seg, csv, json: GET /api/viewers/{uid}/rois/export), under the name the host gives.
+async function exportRois(format) {
+  const vp = active;
+  if (!vp?.source || vp.isMpr) { setStatus(status(), "Export ROIs: show a 2D viewer (not an MPR plane) in the active viewport first", true); return; }
+  const uid = vp.viewer.uid;
+  setStatus(status(), `Exporting the ROIs as ${format.toUpperCase()}...`);
+  try {
+    await flushSync(vp);
+    const name = await download(`/api/viewers/${enc(uid)}/rois/export?format=${enc(format)}`);
+    setStatus(status(), `ROIs saved as ${name}`);
+  } catch (error) { setStatus(status(), `Export ROIs: ${error.message}`, true); }
 }
 
 // --- wiring -------------------------------------------------------------------------------------------------
@@ -757,6 +782,7 @@ export async function init({ show }) {
     if (roi) editRoiDetails(active, roi, null); else setStatus(status(), "Select an ROI first", true);
   });
   $("#vw-delete").addEventListener("click", deleteSelected);
+  $("#vw-export").addEventListener("change", (e) => { const format = e.target.value; e.target.value = ""; if (format) exportRois(format); });
   $("#vw-list").addEventListener("change", (e) => { if (mpr) leaveMpr(); openViewer(active, e.target.value); });
   $("#vw-close").addEventListener("click", async () => {
     const vp = active;
@@ -779,7 +805,8 @@ export async function init({ show }) {
   register("2D viewer", { status: "#vw-status", before: () => flushSync(active), extra: () => (active?.source && !active.isMpr ? { viewer: active.viewer.uid } : {}) });
   on("viewer-opened", (uid) => { preferred = uid; });
   on("run-finished", () => reloadAfterTask());
-  new ResizeObserver(() => { for (const vp of viewports) vp.resize(); }).observe($("#vw-grid"));
+  // (a gesture's viewport box is read again here, where the layout is fresh anyway)
+  new ResizeObserver(() => { for (const vp of viewports) vp.resize(); if (gesture) gesture.box = gesture.vp.el.getBoundingClientRect(); }).observe($("#vw-grid"));
   setInterval(poll, 1500);
 }
 

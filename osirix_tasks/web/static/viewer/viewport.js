@@ -8,6 +8,7 @@ import { createRenderer } from "./render.js";
 
 const el = (tag, cls, parent) => { const e = document.createElement(tag); if (cls) e.className = cls; parent?.appendChild(e); return e; };
 const enc = encodeURIComponent;
+const setText = (element, text) => { if (element.textContent !== text) element.textContent = text; };
 
 const maskCache = new WeakMap();
 function maskCanvas(roi) {
@@ -43,7 +44,6 @@ export class Viewport {
     this.markers = Object.fromEntries(["top", "bottom", "left", "right"].map((k) => [k, el("div", `marker ${k}`, this.el)]));
     this.empty = el("div", "empty", this.el);
     this.empty.textContent = "Drop a series here";
-    this.renderer = createRenderer(this.image, app.rendererKind);
     this.source = null;
     this.camera = makeCamera();
     this.window = { wl: 0, ww: 1, invert: false };
@@ -55,6 +55,25 @@ export class Viewport {
     this.overlays = new Map(); // pix uid -> overlay planes (60xx)
     this.stats = { paints: 0, painted: -1 };
     this.width = 1; this.height = 1;
+  }
+
+  // The renderer, made when first needed (asking the browser for WebGL2 takes a while: not while the page starts).
+  get renderer() {
+    if (this.disposed) throw new Error(`viewport ${this.index} is no longer in the layout`);
+    return (this.drawer ??= createRenderer(this.image, this.app.rendererKind));
+  }
+
+  // Out of the layout: the renderer gives back its textures and context, the canvases their pixels, and
+  // the element leaves the page; a plane or ROIs arriving later for it draw nothing.
+  dispose() {
+    this.disposed = true;
+    this.opening = null;  // a viewer on its way to it is not shown
+    clearTimeout(this.detailsTimer);
+    this.drawer?.dispose();
+    this.drawer = null;
+    this.source = null; this.plane = null; this.rois = []; this.draft = null; this.overlays.clear();
+    this.overlay.width = 0; this.overlay.height = 0;
+    this.el.remove();
   }
 
   get viewer() { return this.source?.viewer ?? null; }
@@ -97,17 +116,17 @@ export class Viewport {
   toScreen(point) { return apply(this.matrix(), point); }
 
   resize() {
+    if (this.disposed) return;
     const rect = this.el.getBoundingClientRect();
     const ratio = window.devicePixelRatio || 1;
     this.width = Math.max(1, rect.width); this.height = Math.max(1, rect.height);
-    for (const canvas of [this.image, this.overlay]) {
-      canvas.width = Math.round(this.width * ratio); canvas.height = Math.round(this.height * ratio);
-      canvas.style.width = `${this.width}px`; canvas.style.height = `${this.height}px`;
-    }
+    this.overlay.width = Math.round(this.width * ratio); this.overlay.height = Math.round(this.height * ratio);
+    this.overlay.style.width = `${this.width}px`; this.overlay.style.height = `${this.height}px`;
     this.render();
   }
 
   setSource(source, { frame = 0, slice = 0, window = null, keepCamera = false } = {}) {
+    if (this.disposed) return;
     this.source = source;
     this.empty.hidden = !!source;
     this.frame = frame; this.slice = slice;
@@ -119,14 +138,43 @@ export class Viewport {
 
   // Paint what there is: the image (a plane on its way keeps the last one), the overlay, the corners.
   render() {
+    if (this.disposed) return;
     const m = this.matrix();
-    this.renderer.draw(this.plane, m, this.window, [this.width, this.height]);
-    if (this.plane) { this.stats.paints++; this.stats.painted = this.planeSlice; }
-    this.paintOverlay(m);
+    this.image.hidden = !this.plane;
+    if (this.plane) {
+      this.renderer.draw(this.plane, this.window);
+      this.place(m);
+      this.stats.paints++; this.stats.painted = this.planeSlice;
+    }
+    this.paintOverlay(m, true);
     this.paintCorners(m);
   }
 
-  paintOverlay(m = this.matrix()) {
+  // What the overlay shows is drawn from (ROIs edited in place are repainted by whoever edits them).
+  overlayInputs(m) {
+    const a = this.app;
+    return [this.source, this.rois.length ? this.rois : null, this.draft, this.overlays.get(this.pixUid()), a.showOverlays,
+      !!this.plane, this.overlay.width, this.overlay.height, ...m];
+  }
+
+  // Put the image canvas (the plane's size, 1 CSS px a pixel) where the camera shows the plane.
+  place(m) {
+    const { columns, rows } = this.plane, style = this.image.style;
+    // image point p (pixel centres on integers) is canvas point p + 0.5
+    const placed = `${columns}x${rows} ${m.join(",")}`;
+    if (this.placed === placed) return;
+    this.placed = placed;
+    style.width = `${columns}px`; style.height = `${rows}px`;
+    style.transform = `matrix(${m[0]},${m[1]},${m[2]},${m[3]},${m[4] - (m[0] + m[2]) / 2},${m[5] - (m[1] + m[3]) / 2})`;
+  }
+
+  // Draw the overlay: ROIs, overlay planes (60xx), the tool's decoration, the scale bar; with
+  // `ifChanged`, only when what it is drawn from changed (a scroll over images without ROIs, a WL/WW drag).
+  paintOverlay(m = this.matrix(), ifChanged = false) {
+    if (this.disposed) return;
+    const inputs = this.overlayInputs(m), last = this.overlayDrawn;
+    this.overlayDrawn = inputs;
+    if (ifChanged && !this.app.decorate && last && inputs.every((v, i) => v === last[i])) return;
     const ctx = this.overlay.getContext("2d");
     const ratio = this.overlay.width / this.width;
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
@@ -169,7 +217,7 @@ export class Viewport {
 
   paintCorners(m = this.matrix()) {
     const s = this.source;
-    if (!s) { for (const c of Object.values(this.corners)) c.textContent = ""; for (const k of Object.values(this.markers)) k.textContent = ""; return; }
+    if (!s) { for (const c of Object.values(this.corners)) setText(c, ""); for (const k of Object.values(this.markers)) setText(k, ""); return; }
     const h = s.header || s.geometry?.header || {};
     const count = this.count();
     const lines = [];
@@ -181,16 +229,16 @@ export class Viewport {
     } else if (s.plane !== "slice") lines.push(`Interval: ${s.geometry.y.spacing.toFixed(2)} mm`);
     const v = this.view();
     lines.push(`${v.columns} x ${v.rows}`);
-    this.corners.tl.textContent = lines.join("\n");
-    this.corners.tr.textContent = [h.patient || "No name", h.patient_id, [h.birth_date, h.sex].filter(Boolean).join(" "), h.study, h.study_date].filter(Boolean).join("\n");
+    setText(this.corners.tl, lines.join("\n"));
+    setText(this.corners.tr, [h.patient || "No name", h.patient_id, [h.birth_date, h.sex].filter(Boolean).join(" "), h.study, h.study_date].filter(Boolean).join("\n"));
     const bl = [`WL: ${Math.round(this.window.wl)} WW: ${Math.round(this.window.ww)}${this.window.invert ? "  Inverted" : ""}`,
       `Zoom: ${Math.round(displayedZoom(this.camera, v) * 100)}%` + (this.camera.rotation ? `  Angle: ${this.camera.rotation}\u00b0` : "")];
     if (this.cursor) bl.push(`X: ${this.cursor.x} px Y: ${this.cursor.y} px  Value: ${this.cursor.value}`);
-    this.corners.bl.textContent = bl.join("\n");
-    this.corners.br.textContent = [h.series ? `${h.series}${h.series_number ? " (" + h.series_number + ")" : ""}` : "", h.modality, h.institution].filter(Boolean).join("\n");
+    setText(this.corners.bl, bl.join("\n"));
+    setText(this.corners.br, [h.series ? `${h.series}${h.series_number ? " (" + h.series_number + ")" : ""}` : "", h.modality, h.institution].filter(Boolean).join("\n"));
     const dirs = this.directions();
     const labels = dirs ? markers(dirs[0], dirs[1], m) : { top: "", bottom: "", left: "", right: "" };
-    for (const key of Object.keys(this.markers)) this.markers[key].textContent = labels[key];
+    for (const key of Object.keys(this.markers)) setText(this.markers[key], labels[key]);
   }
 
   // The value under a screen point (for the corner), or null outside the image.
