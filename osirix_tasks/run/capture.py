@@ -13,7 +13,8 @@ has ended (:meth:`OutputCapture.done`).
 
 Past the store's output cap the rest of the output is not kept: one line says so, the run's record
 counts the bytes dropped, and (with no echo) they are not even decoded. Output that could not be
-stored (a full disk) is counted as lost (:attr:`OutputCapture.lost_bytes`), for the run's record.
+stored (a full disk) is counted as lost (:attr:`OutputCapture.lost_bytes`), for the run's record;
+output stops being kept while there is still room for the run's end (:mod:`.store_room`).
 
 The writer also records, every :data:`HEARTBEAT_SECONDS`, that the run's supervisor is alive
 (``runs.seen``): a run whose supervisor dies ends there, not when someone notices.
@@ -32,6 +33,7 @@ from collections.abc import Callable
 
 from ..errors import StoreError
 from .store import DEFAULT_MAX_OUTPUT_BYTES, STDERR, STDOUT, SYSTEM, RunStore
+from .store_room import room_for_output
 
 __all__ = ["OutputCapture", "Echo", "FLUSH_SECONDS", "FLUSH_BYTES"]
 
@@ -201,6 +203,11 @@ class OutputCapture:
         batch = [(stream, at, "".join(pieces)) for stream, at, pieces in self.pending]
         self.pending, self.pending_bytes = [], 0
         self.last_flush = time.monotonic()
+        if not self.store_failed and _size(batch) > room_for_output(self.store.path):
+            self.store_failed = (
+                f"cannot write the run store {self.store.path}: its disk is nearly full - free some disk space "
+                "(runs go on; their output is not kept until then)"
+            )
         if self.store_failed:
             self._lost += _size(batch)
             return

@@ -273,6 +273,11 @@ class RunStore:
         """Copy what the write-ahead log holds into the store file, without waiting for others."""
         self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
+    def make_room(self) -> None:
+        """Copy the write-ahead log into the store file and empty it, waiting for readers (a full disk:
+        the log may then take the next small write when appending to it failed)."""
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
     def output(self, run_id: str, after_seq: int = -1) -> Iterator[OutputChunk]:
         """A run's output in arrival order (from ``after_seq`` on), read lazily."""
         cursor = self.conn.execute(

@@ -252,6 +252,24 @@ def lost_output_message(lost: int, why: str | None) -> str:
     return f"{lost} bytes of output could not be stored and are lost ({why or 'the run store failed'})"
 
 
+def _update_making_room(store: RunStore, run_id: str, fields: dict[str, Any]) -> None:
+    """``store.update`` of a run's end; when it fails (a full disk), once more after emptying the
+    write-ahead log on a new connection (a passive checkpoint cannot empty it while a reader lingers,
+    and a connection that met an I/O error may keep failing)."""
+    try:
+        store.update(run_id, **fields)
+        return
+    except StoreError:
+        pass
+    fresh = RunStore(store.path)  # a connection that saw no I/O error
+    try:
+        with contextlib.suppress(sqlite3.Error):
+            fresh.make_room()
+        fresh.update(run_id, **fields)
+    finally:
+        fresh.close()
+
+
 def _record_end(store: RunStore, record: RunRecord, capture: _Capture, end: _End) -> RunRecord:
     """Record how the run ended, saying truthfully what of its output was lost; when even that cannot
     be stored, say so on stderr and return the record as it should have been."""
@@ -272,7 +290,7 @@ def _record_end(store: RunStore, record: RunRecord, capture: _Capture, end: _End
     if capture.store_failed:
         capture.done()  # the write-ahead log is copied and restarts: room for the end, if any is left
     try:
-        store.update(record.id, **fields)
+        _update_making_room(store, record.id, fields)
     except StoreError as exc:  # the run happened; say so even though the store cannot keep it
         print(f"osirix-tasks: the end of run {record.id} could not be recorded: {exc}", file=sys.stderr)
         capture.done()

@@ -127,7 +127,8 @@ def test_a_full_disk_for_the_console_store_is_a_clear_error_and_runs_go_on(tmp_p
     assert done.stdout.count("x" * 2000) == 2000  # and all its output reached the terminal
     assert "cannot write the run store" in done.stderr and "free some disk space" in done.stderr
     [record] = project.runs()
-    assert record["status"] == "succeeded"  # the task did succeed ...
+    sizes = {p.name: p.stat().st_size for p in store.parent.glob("runs.sqlite*")}
+    assert record["status"] == "succeeded", (done.stderr, used, sizes)  # the task did succeed ...
     stored = len(text_of(project.output(record["id"]), "stdout").encode())
     assert stored < 2000 * 2001 <= stored + record["output_lost"]  # ... and its record says what output is lost
     assert f"{record['output_lost']} bytes of output could not be stored" in record["message"]

@@ -136,11 +136,19 @@ def test_the_database_windows_multi_selection_starts_a_batch_that_the_batch_view
     assert page.text_content("#db-batch-text") == "Run a task on 1 study and 1 series:"
     page.select_option("#db-batch-task", label="Selection report (Database)")
     page.fill("#db-batch-workers", "1")
+    listed = host.cli("batch", "list", "--json")
+    known = [b["id"] for b in json.loads(listed.stdout)] + [finished["batch"]["id"]]
     page.click("#db-batch-form button[type='submit']")
 
-    page.wait_for_selector("#view-batch.active #bt-list tbody tr.selected", timeout=60000)
+    # the new batch, selected (another test's batch may still be selected when the view opens)
+    page.wait_for_function(
+        "(known) => { const row = document.querySelector('#view-batch.active #bt-list tbody tr.selected');"
+        " return row !== null && !known.includes(row.dataset.id); }",
+        arg=known,
+        timeout=60000,
+    )
     batch_id = page.get_attribute("#bt-list tbody tr.selected", "data-id")
-    assert batch_id != finished["batch"]["id"]
+    assert batch_id not in known
     page.wait_for_function("document.querySelector('#bt-info').textContent.includes('succeeded')", timeout=120000)
     assert "2/2 done" in page.text_content("#bt-info")
     state = json.loads(host.cli("batch", "show", batch_id, "--json").stdout)
