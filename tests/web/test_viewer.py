@@ -892,3 +892,75 @@ def test_export_rois_saves_the_viewers_rois_as_csv_and_seg(page: Any, host: tupl
     ).source_file
     assert source in message and "export CSV or JSON instead" in message, message
     delete_all_rois(stub, other)
+
+
+# On the overlay canvas (device px, read as drawn): the label's box is the only translucent black (the
+# page fills it with alpha .55), its text the only pure white. White pixels in a band around the ROI's
+# outline box (the edit handles of a selected ROI) are left out. Boxes in CSS px.
+LABEL_PIXELS = """([s, outline]) => {
+  const c = document.querySelector(s), r = c.width / c.clientWidth;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  const box = () => ({ x0: Infinity, y0: Infinity, x1: -1, y1: -1, n: 0 });
+  const dark = box(), white = box();
+  const grow = (b, px, py) => { b.n++; b.x0 = Math.min(b.x0, px); b.y0 = Math.min(b.y0, py);
+    b.x1 = Math.max(b.x1, px + 1); b.y1 = Math.max(b.y1, py + 1); };
+  const [o0, o1, o2, o3] = outline.map((v) => v * r), band = 6 * r;
+  const nearOutline = (px, py) => px > o0 - band && px < o2 + band && py > o1 - band && py < o3 + band
+    && !(px > o0 + band && px < o2 - band && py > o1 + band && py < o3 - band);
+  for (let i = 0; i < d.length; i += 4) {
+    const p = i >> 2, px = p % c.width, py = (p - px) / c.width;
+    if (d[i + 3] > 100 && d[i + 3] < 180 && d[i] + d[i + 1] + d[i + 2] <= 6) grow(dark, px, py);
+    else if (d[i] >= 240 && d[i + 1] >= 240 && d[i + 2] >= 240 && d[i + 3] >= 240 && !nearOutline(px, py)) grow(white, px, py);
+  }
+  const css = (b) => (b.n ? [b.x0 / r, b.y0 / r, b.x1 / r, b.y1 / r] : null);
+  return { box: css(dark), text: css(white), ratio: r };
+}"""
+
+
+def assert_label_encloses_text(page: Any, when: str) -> None:
+    page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    outline = overlay_box(page, (255, 0, 255))
+    found = page.evaluate(LABEL_PIXELS, [layer(0, "overlay"), list(outline)])
+    box, text = found["box"], found["text"]
+    assert box and text, f"{when}: no label box or no label text on the overlay: {found}"
+    assert text[2] - text[0] > 40 and text[3] - text[1] > 30, f"{when}: the text is not the label's 4 lines: {found}"
+    # the box's edge pixels are part-covered (not counted as box): half a CSS px of slack
+    inside = box[0] - 0.5 <= text[0] and box[1] - 0.5 <= text[1] and text[2] <= box[2] + 0.5 and text[3] <= box[3] + 0.5
+    assert inside, f"{when}: the label's text {text} is not inside its box {box} (devicePixelRatio {found['ratio']})"
+
+
+@pytest.mark.parametrize("ratio", [1, 2])
+def test_an_roi_label_box_encloses_its_text_at_any_zoom(browser: Any, host: tuple[RunningHost, str], ratio: int) -> None:
+    """The dark box behind an ROI's name and statistics sits under the text as Chromium paints it: after
+    the first paint and repaints (the scale bar's right-aligned text once leaked into the labels),
+    zoomed in and out, selected (bold), with 1 and 2 device px a CSS px."""
+    errors: list[str] = []
+    page = new_page(browser, host[1], errors, ratio=ratio)
+    try:
+        stub = host[0].stub()
+        viewer = show_series(page, stub, "axial ct")
+        delete_all_rois(stub, viewer)
+        index = page.evaluate("window.osirixTasks.viewer.state.slice")
+        new_rect_roi(stub, viewer, index, (25.5, 35.5, 10, 10), (255, 0, 255))
+        wait_rois(page, 1)
+        page.wait_for_function("window.osirixTasks.viewer.rois[0]?.mean != null", timeout=10000)
+        assert_label_encloses_text(page, "fitted")
+        box = viewport_box(page)
+        centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        drag(page, centre, (centre[0], centre[1] - 100), "right")  # right drag up: zoom in (OsiriX)
+        assert page.evaluate("window.osirixTasks.viewer.active.camera.zoom") > 1.5
+        assert_label_encloses_text(page, "zoomed in")
+        drag(page, centre, (centre[0], centre[1] + 160), "right")
+        assert page.evaluate("window.osirixTasks.viewer.active.camera.zoom") < 1
+        assert_label_encloses_text(page, "zoomed out")
+        page.click("#vw-reset")
+        page.click("#vw-tools button[data-tool='select']")
+        outline = overlay_box(page, (255, 0, 255))
+        page.mouse.click(box["x"] + (outline[0] + outline[2]) / 2, box["y"] + (outline[1] + outline[3]) / 2)
+        page.wait_for_function("window.osirixTasks.viewer.rois[0]?.selected === true", timeout=10000)
+        assert_label_encloses_text(page, "selected")
+        delete_all_rois(stub, viewer)
+        wait_rois(page, 0)
+    finally:
+        page.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
