@@ -22,6 +22,7 @@ import numpy as np
 import pydicom
 import pytest
 from osirixgrpc import types_pb2, utilities_pb2, viewercontroller_pb2
+from PIL import Image
 from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
@@ -966,3 +967,50 @@ def test_an_roi_label_box_encloses_its_text_at_any_zoom(
     finally:
         page.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+#: The active viewport's outline colour (style.css: .viewport.active).
+ACTIVE_OUTLINE = np.array([0xD9, 0xB4, 0x00])
+
+
+def outline_gaps(page: Any, index: int = 0) -> dict[str, int]:
+    """Where the active viewport's outline is missing, as Chromium composites the page: for each edge, how
+    many screen px along it have no outline-coloured pixel within 2 px inside the viewport's box (corners
+    left out). A screenshot of the box plus 2 px, so the canvases' CSS transforms count."""
+    page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    box = viewport_box(page, index)
+    x0, y0 = int(np.floor(box["x"])) - 2, int(np.floor(box["y"])) - 2
+    x1, y1 = int(np.ceil(box["x"] + box["width"])) + 2, int(np.ceil(box["y"] + box["height"])) + 2
+    shot = page.screenshot(clip={"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0}, animations="disabled")
+    pixels = np.asarray(Image.open(io.BytesIO(shot)).convert("RGB"), dtype=int)
+    assert pixels.shape[:2] == (y1 - y0, x1 - x0), pixels.shape  # device px = CSS px (ratio 1)
+    hit = np.abs(pixels - ACTIVE_OUTLINE).sum(axis=2) < 40
+    # the box's edges in the shot, and the band (2 px wide, plus a px for a fractional edge) along each
+    left, top = round(box["x"]) - x0, round(box["y"]) - y0
+    right, bottom = round(box["x"] + box["width"]) - x0, round(box["y"] + box["height"]) - y0
+    inner = slice(top + 4, bottom - 4), slice(left + 4, right - 4)
+    bands = {
+        "top": hit[top - 1 : top + 3, inner[1]].any(axis=0),
+        "bottom": hit[bottom - 3 : bottom + 1, inner[1]].any(axis=0),
+        "left": hit[inner[0], left - 1 : left + 3].any(axis=1),
+        "right": hit[inner[0], right - 3 : right + 1].any(axis=1),
+    }
+    return {edge: int((~band).sum()) for edge, band in bands.items()}
+
+
+def test_the_active_viewports_outline_shows_on_all_four_edges(page: Any, host: tuple[RunningHost, str]) -> None:
+    """The yellow outline of the active viewport is seen whole (every px of its four edges) over the
+    image canvas, which its CSS transform places anywhere: fitted, zoomed in (the image then covers the
+    whole viewport) and panned."""
+    stub = host[0].stub()
+    show_series(page, stub, "axial ct")
+    page.click("#vw-reset")
+    assert outline_gaps(page) == dict.fromkeys(("top", "bottom", "left", "right"), 0), "fitted"
+    box = viewport_box(page)
+    centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    drag(page, centre, (centre[0], centre[1] - 150), "right")  # right drag up: zoom in (OsiriX)
+    assert page.evaluate("window.osirixTasks.viewer.active.camera.zoom") > 1.5
+    assert outline_gaps(page) == dict.fromkeys(("top", "bottom", "left", "right"), 0), "zoomed in"
+    drag(page, centre, (centre[0] - 170, centre[1] + 90), "middle")  # middle drag: pan
+    assert outline_gaps(page) == dict.fromkeys(("top", "bottom", "left", "right"), 0), "zoomed in and panned"
+    page.click("#vw-reset")
