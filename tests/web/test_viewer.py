@@ -22,6 +22,7 @@ import numpy as np
 import pydicom
 import pytest
 from osirixgrpc import types_pb2, utilities_pb2, viewercontroller_pb2
+from PIL import Image
 from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
@@ -892,3 +893,124 @@ def test_export_rois_saves_the_viewers_rois_as_csv_and_seg(page: Any, host: tupl
     ).source_file
     assert source in message and "export CSV or JSON instead" in message, message
     delete_all_rois(stub, other)
+
+
+# On the overlay canvas (device px, read as drawn): the label's box is the only translucent black (the
+# page fills it with alpha .55), its text the only pure white. White pixels in a band around the ROI's
+# outline box (the edit handles of a selected ROI) are left out. Boxes in CSS px.
+LABEL_PIXELS = """([s, outline]) => {
+  const c = document.querySelector(s), r = c.width / c.clientWidth;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  const box = () => ({ x0: Infinity, y0: Infinity, x1: -1, y1: -1, n: 0 });
+  const dark = box(), white = box();
+  const grow = (b, px, py) => { b.n++; b.x0 = Math.min(b.x0, px); b.y0 = Math.min(b.y0, py);
+    b.x1 = Math.max(b.x1, px + 1); b.y1 = Math.max(b.y1, py + 1); };
+  const [o0, o1, o2, o3] = outline.map((v) => v * r), band = 6 * r;
+  const nearOutline = (px, py) => px > o0 - band && px < o2 + band && py > o1 - band && py < o3 + band
+    && !(px > o0 + band && px < o2 - band && py > o1 + band && py < o3 - band);
+  for (let i = 0; i < d.length; i += 4) {
+    const p = i >> 2, px = p % c.width, py = (p - px) / c.width;
+    if (d[i + 3] > 100 && d[i + 3] < 180 && d[i] + d[i + 1] + d[i + 2] <= 6) grow(dark, px, py);
+    else if (Math.min(d[i], d[i + 1], d[i + 2], d[i + 3]) >= 240 && !nearOutline(px, py)) grow(white, px, py);
+  }
+  const css = (b) => (b.n ? [b.x0 / r, b.y0 / r, b.x1 / r, b.y1 / r] : null);
+  return { box: css(dark), text: css(white), ratio: r };
+}"""
+
+
+def assert_label_encloses_text(page: Any, when: str) -> None:
+    page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    outline = overlay_box(page, (255, 0, 255))
+    found = page.evaluate(LABEL_PIXELS, [layer(0, "overlay"), list(outline)])
+    box, text = found["box"], found["text"]
+    assert box and text, f"{when}: no label box or no label text on the overlay: {found}"
+    assert text[2] - text[0] > 40 and text[3] - text[1] > 30, f"{when}: the text is not the label's 4 lines: {found}"
+    # the box's edge pixels are part-covered (not counted as box): half a CSS px of slack
+    inside = box[0] - 0.5 <= text[0] and box[1] - 0.5 <= text[1] and text[2] <= box[2] + 0.5 and text[3] <= box[3] + 0.5
+    assert inside, f"{when}: the label's text {text} is not inside its box {box} (devicePixelRatio {found['ratio']})"
+
+
+@pytest.mark.parametrize("ratio", [1, 2])
+def test_an_roi_label_box_encloses_its_text_at_any_zoom(
+    browser: Any, host: tuple[RunningHost, str], ratio: int
+) -> None:
+    """The dark box behind an ROI's name and statistics sits under the text as Chromium paints it: after
+    the first paint and repaints (the scale bar's right-aligned text once leaked into the labels),
+    zoomed in and out, selected (bold), with 1 and 2 device px a CSS px."""
+    errors: list[str] = []
+    page = new_page(browser, host[1], errors, ratio=ratio)
+    try:
+        stub = host[0].stub()
+        viewer = show_series(page, stub, "axial ct")
+        delete_all_rois(stub, viewer)
+        index = page.evaluate("window.osirixTasks.viewer.state.slice")
+        new_rect_roi(stub, viewer, index, (25.5, 35.5, 10, 10), (255, 0, 255))
+        wait_rois(page, 1)
+        page.wait_for_function("window.osirixTasks.viewer.rois[0]?.mean != null", timeout=10000)
+        assert_label_encloses_text(page, "fitted")
+        box = viewport_box(page)
+        centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        drag(page, centre, (centre[0], centre[1] - 100), "right")  # right drag up: zoom in (OsiriX)
+        assert page.evaluate("window.osirixTasks.viewer.active.camera.zoom") > 1.5
+        assert_label_encloses_text(page, "zoomed in")
+        drag(page, centre, (centre[0], centre[1] + 160), "right")
+        assert page.evaluate("window.osirixTasks.viewer.active.camera.zoom") < 1
+        assert_label_encloses_text(page, "zoomed out")
+        page.click("#vw-reset")
+        page.click("#vw-tools button[data-tool='select']")
+        outline = overlay_box(page, (255, 0, 255))
+        page.mouse.click(box["x"] + (outline[0] + outline[2]) / 2, box["y"] + (outline[1] + outline[3]) / 2)
+        page.wait_for_function("window.osirixTasks.viewer.rois[0]?.selected === true", timeout=10000)
+        assert_label_encloses_text(page, "selected")
+        delete_all_rois(stub, viewer)
+        wait_rois(page, 0)
+    finally:
+        page.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+#: The active viewport's outline colour (style.css: .viewport.active).
+ACTIVE_OUTLINE = np.array([0xD9, 0xB4, 0x00])
+
+
+def outline_gaps(page: Any, index: int = 0) -> dict[str, int]:
+    """Where the active viewport's outline is missing, as Chromium composites the page: for each edge, how
+    many screen px along it have no outline-coloured pixel within 2 px inside the viewport's box (corners
+    left out). A screenshot of the box plus 2 px, so the canvases' CSS transforms count."""
+    page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    box = viewport_box(page, index)
+    x0, y0 = int(np.floor(box["x"])) - 2, int(np.floor(box["y"])) - 2
+    x1, y1 = int(np.ceil(box["x"] + box["width"])) + 2, int(np.ceil(box["y"] + box["height"])) + 2
+    shot = page.screenshot(clip={"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0}, animations="disabled")
+    pixels = np.asarray(Image.open(io.BytesIO(shot)).convert("RGB"), dtype=int)
+    assert pixels.shape[:2] == (y1 - y0, x1 - x0), pixels.shape  # device px = CSS px (ratio 1)
+    hit = np.abs(pixels - ACTIVE_OUTLINE).sum(axis=2) < 40
+    # the box's edges in the shot, and the band (2 px wide, plus a px for a fractional edge) along each
+    left, top = round(box["x"]) - x0, round(box["y"]) - y0
+    right, bottom = round(box["x"] + box["width"]) - x0, round(box["y"] + box["height"]) - y0
+    inner = slice(top + 4, bottom - 4), slice(left + 4, right - 4)
+    bands = {
+        "top": hit[top - 1 : top + 3, inner[1]].any(axis=0),
+        "bottom": hit[bottom - 3 : bottom + 1, inner[1]].any(axis=0),
+        "left": hit[inner[0], left - 1 : left + 3].any(axis=1),
+        "right": hit[inner[0], right - 3 : right + 1].any(axis=1),
+    }
+    return {edge: int((~band).sum()) for edge, band in bands.items()}
+
+
+def test_the_active_viewports_outline_shows_on_all_four_edges(page: Any, host: tuple[RunningHost, str]) -> None:
+    """The yellow outline of the active viewport is seen whole (every px of its four edges) over the
+    image canvas, which its CSS transform places anywhere: fitted, zoomed in (the image then covers the
+    whole viewport) and panned."""
+    stub = host[0].stub()
+    show_series(page, stub, "axial ct")
+    page.click("#vw-reset")
+    assert outline_gaps(page) == dict.fromkeys(("top", "bottom", "left", "right"), 0), "fitted"
+    box = viewport_box(page)
+    centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    drag(page, centre, (centre[0], centre[1] - 150), "right")  # right drag up: zoom in (OsiriX)
+    assert page.evaluate("window.osirixTasks.viewer.active.camera.zoom") > 1.5
+    assert outline_gaps(page) == dict.fromkeys(("top", "bottom", "left", "right"), 0), "zoomed in"
+    drag(page, centre, (centre[0] - 170, centre[1] + 90), "middle")  # middle drag: pan
+    assert outline_gaps(page) == dict.fromkeys(("top", "bottom", "left", "right"), 0), "zoomed in and panned"
+    page.click("#vw-reset")

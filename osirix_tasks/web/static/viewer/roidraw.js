@@ -59,7 +59,7 @@ function drawShape(ctx, roi, type, m, maskCanvas) {
     ctx.closePath(); ctx.fill();
   } else if (type.name === "TEXT" && points.length) {
     const [x, y] = apply(m, points[0]);
-    ctx.font = "bold 14px sans-serif"; ctx.textBaseline = "middle";
+    ctx.font = "bold 14px sans-serif"; ctx.textAlign = "left"; ctx.textBaseline = "middle";
     ctx.lineWidth = 3; ctx.strokeStyle = "rgba(0,0,0,.85)"; ctx.strokeText(roi.name, x, y);
     ctx.fillText(roi.name, x, y);
     if (roi.selected) { const w = ctx.measureText(roi.name).width; ctx.strokeStyle = colour(roi); ctx.lineWidth = 1; ctx.strokeRect(x - 3, y - 10, w + 6, 20); }
@@ -72,6 +72,8 @@ function drawShape(ctx, roi, type, m, maskCanvas) {
     ctx.stroke();
   }
 }
+
+const labelFont = (roi) => `${roi.selected ? "bold " : ""}12px sans-serif`;
 
 function screenBox(roi, type, m) {
   if (type.shape === "buffer" && roi.mask) {
@@ -99,8 +101,11 @@ export function drawRois(ctx, rois, { m, spacing, types, maskCanvas }) {
     ctx.restore();
   }
   const labelled = items.map((it) => ({ ...it, lines: labelLines(it.roi, it.type, spacing) })).filter((it) => it.lines.length);
-  ctx.font = "12px sans-serif";
-  const sizes = labelled.map((it) => [Math.max(...it.lines.map((l) => ctx.measureText(l).width)) + 6, it.lines.length * LINE + 4]);
+  // measured in the font they are drawn in (a selected ROI's label is bold, so wider)
+  const sizes = labelled.map((it) => {
+    ctx.font = labelFont(it.roi);
+    return [Math.max(...it.lines.map((l) => ctx.measureText(l).width)) + 6, it.lines.length * LINE + 4];
+  });
   const outlines = items.map((it) => screenBox(it.roi, it.type, m));
   const own = labelled.map((it) => outlines[items.findIndex((x) => x.roi === it.roi)]);
   const boxes = placeLabels(own, outlines, sizes);  // every outline is an obstacle
@@ -108,7 +113,8 @@ export function drawRois(ctx, rois, { m, spacing, types, maskCanvas }) {
     const [x, y] = boxes[i];
     ctx.save();
     ctx.fillStyle = "rgba(0,0,0,.55)"; ctx.fillRect(boxes[i][0], boxes[i][1], boxes[i][2] - boxes[i][0], boxes[i][3] - boxes[i][1]);
-    ctx.font = `${it.roi.selected ? "bold " : ""}12px sans-serif`; ctx.textBaseline = "top"; ctx.fillStyle = "#fff";
+    // the text starts at the box's left edge: left-aligned whatever the context was left with
+    ctx.font = labelFont(it.roi); ctx.textAlign = "left"; ctx.textBaseline = "top"; ctx.fillStyle = "#fff";
     it.lines.forEach((line, k) => ctx.fillText(line, x + 3, y + 2 + k * LINE));
     ctx.restore();
   });

@@ -193,9 +193,12 @@ export class Viewport {
     }
     const rois = this.draft ? [...this.rois.filter((r) => r.uid !== this.draft.uid), this.draft] : this.rois;
     this.labels = drawRois(ctx, rois, { m, spacing: this.view().spacing, types: this.app.types, maskCanvas });
-    this.app.decorate?.(this, ctx, m);
+    ctx.save(); this.app.decorate?.(this, ctx, m); ctx.restore();
     const bar = scaleBar(pixelsPerMm(this.camera, this.view()), this.height * 0.3);
     if (bar && this.plane) {
+      // the context lives on between paints: what the bar sets (right-aligned text) must not reach the
+      // next paint's ROI labels
+      ctx.save();
       const x = this.width - 14, y1 = this.height / 2 + bar.pixels / 2, y0 = y1 - bar.pixels;
       ctx.strokeStyle = "#ddd"; ctx.lineWidth = 1; ctx.beginPath();
       ctx.moveTo(x, y0); ctx.lineTo(x, y1);
@@ -203,6 +206,7 @@ export class Viewport {
       ctx.stroke();
       ctx.font = "11px sans-serif"; ctx.fillStyle = "#ddd"; ctx.textAlign = "right"; ctx.textBaseline = "middle";
       ctx.fillText(bar.label, x - 8, y0 - 8);
+      ctx.restore();
       this.scale = bar;
     }
   }
