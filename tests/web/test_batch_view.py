@@ -124,9 +124,11 @@ def test_the_database_windows_multi_selection_starts_a_batch_that_the_batch_view
     host = web.host
     listing = json.loads(host.cli("db", "series", "--json", "--server", host.address).stdout)
     page.click("#tabs a[data-view='database']")
-    study_row = page.locator("#db-table tbody tr[data-kind='study']").first
     series_row = page.locator("#db-table tbody tr[data-kind='series']").first
     series_row.wait_for(timeout=60000)
+    # the study of that series (a study another test added may be listed first)
+    study_uid = series_row.get_attribute("data-study")
+    study_row = page.locator(f"#db-table tbody tr[data-kind='study'][data-uid='{study_uid}']")
     study_row.click()
     series_row.click(modifiers=["Control"])  # a multi-selection: the study and one series
     series_uid = series_row.locator("td.note").get_attribute("title")  # its SeriesInstanceUID
