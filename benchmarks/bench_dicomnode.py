@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -28,6 +27,7 @@ import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
+from osirix_tasks.client.server_configs import free_port, port_is_listening
 from osirix_tasks.host.config import HostConfig
 from osirix_tasks.host.spawn import spawn_host
 from osirix_tasks.testing.environment import isolated_env
@@ -39,20 +39,12 @@ PUBLISHED_PYNETDICOM_FILES_PER_SECOND = 20.0
 DCMTK_ENV = dict(os.environ, TCP_NODELAY="1")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def wait_for_port(port: int, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
+    while not port_is_listening(port):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"nothing listens on port {port}")
         time.sleep(0.05)
-    raise SystemExit(f"nothing listens on port {port}")
 
 
 def make_slices(folder: Path, count: int, size: int) -> list[Path]:

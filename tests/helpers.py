@@ -96,3 +96,35 @@ def float32_area(points: Any) -> float:
         area = np.float32(area + np.float32(xs[i] * ys[j]))
         area = np.float32(area - np.float32(ys[i] * xs[j]))
     return float(abs(np.float32(area * np.float32(0.5))))
+
+
+def seg_evidence(path: Any) -> Any:
+    """A DICOM file read as the source of a highdicom SEG (the type-2 study attributes highdicom wants
+    present, empty when the file lacks them)."""
+    import pydicom
+
+    ds = pydicom.dcmread(path)
+    for keyword in ("AccessionNumber", "StudyID", "ReferringPhysicianName"):
+        if keyword not in ds:
+            setattr(ds, keyword, "")
+    return ds
+
+
+def foreign_seg(sources: list[Any], labels: Any, descriptions: list[Any], series_number: int = 40) -> Any:
+    """A binary SEG of ``sources`` (datasets) as another tool writes it with highdicom."""
+    import highdicom as hd
+
+    return hd.seg.Segmentation(
+        source_images=sources,
+        pixel_array=labels,
+        segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+        segment_descriptions=descriptions,
+        series_instance_uid=hd.UID(),
+        series_number=series_number,
+        sop_instance_uid=hd.UID(),
+        instance_number=1,
+        manufacturer="another tool",
+        manufacturer_model_name="test",
+        software_versions="1",
+        device_serial_number="1",
+    )

@@ -6,7 +6,6 @@ The fixtures built on them are in ``conftest.py``; whoever starts a process stop
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import time
 import urllib.request
@@ -27,7 +26,7 @@ from pydicom.uid import (
     generate_uid,
 )
 
-from osirix_tasks.client.server_configs import free_port
+from osirix_tasks.client.server_configs import free_port, port_is_listening
 
 #: The peers' programs (Debian packages dcmtk and orthanc; .ci/run installs them).
 TOOLS = ("echoscu", "storescu", "findscu", "getscu", "movescu", "dcmcjpeg", "Orthanc")
@@ -188,12 +187,10 @@ def storescu_profile(files: list[Path], path: Path) -> Path:
 def wait_for_port(port: int, timeout: float = 30.0) -> None:
     """Wait until something listens on 127.0.0.1:port."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
+    while not port_is_listening(port):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
         time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
 
 
 @dataclass

@@ -25,7 +25,7 @@ from osirix_tasks.emulator.reset import baseline_of, reset_state
 from osirix_tasks.emulator.rpc.servicer import _guarded
 from osirix_tasks.emulator.state import OsirixState
 from osirix_tasks.roidicom.private import read_document
-from tests.helpers import ok
+from tests.helpers import foreign_seg, ok, seg_evidence
 
 VC = viewercontroller_pb2.ViewerControllerNewROIRequest
 Call = Callable[[str, Any], Any]
@@ -285,16 +285,8 @@ def test_reset_removes_rois_stored_since_loading(database: Path) -> None:
 # --- objects made by other tools ---------------------------------------------------------------
 
 
-def _evidence(path: Path) -> pydicom.Dataset:
-    ds = pydicom.dcmread(path)
-    for keyword in ("AccessionNumber", "StudyID", "ReferringPhysicianName"):
-        if keyword not in ds:
-            setattr(ds, keyword, "")
-    return ds
-
-
 def test_a_seg_written_by_highdicom_opens_as_mask_rois(database: Path, demo_files: list[Path], tmp_path: Path) -> None:
-    sources = [_evidence(p) for p in demo_files[6:9]]
+    sources = [seg_evidence(p) for p in demo_files[6:9]]
     labels = np.zeros((3, 128, 128), dtype=np.uint8)
     labels[0, 10:20, 30:45] = 1
     labels[1, 50:70, 50:60] = 2
@@ -311,20 +303,7 @@ def test_a_seg_written_by_highdicom_opens_as_mask_rois(database: Path, demo_file
         )
         for n, label, rgb in ((1, "kidney", (255, 0, 0)), (2, "spleen", (0, 0, 255)))
     ]
-    seg = hd.seg.Segmentation(
-        source_images=sources,
-        pixel_array=labels,
-        segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
-        segment_descriptions=descriptions,
-        series_instance_uid=hd.UID(),
-        series_number=40,
-        sop_instance_uid=hd.UID(),
-        instance_number=1,
-        manufacturer="another tool",
-        manufacturer_model_name="test",
-        software_versions="1",
-        device_serial_number="1",
-    )
+    seg = foreign_seg(sources, labels, descriptions)
     path = tmp_path / "other-tool.seg.dcm"
     seg.save_as(path)
     osirix = Osirix(database)
@@ -341,7 +320,7 @@ def test_a_seg_written_by_highdicom_opens_as_mask_rois(database: Path, demo_file
 
 
 def test_a_report_written_by_highdicom_opens_as_rois(database: Path, demo_files: list[Path], tmp_path: Path) -> None:
-    source = _evidence(demo_files[10])
+    source = seg_evidence(demo_files[10])
     image = hd.sr.SourceImageForRegion(source.SOPClassUID, source.SOPInstanceUID)
     polygon = np.array([[10.0, 10.0], [40.0, 12.0], [30.0, 35.0], [10.0, 10.0]])
     groups = [
@@ -404,7 +383,7 @@ def test_bad_objects_are_reported_and_skipped_and_nothing_is_lost(database: Path
 def test_a_seg_of_images_we_do_not_have_is_reported(database: Path, demo_files: list[Path], tmp_path: Path) -> None:
     others = []
     for n, path in enumerate(demo_files[:2]):
-        ds = _evidence(path)
+        ds = seg_evidence(path)
         ds.SOPInstanceUID = hd.UID()  # the same study, but images this database never saw
         ds.SeriesInstanceUID = ds.SOPInstanceUID if n == 0 else others[0].SeriesInstanceUID
         others.append(ds)
@@ -413,9 +392,7 @@ def test_a_seg_of_images_we_do_not_have_is_reported(database: Path, demo_files: 
     description = hd.seg.SegmentDescription(
         1, "elsewhere", codes.SCT.Tissue, codes.SCT.Tissue, hd.seg.SegmentAlgorithmTypeValues.MANUAL
     )
-    seg = hd.seg.Segmentation(
-        others, mask, "BINARY", [description], hd.UID(), 50, hd.UID(), 1, "another tool", "t", "1", "1"
-    )
+    seg = foreign_seg(others, mask, [description], series_number=50)
     seg.save_as(tmp_path / "elsewhere.dcm")
     osirix = Osirix(database)
     assert import_paths(osirix.state.db, [tmp_path / "elsewhere.dcm"]).imported == 1

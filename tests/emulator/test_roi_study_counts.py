@@ -36,6 +36,7 @@ from pydicom.sr.codedict import codes
 
 from osirix_tasks.emulator.database.demo import generate_demo_series
 from osirix_tasks.testing import RunningHost
+from tests.helpers import foreign_seg, seg_evidence
 
 #: Draws ROIs on three slices (one a brush ROI: a plane with a SEG), waits until the three planes
 #: are stored, then prints the study's counts and each series' as pyosirix answers them.
@@ -78,14 +79,6 @@ print(json.dumps(dict(no_files=study.no_files, number_of_images=study.number_of_
 """
 
 
-def _evidence(path: Path) -> pydicom.Dataset:
-    ds = pydicom.dcmread(path)
-    for keyword in ("AccessionNumber", "StudyID", "ReferringPhysicianName"):
-        if keyword not in ds:
-            setattr(ds, keyword, "")
-    return ds
-
-
 def write_seg(sources: list[Path], path: Path) -> None:
     """A SEG of three of the demo images, as another tool would write it (highdicom)."""
     labels = np.zeros((len(sources), 128, 128), dtype=np.uint8)
@@ -97,20 +90,7 @@ def write_seg(sources: list[Path], path: Path) -> None:
         segmented_property_type=codes.SCT.Tissue,
         algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
     )
-    seg = hd.seg.Segmentation(
-        source_images=[_evidence(p) for p in sources],
-        pixel_array=labels,
-        segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
-        segment_descriptions=[description],
-        series_instance_uid=hd.UID(),
-        series_number=40,
-        sop_instance_uid=hd.UID(),
-        instance_number=1,
-        manufacturer="another tool",
-        manufacturer_model_name="test",
-        software_versions="1",
-        device_serial_number="1",
-    )
+    seg = foreign_seg([seg_evidence(p) for p in sources], labels, [description])
     seg.save_as(path)
 
 
