@@ -201,9 +201,10 @@ class OutputCapture:
         if not self.pending:
             return
         batch = [(stream, at, "".join(pieces)) for stream, at, pieces in self.pending]
-        self.pending, self.pending_bytes = [], 0
+        characters, self.pending, self.pending_bytes = self.pending_bytes, [], 0
         self.last_flush = time.monotonic()
-        if not self.store_failed and _size(batch) > room_for_output(self.store.path):
+        # characters, not bytes: no second encoding of the batch (the reserve covers multi-byte text)
+        if not self.store_failed and characters > room_for_output(self.store.path):
             self.store_failed = (
                 f"cannot write the run store {self.store.path}: its disk is nearly full - free some disk space "
                 "(runs go on; their output is not kept until then)"
